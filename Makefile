@@ -1,0 +1,149 @@
+# rbaudit - see README.md.  `make` builds ./rbaudit; `make check` installs
+# what is missing (as root), builds with -Werror and runs every test, then
+# again under AddressSanitizer and UBSan, then the linters.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+VERSION  := 0.1.0
+
+# Debian 12 packages the build, the tests and the linters need.
+DEB_PKGS := gcc make pkg-config libsqlite3-dev libssl-dev libcjson-dev \
+            libxlsxwriter-dev libhpdf-dev libcmocka-dev fonts-dejavu-core \
+            poppler-utils sqlite3 python3 python3-cryptography cppcheck \
+            clang-tidy
+
+PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 openssl libcjson 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs sqlite3 openssl libcjson 2>/dev/null)
+
+WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wwrite-strings -Wno-unused-parameter
+BASEFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 \
+            -DRB_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS) $(WARN) -MMD -MP
+OPTFLAGS ?= -O2 -g
+CFLAGS   ?=
+LDLIBS   := $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC   := $(wildcard lib/*.c)
+STAGE_SRC := $(wildcard ingest/*.c analyze/*.c report/*.c produce/*.c)
+CLI_SRC   := $(wildcard cli/*.c)
+CORE_SRC  := $(LIB_SRC) $(STAGE_SRC)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_HELP := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
+
+# One build directory per flavour, so -Werror and sanitizer objects never
+# mix with the plain ones.
+define flavour
+$(1)_OBJ  := $$(patsubst %.c,$(2)/obj/%.o,$$(CORE_SRC))
+$(1)_CLI  := $$(patsubst %.c,$(2)/obj/%.o,$$(CLI_SRC))
+$(1)_HELP := $$(patsubst %.c,$(2)/obj/%.o,$$(UNIT_HELP))
+$(1)_TESTS := $$(patsubst tests/unit/%.c,$(2)/tests/%,$$(UNIT_SRC))
+
+$(2)/obj/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASEFLAGS) $(3) $$(CFLAGS) -c $$< -o $$@
+
+$(2)/librbaudit.a: $$($(1)_OBJ)
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(2)/rbaudit: $$($(1)_CLI) $(2)/librbaudit.a
+	$$(CC) $(3) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+
+$(2)/tests/%: $(2)/obj/tests/unit/%.o $$($(1)_HELP) $(2)/librbaudit.a
+	@mkdir -p $$(@D)
+	$$(CC) $(3) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka
+
+-include $$(wildcard $(2)/obj/*/*.d $(2)/obj/*/*/*.d)
+endef
+
+PLAIN_FLAGS := $(OPTFLAGS)
+CHECK_FLAGS := -O2 -g -Werror
+SAN_FLAGS   := -O1 -g -Werror -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+$(eval $(call flavour,PLAIN,$(BUILD),$(PLAIN_FLAGS)))
+$(eval $(call flavour,CHECK,$(BUILD)/check,$(CHECK_FLAGS)))
+$(eval $(call flavour,SAN,$(BUILD)/san,$(SAN_FLAGS)))
+
+.PHONY: all deps check test test-check test-san lint install uninstall clean demo
+.DEFAULT_GOAL := all
+
+all: rbaudit
+
+rbaudit: $(BUILD)/rbaudit
+	cp $< $@
+
+# Install the missing Debian packages: with apt-get when root, else print
+# the exact command and stop.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "deps: all packages present"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+	  echo "deps: missing Debian packages:$$missing"; \
+	  echo "deps: run: sudo apt-get install$$missing"; exit 1; \
+	fi
+
+# Run the unit tests and the command-line tests of one flavour.
+define run_tests
+	@set -e; fail=0; \
+	for t in $(1); do echo "== $$t"; $$t || fail=1; done; \
+	RBAUDIT=$(2) sh tests/cli/run.sh || fail=1; \
+	exit $$fail
+endef
+
+test-check: $(CHECK_TESTS) $(BUILD)/check/rbaudit
+	$(call run_tests,$(CHECK_TESTS),$(BUILD)/check/rbaudit)
+
+test-san: $(SAN_TESTS) $(BUILD)/san/rbaudit
+	$(call run_tests,$(SAN_TESTS),$(BUILD)/san/rbaudit)
+
+test: test-check
+
+check: deps
+	$(MAKE) test-check
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) test-san
+	$(MAKE) lint
+	$(MAKE) rbaudit
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+	  --std=c11 --inline-suppr -I. --suppress=missingIncludeSystem \
+	  lib ingest analyze report produce cli
+	clang-tidy --quiet $(CORE_SRC) $(CLI_SRC) -- $(BASEFLAGS) 2>/dev/null
+
+install: rbaudit
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 rbaudit $(DESTDIR)$(PREFIX)/bin/rbaudit
+	install -m 0644 rbaudit.1 $(DESTDIR)$(PREFIX)/share/man/man1/rbaudit.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/rbaudit $(DESTDIR)$(PREFIX)/share/man/man1/rbaudit.1
+
+# The demo: a fresh key, the sample events sealed into two monthly exports,
+# both verified.  It grows with the later stages.
+DEMO := $(BUILD)/demo
+demo: deps rbaudit
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	./rbaudit keygen --name demo-ledger --out $(DEMO)/keys --roles entry,checkpoint \
+	  --valid-from 2026-01-01T00:00:00Z
+	./rbaudit keys add $(DEMO)/keys/demo-ledger.pub.json --keys $(DEMO)/keys.json
+	./rbaudit seal --key $(DEMO)/keys/demo-ledger.pem --ledger demo.example/rollback-ledger \
+	  --events sample-data/events-2026-07.jsonl --out $(DEMO)/export-2026-07 \
+	  --state $(DEMO)/ledger-state.json
+	./rbaudit seal --key $(DEMO)/keys/demo-ledger.pem --ledger demo.example/rollback-ledger \
+	  --events sample-data/events-2026-08.jsonl --out $(DEMO)/export-2026-08 \
+	  --state $(DEMO)/ledger-state.json
+	./rbaudit verify --keys $(DEMO)/keys.json $(DEMO)/export-2026-07 $(DEMO)/export-2026-08
+	@echo "demo: exports and keys are in $(DEMO)/"
+
+clean:
+	rm -rf $(BUILD) rbaudit

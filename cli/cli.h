@@ -1,0 +1,28 @@
+/*
+ * cli.h - the subcommands behind cli/main.c.
+ *
+ * Each cmd_* parses its own options, does its work through the stages'
+ * APIs and prints its results.  It returns an exit code (enum rb_exit) on
+ * success or a found failure, or -1 with *e filled, which main() prints.
+ */
+#ifndef RB_CLI_H
+#define RB_CLI_H
+
+#include "lib/err.h"
+
+int cmd_keygen(int argc, char **argv, struct rb_err *e);
+int cmd_keys(int argc, char **argv, struct rb_err *e);
+int cmd_seal(int argc, char **argv, struct rb_err *e);
+int cmd_verify(int argc, char **argv, struct rb_err *e);
+
+/* Fill *e with a usage error naming the command; returns -1. */
+int cli_usage(struct rb_err *e, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Parse a --jobs value; -1 with *e filled when invalid. */
+int cli_jobs(const char *arg, int *jobs, struct rb_err *e);
+
+/* 1 when stderr is a terminal (progress is shown only then). */
+int cli_progress_wanted(void);
+
+#endif

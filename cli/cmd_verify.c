@@ -1,0 +1,217 @@
+/* cmd_verify.c - rbaudit verify: check ledger exports offline. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "ingest/verify.h"
+#include "lib/crypto.h"
+#include "lib/trust.h"
+
+static const char verify_usage[] =
+	"usage: rbaudit verify --keys KEYS.json [--json] [--jobs N] EXPORT_DIR...\n"
+	"\n"
+	"Verify ledger exports with nothing but the export and the trust store:\n"
+	"every entry's DSSE signature, payload, seq and hash chain, the Merkle root,\n"
+	"the checkpoint and the previous checkpoint (ledger-export-v1).  Prints one\n"
+	"line per failure (code, seq, line, reason) and a summary per export.\n"
+	"\n"
+	"  --keys KEYS.json   the trust store\n"
+	"  --json             print {\"exports\":[...]} for machines\n"
+	"  --jobs N           threads checking signatures (default: online CPUs)\n"
+	"\n"
+	"Exit status: 0 every export valid (warnings allowed), 1 an export has an\n"
+	"E_ code, 64 usage, 65 malformed trust store, 66 trust store missing.\n";
+
+static void progress(void *ctx, uint64_t entries, uint64_t bytes)
+{
+	(void)bytes;
+	fprintf(stderr, "\rverifying %s: %" PRIu64 " entries", (const char *)ctx, entries);
+}
+
+static cJSON *finding_json(const struct rb_finding *f)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "code", f->code);
+	if (f->seq >= 0)
+		cJSON_AddNumberToObject(o, "seq", (double)f->seq);
+	else
+		cJSON_AddNullToObject(o, "seq");
+	if (f->line >= 0)
+		cJSON_AddNumberToObject(o, "line", (double)f->line);
+	else
+		cJSON_AddNullToObject(o, "line");
+	cJSON_AddStringToObject(o, "message", f->msg);
+	return o;
+}
+
+static cJSON *report_json(const rb_vreport *r)
+{
+	cJSON *o = cJSON_CreateObject(), *errs, *warns, *keys;
+	const char *ledger = rb_vreport_ledger(r);
+	uint8_t root[32];
+	char b64[48];
+	size_t i;
+
+	cJSON_AddStringToObject(o, "path", rb_vreport_path(r));
+	if (ledger != NULL)
+		cJSON_AddStringToObject(o, "ledger", ledger);
+	else
+		cJSON_AddNullToObject(o, "ledger");
+	if (rb_vreport_first_seq(r) >= 0) {
+		cJSON_AddNumberToObject(o, "first_seq", (double)rb_vreport_first_seq(r));
+		cJSON_AddNumberToObject(o, "last_seq", (double)rb_vreport_last_seq(r));
+	} else {
+		cJSON_AddNullToObject(o, "first_seq");
+		cJSON_AddNullToObject(o, "last_seq");
+	}
+	cJSON_AddBoolToObject(o, "valid", rb_vreport_valid(r));
+	cJSON_AddNumberToObject(o, "entries", (double)rb_vreport_entries(r));
+	rb_merkle_root(rb_vreport_after(r), root);
+	rb_b64_encode(root, 32, b64);
+	cJSON_AddStringToObject(o, "root", b64);
+	keys = cJSON_AddArrayToObject(o, "entry_keys");
+	for (i = 0; i < rb_vreport_nsigners(r); i++)
+		cJSON_AddItemToArray(keys, cJSON_CreateString(rb_vreport_signer(r, i)));
+	if (rb_vreport_checkpoint_key(r) != NULL)
+		cJSON_AddStringToObject(o, "checkpoint_key", rb_vreport_checkpoint_key(r));
+	else
+		cJSON_AddNullToObject(o, "checkpoint_key");
+	cJSON_AddNumberToObject(o, "countersigned", (double)rb_vreport_countersigned(r));
+	errs = cJSON_AddArrayToObject(o, "errors");
+	for (i = 0; i < rb_vreport_nerrors(r); i++)
+		cJSON_AddItemToArray(errs, finding_json(rb_vreport_error(r, i)));
+	warns = cJSON_AddArrayToObject(o, "warnings");
+	for (i = 0; i < rb_vreport_nwarnings(r); i++)
+		cJSON_AddItemToArray(warns, finding_json(rb_vreport_warning(r, i)));
+	cJSON_AddNumberToObject(o, "errors_total", (double)rb_vreport_errors_total(r));
+	cJSON_AddNumberToObject(o, "warnings_total", (double)rb_vreport_warnings_total(r));
+	return o;
+}
+
+static void print_finding(const struct rb_finding *f)
+{
+	printf("%s", f->code);
+	if (f->seq >= 0)
+		printf(" seq %" PRId64, f->seq);
+	if (f->line >= 0)
+		printf(" line %lld", f->line);
+	printf(": %s\n", f->msg);
+}
+
+static void report_text(const rb_vreport *r)
+{
+	uint8_t root[32];
+	char b64[48];
+	size_t i;
+
+	for (i = 0; i < rb_vreport_nerrors(r); i++)
+		print_finding(rb_vreport_error(r, i));
+	if (rb_vreport_errors_total(r) > rb_vreport_nerrors(r))
+		printf("... and %" PRIu64 " more errors\n",
+		       rb_vreport_errors_total(r) - rb_vreport_nerrors(r));
+	for (i = 0; i < rb_vreport_nwarnings(r); i++)
+		print_finding(rb_vreport_warning(r, i));
+	if (rb_vreport_warnings_total(r) > rb_vreport_nwarnings(r))
+		printf("... and %" PRIu64 " more warnings\n",
+		       rb_vreport_warnings_total(r) - rb_vreport_nwarnings(r));
+	rb_merkle_root(rb_vreport_after(r), root);
+	rb_b64_encode(root, 32, b64);
+	printf("%s: %s\n", rb_vreport_path(r), rb_vreport_valid(r) ? "VALID" : "INVALID");
+	printf("  ledger          %s\n", rb_vreport_ledger(r) ? rb_vreport_ledger(r) : "?");
+	if (rb_vreport_first_seq(r) >= 0)
+		printf("  range           seq %" PRId64 "..%" PRId64 " (%" PRIu64
+		       " entries read)\n", rb_vreport_first_seq(r), rb_vreport_last_seq(r),
+		       rb_vreport_entries(r));
+	if (rb_vreport_first_time(r)[0] != '\0')
+		printf("  time            %s .. %s\n", rb_vreport_first_time(r),
+		       rb_vreport_last_time(r));
+	printf("  root            %s\n", b64);
+	printf("  entry keys      ");
+	for (i = 0; i < rb_vreport_nsigners(r); i++)
+		printf("%s%s", i ? ", " : "", rb_vreport_signer(r, i));
+	printf("%s\n", rb_vreport_nsigners(r) ? "" : "-");
+	printf("  checkpoint key  %s\n",
+	       rb_vreport_checkpoint_key(r) ? rb_vreport_checkpoint_key(r) : "-");
+	printf("  countersigned   %" PRIu64 " entries\n", rb_vreport_countersigned(r));
+	printf("  verdict         %" PRIu64 " errors, %" PRIu64 " warnings\n",
+	       rb_vreport_errors_total(r), rb_vreport_warnings_total(r));
+}
+
+int cmd_verify(int argc, char **argv, struct rb_err *e)
+{
+	static const struct option opts[] = {
+		{ "keys", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "jobs", required_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *store = NULL;
+	struct rb_verify_opts vo = { 0 };
+	rb_trust *t = NULL;
+	cJSON *doc = NULL, *arr = NULL;
+	int c, json = 0, rc = -1, all_valid = 1, i;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': store = optarg; break;
+		case 'j': json = 1; break;
+		case 'J':
+			if (cli_jobs(optarg, &vo.jobs, e) != 0)
+				return -1;
+			break;
+		case 'h': fputs(verify_usage, stdout); return RB_EX_OK;
+		default: return cli_usage(e, "verify", "unknown option");
+		}
+	}
+	if (store == NULL)
+		return cli_usage(e, "verify", "--keys KEYS.json is required");
+	if (optind == argc)
+		return cli_usage(e, "verify", "name one EXPORT_DIR at least");
+	if (rb_trust_load(store, &t, e) != 0)
+		return -1;
+	if (json) {
+		doc = cJSON_CreateObject();
+		arr = cJSON_AddArrayToObject(doc, "exports");
+	}
+	for (i = optind; i < argc; i++) {
+		rb_vreport *r = NULL;
+
+		if (cli_progress_wanted() && !json) {
+			vo.progress = progress;
+			vo.progress_ctx = argv[i];
+		}
+		if (rb_verify_export(argv[i], t, &vo, &r, e) != 0)
+			goto out;
+		if (vo.progress != NULL)
+			fprintf(stderr, "\r\033[K");
+		all_valid &= rb_vreport_valid(r);
+		if (json)
+			cJSON_AddItemToArray(arr, report_json(r));
+		else
+			report_text(r);
+		rb_vreport_free(r);
+	}
+	if (json) {
+		char *s = cJSON_Print(doc);
+
+		if (s == NULL) {
+			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		printf("%s\n", s);
+		cJSON_free(s);
+	}
+	rc = all_valid ? RB_EX_OK : RB_EX_FAIL;
+out:
+	cJSON_Delete(doc);
+	rb_trust_free(t);
+	return rc;
+}

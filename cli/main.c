@@ -1,0 +1,107 @@
+/*
+ * main.c - the rbaudit command line: pick a subcommand, run it, print its
+ * error and map it to the exit status.  Nothing else happens here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef RB_VERSION
+#define RB_VERSION "0.1.0"
+#endif
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **, struct rb_err *);
+	const char *what;
+} commands[] = {
+	{ "keygen", cmd_keygen, "make an Ed25519 key pair and its trust-store entry" },
+	{ "keys", cmd_keys, "add, list and revoke keys in a trust store" },
+	{ "seal", cmd_seal, "sign events into a ledger export (producer side)" },
+	{ "verify", cmd_verify, "verify ledger exports offline" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: rbaudit COMMAND [OPTIONS] [ARGS]\n"
+		   "       rbaudit COMMAND --help\n"
+		   "       rbaudit --version\n\n"
+		   "Rollback audit: verify signed ledger exports of rollback events,\n"
+		   "analyse them and report.\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\nSee rbaudit(1) for options, files and exit status.\n");
+}
+
+int cli_usage(struct rb_err *e, const char *cmd, const char *fmt, ...)
+{
+	char m[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	return RB_ERR(e, RB_EX_USAGE, "%s: %s (see 'rbaudit %s --help')", cmd, m, cmd);
+}
+
+int cli_jobs(const char *arg, int *jobs, struct rb_err *e)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || v < 1 || v > 256)
+		return RB_ERR(e, RB_EX_USAGE, "--jobs takes a number from 1 to 256, not '%s'",
+			      arg);
+	*jobs = (int)v;
+	return 0;
+}
+
+int cli_progress_wanted(void)
+{
+	return isatty(STDERR_FILENO);
+}
+
+int main(int argc, char **argv)
+{
+	struct rb_err e;
+	size_t i;
+	int rc;
+
+	rb_err_clear(&e);
+	if (argc < 2) {
+		usage(stderr);
+		return RB_EX_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return RB_EX_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("rbaudit %s\n", RB_VERSION);
+		return RB_EX_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		rc = commands[i].fn(argc - 1, argv + 1, &e);
+		if (fflush(stdout) != 0 && rc >= 0) {
+			fprintf(stderr, "rbaudit: cannot write to standard output\n");
+			return RB_EX_IOERR;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "rbaudit: %s\n", e.msg);
+			return e.code ? e.code : RB_EX_SOFTWARE;
+		}
+		return rc;
+	}
+	fprintf(stderr, "rbaudit: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return RB_EX_USAGE;
+}

@@ -1,0 +1,952 @@
+/* verify.c - checking a ledger export (ledger-export-v1 §§2-7). */
+#include "verify.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/crypto.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/lines.h"
+#include "lib/note.h"
+#include "lib/pool.h"
+
+#define PAYLOAD_TYPE "application/vnd.rollback-ledger.entry.v1+json"
+#define MANIFEST_MAX (1u << 20)
+#define CHECKPOINT_MAX (64u << 10)
+#define MAX_KEPT 1000
+#define BATCH_SLOTS 2048
+#define BATCH_BYTES (8u << 20)
+#define SLOT_ERRS 4
+#define MAX_SIGS 64
+#define MAX_SIGNERS 64
+
+struct slot {
+	/* Input. */
+	char *line;
+	size_t len, cap;
+	long long lineno;
+	int toolong;
+	/* Output of the parallel phase. */
+	struct rb_finding errs[SLOT_ERRS];
+	int nerrs;
+	int revoked_later;
+	char *pae;                      /* PAE header, then the payload */
+	size_t paecap, hdrlen, plen;
+	uint8_t leaf[32];
+	int have_leaf;
+	cJSON *env, *body;
+	int64_t seq;
+	int have_seq;
+	uint8_t prev[32];
+	int have_prev;
+	struct rb_time t;
+	int have_time;
+	const char *time, *event, *actor;
+	const rb_tkey *signer, *countersigner;
+};
+
+struct rb_vreport {
+	char *path;
+	char *ledger;
+	int64_t first_seq, last_seq, entry_count;
+	uint64_t entries;
+	struct rb_finding *errors, *warnings;
+	size_t nerr, nwarn;
+	uint64_t errtotal, warntotal;
+	struct rb_merkle before, after;
+	uint8_t last_leaf[32], first_prev[32];
+	int have_last_leaf, have_first_prev;
+	char *checkpoint;
+	char cpkey[RB_KEYNAME_MAX + 1];
+	char *signers[MAX_SIGNERS];
+	size_t nsigners;
+	uint64_t countersigned;
+	char first_time[RB_TIME_MAX], last_time[RB_TIME_MAX];
+};
+
+/* State shared by the workers of one export. */
+struct run {
+	const rb_trust *trust;
+	const char *ledger;     /* the manifest's, or NULL */
+	struct slot *slots;
+};
+
+static void add_finding(rb_vreport *r, int warn, const char *code, int64_t seq,
+			long long line, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static void add_finding(rb_vreport *r, int warn, const char *code, int64_t seq,
+			long long line, const char *fmt, ...)
+{
+	struct rb_finding *list = warn ? r->warnings : r->errors;
+	size_t *n = warn ? &r->nwarn : &r->nerr;
+	va_list ap;
+
+	if (warn)
+		r->warntotal++;
+	else
+		r->errtotal++;
+	if (*n >= MAX_KEPT)
+		return;
+	snprintf(list[*n].code, sizeof(list[*n].code), "%s", code);
+	list[*n].seq = seq;
+	list[*n].line = line;
+	va_start(ap, fmt);
+	vsnprintf(list[*n].msg, sizeof(list[*n].msg), fmt, ap);
+	va_end(ap);
+	(*n)++;
+}
+
+static void slot_err(struct slot *s, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void slot_err(struct slot *s, const char *code, const char *fmt, ...)
+{
+	struct rb_finding *f;
+	va_list ap;
+
+	if (s->nerrs >= SLOT_ERRS)
+		return;
+	f = &s->errs[s->nerrs++];
+	snprintf(f->code, sizeof(f->code), "%s", code);
+	f->seq = s->have_seq ? s->seq : -1;
+	f->line = s->lineno;
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	va_end(ap);
+}
+
+/* Make room for n bytes in a growable buffer. */
+static int reserve(char **buf, size_t *cap, size_t n)
+{
+	char *nb;
+	size_t ncap;
+
+	if (n <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 1024;
+	while (ncap < n)
+		ncap *= 2;
+	nb = realloc(*buf, ncap);
+	if (nb == NULL)
+		return -1;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
+/* Decode the envelope's payload into s->pae after the PAE header. */
+static int decode_payload(struct slot *s, const char *b64)
+{
+	size_t n = strlen(b64), plen, pad = 0;
+	int w;
+
+	if (n % 4 != 0)
+		return -1;
+	if (n > 0 && b64[n - 1] == '=')
+		pad++;
+	if (n > 1 && b64[n - 2] == '=')
+		pad++;
+	plen = n / 4 * 3 - pad;
+	if (reserve(&s->pae, &s->paecap, plen + sizeof(PAYLOAD_TYPE) + 64) != 0)
+		return -2;
+	/* DSSE PAE: "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body */
+	w = snprintf(s->pae, s->paecap, "DSSEv1 %zu %s %zu ", sizeof(PAYLOAD_TYPE) - 1,
+		     PAYLOAD_TYPE, plen);
+	s->hdrlen = (size_t)w;
+	if (rb_b64_decode(b64, n, (uint8_t *)s->pae + s->hdrlen) != (long)plen)
+		return -1;
+	s->plen = plen;
+	return 0;
+}
+
+/* The member checks of §3; reports the first problem. */
+static void check_payload(struct slot *s, const char *ledger)
+{
+	const cJSON *b = s->body, *it;
+	const char *str;
+
+	it = cJSON_GetObjectItemCaseSensitive(b, "seq");
+	if (rb_json_is_int(it, 0, RB_JSON_MAX_INT)) {
+		s->seq = (int64_t)it->valuedouble;
+		s->have_seq = 1;
+	}
+	if (!cJSON_IsObject(b)) {
+		slot_err(s, "E_PAYLOAD", "payload is not a JSON object");
+		return;
+	}
+	it = cJSON_GetObjectItemCaseSensitive(b, "v");
+	if (!rb_json_is_int(it, 1, 1)) {
+		slot_err(s, "E_PAYLOAD", "member \"v\" is missing or not 1");
+		return;
+	}
+	str = rb_json_str(b, "ledger");
+	if (str == NULL) {
+		slot_err(s, "E_PAYLOAD", "member \"ledger\" is missing or not a string");
+		return;
+	}
+	if (ledger != NULL && strcmp(str, ledger) != 0)
+		slot_err(s, "E_LEDGER", "ledger \"%.80s\" is not the manifest's \"%.80s\"",
+			 str, ledger);
+	if (!s->have_seq) {
+		slot_err(s, "E_PAYLOAD",
+			 "member \"seq\" is missing or not an integer in [0, 2^53)");
+		return;
+	}
+	str = rb_json_str(b, "time");
+	if (str == NULL || rb_time_parse(str, strlen(str), &s->t) != 0) {
+		slot_err(s, "E_PAYLOAD",
+			 "member \"time\" is missing or not YYYY-MM-DDTHH:MM:SS[.f]Z");
+		return;
+	}
+	s->time = str;
+	s->have_time = 1;
+	str = rb_json_str(b, "prev");
+	if (str == NULL || strlen(str) != 64 || rb_hex_decode(str, 32, s->prev) != 0) {
+		slot_err(s, "E_PAYLOAD", "member \"prev\" is missing or not 64 lowercase hex digits");
+		return;
+	}
+	s->have_prev = 1;
+	s->event = rb_json_str(b, "event");
+	if (s->event == NULL) {
+		slot_err(s, "E_PAYLOAD", "member \"event\" is missing or not a string");
+		return;
+	}
+	s->actor = rb_json_str(b, "actor");
+	if (s->actor == NULL) {
+		slot_err(s, "E_PAYLOAD", "member \"actor\" is missing or not a string");
+		return;
+	}
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(b, "data")))
+		slot_err(s, "E_PAYLOAD", "member \"data\" is missing or not an object");
+}
+
+/*
+ * §2 and §6: an entry is validly signed when a signature verifies under a
+ * trusted key with role entry that is valid at the entry's time.  When none
+ * is, the most telling reason is reported (see docs/FORMATS.md).
+ */
+static void check_signatures(struct slot *s, const rb_trust *trust,
+			     const cJSON *sigs)
+{
+	const rb_tkey *seen[MAX_SIGS];
+	size_t nseen = 0, i;
+	int named_trusted = 0, entry_sig_failed = 0, role_missing = 0;
+	int revoked = 0, notvalid = 0;
+	const char *rname = NULL, *nvname = NULL, *rolename = NULL;
+	const cJSON *sg;
+	const char *msg = s->pae;
+	size_t mlen = s->hdrlen + s->plen;
+
+	cJSON_ArrayForEach(sg, sigs) {
+		const char *kid = rb_json_str(sg, "keyid");
+		const char *sig64 = rb_json_str(sg, "sig");
+		uint8_t sig[66];
+		const rb_tkey *k;
+		int dup = 0;
+
+		k = rb_trust_find(trust, kid, strlen(kid));
+		if (k == NULL)
+			continue;       /* ignored unless nothing else is valid */
+		named_trusted = 1;
+		for (i = 0; i < nseen; i++)
+			dup |= seen[i] == k;
+		if (dup)
+			continue;
+		seen[nseen++] = k;
+		if (strlen(sig64) != 88 || rb_b64_decode(sig64, 88, sig) != 64) {
+			slot_err(s, "E_PARSE", "signature by '%s' is not base64 of 64 bytes",
+				 rb_tkey_name(k));
+			return;
+		}
+		if (!rb_pubkey_verify(rb_tkey_pub(k), msg, mlen, sig)) {
+			if (rb_tkey_has_role(k, "entry"))
+				entry_sig_failed = 1;
+			continue;
+		}
+		if (!rb_tkey_has_role(k, "entry")) {
+			/* An approver's countersignature (§6). */
+			if (rb_tkey_has_role(k, "approver") && s->event != NULL &&
+			    strcmp(s->event, "rollback.approved") == 0 &&
+			    rb_tkey_identity(k) != NULL && s->actor != NULL &&
+			    strcmp(rb_tkey_identity(k), s->actor) == 0 &&
+			    (!s->have_time || rb_tkey_state(k, &s->t) == RB_KEY_VALID))
+				s->countersigner = k;
+			role_missing = 1;
+			rolename = rb_tkey_name(k);
+			continue;
+		}
+		if (!s->have_time) {
+			/* The time is broken (already reported): judge no validity. */
+			if (s->signer == NULL)
+				s->signer = k;
+			continue;
+		}
+		switch (rb_tkey_state(k, &s->t)) {
+		case RB_KEY_VALID:
+			if (s->signer == NULL ||
+			    (s->revoked_later && rb_tkey_revoked_at(k) == NULL)) {
+				s->signer = k;
+				s->revoked_later = rb_tkey_revoked_at(k) != NULL;
+			}
+			break;
+		case RB_KEY_REVOKED:
+			revoked = 1;
+			rname = rb_tkey_name(k);
+			break;
+		default:
+			notvalid = 1;
+			nvname = rb_tkey_name(k);
+			break;
+		}
+	}
+	if (s->signer != NULL)
+		return;
+	s->countersigner = NULL;
+	if (revoked)
+		slot_err(s, "E_KEY_REVOKED", "key '%s' was revoked at or before %s",
+			 rname, s->time);
+	else if (notvalid)
+		slot_err(s, "E_KEY_NOT_VALID", "key '%s' is not valid at %s", nvname,
+			 s->time);
+	else if (entry_sig_failed)
+		slot_err(s, "E_SIG", "no signature verifies under a trusted entry key");
+	else if (role_missing)
+		slot_err(s, "E_KEY_ROLE", "key '%s' signed but lacks role \"entry\"",
+			 rolename);
+	else if (named_trusted)
+		slot_err(s, "E_SIG", "no signature verifies under a trusted key");
+	else
+		slot_err(s, "E_KEY_UNKNOWN", "no signature is by a key in the trust store");
+}
+
+/* The parallel phase: everything about one line that needs no other line. */
+static void work(void *ctx, size_t i)
+{
+	struct run *run = ctx;
+	struct slot *s = &run->slots[i];
+	const cJSON *pt, *pl, *sigs, *sg;
+	char why[160];
+	int rc, nsig = 0;
+
+	if (s->toolong) {
+		slot_err(s, "E_PARSE", "line is longer than %u bytes", RB_ENTRY_MAX_LINE);
+		return;
+	}
+	if (s->len == 0) {
+		slot_err(s, "E_PARSE", "blank line");
+		return;
+	}
+	if (s->len >= 3 && memcmp(s->line, "\xef\xbb\xbf", 3) == 0) {
+		slot_err(s, "E_PARSE", "line starts with a byte-order mark");
+		return;
+	}
+	if (rb_json_parse(s->line, s->len, 8, &s->env, why, sizeof(why)) != 0) {
+		slot_err(s, "E_PARSE", "envelope: %s", why);
+		return;
+	}
+	pt = cJSON_GetObjectItemCaseSensitive(s->env, "payloadType");
+	pl = cJSON_GetObjectItemCaseSensitive(s->env, "payload");
+	sigs = cJSON_GetObjectItemCaseSensitive(s->env, "signatures");
+	if (!cJSON_IsObject(s->env) || !cJSON_IsString(pt) || !cJSON_IsString(pl) ||
+	    !cJSON_IsArray(sigs)) {
+		slot_err(s, "E_PARSE", "not a DSSE envelope (payloadType, payload, signatures)");
+		return;
+	}
+	if (strcmp(pt->valuestring, PAYLOAD_TYPE) != 0) {
+		slot_err(s, "E_PARSE", "payloadType is not \"%s\"", PAYLOAD_TYPE);
+		return;
+	}
+	cJSON_ArrayForEach(sg, sigs) {
+		if (!cJSON_IsObject(sg) || rb_json_str(sg, "keyid") == NULL ||
+		    rb_json_str(sg, "sig") == NULL) {
+			slot_err(s, "E_PARSE", "a signature is not {\"keyid\", \"sig\"} strings");
+			return;
+		}
+		nsig++;
+	}
+	if (nsig == 0 || nsig > MAX_SIGS) {
+		slot_err(s, "E_PARSE", "an envelope has 1 to %d signatures, not %d",
+			 MAX_SIGS, nsig);
+		return;
+	}
+	rc = decode_payload(s, pl->valuestring);
+	if (rc != 0) {
+		slot_err(s, "E_PARSE", rc == -2 ? "out of memory" :
+			 "payload is not valid padded base64");
+		return;
+	}
+	/* Leaf hash SHA-256(0x00 || payload): the byte before it is the PAE's space. */
+	s->pae[s->hdrlen - 1] = 0x00;
+	rb_sha256(s->pae + s->hdrlen - 1, s->plen + 1, s->leaf);
+	s->pae[s->hdrlen - 1] = ' ';
+	s->have_leaf = 1;
+	if (rb_json_parse(s->pae + s->hdrlen, s->plen, 64, &s->body, why,
+			  sizeof(why)) != 0) {
+		slot_err(s, "E_PAYLOAD", "payload: %s", why);
+		return;
+	}
+	check_payload(s, run->ledger);
+	check_signatures(s, run->trust, sigs);
+}
+
+static void slot_reset(struct slot *s)
+{
+	cJSON_Delete(s->env);
+	cJSON_Delete(s->body);
+	s->env = s->body = NULL;
+	s->nerrs = 0;
+	s->revoked_later = 0;
+	s->have_leaf = s->have_seq = s->have_prev = s->have_time = 0;
+	s->hdrlen = s->plen = 0;
+	s->time = s->event = s->actor = NULL;
+	s->signer = s->countersigner = NULL;
+	s->toolong = 0;
+	/* Do not keep a huge buffer from one long line. */
+	if (s->cap > (64u << 10)) {
+		free(s->line);
+		s->line = NULL;
+		s->cap = 0;
+	}
+	if (s->paecap > (64u << 10)) {
+		free(s->pae);
+		s->pae = NULL;
+		s->paecap = 0;
+	}
+}
+
+static void note_signer(rb_vreport *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsigners; i++)
+		if (strcmp(r->signers[i], name) == 0)
+			return;
+	if (r->nsigners < MAX_SIGNERS) {
+		r->signers[r->nsigners] = strdup(name);
+		if (r->signers[r->nsigners] != NULL)
+			r->nsigners++;
+	}
+}
+
+/* Sequential state carried from one batch to the next. */
+struct seqstate {
+	int64_t expect;
+	uint8_t prev[32];
+	int prev_known;
+	struct rb_time last_t;
+	int have_last_t;
+	int root_known;
+};
+
+/* The sequential phase: order, chain, time, tree; then the callback. */
+static int sequential(rb_vreport *r, struct seqstate *st, struct slot *s,
+		      const struct rb_verify_opts *o, struct rb_err *e)
+{
+	int i;
+	int clean = r->errtotal == 0;
+
+	for (i = 0; i < s->nerrs; i++)
+		add_finding(r, 0, s->errs[i].code, s->errs[i].seq, s->errs[i].line, "%s",
+			    s->errs[i].msg);
+	if (s->have_seq) {
+		if (s->seq != st->expect)
+			add_finding(r, 0, "E_SEQ", s->seq, s->lineno,
+				    "seq %" PRId64 " where %" PRId64 " was expected",
+				    s->seq, st->expect);
+		st->expect = s->seq + 1;
+	} else {
+		st->expect++;
+	}
+	if (s->have_prev && st->prev_known && memcmp(s->prev, st->prev, 32) != 0)
+		add_finding(r, 0, "E_CHAIN", s->have_seq ? s->seq : -1, s->lineno,
+			    "prev is not the leaf hash of the entry before");
+	if (r->entries == 1 && s->have_prev) {
+		memcpy(r->first_prev, s->prev, 32);
+		r->have_first_prev = 1;
+	}
+	st->prev_known = s->have_leaf;
+	if (s->have_leaf)
+		memcpy(st->prev, s->leaf, 32);
+	if (s->have_time) {
+		if (st->have_last_t && rb_time_cmp(&s->t, &st->last_t) < 0)
+			add_finding(r, 1, "W_TIME_BACKWARDS", s->seq, s->lineno,
+				    "time %s is earlier than the entry before", s->time);
+		st->last_t = s->t;
+		st->have_last_t = 1;
+		if (r->first_time[0] == '\0')
+			snprintf(r->first_time, sizeof(r->first_time), "%s", s->time);
+		snprintf(r->last_time, sizeof(r->last_time), "%s", s->time);
+	}
+	if (s->signer != NULL) {
+		note_signer(r, rb_tkey_name(s->signer));
+		if (s->revoked_later)
+			add_finding(r, 1, "W_KEY_REVOKED_LATER", s->seq, s->lineno,
+				    "key '%s' was revoked after this entry",
+				    rb_tkey_name(s->signer));
+	}
+	if (s->countersigner != NULL)
+		r->countersigned++;
+	if (s->have_leaf) {
+		rb_merkle_append(&r->after, s->leaf);
+		memcpy(r->last_leaf, s->leaf, 32);
+		r->have_last_leaf = 1;
+	} else {
+		st->root_known = 0;
+	}
+	if (clean && r->errtotal == 0 && o->on_entry != NULL) {
+		struct rb_ventry v = {
+			.seq = s->seq, .line = s->lineno,
+			.envelope = s->line, .envelope_len = s->len,
+			.payload = (const uint8_t *)s->pae + s->hdrlen,
+			.payload_len = s->plen, .leaf = s->leaf, .body = s->body,
+			.time = s->time, .event = s->event, .actor = s->actor,
+			.t = s->t, .signer = rb_tkey_name(s->signer),
+			.countersigner = s->countersigner ? rb_tkey_name(s->countersigner) : NULL,
+		};
+
+		if (o->on_entry(o->ctx, &v, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Read and check manifest.json (§5); returns 0 when usable for the entries. */
+static int load_manifest(rb_vreport *r, const char *dir, const rb_trust *trust,
+			 char *sha_hex, struct rb_err *e)
+{
+	char path[4096], *buf = NULL, why[160];
+	const cJSON *it, *fr, *pc;
+	cJSON *m = NULL;
+	size_t len;
+	int64_t v;
+	int i, rc = -1, n;
+	uint8_t (*hashes)[32] = NULL;
+	struct rb_err fe;
+
+	if (rb_path_join(path, sizeof(path), dir, "manifest.json", e) != 0)
+		return -2;
+	if (rb_read_file(path, MANIFEST_MAX, &buf, &len, &fe) != 0) {
+		add_finding(r, 0, fe.code == RB_EX_DATAERR ? "E_MANIFEST" : "E_IO", -1, -1,
+			    "manifest.json: %s", fe.msg);
+		return -1;
+	}
+	if (rb_json_parse(buf, len, 16, &m, why, sizeof(why)) != 0) {
+		add_finding(r, 0, "E_MANIFEST", -1, -1, "manifest.json: %s", why);
+		goto out;
+	}
+	if (!cJSON_IsObject(m)) {
+		add_finding(r, 0, "E_MANIFEST", -1, -1, "manifest.json is not an object");
+		goto out;
+	}
+	it = cJSON_GetObjectItemCaseSensitive(m, "format");
+	if (!cJSON_IsString(it) || strcmp(it->valuestring, "rollback-ledger-export") != 0) {
+		add_finding(r, 0, "E_MANIFEST", -1, -1,
+			    "manifest \"format\" is not \"rollback-ledger-export\"");
+		goto out;
+	}
+	if (rb_json_int(m, "version", 1, 1, &v) != 0) {
+		add_finding(r, 0, "E_MANIFEST", -1, -1, "manifest \"version\" is not 1");
+		goto out;
+	}
+	if (rb_json_str(m, "ledger") == NULL || rb_json_str(m, "ledger")[0] == '\0') {
+		add_finding(r, 0, "E_MANIFEST", -1, -1, "manifest \"ledger\" is not a string");
+		goto out;
+	}
+	r->ledger = strdup(rb_json_str(m, "ledger"));
+	if (r->ledger == NULL) {
+		rc = -2;
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (rb_json_int(m, "first_seq", 0, RB_JSON_MAX_INT, &r->first_seq) != 0 ||
+	    rb_json_int(m, "last_seq", -1, RB_JSON_MAX_INT, &r->last_seq) != 0 ||
+	    rb_json_int(m, "entry_count", 0, RB_JSON_MAX_INT, &r->entry_count) != 0) {
+		r->first_seq = r->last_seq = -1;
+		add_finding(r, 0, "E_MANIFEST", -1, -1,
+			    "manifest \"first_seq\", \"last_seq\" or \"entry_count\" is "
+			    "missing or not an integer in range");
+		goto out;
+	}
+	if (r->last_seq < r->first_seq - 1 ||
+	    r->entry_count != r->last_seq - r->first_seq + 1)
+		add_finding(r, 0, "E_MANIFEST", -1, -1,
+			    "manifest range %" PRId64 "..%" PRId64 " does not hold "
+			    "entry_count %" PRId64, r->first_seq, r->last_seq,
+			    r->entry_count);
+	it = cJSON_GetObjectItemCaseSensitive(m, "entries_sha256");
+	if (!cJSON_IsString(it) || strlen(it->valuestring) != 64 ||
+	    rb_hex_decode(it->valuestring, 32, (uint8_t *)why) != 0) {
+		add_finding(r, 0, "E_MANIFEST", -1, -1,
+			    "manifest \"entries_sha256\" is not 64 lowercase hex digits");
+		sha_hex[0] = '\0';
+	} else {
+		memcpy(sha_hex, it->valuestring, 65);
+	}
+	it = cJSON_GetObjectItemCaseSensitive(m, "created");
+	if (it != NULL && (!cJSON_IsString(it) ||
+			   rb_time_parse(it->valuestring, strlen(it->valuestring),
+					 &(struct rb_time){ 0, 0 }) != 0))
+		add_finding(r, 0, "E_MANIFEST", -1, -1,
+			    "manifest \"created\" is not an RFC 3339 UTC time");
+	/* The frontier: popcount(first_seq) base64 hashes, largest subtree first. */
+	fr = cJSON_GetObjectItemCaseSensitive(m, "frontier");
+	n = cJSON_IsArray(fr) ? cJSON_GetArraySize(fr) : -1;
+	if (n != __builtin_popcountll((unsigned long long)r->first_seq)) {
+		add_finding(r, 0, "E_MANIFEST", -1, -1,
+			    "manifest \"frontier\" must hold %d hashes for first_seq %" PRId64,
+			    __builtin_popcountll((unsigned long long)r->first_seq),
+			    r->first_seq);
+		goto out;
+	}
+	hashes = calloc((size_t)n + 1, 32);
+	if (hashes == NULL) {
+		rc = -2;
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const cJSON *h = cJSON_GetArrayItem(fr, i);
+		uint8_t tmp[48];
+
+		if (!cJSON_IsString(h) || strlen(h->valuestring) != 44 ||
+		    rb_b64_decode(h->valuestring, 44, tmp) != 32) {
+			add_finding(r, 0, "E_MANIFEST", -1, -1,
+				    "manifest \"frontier\"[%d] is not base64 of 32 bytes", i);
+			goto out;
+		}
+		memcpy(hashes[i], tmp, 32);
+	}
+	rb_merkle_from_frontier(&r->before, (uint64_t)r->first_seq,
+				(const uint8_t (*)[32])hashes, n);
+	r->after = r->before;
+	/* An odd first_seq: the smallest subtree is the previous entry's leaf. */
+	if (n > 0 && (r->first_seq & 1)) {
+		memcpy(r->first_prev, hashes[n - 1], 32);
+		r->have_first_prev = 2;
+	}
+	/* previous_checkpoint: null iff first_seq is 0; else signed, sized, rooted. */
+	pc = cJSON_GetObjectItemCaseSensitive(m, "previous_checkpoint");
+	if (r->first_seq == 0) {
+		if (pc != NULL && !cJSON_IsNull(pc))
+			add_finding(r, 0, "E_MANIFEST", -1, -1,
+				    "manifest \"previous_checkpoint\" must be null when first_seq is 0");
+	} else if (!cJSON_IsString(pc)) {
+		add_finding(r, 0, "E_MANIFEST", -1, -1,
+			    "manifest \"previous_checkpoint\" is missing");
+	} else {
+		rb_checkpoint *cp = NULL;
+		uint8_t root[32];
+
+		if (rb_checkpoint_parse(pc->valuestring, strlen(pc->valuestring), &cp,
+					why, sizeof(why)) != 0) {
+			add_finding(r, 0, "E_CHECKPOINT_SIG", -1, -1,
+				    "previous_checkpoint is malformed: %s", why);
+		} else {
+			if (rb_checkpoint_verify(cp, trust, "checkpoint") == NULL)
+				add_finding(r, 0, "E_CHECKPOINT_SIG", -1, -1,
+					    "previous_checkpoint is not signed by a trusted checkpoint key");
+			if (strcmp(rb_checkpoint_origin(cp), r->ledger) != 0)
+				add_finding(r, 0, "E_LEDGER", -1, -1,
+					    "previous_checkpoint origin \"%.80s\" is not the ledger",
+					    rb_checkpoint_origin(cp));
+			if (rb_checkpoint_size(cp) != (uint64_t)r->first_seq)
+				add_finding(r, 0, "E_MANIFEST", -1, -1,
+					    "previous_checkpoint size %" PRIu64 " is not first_seq %" PRId64,
+					    rb_checkpoint_size(cp), r->first_seq);
+			rb_merkle_root(&r->before, root);
+			if (memcmp(root, rb_checkpoint_root(cp), 32) != 0)
+				add_finding(r, 0, "E_ROOT", -1, -1,
+					    "the frontier does not fold to previous_checkpoint's root");
+		}
+		rb_checkpoint_free(cp);
+	}
+	rc = 0;
+out:
+	free(hashes);
+	cJSON_Delete(m);
+	free(buf);
+	return rc;
+}
+
+/* Read and check the final checkpoint against what the entries gave. */
+static void check_checkpoint(rb_vreport *r, const char *dir, const rb_trust *trust,
+			     int root_known)
+{
+	char path[4096], *buf = NULL, why[160];
+	rb_checkpoint *cp = NULL;
+	const rb_tkey *k;
+	struct rb_err fe;
+	uint8_t root[32];
+	size_t len;
+
+	if (rb_path_join(path, sizeof(path), dir, "checkpoint", &fe) != 0 ||
+	    rb_read_file(path, CHECKPOINT_MAX, &buf, &len, &fe) != 0) {
+		add_finding(r, 0, fe.code == RB_EX_DATAERR ? "E_CHECKPOINT_SIG" : "E_IO",
+			    -1, -1, "checkpoint: %s", fe.msg);
+		return;
+	}
+	r->checkpoint = buf;
+	if (rb_checkpoint_parse(buf, len, &cp, why, sizeof(why)) != 0) {
+		add_finding(r, 0, "E_CHECKPOINT_SIG", -1, -1, "checkpoint is malformed: %s",
+			    why);
+		return;
+	}
+	k = rb_checkpoint_verify(cp, trust, "checkpoint");
+	if (k == NULL)
+		add_finding(r, 0, "E_CHECKPOINT_SIG", -1, -1,
+			    "checkpoint is not signed by a trusted checkpoint key");
+	else
+		snprintf(r->cpkey, sizeof(r->cpkey), "%s", rb_tkey_name(k));
+	if (r->ledger != NULL && strcmp(rb_checkpoint_origin(cp), r->ledger) != 0)
+		add_finding(r, 0, "E_LEDGER", -1, -1,
+			    "checkpoint origin \"%.80s\" is not the manifest's ledger",
+			    rb_checkpoint_origin(cp));
+	if (r->first_seq >= 0) {
+		if (rb_checkpoint_size(cp) != (uint64_t)r->first_seq + r->entries)
+			add_finding(r, 0, "E_TRUNCATED", -1, -1,
+				    "checkpoint size %" PRIu64 " is not first_seq %" PRId64
+				    " plus %" PRIu64 " entries", rb_checkpoint_size(cp),
+				    r->first_seq, r->entries);
+		else if (root_known) {
+			rb_merkle_root(&r->after, root);
+			if (memcmp(root, rb_checkpoint_root(cp), 32) != 0)
+				add_finding(r, 0, "E_ROOT", -1, -1,
+					    "the entries and frontier give another root than the checkpoint's");
+		}
+	}
+	rb_checkpoint_free(cp);
+}
+
+static rb_vreport *report_new(const char *dir)
+{
+	rb_vreport *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->path = strdup(dir);
+	r->errors = calloc(MAX_KEPT, sizeof(*r->errors));
+	r->warnings = calloc(MAX_KEPT, sizeof(*r->warnings));
+	r->first_seq = r->last_seq = -1;
+	rb_merkle_init(&r->before);
+	rb_merkle_init(&r->after);
+	if (r->path == NULL || r->errors == NULL || r->warnings == NULL) {
+		rb_vreport_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int rb_verify_export(const char *dir, const rb_trust *trust,
+		     const struct rb_verify_opts *o, rb_vreport **out,
+		     struct rb_err *e)
+{
+	rb_vreport *r = NULL;
+	rb_lines *lr = NULL;
+	rb_pool *pool = NULL;
+	struct slot *slots = NULL;
+	struct run run;
+	struct seqstate st;
+	char path[4096], sha_hex[65] = "";
+	uint8_t digest[32];
+	size_t i, n;
+	int rc = -1, mrc, more = 1;
+	struct rb_err fe;
+
+	*out = NULL;
+	r = report_new(dir);
+	if (r == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	mrc = load_manifest(r, dir, trust, sha_hex, e);
+	if (mrc == -2)
+		goto out;
+	if (rb_path_join(path, sizeof(path), dir, "entries.jsonl", e) != 0)
+		goto out;
+	if (rb_lines_open(path, RB_ENTRY_MAX_LINE, 1, &lr, &fe) != 0) {
+		add_finding(r, 0, "E_IO", -1, -1, "entries.jsonl: %s", fe.msg);
+		lr = NULL;
+	}
+	if (mrc != 0 || lr == NULL) {
+		/* Nothing to check the entries against, or no entries. */
+		check_checkpoint(r, dir, trust, 0);
+		goto done;
+	}
+	if (rb_pool_new(o->jobs > 0 ? o->jobs : rb_ncpu(), &pool, e) != 0)
+		goto out;
+	slots = calloc(BATCH_SLOTS, sizeof(*slots));
+	if (slots == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	run.trust = trust;
+	run.ledger = r->ledger;
+	run.slots = slots;
+	memset(&st, 0, sizeof(st));
+	st.expect = r->first_seq;
+	st.root_known = 1;
+	if (r->have_first_prev == 2) {
+		memcpy(st.prev, r->first_prev, 32);
+		st.prev_known = 1;
+	}
+	r->have_first_prev = 0;
+	while (more) {
+		size_t bytes = 0;
+
+		/* Read a batch of lines, bounded in count and in bytes. */
+		for (n = 0; n < BATCH_SLOTS && bytes < BATCH_BYTES; n++) {
+			const char *line = NULL;
+			size_t len = 0;
+			int got = rb_lines_next(lr, &line, &len, &fe);
+
+			if (got < 0) {
+				add_finding(r, 0, "E_IO", -1, rb_lines_lineno(lr) + 1,
+					    "entries.jsonl: %s", fe.msg);
+				more = 0;
+				break;
+			}
+			if (got == RB_LINES_EOF) {
+				more = 0;
+				break;
+			}
+			slots[n].lineno = rb_lines_lineno(lr);
+			slots[n].toolong = got == RB_LINES_TOOLONG;
+			slots[n].len = 0;
+			if (got == RB_LINES_OK) {
+				if (reserve(&slots[n].line, &slots[n].cap, len + 1) != 0) {
+					RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+					goto out;
+				}
+				memcpy(slots[n].line, line, len);
+				slots[n].line[len] = '\0';
+				slots[n].len = len;
+			}
+			bytes += len;
+		}
+		rb_pool_run(pool, n, work, &run);
+		for (i = 0; i < n; i++) {
+			r->entries++;
+			if (sequential(r, &st, &slots[i], o, e) != 0)
+				goto out;
+			slot_reset(&slots[i]);
+		}
+		if (o->progress != NULL)
+			o->progress(o->progress_ctx, r->entries, rb_lines_bytes(lr));
+	}
+	/* End of the entries: counts, file digest, checkpoint. */
+	if (r->entry_count >= 0 && (uint64_t)r->entry_count != r->entries)
+		add_finding(r, 0, "E_MANIFEST", -1, -1,
+			    "manifest entry_count %" PRId64 " but entries.jsonl has %" PRIu64
+			    " lines", r->entry_count, r->entries);
+	rb_lines_digest(lr, digest);
+	if (sha_hex[0] != '\0') {
+		char hex[65];
+
+		rb_hex_encode(digest, 32, hex);
+		if (strcmp(hex, sha_hex) != 0)
+			add_finding(r, 0, "E_MANIFEST", -1, -1,
+				    "entries_sha256 does not match entries.jsonl (it is %s)", hex);
+	}
+	if (r->entries > 0 && st.expect - 1 != r->last_seq)
+		add_finding(r, 0, "E_MANIFEST", -1, -1,
+			    "the last entry's seq is %" PRId64 ", the manifest says last_seq %"
+			    PRId64, st.expect - 1, r->last_seq);
+	check_checkpoint(r, dir, trust, st.root_known);
+done:
+	*out = r;
+	r = NULL;
+	rc = 0;
+out:
+	if (slots != NULL) {
+		for (i = 0; i < BATCH_SLOTS; i++) {
+			slot_reset(&slots[i]);
+			free(slots[i].line);
+			free(slots[i].pae);
+		}
+		free(slots);
+	}
+	rb_pool_free(pool);
+	rb_lines_close(lr);
+	rb_vreport_free(r);
+	return rc;
+}
+
+void rb_vreport_free(rb_vreport *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nsigners; i++)
+		free(r->signers[i]);
+	free(r->path);
+	free(r->ledger);
+	free(r->errors);
+	free(r->warnings);
+	free(r->checkpoint);
+	free(r);
+}
+
+const char *rb_vreport_path(const rb_vreport *r) { return r->path; }
+const char *rb_vreport_ledger(const rb_vreport *r) { return r->ledger; }
+int64_t rb_vreport_first_seq(const rb_vreport *r) { return r->first_seq; }
+int64_t rb_vreport_last_seq(const rb_vreport *r) { return r->last_seq; }
+uint64_t rb_vreport_entries(const rb_vreport *r) { return r->entries; }
+int rb_vreport_valid(const rb_vreport *r) { return r->errtotal == 0; }
+size_t rb_vreport_nerrors(const rb_vreport *r) { return r->nerr; }
+uint64_t rb_vreport_errors_total(const rb_vreport *r) { return r->errtotal; }
+size_t rb_vreport_nwarnings(const rb_vreport *r) { return r->nwarn; }
+uint64_t rb_vreport_warnings_total(const rb_vreport *r) { return r->warntotal; }
+const struct rb_merkle *rb_vreport_before(const rb_vreport *r) { return &r->before; }
+const struct rb_merkle *rb_vreport_after(const rb_vreport *r) { return &r->after; }
+const char *rb_vreport_checkpoint(const rb_vreport *r) { return r->checkpoint; }
+size_t rb_vreport_nsigners(const rb_vreport *r) { return r->nsigners; }
+uint64_t rb_vreport_countersigned(const rb_vreport *r) { return r->countersigned; }
+const char *rb_vreport_first_time(const rb_vreport *r) { return r->first_time; }
+const char *rb_vreport_last_time(const rb_vreport *r) { return r->last_time; }
+
+const struct rb_finding *rb_vreport_error(const rb_vreport *r, size_t i)
+{
+	return i < r->nerr ? &r->errors[i] : NULL;
+}
+
+const struct rb_finding *rb_vreport_warning(const rb_vreport *r, size_t i)
+{
+	return i < r->nwarn ? &r->warnings[i] : NULL;
+}
+
+int rb_vreport_has(const rb_vreport *r, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < r->nerr; i++)
+		if (strcmp(r->errors[i].code, code) == 0)
+			return 1;
+	for (i = 0; i < r->nwarn; i++)
+		if (strcmp(r->warnings[i].code, code) == 0)
+			return 1;
+	return 0;
+}
+
+const uint8_t *rb_vreport_last_leaf(const rb_vreport *r)
+{
+	return r->have_last_leaf ? r->last_leaf : NULL;
+}
+
+const uint8_t *rb_vreport_first_prev(const rb_vreport *r)
+{
+	return r->have_first_prev ? r->first_prev : NULL;
+}
+
+const char *rb_vreport_checkpoint_key(const rb_vreport *r)
+{
+	return r->cpkey[0] ? r->cpkey : NULL;
+}
+
+const char *rb_vreport_signer(const rb_vreport *r, size_t i)
+{
+	return i < r->nsigners ? r->signers[i] : NULL;
+}

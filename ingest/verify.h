@@ -1,0 +1,117 @@
+/*
+ * verify.h - the ledger-export-v1 verifier.
+ *
+ * rb_verify_export checks one export directory against a trust store: the
+ * manifest, every entry's envelope, payload, signatures, sequence and hash
+ * chain, the Merkle root, the checkpoint and the previous checkpoint
+ * (spec §§2-7, all but E_FORK and E_GAP, which need stored history).  It
+ * streams entries.jsonl in batches: memory does not grow with the export.
+ * Signatures are checked on o->jobs threads; results stay in seq order.
+ *
+ * A failed verification is a result, not an error: the function returns 0
+ * and the report lists findings.  It returns -1 only when it could not do
+ * its work (out of memory, or the entry callback failed).  The report is
+ * the caller's: free it with rb_vreport_free (NULL accepted).
+ */
+#ifndef RB_VERIFY_H
+#define RB_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "lib/err.h"
+#include "lib/merkle.h"
+#include "lib/rtime.h"
+#include "lib/trust.h"
+
+/* Longest entry line accepted (bytes, without the line end). */
+#define RB_ENTRY_MAX_LINE (1u << 20)
+
+/* One finding: an error (E_...) or a warning (W_...). */
+struct rb_finding {
+	char code[24];
+	int64_t seq;            /* -1 when none applies */
+	long long line;         /* line of entries.jsonl, -1 when none applies */
+	char msg[256];
+};
+
+/* An entry as the callback sees it; every pointer is valid only during the call. */
+struct rb_ventry {
+	int64_t seq;
+	long long line;
+	const char *envelope;           /* the line, without its line end */
+	size_t envelope_len;
+	const uint8_t *payload;         /* the exact signed bytes */
+	size_t payload_len;
+	const uint8_t *leaf;            /* 32-byte leaf hash */
+	const cJSON *body;              /* the parsed payload */
+	const char *time, *event, *actor;
+	struct rb_time t;
+	const char *signer;             /* key whose entry signature is valid */
+	const char *countersigner;      /* approver key of the actor, or NULL */
+};
+
+/*
+ * Called for each entry in seq order while the export has no error so far;
+ * returning -1 (with *e filled) stops verification with that error.
+ */
+typedef int (*rb_ventry_fn)(void *ctx, const struct rb_ventry *v, struct rb_err *e);
+
+/* Called after each batch of entries with the counts so far. */
+typedef void (*rb_vprogress_fn)(void *ctx, uint64_t entries, uint64_t bytes);
+
+struct rb_verify_opts {
+	int jobs;                       /* threads; <= 0: one per online CPU */
+	rb_ventry_fn on_entry;          /* may be NULL */
+	void *ctx;
+	rb_vprogress_fn progress;       /* may be NULL */
+	void *progress_ctx;
+};
+
+typedef struct rb_vreport rb_vreport;
+
+int rb_verify_export(const char *dir, const rb_trust *t,
+		     const struct rb_verify_opts *o, rb_vreport **out,
+		     struct rb_err *e);
+void rb_vreport_free(rb_vreport *r);
+
+const char *rb_vreport_path(const rb_vreport *r);
+const char *rb_vreport_ledger(const rb_vreport *r);     /* NULL if unknown */
+int64_t rb_vreport_first_seq(const rb_vreport *r);      /* -1 if unknown */
+int64_t rb_vreport_last_seq(const rb_vreport *r);       /* -1 if unknown */
+uint64_t rb_vreport_entries(const rb_vreport *r);       /* lines read */
+int rb_vreport_valid(const rb_vreport *r);              /* no E_ code */
+
+/* Findings kept (the first 1000 of each kind) and how many there were. */
+size_t rb_vreport_nerrors(const rb_vreport *r);
+const struct rb_finding *rb_vreport_error(const rb_vreport *r, size_t i);
+uint64_t rb_vreport_errors_total(const rb_vreport *r);
+size_t rb_vreport_nwarnings(const rb_vreport *r);
+const struct rb_finding *rb_vreport_warning(const rb_vreport *r, size_t i);
+uint64_t rb_vreport_warnings_total(const rb_vreport *r);
+/* 1 when some finding has this code. */
+int rb_vreport_has(const rb_vreport *r, const char *code);
+
+/* The tree before the export (from the frontier) and after it. */
+const struct rb_merkle *rb_vreport_before(const rb_vreport *r);
+const struct rb_merkle *rb_vreport_after(const rb_vreport *r);
+/* Leaf hash of the last entry (32 bytes), NULL when there is none. */
+const uint8_t *rb_vreport_last_leaf(const rb_vreport *r);
+/* prev of the first entry (32 bytes), NULL when unknown. */
+const uint8_t *rb_vreport_first_prev(const rb_vreport *r);
+/* The checkpoint text, NULL if unreadable. */
+const char *rb_vreport_checkpoint(const rb_vreport *r);
+/* The key that signed the checkpoint, NULL if none did. */
+const char *rb_vreport_checkpoint_key(const rb_vreport *r);
+/* Distinct keys whose signatures made entries valid. */
+size_t rb_vreport_nsigners(const rb_vreport *r);
+const char *rb_vreport_signer(const rb_vreport *r, size_t i);
+/* Entries that carry an approver's countersignature. */
+uint64_t rb_vreport_countersigned(const rb_vreport *r);
+/* Time of the first and last entry, formatted; "" when none. */
+const char *rb_vreport_first_time(const rb_vreport *r);
+const char *rb_vreport_last_time(const rb_vreport *r);
+
+#endif

@@ -1,0 +1,216 @@
+/* json.c - the strict checks cJSON does not make. */
+#include "json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rb_utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i];
+		size_t n, k;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (len - i <= n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/*
+ * One pass over the raw text: control bytes, "\u0000" escapes and nesting
+ * depth, tracking whether we are inside a string.
+ */
+static int scan_raw(const char *buf, size_t len, int maxdepth, char *why,
+		    size_t whylen)
+{
+	int in_str = 0, depth = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c < 0x20 && !(!in_str && (c == ' ' || c == '\t' || c == '\n' ||
+					       c == '\r'))) {
+			snprintf(why, whylen, "control byte 0x%02x at offset %zu", c, i);
+			return -1;
+		}
+		if (in_str) {
+			if (c == '"') {
+				in_str = 0;
+			} else if (c == '\\' && i + 1 < len) {
+				if (buf[i + 1] == 'u' && i + 5 < len &&
+				    memcmp(buf + i + 2, "0000", 4) == 0) {
+					snprintf(why, whylen,
+						 "string holds U+0000 at offset %zu", i);
+					return -1;
+				}
+				i++;    /* skip the escaped character */
+			}
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > maxdepth) {
+				snprintf(why, whylen, "nesting deeper than %d levels",
+					 maxdepth);
+				return -1;
+			}
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Find a duplicate member name anywhere in the tree; returns it or NULL. */
+static const char *find_dup(const cJSON *item, int *oom)
+{
+	const cJSON *c;
+	const char *dup = NULL;
+
+	if (cJSON_IsObject(item)) {
+		size_t n = 0, i;
+		const char **names;
+
+		for (c = item->child; c != NULL; c = c->next)
+			n++;
+		if (n > 1) {
+			names = malloc(n * sizeof(*names));
+			if (names == NULL) {
+				*oom = 1;
+				return NULL;
+			}
+			i = 0;
+			for (c = item->child; c != NULL; c = c->next)
+				names[i++] = c->string;
+			qsort(names, n, sizeof(*names), cmp_names);
+			for (i = 1; i < n && dup == NULL; i++)
+				if (strcmp(names[i - 1], names[i]) == 0)
+					dup = names[i];
+			free(names);
+			if (dup != NULL)
+				return dup;
+		}
+	}
+	if (cJSON_IsObject(item) || cJSON_IsArray(item))
+		for (c = item->child; c != NULL && dup == NULL && !*oom; c = c->next)
+			dup = find_dup(c, oom);
+	return dup;
+}
+
+int rb_json_parse(const char *buf, size_t len, int maxdepth, cJSON **out,
+		  char *why, size_t whylen)
+{
+	const char *end = NULL;
+	const char *dup;
+	cJSON *root;
+	int oom = 0;
+
+	*out = NULL;
+	if (!rb_utf8_valid(buf, len)) {
+		snprintf(why, whylen, "not valid UTF-8");
+		return -1;
+	}
+	if (scan_raw(buf, len, maxdepth, why, whylen) != 0)
+		return -1;
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	if (root == NULL) {
+		size_t off = end != NULL && end >= buf ? (size_t)(end - buf) : 0;
+
+		snprintf(why, whylen, "not valid JSON (near offset %zu)", off);
+		return -1;
+	}
+	while (end < buf + len && (*end == ' ' || *end == '\t' || *end == '\n' ||
+				   *end == '\r'))
+		end++;
+	if (end != buf + len) {
+		snprintf(why, whylen, "text after the JSON value at offset %zu",
+			 (size_t)(end - buf));
+		cJSON_Delete(root);
+		return -1;
+	}
+	dup = find_dup(root, &oom);
+	if (oom) {
+		snprintf(why, whylen, "out of memory");
+		cJSON_Delete(root);
+		return -1;
+	}
+	if (dup != NULL) {
+		snprintf(why, whylen, "duplicate member \"%.64s\"", dup);
+		cJSON_Delete(root);
+		return -1;
+	}
+	*out = root;
+	return 0;
+}
+
+const char *rb_json_str(const cJSON *obj, const char *name)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+int rb_json_is_int(const cJSON *item, int64_t min, int64_t max)
+{
+	double d;
+
+	if (!cJSON_IsNumber(item))
+		return 0;
+	if (max > RB_JSON_MAX_INT)
+		max = RB_JSON_MAX_INT;     /* beyond it a double is not exact */
+	if (min < -RB_JSON_MAX_INT)
+		min = -RB_JSON_MAX_INT;
+	d = item->valuedouble;
+	if (!isfinite(d) || d != floor(d))
+		return 0;
+	return d >= (double)min && d <= (double)max;
+}
+
+int rb_json_int(const cJSON *obj, const char *name, int64_t min, int64_t max,
+		int64_t *out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (!rb_json_is_int(it, min, max))
+		return -1;
+	*out = (int64_t)it->valuedouble;
+	return 0;
+}

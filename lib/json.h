@@ -1,0 +1,46 @@
+/*
+ * json.h - strict JSON on top of cJSON.
+ *
+ * cJSON is lenient where the ledger format is strict: it keeps duplicate
+ * member names, cuts strings at "\u0000", skips control bytes as white
+ * space and does not check UTF-8.  rb_json_parse adds those checks around
+ * cJSON's parser.  The tree it returns is the caller's: cJSON_Delete it.
+ * Accessors never allocate; the strings they return belong to the tree.
+ */
+#ifndef RB_JSON_H
+#define RB_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* Largest integer rbaudit accepts from JSON: 2^53 - 1 (exact in a double). */
+#define RB_JSON_MAX_INT 9007199254740991LL
+
+/*
+ * Parse buf[0..len) as one JSON value.  Fails (returns -1, with a reason in
+ * why) on invalid UTF-8, a raw control byte, a string holding U+0000,
+ * nesting deeper than maxdepth, a duplicate member name in any object, or
+ * anything cJSON rejects.  On success *out is the tree.
+ */
+int rb_json_parse(const char *buf, size_t len, int maxdepth, cJSON **out,
+		  char *why, size_t whylen);
+
+/* 1 when buf[0..len) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+int rb_utf8_valid(const char *buf, size_t len);
+
+/* The member's string, or NULL when absent or not a string. */
+const char *rb_json_str(const cJSON *obj, const char *name);
+
+/*
+ * The member as an integer in [min, max].  Returns 0 and sets *out, or -1
+ * when the member is absent, not a number, not integral or out of range.
+ */
+int rb_json_int(const cJSON *obj, const char *name, int64_t min, int64_t max,
+		int64_t *out);
+
+/* 1 when the number item holds an integral value within [min, max]. */
+int rb_json_is_int(const cJSON *item, int64_t min, int64_t max);
+
+#endif

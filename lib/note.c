@@ -1,0 +1,236 @@
+/* note.c - parsing, verifying and signing checkpoint notes. */
+#include "note.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+/* U+2014 EM DASH and a space start every signature line. */
+static const char SIG_PREFIX[] = "\xe2\x80\x94 ";
+
+struct note_sig {
+	char name[RB_KEYNAME_MAX + 1];
+	uint8_t keyhash[4];
+	uint8_t sig[RB_ED25519_SIG_LEN];
+	int ed25519;            /* 4 + 64 bytes: an Ed25519 signature */
+};
+
+struct rb_checkpoint {
+	char *body;             /* the signed text, ending in a newline */
+	size_t bodylen;
+	char *origin;
+	uint64_t size;
+	uint8_t root[32];
+	struct note_sig *sigs;
+	size_t nsigs;
+};
+
+void rb_checkpoint_free(rb_checkpoint *c)
+{
+	if (c == NULL)
+		return;
+	free(c->body);
+	free(c->origin);
+	free(c->sigs);
+	free(c);
+}
+
+static int fail(char *why, size_t whylen, const char *msg)
+{
+	snprintf(why, whylen, "%s", msg);
+	return -1;
+}
+
+/* Parse one "— name base64" line (without its newline). */
+static int parse_sig(const char *l, size_t n, struct note_sig *s)
+{
+	const char *sp;
+	size_t plen = sizeof(SIG_PREFIX) - 1, nl;
+	uint8_t raw[128];
+	long got;
+
+	if (n < plen || memcmp(l, SIG_PREFIX, plen) != 0)
+		return -1;
+	l += plen;
+	n -= plen;
+	sp = memchr(l, ' ', n);
+	if (sp == NULL)
+		return -1;
+	nl = (size_t)(sp - l);
+	if (nl == 0 || nl > RB_KEYNAME_MAX || memchr(l, '+', nl) != NULL)
+		return -1;
+	memcpy(s->name, l, nl);
+	s->name[nl] = '\0';
+	n -= nl + 1;
+	if (n > 4 * (sizeof(raw) / 3) || n == 0)
+		return -1;
+	got = rb_b64_decode(sp + 1, n, raw);
+	if (got < 5)
+		return -1;
+	memcpy(s->keyhash, raw, 4);
+	s->ed25519 = got == 4 + RB_ED25519_SIG_LEN;
+	if (s->ed25519)
+		memcpy(s->sig, raw + 4, RB_ED25519_SIG_LEN);
+	return 0;
+}
+
+int rb_checkpoint_parse(const char *text, size_t len, rb_checkpoint **out,
+			char *why, size_t whylen)
+{
+	rb_checkpoint *c = NULL;
+	const char *sep, *p, *end = text + len, *nl;
+	const char *l1, *l2, *l3;
+	size_t n1, n2, n3;
+	uint64_t size = 0;
+	size_t i;
+
+	*out = NULL;
+	if (!rb_utf8_valid(text, len) || memchr(text, '\0', len) != NULL)
+		return fail(why, whylen, "not UTF-8 text");
+	if (len == 0 || text[len - 1] != '\n')
+		return fail(why, whylen, "does not end with a newline");
+	/* The signed text ends at the first blank line. */
+	sep = NULL;
+	for (p = text; p + 1 < end; p++)
+		if (p[0] == '\n' && p[1] == '\n') {
+			sep = p;
+			break;
+		}
+	if (sep == NULL)
+		return fail(why, whylen, "no blank line before the signatures");
+	/* Three lines at least: origin, size, root hash. */
+	l1 = text;
+	nl = memchr(l1, '\n', (size_t)(sep + 1 - l1));
+	n1 = (size_t)(nl - l1);
+	l2 = nl + 1;
+	nl = l2 <= sep ? memchr(l2, '\n', (size_t)(sep + 1 - l2)) : NULL;
+	if (nl == NULL)
+		return fail(why, whylen, "no tree size line");
+	n2 = (size_t)(nl - l2);
+	l3 = nl + 1;
+	nl = l3 <= sep ? memchr(l3, '\n', (size_t)(sep + 1 - l3)) : NULL;
+	if (nl == NULL)
+		return fail(why, whylen, "no root hash line");
+	n3 = (size_t)(nl - l3);
+	if (n1 == 0)
+		return fail(why, whylen, "empty origin line");
+	if (n2 == 0 || n2 > 16 || (n2 > 1 && l2[0] == '0'))
+		return fail(why, whylen, "tree size is not a decimal number");
+	for (i = 0; i < n2; i++) {
+		if (l2[i] < '0' || l2[i] > '9')
+			return fail(why, whylen, "tree size is not a decimal number");
+		size = size * 10 + (uint64_t)(l2[i] - '0');
+	}
+	if (size > (uint64_t)RB_JSON_MAX_INT + 1)
+		return fail(why, whylen, "tree size is too large");
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return fail(why, whylen, "out of memory");
+	{
+		uint8_t root[48];
+
+		if (n3 != 44 || rb_b64_decode(l3, n3, root) != 32) {
+			rb_checkpoint_free(c);
+			return fail(why, whylen, "root hash is not base64 of 32 bytes");
+		}
+		memcpy(c->root, root, 32);
+	}
+	c->size = size;
+	c->bodylen = (size_t)(sep + 1 - text);
+	c->body = malloc(c->bodylen);
+	c->origin = malloc(n1 + 1);
+	c->sigs = calloc(RB_NOTE_MAX_SIGS, sizeof(*c->sigs));
+	if (c->body == NULL || c->origin == NULL || c->sigs == NULL) {
+		rb_checkpoint_free(c);
+		return fail(why, whylen, "out of memory");
+	}
+	memcpy(c->body, text, c->bodylen);
+	memcpy(c->origin, l1, n1);
+	c->origin[n1] = '\0';
+	/* Signature lines: at least one, each ending in a newline. */
+	for (p = sep + 2; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (c->nsigs == RB_NOTE_MAX_SIGS) {
+			rb_checkpoint_free(c);
+			return fail(why, whylen, "more than 100 signature lines");
+		}
+		if (parse_sig(p, (size_t)(nl - p), &c->sigs[c->nsigs]) != 0) {
+			rb_checkpoint_free(c);
+			return fail(why, whylen, "malformed signature line");
+		}
+		c->nsigs++;
+	}
+	if (c->nsigs == 0) {
+		rb_checkpoint_free(c);
+		return fail(why, whylen, "no signature lines");
+	}
+	*out = c;
+	return 0;
+}
+
+const char *rb_checkpoint_origin(const rb_checkpoint *c)
+{
+	return c->origin;
+}
+
+uint64_t rb_checkpoint_size(const rb_checkpoint *c)
+{
+	return c->size;
+}
+
+const uint8_t *rb_checkpoint_root(const rb_checkpoint *c)
+{
+	return c->root;
+}
+
+const rb_tkey *rb_checkpoint_verify(const rb_checkpoint *c, const rb_trust *t,
+				    const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsigs; i++) {
+		const struct note_sig *s = &c->sigs[i];
+		const rb_tkey *k = rb_trust_find(t, s->name, strlen(s->name));
+
+		/* A signature is by a key only when name and key hash both match. */
+		if (k == NULL || !s->ed25519 ||
+		    memcmp(rb_tkey_keyhash(k), s->keyhash, 4) != 0 ||
+		    !rb_tkey_has_role(k, role))
+			continue;
+		if (rb_pubkey_verify(rb_tkey_pub(k), c->body, c->bodylen, s->sig))
+			return k;
+	}
+	return NULL;
+}
+
+int rb_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[32],
+		       const char *keyname, const rb_privkey *key, char **out,
+		       struct rb_err *e)
+{
+	char b64root[48], b64sig[128], *text = NULL;
+	uint8_t pub[32], blob[4 + RB_ED25519_SIG_LEN];
+	size_t blen, cap;
+	int n;
+
+	*out = NULL;
+	rb_b64_encode(root, 32, b64root);
+	cap = strlen(origin) + strlen(keyname) + 256;
+	text = malloc(cap);
+	if (text == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	n = snprintf(text, cap, "%s\n%" PRIu64 "\n%s\n", origin, size, b64root);
+	blen = (size_t)n;
+	rb_privkey_public(key, pub);
+	rb_note_keyhash(keyname, pub, blob);
+	if (rb_privkey_sign(key, text, blen, blob + 4, e) != 0) {
+		free(text);
+		return -1;
+	}
+	rb_b64_encode(blob, sizeof(blob), b64sig);
+	snprintf(text + blen, cap - blen, "\n%s%s %s\n", SIG_PREFIX, keyname, b64sig);
+	*out = text;
+	return 0;
+}

@@ -1,0 +1,465 @@
+/* trust.c - loading, checking and saving the trust store. */
+#include "trust.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsutil.h"
+#include "json.h"
+
+#define TRUST_MAX_BYTES (16u << 20)
+
+struct rb_tkey {
+	char name[RB_KEYNAME_MAX + 1];
+	const char *identity;           /* in the JSON document */
+	rb_pubkey *pub;
+	uint8_t keyhash[4];
+	const cJSON *roles;             /* array in the JSON document */
+	struct rb_time valid_from, valid_until, revoked_at;
+	int has_until, has_revoked;
+	cJSON *entry;                   /* in the document */
+};
+
+struct rb_trust {
+	cJSON *doc;                     /* {"keys":[...]} */
+	rb_tkey *keys;
+	size_t n, cap;
+};
+
+int rb_keyname_valid(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > RB_KEYNAME_MAX || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+		      c == '@'))
+			return 0;
+	}
+	return 1;
+}
+
+void rb_note_keyhash(const char *name, const uint8_t pub[32], uint8_t out[4])
+{
+	uint8_t buf[RB_KEYNAME_MAX + 2 + 32], h[32];
+	size_t n = strlen(name);
+
+	if (n > RB_KEYNAME_MAX)
+		n = RB_KEYNAME_MAX;
+	memcpy(buf, name, n);
+	buf[n] = 0x0a;
+	buf[n + 1] = 0x01;
+	memcpy(buf + n + 2, pub, 32);
+	rb_sha256(buf, n + 34, h);
+	memcpy(out, h, 4);
+}
+
+void rb_keystring(const char *name, const uint8_t pub[32],
+		  char out[RB_KEYSTRING_MAX])
+{
+	uint8_t kh[4], typed[33];
+	char hex[9], b64[48];
+
+	rb_note_keyhash(name, pub, kh);
+	rb_hex_encode(kh, 4, hex);
+	typed[0] = 0x01;
+	memcpy(typed + 1, pub, 32);
+	rb_b64_encode(typed, 33, b64);
+	snprintf(out, RB_KEYSTRING_MAX, "%.*s+%s+%s", RB_KEYNAME_MAX, name, hex, b64);
+}
+
+/* Parse an optional time member: absent or null leaves *has 0. */
+static int opt_time(const cJSON *entry, const char *member, const char *name,
+		    struct rb_time *t, int *has, struct rb_err *e)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(entry, member);
+
+	*has = 0;
+	if (it == NULL || cJSON_IsNull(it))
+		return 0;
+	if (!cJSON_IsString(it) ||
+	    rb_time_parse(it->valuestring, strlen(it->valuestring), t) != 0)
+		return RB_ERR(e, RB_EX_DATAERR,
+			      "key '%s': member \"%s\" is not null or an RFC 3339 UTC time",
+			      name, member);
+	*has = 1;
+	return 0;
+}
+
+/* Check one entry and fill *k from it (k->entry is set by the caller). */
+static int parse_key(const cJSON *entry, rb_tkey *k, struct rb_err *e)
+{
+	const char *name, *alg, *pk, *id;
+	const cJSON *roles, *r, *idit;
+	uint8_t raw[48];
+	int has;
+
+	memset(k, 0, sizeof(*k));
+	if (!cJSON_IsObject(entry))
+		return RB_ERR(e, RB_EX_DATAERR, "a member of \"keys\" is not an object");
+	name = rb_json_str(entry, "name");
+	if (name == NULL || !rb_keyname_valid(name))
+		return RB_ERR(e, RB_EX_DATAERR,
+			      "key \"name\" is missing or not a valid key name "
+			      "(1-%d of A-Z a-z 0-9 . _ - @)", RB_KEYNAME_MAX);
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	alg = rb_json_str(entry, "algorithm");
+	if (alg == NULL || strcmp(alg, "ed25519") != 0)
+		return RB_ERR(e, RB_EX_DATAERR,
+			      "key '%s': member \"algorithm\" must be \"ed25519\"", name);
+	pk = rb_json_str(entry, "public_key");
+	if (pk == NULL || strlen(pk) != 44 || rb_b64_decode(pk, 44, raw) != 32)
+		return RB_ERR(e, RB_EX_DATAERR,
+			      "key '%s': member \"public_key\" is not base64 of 32 bytes",
+			      name);
+	if (rb_pubkey_new(raw, &k->pub, e) != 0)
+		return RB_ERR(e, RB_EX_DATAERR,
+			      "key '%s': member \"public_key\" is not an Ed25519 key", name);
+	rb_note_keyhash(name, raw, k->keyhash);
+	idit = cJSON_GetObjectItemCaseSensitive(entry, "identity");
+	if (idit != NULL && !cJSON_IsNull(idit)) {
+		id = cJSON_IsString(idit) ? idit->valuestring : NULL;
+		if (id == NULL || id[0] == '\0')
+			goto bad_identity;
+		k->identity = id;
+	}
+	roles = cJSON_GetObjectItemCaseSensitive(entry, "roles");
+	if (!cJSON_IsArray(roles))
+		goto bad_roles;
+	cJSON_ArrayForEach(r, roles)
+		if (!cJSON_IsString(r) || r->valuestring[0] == '\0')
+			goto bad_roles;
+	k->roles = roles;
+	if (opt_time(entry, "valid_from", name, &k->valid_from, &has, e) != 0)
+		goto fail;
+	if (!has) {
+		RB_ERR(e, RB_EX_DATAERR, "key '%s': member \"valid_from\" is missing",
+		       name);
+		goto fail;
+	}
+	if (opt_time(entry, "valid_until", name, &k->valid_until, &k->has_until, e) != 0 ||
+	    opt_time(entry, "revoked_at", name, &k->revoked_at, &k->has_revoked, e) != 0)
+		goto fail;
+	return 0;
+bad_identity:
+	RB_ERR(e, RB_EX_DATAERR, "key '%s': member \"identity\" is not a non-empty string",
+	       name);
+	goto fail;
+bad_roles:
+	RB_ERR(e, RB_EX_DATAERR,
+	       "key '%s': member \"roles\" is not an array of non-empty strings", name);
+fail:
+	rb_pubkey_free(k->pub);
+	k->pub = NULL;
+	return -1;
+}
+
+int rb_trust_new(rb_trust **out, struct rb_err *e)
+{
+	rb_trust *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (t == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	t->doc = cJSON_CreateObject();
+	if (t->doc == NULL || cJSON_AddArrayToObject(t->doc, "keys") == NULL) {
+		rb_trust_free(t);
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	*out = t;
+	return 0;
+}
+
+/* Index the entry at the end of the document's "keys" array. */
+static int index_key(rb_trust *t, cJSON *entry, struct rb_err *e)
+{
+	rb_tkey k;
+
+	if (parse_key(entry, &k, e) != 0)
+		return -1;
+	if (rb_trust_find(t, k.name, strlen(k.name)) != NULL) {
+		rb_pubkey_free(k.pub);
+		return RB_ERR(e, RB_EX_DATAERR, "key '%s' appears twice", k.name);
+	}
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 8;
+		rb_tkey *nk = realloc(t->keys, ncap * sizeof(*nk));
+
+		if (nk == NULL) {
+			rb_pubkey_free(k.pub);
+			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		}
+		t->keys = nk;
+		t->cap = ncap;
+	}
+	k.entry = entry;
+	t->keys[t->n++] = k;
+	return 0;
+}
+
+int rb_trust_load(const char *path, rb_trust **out, struct rb_err *e)
+{
+	rb_trust *t = NULL;
+	char *buf = NULL, why[128];
+	size_t len;
+	cJSON *keys, *k;
+	int rc = -1;
+
+	*out = NULL;
+	if (rb_read_file(path, TRUST_MAX_BYTES, &buf, &len, e) != 0)
+		return -1;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (rb_json_parse(buf, len, 16, &t->doc, why, sizeof(why)) != 0) {
+		RB_ERR(e, RB_EX_DATAERR, "trust store '%s': %s", path, why);
+		goto out;
+	}
+	keys = cJSON_GetObjectItemCaseSensitive(t->doc, "keys");
+	if (!cJSON_IsObject(t->doc) || !cJSON_IsArray(keys)) {
+		RB_ERR(e, RB_EX_DATAERR, "trust store '%s': member \"keys\" is not an array",
+		       path);
+		goto out;
+	}
+	cJSON_ArrayForEach(k, keys) {
+		if (index_key(t, k, e) != 0) {
+			char m[sizeof(e->msg)];
+
+			snprintf(m, sizeof(m), "%s", e->msg);
+			RB_ERR(e, RB_EX_DATAERR, "trust store '%s': %s", path, m);
+			goto out;
+		}
+	}
+	*out = t;
+	t = NULL;
+	rc = 0;
+out:
+	rb_trust_free(t);
+	free(buf);
+	return rc;
+}
+
+int rb_trust_save(const rb_trust *t, const char *path, struct rb_err *e)
+{
+	char *text = cJSON_Print(t->doc);
+	size_t n;
+	int rc;
+
+	if (text == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	n = strlen(text);
+	/* cJSON_Print leaves no final newline; the file gets one. */
+	text[n] = '\n';
+	rc = rb_write_atomic(path, text, n + 1, 0644, e);
+	text[n] = '\0';
+	cJSON_free(text);
+	return rc;
+}
+
+void rb_trust_free(rb_trust *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->n; i++)
+		rb_pubkey_free(t->keys[i].pub);
+	free(t->keys);
+	cJSON_Delete(t->doc);
+	free(t);
+}
+
+int rb_trust_add(rb_trust *t, const cJSON *entry, int *added, struct rb_err *e)
+{
+	cJSON *keys = cJSON_GetObjectItemCaseSensitive(t->doc, "keys");
+	cJSON *copy;
+	const rb_tkey *old;
+	const char *name;
+	rb_tkey probe;
+
+	*added = 0;
+	if (parse_key(entry, &probe, e) != 0)
+		return -1;
+	rb_pubkey_free(probe.pub);
+	name = rb_json_str(entry, "name");
+	old = rb_trust_find(t, name, strlen(name));
+	if (old != NULL) {
+		if (cJSON_Compare(old->entry, entry, 1))
+			return 0;
+		return RB_ERR(e, RB_EX_DATAERR,
+			      "the trust store already holds a different key named '%s'",
+			      name);
+	}
+	copy = cJSON_Duplicate(entry, 1);
+	if (copy == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (!cJSON_AddItemToArray(keys, copy)) {
+		cJSON_Delete(copy);
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	if (index_key(t, copy, e) != 0) {
+		cJSON_Delete(cJSON_DetachItemViaPointer(keys, copy));
+		return -1;
+	}
+	*added = 1;
+	return 0;
+}
+
+int rb_trust_revoke(rb_trust *t, const char *name, const struct rb_time *at,
+		    struct rb_err *e)
+{
+	rb_tkey *k = (rb_tkey *)rb_trust_find(t, name, strlen(name));
+	char ts[RB_TIME_MAX];
+	cJSON *v;
+
+	if (k == NULL)
+		return RB_ERR(e, RB_EX_DATAERR, "no key named '%s' in the trust store", name);
+	rb_time_format(at, ts);
+	v = cJSON_CreateString(ts);
+	if (v == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (cJSON_GetObjectItemCaseSensitive(k->entry, "revoked_at") != NULL)
+		cJSON_ReplaceItemInObjectCaseSensitive(k->entry, "revoked_at", v);
+	else
+		cJSON_AddItemToObject(k->entry, "revoked_at", v);
+	k->revoked_at = *at;
+	k->has_revoked = 1;
+	return 0;
+}
+
+size_t rb_trust_count(const rb_trust *t)
+{
+	return t->n;
+}
+
+const rb_tkey *rb_trust_at(const rb_trust *t, size_t i)
+{
+	return i < t->n ? &t->keys[i] : NULL;
+}
+
+const rb_tkey *rb_trust_find(const rb_trust *t, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (strlen(t->keys[i].name) == len &&
+		    memcmp(t->keys[i].name, name, len) == 0)
+			return &t->keys[i];
+	return NULL;
+}
+
+const char *rb_tkey_name(const rb_tkey *k)
+{
+	return k->name;
+}
+
+const char *rb_tkey_identity(const rb_tkey *k)
+{
+	return k->identity;
+}
+
+const rb_pubkey *rb_tkey_pub(const rb_tkey *k)
+{
+	return k->pub;
+}
+
+int rb_tkey_has_role(const rb_tkey *k, const char *role)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, k->roles)
+		if (strcmp(r->valuestring, role) == 0)
+			return 1;
+	return 0;
+}
+
+void rb_tkey_roles(const rb_tkey *k, char *out, size_t n)
+{
+	const cJSON *r;
+	size_t used = 0;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(r, k->roles) {
+		int w = snprintf(out + used, n - used, "%s%s", used ? "," : "",
+				 r->valuestring);
+
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+const struct rb_time *rb_tkey_valid_from(const rb_tkey *k)
+{
+	return &k->valid_from;
+}
+
+const struct rb_time *rb_tkey_valid_until(const rb_tkey *k)
+{
+	return k->has_until ? &k->valid_until : NULL;
+}
+
+const struct rb_time *rb_tkey_revoked_at(const rb_tkey *k)
+{
+	return k->has_revoked ? &k->revoked_at : NULL;
+}
+
+const uint8_t *rb_tkey_keyhash(const rb_tkey *k)
+{
+	return k->keyhash;
+}
+
+enum rb_key_state rb_tkey_state(const rb_tkey *k, const struct rb_time *t)
+{
+	/* §6: valid when valid_from <= t < valid_until and t < revoked_at. */
+	if (k->has_revoked && rb_time_cmp(t, &k->revoked_at) >= 0)
+		return RB_KEY_REVOKED;
+	if (rb_time_cmp(t, &k->valid_from) < 0)
+		return RB_KEY_NOT_YET;
+	if (k->has_until && rb_time_cmp(t, &k->valid_until) >= 0)
+		return RB_KEY_EXPIRED;
+	return RB_KEY_VALID;
+}
+
+cJSON *rb_tkey_entry(const char *name, const char *identity,
+		     const uint8_t pub[32], const char *roles_csv,
+		     const struct rb_time *valid_from)
+{
+	cJSON *o = cJSON_CreateObject(), *roles;
+	char b64[48], ts[RB_TIME_MAX];
+	const char *p = roles_csv;
+
+	if (o == NULL)
+		return NULL;
+	rb_b64_encode(pub, 32, b64);
+	rb_time_format(valid_from, ts);
+	cJSON_AddStringToObject(o, "name", name);
+	if (identity != NULL)
+		cJSON_AddStringToObject(o, "identity", identity);
+	cJSON_AddStringToObject(o, "algorithm", "ed25519");
+	cJSON_AddStringToObject(o, "public_key", b64);
+	roles = cJSON_AddArrayToObject(o, "roles");
+	while (roles != NULL && *p != '\0') {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		char word[64];
+
+		if (n > 0 && n < sizeof(word)) {
+			memcpy(word, p, n);
+			word[n] = '\0';
+			cJSON_AddItemToArray(roles, cJSON_CreateString(word));
+		}
+		p += n + (comma != NULL);
+	}
+	cJSON_AddStringToObject(o, "valid_from", ts);
+	cJSON_AddNullToObject(o, "valid_until");
+	cJSON_AddNullToObject(o, "revoked_at");
+	return o;
+}
