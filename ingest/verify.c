@@ -8,13 +8,14 @@
 #include <string.h>
 
 #include "lib/crypto.h"
+#include "lib/dsse.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/lines.h"
 #include "lib/note.h"
 #include "lib/pool.h"
 
-#define PAYLOAD_TYPE "application/vnd.rollback-ledger.entry.v1+json"
+#define PAYLOAD_TYPE RB_DSSE_ENTRY_TYPE
 #define MANIFEST_MAX (1u << 20)
 #define CHECKPOINT_MAX (64u << 10)
 #define MAX_KEPT 1000
@@ -143,7 +144,6 @@ static int reserve(char **buf, size_t *cap, size_t n)
 static int decode_payload(struct slot *s, const char *b64)
 {
 	size_t n = strlen(b64), plen, pad = 0;
-	int w;
 
 	if (n % 4 != 0)
 		return -1;
@@ -152,12 +152,9 @@ static int decode_payload(struct slot *s, const char *b64)
 	if (n > 1 && b64[n - 2] == '=')
 		pad++;
 	plen = n / 4 * 3 - pad;
-	if (reserve(&s->pae, &s->paecap, plen + sizeof(PAYLOAD_TYPE) + 64) != 0)
+	if (reserve(&s->pae, &s->paecap, plen + sizeof(PAYLOAD_TYPE) + RB_DSSE_HDR_EXTRA) != 0)
 		return -2;
-	/* DSSE PAE: "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body */
-	w = snprintf(s->pae, s->paecap, "DSSEv1 %zu %s %zu ", sizeof(PAYLOAD_TYPE) - 1,
-		     PAYLOAD_TYPE, plen);
-	s->hdrlen = (size_t)w;
+	s->hdrlen = rb_dsse_pae_header(PAYLOAD_TYPE, plen, s->pae, s->paecap);
 	if (rb_b64_decode(b64, n, (uint8_t *)s->pae + s->hdrlen) != (long)plen)
 		return -1;
 	s->plen = plen;

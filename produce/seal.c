@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/dsse.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/lines.h"
@@ -18,7 +19,7 @@
 #include "lib/rtime.h"
 #include "lib/trust.h"
 
-#define PAYLOAD_TYPE "application/vnd.rollback-ledger.entry.v1+json"
+#define PAYLOAD_TYPE RB_DSSE_ENTRY_TYPE
 #define STATE_MAX (1u << 20)
 #define EVENT_MAX_LINE (1u << 20)
 
@@ -274,17 +275,16 @@ int rb_sealer_add(rb_sealer *s, const char *time, const char *event,
 		goto out;
 	}
 	/* DSSE PAE, then sign. */
-	if (s->paecap < plen + 128) {
-		char *np = realloc(s->pae, plen + 128);
+	if (s->paecap < plen + sizeof(PAYLOAD_TYPE) + RB_DSSE_HDR_EXTRA) {
+		size_t ncap = plen + sizeof(PAYLOAD_TYPE) + RB_DSSE_HDR_EXTRA;
+		char *np = realloc(s->pae, ncap);
 
 		if (np == NULL)
 			goto oom;
 		s->pae = np;
-		s->paecap = plen + 128;
+		s->paecap = ncap;
 	}
-	w = snprintf(s->pae, s->paecap, "DSSEv1 %zu %s %zu ", sizeof(PAYLOAD_TYPE) - 1,
-		     PAYLOAD_TYPE, plen);
-	hdr = (size_t)w;
+	hdr = rb_dsse_pae_header(PAYLOAD_TYPE, plen, s->pae, s->paecap);
 	memcpy(s->pae + hdr, payload, plen);
 	b64 = malloc(rb_b64_enclen(plen) + 1);
 	if (b64 == NULL)
@@ -418,10 +418,10 @@ int rb_sealer_close(rb_sealer *s, int commit, struct rb_ledger_state *next,
 		goto out;
 	}
 	if (rb_path_join(path, sizeof(path), s->dir, "checkpoint", e) != 0 ||
-	    rb_write_atomic(path, cp, strlen(cp), 0644, e) != 0)
+	    rb_write_atomic(path, cp, strlen(cp), 0640, e) != 0)
 		goto out;
 	if (rb_path_join(path, sizeof(path), s->dir, "manifest.json", e) != 0 ||
-	    rb_write_atomic(path, manifest, strlen(manifest), 0644, e) != 0)
+	    rb_write_atomic(path, manifest, strlen(manifest), 0640, e) != 0)
 		goto out;
 	if (next != NULL) {
 		*next = s->st;

@@ -1,0 +1,98 @@
+# t_keys.sh - focus: the trust store kept by rbaudit keys: add (creates the
+# store, same file again is a no-op, a different key under a taken name is
+# refused), list (text and --json: names, roles, identity, key strings) and
+# revoke (sets revoked_at; unknown names and bad times are refused and leave
+# the store untouched); exit codes for a missing or malformed store.
+. "$ROOT/tests/cli/lib.sh"
+
+make_key ledger k || fail "setup: keygen ledger" "$(_snip "$_LIB_DIR/keygen.err")"
+make_key oren k --roles approver --identity oren@acme.example ||
+	fail "setup: keygen oren" "$(_snip "$_LIB_DIR/keygen.err")"
+# Another key under the name "ledger", in another directory.
+make_key ledger k2 || fail "setup: keygen second ledger" "$(_snip "$_LIB_DIR/keygen.err")"
+
+# --- add ---------------------------------------------------------------
+check "keys.json does not exist before the first add" test ! -e keys.json
+expect_exit 0 "keys add creates the trust store" -- "$RBAUDIT" keys add k/ledger.pub.json --keys keys.json
+expect_file "keys add wrote keys.json" keys.json
+expect_grep "keys add says it added key 'ledger'" "$OUT" "added key 'ledger'"
+expect_json "keys.json holds one key, named ledger" keys.json '[k["name"] for k in d["keys"]]' '["ledger"]'
+expect_json "keys.json: ledger's public_key is the one in ledger.pub.json" keys.json \
+	'd["keys"][0]["public_key"]' "$(json_get k/ledger.pub.json 'd["public_key"]')"
+expect_json "keys.json: ledger's roles are entry,checkpoint" keys.json 'd["keys"][0]["roles"]' '["entry", "checkpoint"]'
+
+cp keys.json keys.before
+expect_exit 0 "adding the same file again exits 0" -- "$RBAUDIT" keys add k/ledger.pub.json --keys keys.json
+expect_grep "adding the same file again says it is already present" "$OUT" "already present"
+expect_no_grep "adding the same file again does not claim to add it" "$OUT" '^added'
+expect_same "adding the same file again leaves keys.json byte-identical" keys.before keys.json
+
+expect_exit nonzero "adding a different key under the name ledger fails" -- "$RBAUDIT" keys add k2/ledger.pub.json --keys keys.json
+expect_grep "the refusal names the key 'ledger' and says it differs" "$ERR" "different key named 'ledger'"
+expect_same "the refused add leaves keys.json untouched" keys.before keys.json
+
+expect_exit 0 "keys add of the approver key exits 0" -- "$RBAUDIT" keys add k/oren.pub.json --keys keys.json
+expect_json "keys.json now holds ledger and oren" keys.json '[k["name"] for k in d["keys"]]' '["ledger", "oren"]'
+expect_json "keys.json keeps oren's identity" keys.json '[k.get("identity") for k in d["keys"] if k["name"] == "oren"]' '["oren@acme.example"]'
+
+echo '{"name": "broken"' >broken.pub.json
+cp keys.json keys.before
+expect_exit 65 "keys add of a malformed pub.json exits 65" -- "$RBAUDIT" keys add broken.pub.json --keys keys.json
+expect_grep -F "the error names the malformed file" "$ERR" 'broken.pub.json'
+expect_same "the failed add leaves keys.json untouched" keys.before keys.json
+
+# Adding several files where one is bad must not half-apply.
+make_key third k3 || fail "setup: keygen third" "$(_snip "$_LIB_DIR/keygen.err")"
+expect_exit nonzero "keys add of a good and a conflicting file fails" -- \
+	"$RBAUDIT" keys add k3/third.pub.json k2/ledger.pub.json --keys keys.json
+expect_same "the failed multi-file add stores neither key" keys.before keys.json
+
+# --- list --------------------------------------------------------------
+expect_exit 0 "keys list --json exits 0" -- "$RBAUDIT" keys list --keys keys.json --json
+cp "$OUT" list.json
+expect_json "list --json: names" list.json '[k["name"] for k in d["keys"]]' '["ledger", "oren"]'
+expect_json "list --json: ledger's roles are entry and checkpoint" list.json \
+	'sorted(d["keys"][0]["roles"].split(",") if isinstance(d["keys"][0]["roles"], str) else d["keys"][0]["roles"])' \
+	'["checkpoint", "entry"]'
+expect_json "list --json: oren's roles are approver" list.json \
+	'[d["keys"][1]["roles"]] if isinstance(d["keys"][1]["roles"], str) else d["keys"][1]["roles"]' '["approver"]'
+expect_json "list --json: oren's identity" list.json 'd["keys"][1]["identity"]' oren@acme.example
+expect_json "list --json: valid_from as given to keygen" list.json '[k["valid_from"] for k in d["keys"]]' "[\"$VALID_FROM\", \"$VALID_FROM\"]"
+expect_json "list --json: nothing revoked yet" list.json '[k["revoked_at"] for k in d["keys"]]' '[null, null]'
+expect_json "list --json: ledger's keystring is the one keygen printed" list.json 'd["keys"][0]["keystring"]' "$(cat k/ledger.keystring)"
+
+expect_exit 0 "keys list (text) exits 0" -- "$RBAUDIT" keys list --keys keys.json
+expect_grep -F "keys list (text) shows ledger's key string" "$OUT" "$(cat k/ledger.keystring)"
+expect_grep "keys list (text) shows oren with role approver" "$OUT" '^oren +approver '
+
+# --- revoke ------------------------------------------------------------
+expect_exit 0 "keys revoke ledger --at 2026-08-01T00:00:00Z exits 0" -- \
+	"$RBAUDIT" keys revoke ledger --at 2026-08-01T00:00:00Z --keys keys.json
+expect_grep "keys revoke confirms the name and time" "$OUT" "ledger.*2026-08-01T00:00:00Z"
+expect_json "keys.json: ledger's revoked_at is set" keys.json '[k["revoked_at"] for k in d["keys"]]' '["2026-08-01T00:00:00Z", null]'
+expect_exit 0 "keys list --json after revoke exits 0" -- "$RBAUDIT" keys list --keys keys.json --json
+expect_json "list --json shows ledger revoked_at 2026-08-01T00:00:00Z, oren not revoked" "$OUT" \
+	'[(k["name"], k["revoked_at"]) for k in d["keys"]]' '[["ledger", "2026-08-01T00:00:00Z"], ["oren", null]]'
+
+cp keys.json keys.before
+expect_exit nonzero "revoking an unknown name fails" -- "$RBAUDIT" keys revoke nobody --at 2026-08-01T00:00:00Z --keys keys.json
+expect_grep -F "the refusal names the unknown key" "$ERR" "nobody"
+expect_same "revoking an unknown name leaves keys.json untouched" keys.before keys.json
+
+expect_exit 64 "keys revoke --at yesterday exits 64" -- "$RBAUDIT" keys revoke oren --at yesterday --keys keys.json
+expect_grep -F "the usage error quotes the bad --at value" "$ERR" "yesterday"
+expect_exit 64 "keys revoke --at 2026-08-01 (date only) exits 64" -- "$RBAUDIT" keys revoke oren --at 2026-08-01 --keys keys.json
+expect_exit 64 "keys revoke --at 2026-13-01T00:00:00Z (month 13) exits 64" -- "$RBAUDIT" keys revoke oren --at 2026-13-01T00:00:00Z --keys keys.json
+expect_same "bad --at times leave keys.json untouched" keys.before keys.json
+
+# --- missing and malformed stores --------------------------------------
+expect_exit 66 "keys list on a missing store exits 66" -- "$RBAUDIT" keys list --keys nosuch.json
+expect_grep -F "the error names the missing store" "$ERR" "nosuch.json"
+check "keys list on a missing store does not create it" test ! -e nosuch.json
+expect_exit 66 "keys revoke on a missing store exits 66" -- "$RBAUDIT" keys revoke ledger --at 2026-08-01T00:00:00Z --keys nosuch.json
+printf '{"keys":[' >malformed.json
+expect_exit 65 "keys list on a malformed store exits 65" -- "$RBAUDIT" keys list --keys malformed.json
+printf '{"keys":[{"name":"x","algorithm":"rsa","public_key":"AAAA","roles":["entry"],"valid_from":"2026-01-01T00:00:00Z","valid_until":null,"revoked_at":null}]}' >badalg.json
+expect_exit 65 "keys list on a store with a non-ed25519 key exits 65" -- "$RBAUDIT" keys list --keys badalg.json
+
+done_testing
