@@ -80,7 +80,7 @@ int cmd_keygen(int argc, char **argv, struct rb_err *e)
 	};
 	const char *name = NULL, *dir = NULL, *roles = "entry,checkpoint", *identity = NULL;
 	char pem[PATH_MAX], pub[PATH_MAX], fname[RB_KEYNAME_MAX + 16];
-	char ks[RB_KEYSTRING_MAX], *text = NULL;
+	char ks[RB_KEYSTRING_MAX];
 	struct rb_time from = rb_time_now();
 	rb_privkey *key = NULL;
 	cJSON *entry = NULL;
@@ -130,27 +130,12 @@ int cmd_keygen(int argc, char **argv, struct rb_err *e)
 	wrote_pem = 1;
 	rb_privkey_public(key, raw);
 	entry = rb_tkey_entry(name, identity, raw, roles, &from);
-	text = entry != NULL ? cJSON_Print(entry) : NULL;
-	if (text == NULL) {
+	if (entry == NULL) {
 		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	{
-		size_t n = strlen(text);
-		char *withnl = malloc(n + 2);
-
-		if (withnl == NULL) {
-			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-		memcpy(withnl, text, n);
-		withnl[n] = '\n';
-		rc = rb_write_atomic(pub, withnl, n + 1, 0644, e);
-		free(withnl);
-		if (rc != 0)
-			goto out;
-		rc = -1;
-	}
+	if (rb_write_json(pub, entry, 0644, e) != 0)
+		goto out;
 	rb_keystring(name, raw, ks);
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
@@ -173,7 +158,6 @@ int cmd_keygen(int argc, char **argv, struct rb_err *e)
 out:
 	if (rc < 0 && wrote_pem)
 		unlink(pem);
-	cJSON_free(text);
 	cJSON_Delete(entry);
 	rb_privkey_free(key);
 	return rc;

@@ -600,7 +600,7 @@ static int load_manifest(rb_vreport *r, const char *dir, const rb_trust *trust,
 			    r->first_seq);
 		goto out;
 	}
-	hashes = calloc((size_t)n + 1, 32);
+	hashes = calloc(RB_MERKLE_MAX, 32);
 	if (hashes == NULL) {
 		rc = -2;
 		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
@@ -812,8 +812,9 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 			slots[n].lineno = rb_lines_lineno(lr);
 			slots[n].toolong = got == RB_LINES_TOOLONG;
 			slots[n].len = 0;
-			if (got == RB_LINES_OK) {
-				if (reserve(&slots[n].line, &slots[n].cap, len + 1) != 0) {
+			if (got == RB_LINES_OK && line != NULL) {
+				if (reserve(&slots[n].line, &slots[n].cap, len + 1) != 0 ||
+				    slots[n].line == NULL) {
 					RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 					goto out;
 				}

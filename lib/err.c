@@ -7,42 +7,28 @@
 
 #include <openssl/err.h>
 
-static void vset(struct rb_err *e, int code, const char *file, int line,
+void rb_err_vset(struct rb_err *e, int code, const char *file, int line,
 		 const char *fmt, va_list ap)
 {
+	if (e == NULL)
+		return;
 	e->code = code;
 	e->file = file;
 	e->line = line;
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 }
 
-int rb_err_set(struct rb_err *e, int code, const char *file, int line,
-	       const char *fmt, ...)
+void rb_err_vssl(struct rb_err *e, int code, const char *file, int line,
+		 const char *fmt, va_list ap)
 {
-	va_list ap;
-
-	if (e == NULL)
-		return -1;
-	va_start(ap, fmt);
-	vset(e, code, file, line, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int rb_err_ssl(struct rb_err *e, int code, const char *file, int line,
-	       const char *fmt, ...)
-{
-	va_list ap;
 	unsigned long ec;
 	size_t n;
 
 	if (e == NULL) {
 		ERR_clear_error();
-		return -1;
+		return;
 	}
-	va_start(ap, fmt);
-	vset(e, code, file, line, fmt, ap);
-	va_end(ap);
+	rb_err_vset(e, code, file, line, fmt, ap);
 	while ((ec = ERR_get_error()) != 0) {
 		n = strlen(e->msg);
 		if (n + 3 >= sizeof(e->msg))
@@ -51,7 +37,6 @@ int rb_err_ssl(struct rb_err *e, int code, const char *file, int line,
 		e->msg[n++] = ' ';
 		ERR_error_string_n(ec, e->msg + n, sizeof(e->msg) - n);
 	}
-	return -1;
 }
 
 void rb_err_clear(struct rb_err *e)

@@ -10,6 +10,8 @@
 #ifndef RB_ERR_H
 #define RB_ERR_H
 
+#include <stdarg.h>
+
 /* Exit codes, documented in rbaudit.1 and README.md (sysexits.h values). */
 enum rb_exit {
 	RB_EX_OK = 0,           /* success */
@@ -31,20 +33,55 @@ struct rb_err {
 	int line;
 };
 
-/* Fill *e (which may be NULL) and return -1. */
-int rb_err_set(struct rb_err *e, int code, const char *file, int line,
-	       const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+/* Fill *e (which may be NULL) from a format and its arguments. */
+void rb_err_vset(struct rb_err *e, int code, const char *file, int line,
+		 const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 
-/* Like rb_err_set, then append ": " and the drained OpenSSL error queue. */
-int rb_err_ssl(struct rb_err *e, int code, const char *file, int line,
-	       const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+/* Like rb_err_vset, then append ": " and the drained OpenSSL error queue. */
+void rb_err_vssl(struct rb_err *e, int code, const char *file, int line,
+		 const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+
+/*
+ * Fill *e and return -1.  Defined here so that compilers and static
+ * analysers see the -1 that every caller returns.
+ */
+__attribute__((format(printf, 5, 6)))
+static inline int rb_err_set(struct rb_err *e, int code, const char *file, int line,
+			     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rb_err_vset(e, code, file, line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+__attribute__((format(printf, 5, 6)))
+static inline int rb_err_ssl(struct rb_err *e, int code, const char *file, int line,
+			     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rb_err_vssl(e, code, file, line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 /* Reset *e to "no error". */
 void rb_err_clear(struct rb_err *e);
 
-#define RB_ERR(e, code, ...) rb_err_set((e), (code), __FILE__, __LINE__, __VA_ARGS__)
-#define RB_ERR_SSL(e, code, ...) rb_err_ssl((e), (code), __FILE__, __LINE__, __VA_ARGS__)
+/*
+ * The error pattern: "return RB_ERR(e, RB_EX_..., "fmt", ...);".  The -1
+ * is spelled out in the macro so that static analysers, which do not look
+ * into variadic calls, see it too.
+ */
+#define RB_ERR(e, code, ...) __extension__ ({ \
+	rb_err_set((e), (code), __FILE__, __LINE__, __VA_ARGS__); -1; })
+#define RB_ERR_SSL(e, code, ...) __extension__ ({ \
+	rb_err_ssl((e), (code), __FILE__, __LINE__, __VA_ARGS__); -1; })
 
 #endif

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 int rb_read_file(const char *path, size_t maxlen, char **buf, size_t *len,
 		 struct rb_err *e)
 {
@@ -140,6 +142,28 @@ out:
 		close(fd);
 	if (rc != 0)
 		unlink(tmp);
+	return rc;
+}
+
+int rb_write_json(const char *path, const struct cJSON *doc, mode_t mode,
+		  struct rb_err *e)
+{
+	char *text = cJSON_Print(doc), *withnl;
+	size_t n;
+	int rc;
+
+	if (text == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	n = strlen(text);
+	withnl = realloc(text, n + 2);
+	if (withnl == NULL) {
+		cJSON_free(text);
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	withnl[n] = '\n';
+	withnl[n + 1] = '\0';
+	rc = rb_write_atomic(path, withnl, n + 1, mode, e);
+	free(withnl);
 	return rc;
 }
 

@@ -25,6 +25,14 @@ int rb_read_file(const char *path, size_t maxlen, char **buf, size_t *len,
 int rb_write_atomic(const char *path, const void *data, size_t len,
 		    mode_t mode, struct rb_err *e);
 
+/*
+ * Atomically write a JSON document, indented, with a final newline.
+ * (The document is borrowed.)
+ */
+struct cJSON;
+int rb_write_json(const char *path, const struct cJSON *doc, mode_t mode,
+		  struct rb_err *e);
+
 /* Create directory path and its parents (like mkdir -p) with mode. */
 int rb_mkdir_p(const char *path, mode_t mode, struct rb_err *e);
 

@@ -45,7 +45,7 @@ int rb_lines_open(const char *path, size_t maxlen, int hash, rb_lines **out,
 		goto oom;
 	r->fd = fd;
 	r->maxlen = maxlen;
-	r->cap = READ_BLOCK * 2;
+	r->cap = (size_t)READ_BLOCK * 2;
 	r->buf = malloc(r->cap);
 	r->last_lf = 1;
 	r->path = path;
@@ -72,7 +72,7 @@ static ssize_t fill(rb_lines *r, struct rb_err *e)
 		r->end -= r->start;
 		r->start = 0;
 	}
-	if (r->cap - r->end < READ_BLOCK) {
+	if (r->cap - r->end < (size_t)READ_BLOCK) {
 		size_t ncap = r->cap * 2;
 		char *nb = realloc(r->buf, ncap);
 

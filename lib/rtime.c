@@ -85,7 +85,7 @@ int rb_time_parse(const char *s, size_t len, struct rb_time *t)
 	for (; nd < 9; nd++)
 		frac *= 10;
 	t->sec = rb_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
-		 h * 3600 + mi * 60 + se;
+		 (int64_t)h * 3600 + (int64_t)mi * 60 + se;
 	t->nsec = frac;
 	return 0;
 }

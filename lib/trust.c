@@ -51,7 +51,7 @@ void rb_note_keyhash(const char *name, const uint8_t pub[32], uint8_t out[4])
 
 	if (n > RB_KEYNAME_MAX)
 		n = RB_KEYNAME_MAX;
-	memcpy(buf, name, n);
+	memcpy(buf, name, n);   /* NOLINT(bugprone-not-null-terminated-result): bytes */
 	buf[n] = 0x0a;
 	buf[n + 1] = 0x01;
 	memcpy(buf + n + 2, pub, 32);
@@ -248,19 +248,7 @@ out:
 
 int rb_trust_save(const rb_trust *t, const char *path, struct rb_err *e)
 {
-	char *text = cJSON_Print(t->doc);
-	size_t n;
-	int rc;
-
-	if (text == NULL)
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	n = strlen(text);
-	/* cJSON_Print leaves no final newline; the file gets one. */
-	text[n] = '\n';
-	rc = rb_write_atomic(path, text, n + 1, 0644, e);
-	text[n] = '\0';
-	cJSON_free(text);
-	return rc;
+	return rb_write_json(path, t->doc, 0644, e);
 }
 
 void rb_trust_free(rb_trust *t)

@@ -121,8 +121,8 @@ int rb_state_save(const char *path, const struct rb_ledger_state *s,
 		  struct rb_err *e)
 {
 	cJSON *doc = cJSON_CreateObject(), *fr;
-	char hex[65], b64[48], *text = NULL;
-	int i, rc = -1;
+	char hex[65], b64[48];
+	int i, rc;
 
 	if (doc == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
@@ -140,14 +140,7 @@ int rb_state_save(const char *path, const struct rb_ledger_state *s,
 		cJSON_AddStringToObject(doc, "checkpoint", s->checkpoint);
 	else
 		cJSON_AddNullToObject(doc, "checkpoint");
-	text = cJSON_Print(doc);
-	if (text == NULL) {
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
-	rc = rb_write_atomic(path, text, strlen(text), 0640, e);
-out:
-	cJSON_free(text);
+	rc = rb_write_json(path, doc, 0640, e);
 	cJSON_Delete(doc);
 	return rc;
 }
