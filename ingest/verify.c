@@ -385,6 +385,8 @@ static void work(void *ctx, size_t i)
 	if (rb_json_parse(s->pae + s->hdrlen, s->plen, 64, &s->body, why,
 			  sizeof(why)) != 0) {
 		slot_err(s, "E_PAYLOAD", "payload: %s", why);
+		/* Still tell a forged payload (E_SIG) from a signed bad one. */
+		check_signatures(s, run->trust, sigs);
 		return;
 	}
 	check_payload(s, run->ledger);
@@ -569,7 +571,7 @@ static int load_manifest(rb_vreport *r, const char *dir, const rb_trust *trust,
 			    "missing or not an integer in range");
 		goto out;
 	}
-	if (r->last_seq < r->first_seq - 1 ||
+	if (r->last_seq < r->first_seq ||
 	    r->entry_count != r->last_seq - r->first_seq + 1)
 		add_finding(r, 0, "E_MANIFEST", -1, -1,
 			    "manifest range %" PRId64 "..%" PRId64 " does not hold "

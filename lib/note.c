@@ -115,6 +115,12 @@ int rb_checkpoint_parse(const char *text, size_t len, rb_checkpoint **out,
 	if (nl == NULL)
 		return fail(why, whylen, "no root hash line");
 	n3 = (size_t)(nl - l3);
+	/*
+	 * ledger-export-v1 §4 signs exactly origin, size and root: a note with
+	 * further (extension) lines is refused rather than half trusted.
+	 */
+	if (nl != sep)
+		return fail(why, whylen, "lines after the root hash before the blank line");
 	if (n1 == 0)
 		return fail(why, whylen, "empty origin line");
 	if (n2 == 0 || n2 > 16 || (n2 > 1 && l2[0] == '0'))

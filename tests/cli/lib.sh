@@ -200,7 +200,7 @@ check() { # NAME CMD...
 		pass "$_c_name"
 	else
 		_c_why=$(sed -n 's/^WHY: //p' "$_LIB_DIR/check.log" | tail -n 1)
-		[ -n "$_c_why" ] || _c_why="exit $_c_rc: $(tail -n 3 "$_LIB_DIR/check.log" | _oneline)"
+		[ -n "$_c_why" ] || _c_why="'$*' failed (exit $_c_rc) $(tail -n 3 "$_LIB_DIR/check.log" | _oneline)"
 		fail "$_c_name" "$_c_why"
 	fi
 }

@@ -46,6 +46,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 passed=0
 failed=0
@@ -68,9 +70,9 @@ for t in "$CLI_DIR"/t_*.sh; do
 	export RESULTS
 	CASE_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rbaudit-cli.XXXXXX") || exit 1
 	if command -v timeout >/dev/null 2>&1; then
-		(cd "$CASE_TMP" && exec timeout "$FILE_TIMEOUT" sh "$t") </dev/null
+		(cd "$CASE_TMP" && exec timeout "$FILE_TIMEOUT" sh "$t") </dev/null 2>"$RUNDIR/$name.stderr"
 	else
-		(cd "$CASE_TMP" && exec sh "$t") </dev/null
+		(cd "$CASE_TMP" && exec sh "$t") </dev/null 2>"$RUNDIR/$name.stderr"
 	fi
 	status=$?
 	chmod -R u+rwx "$CASE_TMP" 2>/dev/null
@@ -85,6 +87,11 @@ for t in "$CLI_DIR"/t_*.sh; do
 	elif [ "$((p + f))" -eq 0 ]; then
 		echo "not ok - $name: ran no test case"
 		f=$((f + 1))
+	fi
+	# Stray stderr of a test file (setup commands) is shown only on failure.
+	if [ "$f" -gt 0 ] && [ -s "$RUNDIR/$name.stderr" ]; then
+		echo "# stderr of $name (last 20 lines):"
+		tail -n 20 "$RUNDIR/$name.stderr" | sed 's/^/#   /'
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))

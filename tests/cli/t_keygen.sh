@@ -128,6 +128,16 @@ expect_same "refused keygen leaves ledger.pem untouched" before.pem k/ledger.pem
 expect_same "refused keygen leaves ledger.pub.json untouched" before.pub.json k/ledger.pub.json
 expect_mode "refused keygen leaves ledger.pem at mode 0600" k/ledger.pem 600
 
+# A private key whose pub.json went missing must not be replaced either.
+mkdir lone
+"$RBAUDIT" keygen --name lone --out lone --valid-from "$VALID_FROM" >/dev/null 2>&1
+rm -f lone/lone.pub.json
+cp lone/lone.pem lone.before
+expect_exit nonzero "keygen refuses when NAME.pem exists without NAME.pub.json" -- \
+	"$RBAUDIT" keygen --name lone --out lone --valid-from "$VALID_FROM"
+expect_same "the lone private key is left untouched" lone.before lone/lone.pem
+check "no new pub.json was written for the lone key" test ! -e lone/lone.pub.json
+
 # --- roles and identity --------------------------------------------------
 expect_exit 0 "keygen --roles approver --identity exits 0" -- \
 	"$RBAUDIT" keygen --name oren --out k --roles approver --identity oren@acme.example --valid-from "$VALID_FROM"

@@ -83,7 +83,13 @@ expect_exit 64 "keys revoke --at yesterday exits 64" -- "$RBAUDIT" keys revoke o
 expect_grep -F "the usage error quotes the bad --at value" "$ERR" "yesterday"
 expect_exit 64 "keys revoke --at 2026-08-01 (date only) exits 64" -- "$RBAUDIT" keys revoke oren --at 2026-08-01 --keys keys.json
 expect_exit 64 "keys revoke --at 2026-13-01T00:00:00Z (month 13) exits 64" -- "$RBAUDIT" keys revoke oren --at 2026-13-01T00:00:00Z --keys keys.json
+expect_exit 64 "keys revoke --at 2026-02-30T00:00:00Z (no such day) exits 64" -- "$RBAUDIT" keys revoke oren --at 2026-02-30T00:00:00Z --keys keys.json
+expect_exit 64 "keys revoke --at with an offset instead of Z exits 64" -- "$RBAUDIT" keys revoke oren --at 2026-08-01T02:00:00+02:00 --keys keys.json
 expect_same "bad --at times leave keys.json untouched" keys.before keys.json
+expect_exit 0 "keys revoke accepts a time with a 9-digit fraction" -- \
+	"$RBAUDIT" keys revoke oren --at 2026-09-01T00:00:00.123456789Z --keys keys.json
+expect_json "the fraction is kept in revoked_at" keys.json \
+	'[k["revoked_at"] for k in d["keys"] if k["name"] == "oren"]' '["2026-09-01T00:00:00.123456789Z"]'
 
 # --- missing and malformed stores --------------------------------------
 expect_exit 66 "keys list on a missing store exits 66" -- "$RBAUDIT" keys list --keys nosuch.json
