@@ -23,6 +23,7 @@ static const struct {
 	{ "keys", cmd_keys, "add, list and revoke keys in a trust store" },
 	{ "seal", cmd_seal, "sign events into a ledger export (producer side)" },
 	{ "verify", cmd_verify, "verify ledger exports offline" },
+	{ "ingest", cmd_ingest, "verify exports and store them in the database" },
 };
 
 static void usage(FILE *f)

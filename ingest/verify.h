@@ -51,13 +51,27 @@ struct rb_ventry {
 	struct rb_time t;
 	const char *signer;             /* key whose entry signature is valid */
 	const char *countersigner;      /* approver key of the actor, or NULL */
+	int stored;                     /* 1: already stored with this leaf hash,
+					   2: stored with another leaf hash */
 };
 
+typedef struct rb_vreport rb_vreport;
+
 /*
- * Called for each entry in seq order while the export has no error so far;
- * returning -1 (with *e filled) stops verification with that error.
+ * Called for each entry in seq order while the export has no error so far.
+ * It may add findings to r (rb_vreport_add_error), after which it is not
+ * called again.  Returning -1 (with *e filled) stops verification.
  */
-typedef int (*rb_ventry_fn)(void *ctx, const struct rb_ventry *v, struct rb_err *e);
+typedef int (*rb_ventry_fn)(void *ctx, rb_vreport *r, const struct rb_ventry *v,
+			    struct rb_err *e);
+
+/*
+ * Asked, on the reading thread, whether seq is already stored: returns 1
+ * and fills leaf with its stored leaf hash and env with the SHA-256 of its
+ * stored envelope line, or 0.  An entry whose line is byte for byte the
+ * one verified when it was stored is not signature-checked again.
+ */
+typedef int (*rb_vknown_fn)(void *ctx, int64_t seq, uint8_t leaf[32], uint8_t env[32]);
 
 /* Called after each batch of entries with the counts so far. */
 typedef void (*rb_vprogress_fn)(void *ctx, uint64_t entries, uint64_t bytes);
@@ -68,9 +82,9 @@ struct rb_verify_opts {
 	void *ctx;
 	rb_vprogress_fn progress;       /* may be NULL */
 	void *progress_ctx;
+	rb_vknown_fn known;             /* may be NULL */
+	void *known_ctx;
 };
-
-typedef struct rb_vreport rb_vreport;
 
 int rb_verify_export(const char *dir, const rb_trust *t,
 		     const struct rb_verify_opts *o, rb_vreport **out,
@@ -91,6 +105,11 @@ uint64_t rb_vreport_errors_total(const rb_vreport *r);
 size_t rb_vreport_nwarnings(const rb_vreport *r);
 const struct rb_finding *rb_vreport_warning(const rb_vreport *r, size_t i);
 uint64_t rb_vreport_warnings_total(const rb_vreport *r);
+/* Add an error found by the caller (ingest: E_FORK, E_GAP). */
+void rb_vreport_add_error(rb_vreport *r, const char *code, int64_t seq,
+			  long long line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 /* 1 when some finding has this code. */
 int rb_vreport_has(const rb_vreport *r, const char *code);
 
@@ -101,6 +120,10 @@ const struct rb_merkle *rb_vreport_after(const rb_vreport *r);
 const uint8_t *rb_vreport_last_leaf(const rb_vreport *r);
 /* prev of the first entry (32 bytes), NULL when unknown. */
 const uint8_t *rb_vreport_first_prev(const rb_vreport *r);
+/* The manifest's previous_checkpoint text, NULL when none. */
+const char *rb_vreport_previous_checkpoint(const rb_vreport *r);
+/* The manifest's entries_sha256 (64 hex digits), "" when unusable. */
+const char *rb_vreport_entries_sha256(const rb_vreport *r);
 /* The checkpoint text, NULL if unreadable. */
 const char *rb_vreport_checkpoint(const rb_vreport *r);
 /* The key that signed the checkpoint, NULL if none did. */

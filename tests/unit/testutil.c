@@ -257,8 +257,8 @@ static void write_store(const char *path, rb_privkey *ledger, rb_privkey *alice,
 	rb_trust_free(t);
 }
 
-static void seal_range(const char *dir, struct rb_ledger_state *st, int from, int to,
-		       rb_privkey *ledger, rb_privkey *alice)
+static void seal_range_v(const char *dir, struct rb_ledger_state *st, int from, int to,
+			 rb_privkey *ledger, rb_privkey *alice, int variant)
 {
 	static const char *events[] = { "change.deployed", "incident.detected",
 		"rollback.requested", "rollback.executed" };
@@ -279,7 +279,8 @@ static void seal_range(const char *dir, struct rb_ledger_state *st, int from, in
 			 i / 4, i / 4);
 		data = cJSON_Parse(json);
 		if (rb_sealer_add(s, time, approval ? "rollback.approved" : events[i % 4],
-				  approval ? "alice@example.test" : "bob@example.test", data,
+				  approval ? "alice@example.test" :
+				  variant ? "mallory@example.test" : "bob@example.test", data,
 				  approval ? &cos : NULL, approval ? 1 : 0, NULL) != 0)
 			abort();
 		cJSON_Delete(data);
@@ -290,11 +291,53 @@ static void seal_range(const char *dir, struct rb_ledger_state *st, int from, in
 	*st = next;
 }
 
+static void seal_range(const char *dir, struct rb_ledger_state *st, int from, int to,
+		       rb_privkey *ledger, rb_privkey *alice)
+{
+	seal_range_v(dir, st, from, to, ledger, alice, 0);
+}
+
+void tu_seal_range(const char *dir, struct rb_ledger_state *st, int from, int to,
+		   int variant)
+{
+	rb_privkey *ledger = tu_key(1), *alice = tu_key(2);
+
+	seal_range_v(dir, st, from, to, ledger, alice, variant);
+	rb_privkey_free(ledger);
+	rb_privkey_free(alice);
+}
+
+char *tu_db_dump(const char *path)
+{
+	char cmd[4200], *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' .dump", path);
+	p = popen(cmd, "r");
+	if (p == NULL)
+		abort();
+	do {
+		if (len + 65536 > cap)
+			buf = realloc(buf, cap = cap * 2 + 65536);
+		n = fread(buf + len, 1, 65536, p);
+		len += n;
+	} while (n > 0);
+	pclose(p);
+	buf[len] = '\0';
+	return buf;
+}
+
 void tu_make_fixture(const char *dir)
 {
-	rb_privkey *ledger = tu_key(1), *alice = tu_key(2), *ck = tu_key(4);
+	rb_privkey *ledger, *alice, *ck;
 	struct rb_ledger_state st;
 
+	if (access(tu_path(dir, "keys.json"), F_OK) == 0)
+		return;         /* made already */
+	ledger = tu_key(1);
+	alice = tu_key(2);
+	ck = tu_key(4);
 	write_store(tu_path(dir, "keys.json"), ledger, alice, ck, "2026-01-01T00:00:00Z", NULL);
 	write_store(tu_path(dir, "keys-late.json"), ledger, alice, ck, "2026-08-01T05:00:00Z", NULL);
 	write_store(tu_path(dir, "keys-revoked.json"), ledger, alice, ck, "2026-01-01T00:00:00Z",

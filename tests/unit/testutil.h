@@ -62,3 +62,15 @@ void tu_fix_manifest(const char *dir);
  * keys-revoked-later.json (revoked in 2027).
  */
 void tu_make_fixture(const char *dir);
+
+/* The text of `sqlite3 PATH .dump` (malloc'd), to compare databases. */
+char *tu_db_dump(const char *path);
+
+/*
+ * Seal events from..to-1 (hourly from 2026-08-01T00:00:00Z, the same shape
+ * as the fixture) into dir with the fixture's ledger key, continuing *st.
+ * variant != 0 changes every actor, so the entries differ from variant 0.
+ */
+struct rb_ledger_state;
+void tu_seal_range(const char *dir, struct rb_ledger_state *st, int from, int to,
+		   int variant);

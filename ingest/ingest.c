@@ -1,0 +1,998 @@
+/* ingest.c - verified, transactional, idempotent ingest (ledger-export-v1 §7). */
+#include "ingest.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "lib/crypto.h"
+#include "lib/db.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/merkle.h"
+#include "lib/rtime.h"
+
+enum {
+	Q_LEDGER, Q_LEAF, Q_INS_LEDGER, Q_UPD_LEDGER, Q_INS_RUN, Q_UPD_RUN,
+	Q_INS_EXPORT, Q_UPD_EXPORT, Q_INS_ENTRY, Q_INS_ANOM, Q_DUP_ROLLBACK,
+	Q_DUP_INCIDENT, Q_DUP_CHANGE, Q_BOUNDARY, Q_LEAVES, Q_COUNT
+};
+
+static const char *const sql[Q_COUNT] = {
+	[Q_LEDGER] = "SELECT id, base_seq, base_root, size, root, last_leaf, base_frontier "
+		     "FROM ledger WHERE origin = ?1",
+	[Q_LEAF] = "SELECT leaf, envelope FROM entry WHERE ledger_id = ?1 AND seq = ?2",
+	[Q_INS_LEDGER] = "INSERT INTO ledger (origin, base_seq, base_root, base_frontier, "
+			 "size, root, last_leaf, frontier, checkpoint, bootstrap_checkpoint) "
+			 "VALUES (?1, ?2, ?3, ?4, ?2, ?3, ?5, ?4, ?6, ?7)",
+	[Q_UPD_LEDGER] = "UPDATE ledger SET size = ?2, root = ?3, last_leaf = ?4, "
+			 "frontier = ?5, checkpoint = ?6, updated_by = ?7 WHERE id = ?1",
+	[Q_INS_RUN] = "INSERT INTO ingest_run (started, host) VALUES (?1, ?2)",
+	[Q_UPD_RUN] = "UPDATE ingest_run SET finished = ?2, accepted = ?3 WHERE id = ?1",
+	[Q_INS_EXPORT] = "INSERT INTO ingest_export (run_id, path, ledger_id, first_seq, "
+			 "last_seq, new_first_seq, new_entries, entries_sha256, root, "
+			 "end_frontier, checkpoint, checkpoint_key, entry_keys, countersigned, "
+			 "warnings, bootstrap, verdict, finished) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+			 "0, '', x'', x'', '', '', '[]', 0, '[]', ?7, 'accepted', '')",
+	[Q_UPD_EXPORT] = "UPDATE ingest_export SET new_entries = ?2, entries_sha256 = ?3, "
+			 "root = ?4, end_frontier = ?5, checkpoint = ?6, checkpoint_key = ?7, "
+			 "entry_keys = ?8, countersigned = ?9, warnings = ?10, finished = ?11 "
+			 "WHERE id = ?1",
+	[Q_INS_ENTRY] = "INSERT INTO entry (ledger_id, seq, time, time_s, time_ns, event, "
+			"actor, rollback_id, change_id, incident_id, service, environment, "
+			"payload, envelope, leaf, signer, countersigner, ingest_id) VALUES "
+			"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+			"?16, ?17, ?18)",
+	[Q_INS_ANOM] = "INSERT INTO anomaly (ledger_id, seq, kind, member, detail) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_DUP_ROLLBACK] = "SELECT seq FROM entry WHERE ledger_id = ?1 AND rollback_id = ?2 "
+			   "AND event = ?3 AND seq < ?4 ORDER BY seq LIMIT 1",
+	[Q_DUP_INCIDENT] = "SELECT seq FROM entry WHERE ledger_id = ?1 AND incident_id = ?2 "
+			   "AND event = ?3 AND seq < ?4 ORDER BY seq LIMIT 1",
+	[Q_DUP_CHANGE] = "SELECT seq FROM entry WHERE ledger_id = ?1 AND change_id = ?2 "
+			 "AND event = ?3 AND seq < ?4 ORDER BY seq LIMIT 1",
+	[Q_BOUNDARY] = "SELECT last_seq + 1, end_frontier FROM ingest_export "
+		       "WHERE ledger_id = ?1 AND last_seq + 1 <= ?2 "
+		       "ORDER BY last_seq DESC LIMIT 1",
+	[Q_LEAVES] = "SELECT leaf FROM entry WHERE ledger_id = ?1 AND seq >= ?2 AND seq < ?3 "
+		     "ORDER BY seq",
+};
+
+struct rb_ingest {
+	struct rb_ingest_opts o;
+	sqlite3 *db;
+	sqlite3_stmt *q[Q_COUNT];
+	int64_t run_id;                 /* 0 until something is stored */
+	uint64_t accepted;
+	char started[RB_TIME_MAX];
+};
+
+/* What one export's ingest knows about the ledger and has done so far. */
+struct job {
+	rb_ingest *g;
+	const char *dir;
+	int reject;                     /* verify only: already known to be rejected */
+	/* The stored ledger (have_ledger 0: none yet). */
+	int have_ledger;
+	int64_t ledger_id, base, size;
+	uint8_t base_root[32], root[32], last_leaf[32];
+	int have_last_leaf;
+	struct rb_merkle base_tree;
+	/* This export. */
+	int64_t first_seq;
+	int64_t export_id;
+	int64_t new_first_seq;
+	uint64_t new_entries;
+	int bootstrap;
+	int created;                    /* this export started the ledger */
+	struct rb_merkle below;         /* leaves below a bootstrapped base */
+	int below_started;
+};
+
+const char *rb_verdict_name(enum rb_verdict v)
+{
+	switch (v) {
+	case RB_ACCEPTED: return "accepted";
+	case RB_NOOP: return "noop";
+	default: return "rejected";
+	}
+}
+
+int rb_ingest_open(const struct rb_ingest_opts *o, rb_ingest **out, struct rb_err *e)
+{
+	rb_ingest *g = calloc(1, sizeof(*g));
+	struct rb_time now = rb_time_now();
+	int i;
+
+	*out = NULL;
+	if (g == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	g->o = *o;
+	rb_time_format(&now, g->started);
+	if (rb_db_open(o->db_path, RB_DB_CREATE, o->busy_ms, &g->db, e) != 0)
+		goto fail;
+	for (i = 0; i < Q_COUNT; i++)
+		if (rb_db_prepare(g->db, sql[i], &g->q[i], e) != 0)
+			goto fail;
+	*out = g;
+	return 0;
+fail:
+	for (i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(g->q[i]);
+	rb_db_close(g->db);
+	free(g);
+	return -1;
+}
+
+/* Step a statement that returns no row; reset it either way. */
+static int step_done(rb_ingest *g, sqlite3_stmt *st, struct rb_err *e, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(g->db, rc, e, what);
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+	if (p == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT);
+}
+
+/* Load the stored state of ledger origin into j (have_ledger 0 if none). */
+static int load_ledger(struct job *j, const char *origin, struct rb_err *e)
+{
+	sqlite3_stmt *q = j->g->q[Q_LEDGER];
+	int rc;
+
+	j->have_ledger = 0;
+	if (origin == NULL)
+		return 0;
+	bind_text(q, 1, origin);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const void *fr = sqlite3_column_blob(q, 6);
+		int frn = sqlite3_column_bytes(q, 6) / 32;
+
+		j->have_ledger = 1;
+		j->ledger_id = sqlite3_column_int64(q, 0);
+		j->base = sqlite3_column_int64(q, 1);
+		memcpy(j->base_root, sqlite3_column_blob(q, 2), 32);
+		j->size = sqlite3_column_int64(q, 3);
+		memcpy(j->root, sqlite3_column_blob(q, 4), 32);
+		j->have_last_leaf = sqlite3_column_type(q, 5) == SQLITE_BLOB;
+		if (j->have_last_leaf)
+			memcpy(j->last_leaf, sqlite3_column_blob(q, 5), 32);
+		if (rb_merkle_from_frontier(&j->base_tree, (uint64_t)j->base,
+					    (const uint8_t (*)[32])fr, frn) != 0)
+			rc = SQLITE_CORRUPT;
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rb_db_fail(j->g->db, rc, e, "cannot read the ledger state");
+	return 0;
+}
+
+/* opts.known: the stored leaf hash of seq and its envelope's digest. */
+static int known_leaf(void *ctx, int64_t seq, uint8_t leaf[32], uint8_t env[32])
+{
+	struct job *j = ctx;
+	sqlite3_stmt *q = j->g->q[Q_LEAF];
+	int found = 0;
+
+	if (!j->have_ledger || seq < j->base || seq >= j->size)
+		return 0;
+	sqlite3_bind_int64(q, 1, j->ledger_id);
+	sqlite3_bind_int64(q, 2, seq);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32) {
+		memcpy(leaf, sqlite3_column_blob(q, 0), 32);
+		rb_sha256(sqlite3_column_text(q, 1), (size_t)sqlite3_column_bytes(q, 1), env);
+		found = 1;
+	}
+	sqlite3_reset(q);
+	return found;
+}
+
+/*
+ * The root of the stored tree of size n (base <= n <= size): from the
+ * nearest stored frontier at or below n, plus the stored leaves up to n.
+ */
+static int stored_root_at(struct job *j, int64_t n, uint8_t out[32], struct rb_err *e)
+{
+	sqlite3_stmt *b = j->g->q[Q_BOUNDARY], *l = j->g->q[Q_LEAVES];
+	struct rb_merkle t = j->base_tree;
+	int64_t from = j->base;
+	int rc;
+
+	sqlite3_bind_int64(b, 1, j->ledger_id);
+	sqlite3_bind_int64(b, 2, n);
+	rc = sqlite3_step(b);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(b, 0) > j->base) {
+		from = sqlite3_column_int64(b, 0);
+		if (rb_merkle_from_frontier(&t, (uint64_t)from,
+					    (const uint8_t (*)[32])sqlite3_column_blob(b, 1),
+					    sqlite3_column_bytes(b, 1) / 32) != 0)
+			rc = SQLITE_CORRUPT;
+	}
+	sqlite3_reset(b);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rb_db_fail(j->g->db, rc, e, "cannot read stored history");
+	sqlite3_bind_int64(l, 1, j->ledger_id);
+	sqlite3_bind_int64(l, 2, from);
+	sqlite3_bind_int64(l, 3, n);
+	while ((rc = sqlite3_step(l)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(l, 0) != 32)
+			break;
+		rb_merkle_append(&t, sqlite3_column_blob(l, 0));
+	}
+	sqlite3_reset(l);
+	if (rc != SQLITE_DONE || t.size != (uint64_t)n)
+		return rb_db_fail(j->g->db, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, e,
+				  "cannot read stored history");
+	rb_merkle_root(&t, out);
+	return 0;
+}
+
+static int add_anomaly(struct job *j, int64_t seq, const char *kind, const char *member,
+		       const char *detail, struct rb_err *e)
+{
+	sqlite3_stmt *q = j->g->q[Q_INS_ANOM];
+
+	sqlite3_bind_int64(q, 1, j->ledger_id);
+	sqlite3_bind_int64(q, 2, seq);
+	bind_text(q, 3, kind);
+	bind_text(q, 4, member);
+	bind_text(q, 5, detail);
+	return step_done(j->g, q, e, "cannot store an anomaly");
+}
+
+/* What metrics-v1 §1 reads of each event's data, and of which type. */
+struct member_rule {
+	const char *name;
+	char type;              /* s string, b boolean, a array, o object */
+	int optional;
+};
+
+struct event_rule {
+	const char *event;
+	struct member_rule m[14];
+};
+
+static const struct event_rule rules[] = {
+	{ "change.deployed", { { "change_id", 's', 0 }, { "service", 's', 0 },
+		{ "environment", 's', 0 }, { "team", 's', 0 }, { "ticket", 's', 0 },
+		{ "commit", 's', 0 }, { "artifact", 's', 0 } } },
+	{ "incident.detected", { { "incident_id", 's', 0 }, { "change_id", 's', 0 },
+		{ "service", 's', 0 }, { "environment", 's', 0 }, { "severity", 's', 0 },
+		{ "source", 's', 0 } } },
+	{ "rollback.requested", { { "rollback_id", 's', 0 }, { "change_id", 's', 0 },
+		{ "incident_id", 's', 1 }, { "service", 's', 0 }, { "environment", 's', 0 },
+		{ "risk_tier", 's', 0 }, { "emergency", 'b', 0 }, { "ticket", 's', 0 },
+		{ "rationale", 's', 0 }, { "impact", 's', 0 },
+		{ "security_considerations", 's', 0 }, { "components", 'a', 0 },
+		{ "operation", 'o', 0 } } },
+	{ "rollback.approved", { { "rollback_id", 's', 0 }, { "role", 's', 0 },
+		{ "conditions", '?', 1 } } },
+	{ "rollback.rejected", { { "rollback_id", 's', 0 }, { "reason", 's', 0 } } },
+	{ "rollback.executed", { { "rollback_id", 's', 0 }, { "result", 's', 0 },
+		{ "from_version", 's', 0 }, { "to_version", 's', 0 }, { "touches", 'a', 0 },
+		{ "reintroduces", 'a', 1 } } },
+	{ "rollback.verified", { { "rollback_id", 's', 0 }, { "evidence", 'a', 0 } } },
+	{ "rollback.reviewed", { { "rollback_id", 's', 0 }, { "outcome", 's', 0 },
+		{ "notes", 's', 0 } } },
+	{ "rollback.closed", { { "rollback_id", 's', 0 }, { "resolution", 's', 0 } } },
+};
+
+static int type_ok(const cJSON *it, char type)
+{
+	switch (type) {
+	case 's': return cJSON_IsString(it);
+	case 'b': return cJSON_IsBool(it);
+	case 'a': return cJSON_IsArray(it);
+	case 'o': return cJSON_IsObject(it);
+	default: return 1;
+	}
+}
+
+static const char *type_word(char type)
+{
+	switch (type) {
+	case 's': return "a string";
+	case 'b': return "a boolean";
+	case 'a': return "an array";
+	default: return "an object";
+	}
+}
+
+/* Check the members of one list: strings from a set, or evidence objects. */
+static int check_list_items(struct job *j, int64_t seq, const cJSON *list,
+			    const char *member, struct rb_err *e)
+{
+	static const char *const touches[] = { "authz-config", "crypto-material",
+		"network-exposure", "secrets", "dependency-downgrade", "schema-migration" };
+	const cJSON *it;
+	char detail[200];
+
+	cJSON_ArrayForEach(it, list) {
+		if (strcmp(member, "evidence") == 0) {
+			const char *kind = rb_json_str(it, "kind"), *res = rb_json_str(it, "result");
+
+			if (!cJSON_IsObject(it) || kind == NULL || res == NULL) {
+				snprintf(detail, sizeof(detail),
+					 "an evidence item lacks \"kind\" or \"result\" strings");
+				return add_anomaly(j, seq, "wrong-type", member, detail, e);
+			}
+			if (strcmp(res, "pass") != 0 && strcmp(res, "fail") != 0) {
+				snprintf(detail, sizeof(detail),
+					 "evidence result \"%.40s\" is not pass or fail", res);
+				if (add_anomaly(j, seq, "invalid-value", member, detail, e) != 0)
+					return -1;
+			}
+		} else if (!cJSON_IsString(it)) {
+			snprintf(detail, sizeof(detail), "\"%s\" holds a non-string", member);
+			return add_anomaly(j, seq, "wrong-type", member, detail, e);
+		} else if (strcmp(member, "touches") == 0) {
+			size_t k, known = 0;
+
+			for (k = 0; k < sizeof(touches) / sizeof(touches[0]); k++)
+				known |= strcmp(it->valuestring, touches[k]) == 0;
+			if (!known) {
+				snprintf(detail, sizeof(detail),
+					 "\"touches\" names an unknown category \"%.60s\"",
+					 it->valuestring);
+				if (add_anomaly(j, seq, "invalid-value", member, detail, e) != 0)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A second lifecycle event that only counts once (metrics-v1 §1). */
+static int check_duplicate(struct job *j, const struct rb_ventry *v, int which,
+			   const char *key, const char *id, struct rb_err *e)
+{
+	sqlite3_stmt *q = j->g->q[which];
+	char detail[200];
+	int rc;
+
+	if (id == NULL)
+		return 0;
+	sqlite3_bind_int64(q, 1, j->ledger_id);
+	bind_text(q, 2, id);
+	bind_text(q, 3, v->event);
+	sqlite3_bind_int64(q, 4, v->seq);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		snprintf(detail, sizeof(detail),
+			 "a second %s of %s %.80s (the first is seq %lld and counts)",
+			 v->event, key, id, (long long)sqlite3_column_int64(q, 0));
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc == SQLITE_ROW)
+		return add_anomaly(j, v->seq, "duplicate-event", key, detail, e);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(j->g->db, rc, e, "cannot look for duplicates");
+	return 0;
+}
+
+static int check_anomalies(struct job *j, const struct rb_ventry *v, const cJSON *data,
+			   struct rb_err *e)
+{
+	const struct event_rule *r = NULL;
+	char detail[200];
+	size_t i;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (strcmp(rules[i].event, v->event) == 0)
+			r = &rules[i];
+	if (r == NULL)
+		return 0;       /* events the metrics do not read */
+	for (i = 0; i < 14 && r->m[i].name != NULL; i++) {
+		const struct member_rule *m = &r->m[i];
+		const cJSON *it = cJSON_GetObjectItemCaseSensitive(data, m->name);
+
+		if (it == NULL || (m->optional && cJSON_IsNull(it))) {
+			if (m->optional)
+				continue;
+			snprintf(detail, sizeof(detail), "%s has no \"%s\"", v->event, m->name);
+			if (add_anomaly(j, v->seq, "missing-member", m->name, detail, e) != 0)
+				return -1;
+			continue;
+		}
+		if (!type_ok(it, m->type)) {
+			snprintf(detail, sizeof(detail), "\"%s\" of %s is not %s", m->name,
+				 v->event, type_word(m->type));
+			if (add_anomaly(j, v->seq, "wrong-type", m->name, detail, e) != 0)
+				return -1;
+			continue;
+		}
+		if (m->type == 'a' && (strcmp(m->name, "touches") == 0 ||
+				       strcmp(m->name, "evidence") == 0 ||
+				       strcmp(m->name, "reintroduces") == 0) &&
+		    check_list_items(j, v->seq, it, m->name, e) != 0)
+			return -1;
+	}
+	if (strcmp(v->event, "rollback.requested") == 0) {
+		const char *tier = rb_json_str(data, "risk_tier");
+
+		if (tier != NULL && strcmp(tier, "low") != 0 && strcmp(tier, "medium") != 0 &&
+		    strcmp(tier, "high") != 0 && strcmp(tier, "critical") != 0) {
+			snprintf(detail, sizeof(detail),
+				 "risk_tier \"%.40s\" is not low, medium, high or critical", tier);
+			if (add_anomaly(j, v->seq, "invalid-value", "risk_tier", detail, e) != 0)
+				return -1;
+		}
+	}
+	if (strcmp(v->event, "rollback.requested") == 0 ||
+	    strcmp(v->event, "rollback.executed") == 0 ||
+	    strcmp(v->event, "rollback.closed") == 0)
+		return check_duplicate(j, v, Q_DUP_ROLLBACK, "rollback",
+				       rb_json_str(data, "rollback_id"), e);
+	if (strcmp(v->event, "incident.detected") == 0)
+		return check_duplicate(j, v, Q_DUP_INCIDENT, "incident",
+				       rb_json_str(data, "incident_id"), e);
+	if (strcmp(v->event, "change.deployed") == 0)
+		return check_duplicate(j, v, Q_DUP_CHANGE, "change",
+				       rb_json_str(data, "change_id"), e);
+	return 0;
+}
+
+/* Create the run, the ledger (if new) and the export rows, at the first new entry. */
+static int start_storing(struct job *j, rb_vreport *r, struct rb_err *e)
+{
+	rb_ingest *g = j->g;
+	sqlite3_stmt *q;
+	char host[256] = "";
+
+	if (g->run_id == 0) {
+		q = g->q[Q_INS_RUN];
+		gethostname(host, sizeof(host) - 1);
+		bind_text(q, 1, g->started);
+		bind_text(q, 2, host);
+		if (step_done(g, q, e, "cannot record the run") != 0)
+			return -1;
+		g->run_id = sqlite3_last_insert_rowid(g->db);
+	}
+	if (!j->have_ledger) {
+		const struct rb_merkle *b = rb_vreport_before(r);
+		const uint8_t *prev = rb_vreport_first_prev(r);
+		uint8_t root[32];
+
+		/* A new ledger: from seq 0, or (--bootstrap) from the signed
+		 * previous checkpoint that the verifier checked. */
+		rb_merkle_root(b, root);
+		q = g->q[Q_INS_LEDGER];
+		bind_text(q, 1, rb_vreport_ledger(r));
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)b->size);
+		bind_blob(q, 3, root, 32);
+		bind_blob(q, 4, b->h, (size_t)b->n * 32);
+		bind_blob(q, 5, b->size > 0 && (b->size & 1) ? prev : NULL, 32);
+		bind_text(q, 6, rb_vreport_previous_checkpoint(r));
+		bind_text(q, 7, b->size > 0 ? rb_vreport_previous_checkpoint(r) : NULL);
+		if (step_done(g, q, e, "cannot record the ledger") != 0)
+			return -1;
+		j->ledger_id = sqlite3_last_insert_rowid(g->db);
+		j->base = j->size = (int64_t)b->size;
+		j->bootstrap = b->size > 0;
+		j->have_ledger = 1;
+		j->created = 1;
+	}
+	q = g->q[Q_INS_EXPORT];
+	sqlite3_bind_int64(q, 1, g->run_id);
+	bind_text(q, 2, j->dir);
+	sqlite3_bind_int64(q, 3, j->ledger_id);
+	sqlite3_bind_int64(q, 4, rb_vreport_first_seq(r));
+	sqlite3_bind_int64(q, 5, rb_vreport_last_seq(r));
+	sqlite3_bind_int64(q, 6, j->new_first_seq);
+	sqlite3_bind_int(q, 7, j->bootstrap);
+	if (step_done(g, q, e, "cannot record the export") != 0)
+		return -1;
+	j->export_id = sqlite3_last_insert_rowid(g->db);
+	return 0;
+}
+
+static int store_entry(struct job *j, const struct rb_ventry *v, struct rb_err *e)
+{
+	sqlite3_stmt *q = j->g->q[Q_INS_ENTRY];
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(v->body, "data");
+
+	sqlite3_bind_int64(q, 1, j->ledger_id);
+	sqlite3_bind_int64(q, 2, v->seq);
+	bind_text(q, 3, v->time);
+	sqlite3_bind_int64(q, 4, v->t.sec);
+	sqlite3_bind_int(q, 5, v->t.nsec);
+	bind_text(q, 6, v->event);
+	bind_text(q, 7, v->actor);
+	bind_text(q, 8, rb_json_str(data, "rollback_id"));
+	bind_text(q, 9, rb_json_str(data, "change_id"));
+	bind_text(q, 10, rb_json_str(data, "incident_id"));
+	bind_text(q, 11, rb_json_str(data, "service"));
+	bind_text(q, 12, rb_json_str(data, "environment"));
+	sqlite3_bind_blob(q, 13, v->payload, (int)v->payload_len, SQLITE_STATIC);
+	sqlite3_bind_text(q, 14, v->envelope, (int)v->envelope_len, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 15, v->leaf, 32, SQLITE_STATIC);
+	bind_text(q, 16, v->signer);
+	bind_text(q, 17, v->countersigner);
+	sqlite3_bind_int64(q, 18, j->export_id);
+	if (step_done(j->g, q, e, "cannot store an entry") != 0)
+		return -1;
+	return check_anomalies(j, v, data, e);
+}
+
+/* The verifier's per-entry callback, in seq order, while all is well. */
+static int on_entry(void *ctx, rb_vreport *r, const struct rb_ventry *v, struct rb_err *e)
+{
+	struct job *j = ctx;
+
+	if (j->reject)
+		return 0;
+	if (j->have_ledger && v->seq < j->base) {
+		/* Below a bootstrapped start: checked, not stored; the tree must
+		 * reach the root that the bootstrap trusted. */
+		uint8_t root[32];
+
+		if (!j->below_started) {
+			j->below = *rb_vreport_before(r);
+			j->below_started = 1;
+		}
+		rb_merkle_append(&j->below, v->leaf);
+		if (v->seq == j->base - 1) {
+			rb_merkle_root(&j->below, root);
+			if (memcmp(root, j->base_root, 32) != 0)
+				rb_vreport_add_error(r, "E_FORK", v->seq, v->line,
+						     "the entries up to seq %" PRId64 " give another "
+						     "root than the trusted start of the ledger",
+						     v->seq);
+		}
+		return 0;
+	}
+	if (j->have_ledger && v->seq < j->size) {
+		if (v->stored != 1) {
+			char a[65], b[65];
+			uint8_t old[32], env[32];
+
+			rb_hex_encode(v->leaf, 32, a);
+			if (known_leaf(j, v->seq, old, env))
+				rb_hex_encode(old, 32, b);
+			else
+				strcpy(b, "missing");
+			rb_vreport_add_error(r, "E_FORK", v->seq, v->line,
+					     "entry seq %" PRId64 " differs from the stored one "
+					     "(leaf %.16s..., stored %.16s...)", v->seq, a, b);
+		}
+		return 0;
+	}
+	if (j->new_entries == 0) {
+		j->new_first_seq = v->seq;
+		if (start_storing(j, r, e) != 0)
+			return -1;
+	}
+	if (store_entry(j, v, e) != 0)
+		return -1;
+	j->new_entries++;
+	return 0;
+}
+
+/* Peek at a manifest's ledger and first_seq (for ordering and lookups). */
+static int peek_manifest(const char *dir, char **ledger, int64_t *first)
+{
+	char path[PATH_MAX], *buf = NULL, why[64];
+	cJSON *m = NULL;
+	size_t len;
+	int rc = -1;
+
+	*ledger = NULL;
+	*first = -1;
+	if (snprintf(path, sizeof(path), "%s/manifest.json", dir) >= (int)sizeof(path) ||
+	    rb_read_file(path, 1u << 20, &buf, &len, NULL) != 0)
+		return -1;
+	if (rb_json_parse(buf, len, 16, &m, why, sizeof(why)) == 0 &&
+	    rb_json_str(m, "ledger") != NULL &&
+	    rb_json_int(m, "first_seq", 0, RB_JSON_MAX_INT, first) == 0) {
+		*ledger = strdup(rb_json_str(m, "ledger"));
+		rc = *ledger != NULL ? 0 : -1;
+	}
+	cJSON_Delete(m);
+	free(buf);
+	return rc;
+}
+
+static cJSON *findings_json(const rb_vreport *r, int warnings)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t i, n = warnings ? rb_vreport_nwarnings(r) : rb_vreport_nerrors(r);
+
+	for (i = 0; arr != NULL && i < n; i++) {
+		const struct rb_finding *f = warnings ? rb_vreport_warning(r, i) :
+							rb_vreport_error(r, i);
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "code", f->code);
+		if (f->seq >= 0)
+			cJSON_AddNumberToObject(o, "seq", (double)f->seq);
+		else
+			cJSON_AddNullToObject(o, "seq");
+		if (f->line >= 0)
+			cJSON_AddNumberToObject(o, "line", (double)f->line);
+		else
+			cJSON_AddNullToObject(o, "line");
+		cJSON_AddStringToObject(o, "message", f->msg);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+/* Write the new ledger state and finish the export's log row. */
+static int finish_storing(struct job *j, rb_vreport *r, struct rb_err *e)
+{
+	rb_ingest *g = j->g;
+	const struct rb_merkle *after = rb_vreport_after(r);
+	sqlite3_stmt *q;
+	cJSON *keys = cJSON_CreateArray(), *warns = findings_json(r, 1);
+	char *keys_s = NULL, *warns_s = NULL, now_s[RB_TIME_MAX];
+	struct rb_time now = rb_time_now();
+	uint8_t root[32];
+	size_t i;
+	int rc = -1;
+
+	rb_time_format(&now, now_s);
+	rb_merkle_root(after, root);
+	for (i = 0; keys != NULL && i < rb_vreport_nsigners(r); i++)
+		cJSON_AddItemToArray(keys, cJSON_CreateString(rb_vreport_signer(r, i)));
+	keys_s = keys ? cJSON_PrintUnformatted(keys) : NULL;
+	warns_s = warns ? cJSON_PrintUnformatted(warns) : NULL;
+	if (keys_s == NULL || warns_s == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	q = g->q[Q_UPD_LEDGER];
+	sqlite3_bind_int64(q, 1, j->ledger_id);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)after->size);
+	bind_blob(q, 3, root, 32);
+	bind_blob(q, 4, rb_vreport_last_leaf(r), 32);
+	bind_blob(q, 5, after->h, (size_t)after->n * 32);
+	bind_text(q, 6, rb_vreport_checkpoint(r));
+	sqlite3_bind_int64(q, 7, j->export_id);
+	if (step_done(g, q, e, "cannot update the ledger state") != 0)
+		goto out;
+	q = g->q[Q_UPD_EXPORT];
+	sqlite3_bind_int64(q, 1, j->export_id);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)j->new_entries);
+	bind_text(q, 3, rb_vreport_entries_sha256(r));
+	bind_blob(q, 4, root, 32);
+	bind_blob(q, 5, after->h, (size_t)after->n * 32);
+	bind_text(q, 6, rb_vreport_checkpoint(r));
+	bind_text(q, 7, rb_vreport_checkpoint_key(r));
+	bind_text(q, 8, keys_s);
+	sqlite3_bind_int64(q, 9, (sqlite3_int64)rb_vreport_countersigned(r));
+	bind_text(q, 10, warns_s);
+	bind_text(q, 11, now_s);
+	if (step_done(g, q, e, "cannot record the export") != 0)
+		goto out;
+	rc = 0;
+out:
+	cJSON_free(keys_s);
+	cJSON_free(warns_s);
+	cJSON_Delete(keys);
+	cJSON_Delete(warns);
+	return rc;
+}
+
+/* After verification: the checks against stored history (§7 E_FORK, E_GAP). */
+static int check_history(struct job *j, rb_vreport *r, struct rb_err *e)
+{
+	int64_t first = rb_vreport_first_seq(r);
+	uint8_t mine[32], stored[32];
+	const uint8_t *prev;
+
+	if (!rb_vreport_valid(r) || !j->have_ledger || j->created)
+		return 0;
+	if (first < j->base || first > j->size)
+		return 0;
+	/* The export's frontier must fold to the stored root at first_seq. */
+	rb_merkle_root(rb_vreport_before(r), mine);
+	if (stored_root_at(j, first, stored, e) != 0)
+		return -1;
+	if (memcmp(mine, stored, 32) != 0) {
+		rb_vreport_add_error(r, "E_FORK", first, -1,
+				     "the export's frontier gives another root at seq %" PRId64
+				     " than the stored history", first);
+		return 0;
+	}
+	/* Its first entry must chain onto the stored last entry. */
+	prev = rb_vreport_first_prev(r);
+	if (first == j->size && first > j->base && j->have_last_leaf && prev != NULL &&
+	    memcmp(prev, j->last_leaf, 32) != 0)
+		rb_vreport_add_error(r, "E_CHAIN", first, 1,
+				     "prev of seq %" PRId64 " is not the leaf hash of stored seq %"
+				     PRId64, first, first - 1);
+	return 0;
+}
+
+int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **out,
+		     struct rb_err *e)
+{
+	struct rb_ingest_outcome *oc = calloc(1, sizeof(*oc));
+	struct rb_verify_opts vo = { 0 };
+	struct job j;
+	char *ledger = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	memset(&j, 0, sizeof(j));
+	if (oc == NULL || (oc->path = strdup(dir)) == NULL) {
+		rb_ingest_outcome_free(oc);
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	oc->new_first_seq = -1;
+	j.g = g;
+	j.dir = dir;
+	j.new_first_seq = -1;
+	(void)peek_manifest(dir, &ledger, &j.first_seq);
+	if (rb_db_begin(g->db, e) != 0)
+		goto fail;
+	if (load_ledger(&j, ledger, e) != 0)
+		goto fail;
+	/* Known gaps: verify anyway, for a full report, but store nothing. */
+	if (ledger != NULL && !j.have_ledger && j.first_seq > 0 && !g->o.bootstrap)
+		j.reject = 1;
+	if (j.have_ledger && j.first_seq > j.size)
+		j.reject = 2;
+	vo.jobs = g->o.jobs;
+	vo.on_entry = on_entry;
+	vo.ctx = &j;
+	vo.known = known_leaf;
+	vo.known_ctx = &j;
+	vo.progress = g->o.progress;
+	vo.progress_ctx = g->o.progress_ctx;
+	if (rb_verify_export(dir, g->o.trust, &vo, &oc->report, e) != 0)
+		goto fail;
+	if (j.reject == 1)
+		rb_vreport_add_error(oc->report, "E_GAP", 0, -1,
+				     "ledger '%s' has no stored history: its first export must "
+				     "start at seq 0 (or use --bootstrap to trust its previous "
+				     "checkpoint); this one starts at %" PRId64, ledger, j.first_seq);
+	else if (j.reject == 2)
+		rb_vreport_add_error(oc->report, "E_GAP", j.size, -1,
+				     "entries %" PRId64 "..%" PRId64 " of ledger '%s' are missing: "
+				     "stored history ends at seq %" PRId64, j.size,
+				     j.first_seq - 1, ledger, j.size - 1);
+	if (check_history(&j, oc->report, e) != 0)
+		goto fail;
+	if (!rb_vreport_valid(oc->report)) {
+		rb_db_rollback(g->db);
+		oc->verdict = RB_REJECTED;
+	} else if (j.new_entries == 0) {
+		rb_db_rollback(g->db);
+		oc->verdict = RB_NOOP;
+	} else {
+		if (finish_storing(&j, oc->report, e) != 0 || rb_db_commit(g->db, e) != 0)
+			goto fail;
+		oc->verdict = RB_ACCEPTED;
+		oc->new_first_seq = j.new_first_seq;
+		oc->new_entries = j.new_entries;
+		oc->bootstrap = j.bootstrap;
+		g->accepted++;
+	}
+	*out = oc;
+	oc = NULL;
+	rc = 0;
+fail:
+	if (rc != 0)
+		rb_db_rollback(g->db);
+	free(ledger);
+	rb_ingest_outcome_free(oc);
+	return rc;
+}
+
+int rb_ingest_close(rb_ingest *g, struct rb_err *e)
+{
+	struct rb_time now = rb_time_now();
+	char now_s[RB_TIME_MAX];
+	int rc = 0, i;
+
+	if (g == NULL)
+		return 0;
+	if (g->run_id != 0) {
+		sqlite3_stmt *q = g->q[Q_UPD_RUN];
+
+		rb_time_format(&now, now_s);
+		sqlite3_bind_int64(q, 1, g->run_id);
+		bind_text(q, 2, now_s);
+		sqlite3_bind_int64(q, 3, (sqlite3_int64)g->accepted);
+		rc = step_done(g, q, e, "cannot record the end of the run");
+	}
+	for (i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(g->q[i]);
+	rb_db_close(g->db);
+	free(g);
+	return rc;
+}
+
+void rb_ingest_outcome_free(struct rb_ingest_outcome *o)
+{
+	if (o == NULL)
+		return;
+	rb_vreport_free(o->report);
+	free(o->path);
+	free(o->moved_to);
+	free(o);
+}
+
+struct inbox_item {
+	char *path, *ledger;
+	int64_t first;
+};
+
+static int cmp_items(const void *a, const void *b)
+{
+	const struct inbox_item *x = a, *y = b;
+	int c;
+
+	if ((x->ledger == NULL) != (y->ledger == NULL))
+		return x->ledger == NULL ? 1 : -1;
+	if (x->ledger != NULL && (c = strcmp(x->ledger, y->ledger)) != 0)
+		return c;
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+int rb_inbox_list(const char *inbox, char ***dirs, size_t *n, struct rb_err *e)
+{
+	DIR *d = opendir(inbox);
+	struct dirent *de;
+	struct inbox_item *items = NULL;
+	size_t cnt = 0, cap = 0, i;
+	int rc = -1;
+
+	*dirs = NULL;
+	*n = 0;
+	if (d == NULL)
+		return RB_ERR(e, RB_EX_NOINPUT, "cannot open inbox '%s': %s", inbox,
+			      strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;       /* ., .. and hidden files (partial uploads) */
+		if (rb_path_join(path, sizeof(path), inbox, de->d_name, e) != 0)
+			goto out;
+		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (cnt == cap) {
+			struct inbox_item *ni = realloc(items, (cap = cap ? cap * 2 : 16) *
+							sizeof(*ni));
+
+			if (ni == NULL) {
+				RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+				goto out;
+			}
+			items = ni;
+		}
+		items[cnt].path = strdup(path);
+		if (items[cnt].path == NULL) {
+			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		(void)peek_manifest(path, &items[cnt].ledger, &items[cnt].first);
+		cnt++;
+	}
+	if (cnt > 0)
+		qsort(items, cnt, sizeof(*items), cmp_items);
+	*dirs = calloc(cnt + 1, sizeof(**dirs));
+	if (*dirs == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < cnt; i++) {
+		(*dirs)[i] = items[i].path;
+		items[i].path = NULL;
+	}
+	*n = cnt;
+	rc = 0;
+out:
+	for (i = 0; i < cnt; i++) {
+		free(items[i].path);
+		free(items[i].ledger);
+	}
+	free(items);
+	closedir(d);
+	return rc;
+}
+
+void rb_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Move src into dir under its own name, or name.1, name.2, ... if taken. */
+static int move_into(const char *src, const char *dir, char **moved, struct rb_err *e)
+{
+	const char *base = strrchr(src, '/');
+	char dst[PATH_MAX];
+	struct stat st;
+	int i;
+
+	base = base ? base + 1 : src;
+	if (rb_mkdir_p(dir, 0750, e) != 0)
+		return -1;
+	for (i = 0; i < 1000; i++) {
+		int w = i == 0 ? snprintf(dst, sizeof(dst), "%s/%s", dir, base) :
+				 snprintf(dst, sizeof(dst), "%s/%s.%d", dir, base, i);
+
+		if (w < 0 || (size_t)w >= sizeof(dst))
+			return RB_ERR(e, RB_EX_CANTCREAT, "path too long in '%s'", dir);
+		if (lstat(dst, &st) != 0)
+			break;
+	}
+	if (rename(src, dst) != 0)
+		return RB_ERR(e, RB_EX_CANTCREAT, "cannot move '%s' to '%s': %s", src, dst,
+			      strerror(errno));
+	*moved = strdup(dst);
+	return 0;
+}
+
+int rb_ingest_file_away(struct rb_ingest_outcome *o, const char *archive,
+			const char *quarantine, struct rb_err *e)
+{
+	const char *to = o->verdict == RB_REJECTED ? quarantine : archive;
+	char path[PATH_MAX];
+	cJSON *doc;
+	int rc;
+
+	if (to == NULL)
+		return 0;
+	if (move_into(o->path, to, &o->moved_to, e) != 0)
+		return -1;
+	if (o->verdict != RB_REJECTED || o->moved_to == NULL)
+		return 0;
+	doc = cJSON_CreateObject();
+	if (doc == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	cJSON_AddStringToObject(doc, "path", o->path);
+	cJSON_AddStringToObject(doc, "verdict", "rejected");
+	if (rb_vreport_ledger(o->report) != NULL)
+		cJSON_AddStringToObject(doc, "ledger", rb_vreport_ledger(o->report));
+	cJSON_AddNumberToObject(doc, "first_seq", (double)rb_vreport_first_seq(o->report));
+	cJSON_AddNumberToObject(doc, "last_seq", (double)rb_vreport_last_seq(o->report));
+	cJSON_AddItemToObject(doc, "errors", findings_json(o->report, 0));
+	cJSON_AddNumberToObject(doc, "errors_total",
+				(double)rb_vreport_errors_total(o->report));
+	cJSON_AddItemToObject(doc, "warnings", findings_json(o->report, 1));
+	rc = rb_path_join(path, sizeof(path), o->moved_to, "REJECTED.json", e);
+	if (rc == 0)
+		rc = rb_write_json(path, doc, 0640, e);
+	cJSON_Delete(doc);
+	return rc;
+}

@@ -1,0 +1,47 @@
+/*
+ * db.h - opening rbaudit's SQLite database and speaking to it safely.
+ *
+ * rb_db_open creates the file with mode 0640 (never wider), turns on WAL,
+ * full synchronous commits, foreign keys and a busy timeout, and brings the
+ * schema to the current version (lib/schema.c).  SQL goes only through
+ * prepared statements.  Errors map SQLite's codes to exit codes: a busy or
+ * locked database is RB_EX_TEMPFAIL (retry), a full disk or I/O failure
+ * RB_EX_IOERR, a read-only database RB_EX_CANTCREAT.
+ * The sqlite3 handle is the caller's: close it with rb_db_close (NULL ok).
+ */
+#ifndef RB_DB_H
+#define RB_DB_H
+
+#include <sqlite3.h>
+
+#include "err.h"
+
+enum {
+	RB_DB_READONLY = 1,     /* open an existing database for reading */
+	RB_DB_CREATE = 2        /* create the file when it does not exist */
+};
+
+/* Open (and migrate, unless read-only) the database at path. */
+int rb_db_open(const char *path, int flags, int busy_ms, sqlite3 **out,
+	       struct rb_err *e);
+void rb_db_close(sqlite3 *db);
+
+/* Fill *e from db's last error, prefixed by what was being done; -1. */
+int rb_db_fail(sqlite3 *db, int rc, struct rb_err *e, const char *what);
+
+/* Run SQL that takes no parameters (schema, PRAGMA, BEGIN/COMMIT). */
+int rb_db_exec(sqlite3 *db, const char *sql, struct rb_err *e);
+
+/* Prepare one statement; *st is the caller's to sqlite3_finalize. */
+int rb_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct rb_err *e);
+
+/* BEGIN IMMEDIATE (the write lock, waiting up to the busy timeout). */
+int rb_db_begin(sqlite3 *db, struct rb_err *e);
+int rb_db_commit(sqlite3 *db, struct rb_err *e);
+/* ROLLBACK if a transaction is open; never fails. */
+void rb_db_rollback(sqlite3 *db);
+
+/* The exit code for a SQLite result code. */
+int rb_db_exit_code(int rc);
+
+#endif

@@ -1,0 +1,140 @@
+/* schema.c - the shared database schema and its migrations. */
+#include "schema.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "db.h"
+
+/*
+ * Version 1: verified ledger history and the ingest log.
+ * Times are kept as text (as signed) and as Unix seconds plus nanoseconds
+ * for arithmetic.  Hashes are 32-byte blobs.
+ */
+static const char v1[] =
+	"CREATE TABLE ledger ("
+	"  id INTEGER PRIMARY KEY,"
+	"  origin TEXT NOT NULL UNIQUE,"
+	"  base_seq INTEGER NOT NULL,"          /* first stored seq: 0 unless bootstrapped */
+	"  base_root BLOB NOT NULL,"            /* root of the tree of size base_seq */
+	"  base_frontier BLOB NOT NULL,"        /* its subtree roots, 32 bytes each */
+	"  size INTEGER NOT NULL,"              /* entries 0..size-1 verified */
+	"  root BLOB NOT NULL,"                 /* root of the tree of size `size` */
+	"  last_leaf BLOB,"                     /* leaf hash of entry size-1, NULL if unknown */
+	"  frontier BLOB NOT NULL,"             /* subtree roots, 32 bytes each, largest first */
+	"  checkpoint TEXT,"                    /* the signed checkpoint at `size` */
+	"  bootstrap_checkpoint TEXT,"          /* the checkpoint trusted by --bootstrap */
+	"  updated_by INTEGER REFERENCES ingest_export(id)"
+	") STRICT;"
+	"CREATE TABLE ingest_run ("
+	"  id INTEGER PRIMARY KEY,"
+	"  started TEXT NOT NULL,"
+	"  finished TEXT,"
+	"  host TEXT,"
+	"  accepted INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	"CREATE TABLE ingest_export ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL REFERENCES ingest_run(id),"
+	"  path TEXT NOT NULL,"
+	"  ledger_id INTEGER NOT NULL REFERENCES ledger(id),"
+	"  first_seq INTEGER NOT NULL,"
+	"  last_seq INTEGER NOT NULL,"
+	"  new_first_seq INTEGER NOT NULL,"     /* first entry this ingest stored */
+	"  new_entries INTEGER NOT NULL,"
+	"  entries_sha256 TEXT NOT NULL,"
+	"  root BLOB NOT NULL,"                 /* root of the tree of size last_seq + 1 */
+	"  end_frontier BLOB NOT NULL,"         /* its subtree roots, 32 bytes each */
+	"  checkpoint TEXT NOT NULL,"
+	"  checkpoint_key TEXT NOT NULL,"
+	"  entry_keys TEXT NOT NULL,"           /* JSON array of key names */
+	"  countersigned INTEGER NOT NULL,"
+	"  warnings TEXT NOT NULL,"             /* JSON array of {code,seq,line,message} */
+	"  bootstrap INTEGER NOT NULL DEFAULT 0,"
+	"  verdict TEXT NOT NULL CHECK (verdict IN ('accepted')),"
+	"  finished TEXT NOT NULL"
+	") STRICT;"
+	"CREATE TABLE entry ("
+	"  ledger_id INTEGER NOT NULL REFERENCES ledger(id),"
+	"  seq INTEGER NOT NULL,"
+	"  time TEXT NOT NULL,"
+	"  time_s INTEGER NOT NULL,"
+	"  time_ns INTEGER NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  rollback_id TEXT,"
+	"  change_id TEXT,"
+	"  incident_id TEXT,"
+	"  service TEXT,"
+	"  environment TEXT,"
+	"  payload BLOB NOT NULL,"              /* the exact signed bytes */
+	"  envelope TEXT NOT NULL,"             /* the entry line as received */
+	"  leaf BLOB NOT NULL,"
+	"  signer TEXT NOT NULL,"
+	"  countersigner TEXT,"
+	"  ingest_id INTEGER NOT NULL REFERENCES ingest_export(id),"
+	"  PRIMARY KEY (ledger_id, seq)"
+	") STRICT;"
+	"CREATE INDEX entry_rollback ON entry(ledger_id, rollback_id, event);"
+	"CREATE INDEX entry_change ON entry(ledger_id, change_id, event);"
+	"CREATE INDEX entry_incident ON entry(ledger_id, incident_id, event);"
+	"CREATE INDEX entry_event_time ON entry(event, time_s);"
+	"CREATE TABLE anomaly ("
+	"  ledger_id INTEGER NOT NULL REFERENCES ledger(id),"
+	"  seq INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"                 /* missing-member, wrong-type, duplicate-event */
+	"  member TEXT,"
+	"  detail TEXT NOT NULL,"
+	"  FOREIGN KEY (ledger_id, seq) REFERENCES entry(ledger_id, seq)"
+	") STRICT;"
+	"CREATE INDEX anomaly_entry ON anomaly(ledger_id, seq);";
+
+static const char *const migrations[] = { v1 };
+
+int rb_schema_version(sqlite3 *db, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, v = -1;
+
+	if (rb_db_prepare(db, "PRAGMA user_version", &q, e) != 0)
+		return -1;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	else
+		rb_db_fail(db, rc, e, "cannot read the schema version");
+	sqlite3_finalize(q);
+	return v;
+}
+
+int rb_schema_migrate(sqlite3 *db, struct rb_err *e)
+{
+	char pragma[64];
+	int v, i;
+
+	v = rb_schema_version(db, e);
+	if (v < 0)
+		return -1;
+	if (v > RB_SCHEMA_VERSION)
+		return RB_ERR(e, RB_EX_DATAERR,
+			      "the database has schema version %d; this rbaudit knows up to %d",
+			      v, RB_SCHEMA_VERSION);
+	if (v == RB_SCHEMA_VERSION)
+		return 0;
+	if (rb_db_begin(db, e) != 0)
+		return -1;
+	/* Another process may have migrated while we waited for the lock. */
+	v = rb_schema_version(db, e);
+	if (v < 0)
+		goto fail;
+	for (i = v; i < RB_SCHEMA_VERSION; i++)
+		if (rb_db_exec(db, migrations[i], e) != 0)
+			goto fail;
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", RB_SCHEMA_VERSION);
+	if (rb_db_exec(db, pragma, e) != 0)
+		goto fail;
+	return rb_db_commit(db, e);
+fail:
+	rb_db_rollback(db);
+	return -1;
+}

@@ -1,0 +1,485 @@
+/*
+ * test_ingest.c - focus: ingest stores only verified history.  Exports go
+ * in in order and again as no-ops; out of order they are E_GAP until the
+ * gap is filled; every tampered export and every fork is rejected with the
+ * database dump byte-identical; an overlapping export stores only its new
+ * entries; --bootstrap starts a ledger mid-way; anomalies are recorded.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "ingest/ingest.h"
+#include "lib/crypto.h"
+#include "produce/seal.h"
+#include "testutil.h"
+
+#define VEC "tests/data/vectors"
+
+static char *dir;
+static int dbno;
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = tu_tmpdir();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmrf(dir);
+	free(dir);
+	return 0;
+}
+
+static const char *new_db(void)
+{
+	static char p[4096];
+
+	snprintf(p, sizeof(p), "%s/db%d.sqlite", dir, ++dbno);
+	return p;
+}
+
+/* Ingest one export; returns the verdict and the first error's code/seq. */
+static enum rb_verdict ingest(const char *db, const char *keys, const char *export,
+			      int bootstrap, char *code, int64_t *seq, uint64_t *new_entries)
+{
+	struct rb_ingest_opts o = { 0 };
+	struct rb_ingest_outcome *oc = NULL;
+	rb_trust *t = NULL;
+	rb_ingest *g = NULL;
+	struct rb_err e;
+	enum rb_verdict v;
+
+	assert_int_equal(rb_trust_load(keys, &t, &e), 0);
+	o.db_path = db;
+	o.trust = t;
+	o.jobs = 2;
+	o.bootstrap = bootstrap;
+	o.busy_ms = 1000;
+	if (rb_ingest_open(&o, &g, &e) != 0)
+		fail_msg("open: %s", e.msg);
+	if (rb_ingest_export(g, export, &oc, &e) != 0)
+		fail_msg("ingest: %s", e.msg);
+	v = oc->verdict;
+	if (code != NULL) {
+		const struct rb_finding *f = rb_vreport_error(oc->report, 0);
+
+		strcpy(code, f ? f->code : "");
+		if (seq != NULL)
+			*seq = f ? f->seq : -2;
+	}
+	if (new_entries != NULL)
+		*new_entries = oc->new_entries;
+	rb_ingest_outcome_free(oc);
+	assert_int_equal(rb_ingest_close(g, &e), 0);
+	rb_trust_free(t);
+	return v;
+}
+
+/* Assert that ingesting export is rejected with code among its errors. */
+static void rejected_with(const char *db, const char *keys, const char *export,
+			  const char *code)
+{
+	struct rb_ingest_opts o = { 0 };
+	struct rb_ingest_outcome *oc = NULL;
+	rb_trust *t = NULL;
+	rb_ingest *g = NULL;
+	struct rb_err e;
+
+	assert_int_equal(rb_trust_load(keys, &t, &e), 0);
+	o.db_path = db;
+	o.trust = t;
+	o.busy_ms = 1000;
+	assert_int_equal(rb_ingest_open(&o, &g, &e), 0);
+	assert_int_equal(rb_ingest_export(g, export, &oc, &e), 0);
+	assert_int_equal(oc->verdict, RB_REJECTED);
+	if (!rb_vreport_has(oc->report, code))
+		fail_msg("%s: no %s among the errors", export, code);
+	rb_ingest_outcome_free(oc);
+	rb_ingest_close(g, &e);
+	rb_trust_free(t);
+}
+
+static int64_t query_int(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *q = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	return v;
+}
+
+static void vectors_in_order_then_again_as_noop(void **state)
+{
+	const char *db = new_db();
+	uint64_t n = 0;
+	char *before, *after;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-07", 0, NULL, NULL, &n),
+			 RB_ACCEPTED);
+	assert_int_equal(n, 252);
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-08", 0, NULL, NULL, &n),
+			 RB_ACCEPTED);
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-09", 0, NULL, NULL, &n),
+			 RB_ACCEPTED);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM entry"), 679);
+	assert_int_equal(query_int(db, "SELECT size FROM ledger"), 679);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM ingest_export"), 3);
+	assert_int_equal(stat(db, &st), 0);
+	assert_int_equal(st.st_mode & 0137, 0);  /* 0640 or tighter */
+	before = tu_db_dump(db);
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-08", 0, NULL, NULL, &n),
+			 RB_NOOP);
+	assert_int_equal(n, 0);
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-07", 0, NULL, NULL, NULL),
+			 RB_NOOP);
+	after = tu_db_dump(db);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+static void reverse_order_is_gap_until_the_first_is_in(void **state)
+{
+	const char *db = new_db();
+	char code[32];
+	int64_t seq;
+
+	(void)state;
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-09", 0, code, &seq, NULL),
+			 RB_REJECTED);
+	assert_string_equal(code, "E_GAP");
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-08", 0, code, &seq, NULL),
+			 RB_REJECTED);
+	assert_string_equal(code, "E_GAP");
+	assert_int_equal(query_int(db, "SELECT count(*) FROM entry"), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM ledger"), 0);
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-07", 0, NULL, NULL, NULL),
+			 RB_ACCEPTED);
+	/* 09 still misses 08: E_GAP naming the first missing seq. */
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-09", 0, code, &seq, NULL),
+			 RB_REJECTED);
+	assert_string_equal(code, "E_GAP");
+	assert_int_equal(seq, 252);
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-08", 0, NULL, NULL, NULL),
+			 RB_ACCEPTED);
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-09", 0, NULL, NULL, NULL),
+			 RB_ACCEPTED);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM entry"), 679);
+}
+
+/* A copy of src under a new name, with a change made by fn. */
+static const char *tampered(const char *src, void (*fn)(const char *))
+{
+	static char d[4096];
+	static int n;
+
+	snprintf(d, sizeof(d), "%s/t%d", dir, ++n);
+	mkdir(d, 0700);
+	tu_copy_export(src, d);
+	fn(d);
+	return d;
+}
+
+static void flip_sig(const char *d)
+{
+	size_t n;
+	char **l = tu_lines(tu_path(d, "entries.jsonl"), &n);
+	char *sig = strstr(l[9], "\"sig\":\"") + 7;
+
+	sig[2] = sig[2] == 'A' ? 'B' : 'A';
+	tu_write_lines(tu_path(d, "entries.jsonl"), l, n, "\n", 1);
+	tu_free_lines(l, n);
+	tu_fix_manifest(d);
+}
+
+static void drop_line(const char *d)
+{
+	size_t n;
+	char **l = tu_lines(tu_path(d, "entries.jsonl"), &n);
+
+	free(l[20]);
+	memmove(&l[20], &l[21], (n - 21) * sizeof(*l));
+	tu_write_lines(tu_path(d, "entries.jsonl"), l, n - 1, "\n", 1);
+	tu_free_lines(l, n - 1);
+}
+
+static void truncate_tail(const char *d)
+{
+	size_t n;
+	char **l = tu_lines(tu_path(d, "entries.jsonl"), &n);
+
+	tu_write_lines(tu_path(d, "entries.jsonl"), l, n - 5, "\n", 1);
+	tu_free_lines(l, n);
+	tu_fix_manifest(d);
+}
+
+static void blank_line(const char *d)
+{
+	size_t n;
+	char **l = tu_lines(tu_path(d, "entries.jsonl"), &n);
+
+	l[n - 1][0] = '\0';
+	tu_write_lines(tu_path(d, "entries.jsonl"), l, n, "\n", 1);
+	tu_free_lines(l, n);
+}
+
+static void bad_checkpoint(const char *d)
+{
+	size_t len;
+	char *cp = tu_slurp(tu_path(d, "checkpoint"), &len);
+
+	cp[len - 8] = cp[len - 8] == 'A' ? 'B' : 'A';
+	tu_spit(tu_path(d, "checkpoint"), cp, len);
+	free(cp);
+}
+
+static void tampered_exports_change_nothing(void **state)
+{
+	static void (*const cases[])(const char *) = {
+		flip_sig, drop_line, truncate_tail, blank_line, bad_checkpoint,
+	};
+	static const char *codes[] = { "E_SIG", "E_SEQ", "E_TRUNCATED", "E_PARSE",
+				       "E_CHECKPOINT_SIG" };
+	const char *db = new_db();
+	char *before, *after, code[32];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-07", 0, NULL, NULL, NULL),
+			 RB_ACCEPTED);
+	before = tu_db_dump(db);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *d = tampered(VEC "/export-2026-08", cases[i]);
+		char *now;
+
+		rejected_with(db, VEC "/keys.json", d, codes[i]);
+		now = tu_db_dump(db);
+		assert_string_equal(before, now);
+		free(now);
+	}
+	/* An export already stored, with a signature broken since: rejected,
+	 * not a no-op (a changed line is checked again). */
+	{
+		const char *d = tampered(VEC "/export-2026-07", flip_sig);
+
+		assert_int_equal(ingest(db, VEC "/keys.json", d, 0, code, NULL, NULL), RB_REJECTED);
+		assert_string_equal(code, "E_SIG");
+	}
+	after = tu_db_dump(db);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+static void fork_is_E_FORK_at_the_first_differing_seq(void **state)
+{
+	const char *db = new_db();
+	struct rb_ledger_state s, s6, fork6, forked3;
+	char code[32];
+	int64_t seq;
+	char *before, *after;
+
+	(void)state;
+	tu_make_fixture(dir);   /* keys.json for the fixture's keys */
+	/* Shared history 0..5, then two different continuations 6..11. */
+	rb_state_init(&s, "fork.example/ledger");
+	tu_seal_range(tu_path(dir, "f-0"), &s, 0, 6, 0);
+	s6 = s;
+	s6.checkpoint = strdup(s.checkpoint);
+	fork6 = s;
+	fork6.checkpoint = strdup(s.checkpoint);
+	tu_seal_range(tu_path(dir, "f-6a"), &s6, 6, 12, 0);
+	tu_seal_range(tu_path(dir, "f-6b"), &fork6, 6, 12, 1);
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "f-0"), 0, NULL,
+				NULL, NULL), RB_ACCEPTED);
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "f-6a"), 0, NULL,
+				NULL, NULL), RB_ACCEPTED);
+	before = tu_db_dump(db);
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "f-6b"), 0, code,
+				&seq, NULL), RB_REJECTED);
+	assert_string_equal(code, "E_FORK");
+	assert_int_equal(seq, 6);
+	/* A history that differs from seq 3 on, continued past the stored end:
+	 * its frontier at seq 12 folds to another root. */
+	rb_state_init(&forked3, "fork.example/ledger");
+	tu_seal_range(tu_path(dir, "g-0"), &forked3, 0, 3, 0);
+	tu_seal_range(tu_path(dir, "g-3"), &forked3, 3, 12, 1);
+	tu_seal_range(tu_path(dir, "g-12"), &forked3, 12, 16, 0);
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "g-12"), 0, code,
+				&seq, NULL), RB_REJECTED);
+	assert_string_equal(code, "E_FORK");
+	assert_int_equal(seq, 12);
+	after = tu_db_dump(db);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	rb_state_clear(&s);
+	rb_state_clear(&s6);
+	rb_state_clear(&fork6);
+	rb_state_clear(&forked3);
+}
+
+static void overlapping_export_stores_only_new_entries(void **state)
+{
+	const char *db = new_db();
+	struct rb_ledger_state s, s6;
+	uint64_t n = 0;
+
+	(void)state;
+	tu_make_fixture(dir);
+	rb_state_init(&s, "overlap.example/ledger");
+	tu_seal_range(tu_path(dir, "o-0"), &s, 0, 6, 0);
+	s6 = s;
+	s6.checkpoint = strdup(s.checkpoint);
+	tu_seal_range(tu_path(dir, "o-6"), &s, 6, 12, 0);
+	tu_seal_range(tu_path(dir, "o-6-20"), &s6, 6, 20, 0);
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "o-0"), 0, NULL,
+				NULL, NULL), RB_ACCEPTED);
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "o-6"), 0, NULL,
+				NULL, NULL), RB_ACCEPTED);
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "o-6-20"), 0, NULL,
+				NULL, &n), RB_ACCEPTED);
+	assert_int_equal(n, 8);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM entry"), 20);
+	assert_int_equal(query_int(db, "SELECT new_first_seq FROM ingest_export WHERE id = 3"), 12);
+	assert_int_equal(query_int(db, "SELECT size FROM ledger"), 20);
+	rb_state_clear(&s);
+	rb_state_clear(&s6);
+}
+
+static void bootstrap_starts_mid_ledger(void **state)
+{
+	const char *db = new_db();
+	char code[32];
+	uint64_t n;
+
+	(void)state;
+	tu_make_fixture(dir);   /* exports A (0..11) and B (12..19) */
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "B"), 0, code, NULL,
+				NULL), RB_REJECTED);
+	assert_string_equal(code, "E_GAP");
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "B"), 1, NULL, NULL,
+				&n), RB_ACCEPTED);
+	assert_int_equal(n, 8);
+	assert_int_equal(query_int(db, "SELECT base_seq FROM ledger"), 12);
+	assert_int_equal(query_int(db, "SELECT bootstrap FROM ingest_export"), 1);
+	assert_int_equal(query_int(db, "SELECT bootstrap_checkpoint IS NOT NULL FROM ledger"), 1);
+	/* The history before the start is checked against the trusted root. */
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "A"), 0, NULL, NULL,
+				NULL), RB_NOOP);
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-07", 0, NULL, NULL, NULL),
+			 RB_ACCEPTED);   /* another ledger in the same database */
+	assert_int_equal(query_int(db, "SELECT count(*) FROM ledger"), 2);
+}
+
+static void anomalies_are_recorded(void **state)
+{
+	const char *db = new_db();
+	const char *ev = tu_path(dir, "anom.jsonl");
+	struct rb_ledger_state s;
+	rb_privkey *k = tu_key(1);
+	uint64_t n;
+	static const char events[] =
+		"{\"time\":\"2026-08-01T00:00:00Z\",\"event\":\"rollback.requested\",\"actor\":\"a\","
+		"\"data\":{\"rollback_id\":\"RB-1\",\"change_id\":\"C\",\"service\":\"s\","
+		"\"environment\":\"production\",\"risk_tier\":\"severe\",\"emergency\":\"yes\","
+		"\"ticket\":\"T\",\"rationale\":\"r\",\"impact\":\"i\","
+		"\"security_considerations\":\"x\",\"components\":[],\"operation\":{}}}\n"
+		"{\"time\":\"2026-08-01T01:00:00Z\",\"event\":\"rollback.executed\",\"actor\":\"b\","
+		"\"data\":{\"rollback_id\":\"RB-1\",\"result\":\"ok\",\"from_version\":\"2\","
+		"\"to_version\":\"1\",\"touches\":[\"secrets\",\"moon\"]}}\n"
+		"{\"time\":\"2026-08-01T02:00:00Z\",\"event\":\"rollback.executed\",\"actor\":\"b\","
+		"\"data\":{\"rollback_id\":\"RB-1\",\"result\":\"ok\",\"to_version\":\"1\","
+		"\"touches\":[]}}\n";
+
+	(void)state;
+	tu_make_fixture(dir);
+	tu_spit(ev, events, sizeof(events) - 1);
+	rb_state_init(&s, "anomaly.example/ledger");
+	assert_int_equal(rb_seal_file(ev, tu_path(dir, "anom"), &s, "test-ledger", k, NULL, 0,
+				      &n, NULL), 0);
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "anom"), 0, NULL,
+				NULL, NULL), RB_ACCEPTED);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 0 AND "
+				   "kind = 'invalid-value' AND member = 'risk_tier'"), 1);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 0 AND "
+				   "kind = 'wrong-type' AND member = 'emergency'"), 1);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 1 AND "
+				   "kind = 'invalid-value' AND member = 'touches'"), 1);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 2 AND "
+				   "kind = 'missing-member' AND member = 'from_version'"), 1);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 2 AND "
+				   "kind = 'duplicate-event'"), 1);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 1"), 1);
+	rb_state_clear(&s);
+	rb_privkey_free(k);
+}
+
+static void database_busy_is_a_temporary_failure(void **state)
+{
+	const char *db = new_db();
+	sqlite3 *h = NULL;
+	struct rb_ingest_opts o = { 0 };
+	struct rb_ingest_outcome *oc = NULL;
+	rb_trust *t = NULL;
+	rb_ingest *g = NULL;
+	struct rb_err e;
+
+	(void)state;
+	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-07", 0, NULL, NULL, NULL),
+			 RB_ACCEPTED);
+	/* Someone else holds the write lock. */
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(rb_trust_load(VEC "/keys.json", &t, &e), 0);
+	o.db_path = db;
+	o.trust = t;
+	o.busy_ms = 200;
+	assert_int_equal(rb_ingest_open(&o, &g, &e), 0);
+	assert_int_equal(rb_ingest_export(g, VEC "/export-2026-08", &oc, &e), -1);
+	assert_int_equal(e.code, RB_EX_TEMPFAIL);
+	assert_null(oc);
+	sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(h);
+	assert_int_equal(rb_ingest_export(g, VEC "/export-2026-08", &oc, &e), 0);
+	assert_int_equal(oc->verdict, RB_ACCEPTED);
+	rb_ingest_outcome_free(oc);
+	rb_ingest_close(g, &e);
+	rb_trust_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(vectors_in_order_then_again_as_noop),
+		cmocka_unit_test(reverse_order_is_gap_until_the_first_is_in),
+		cmocka_unit_test(tampered_exports_change_nothing),
+		cmocka_unit_test(fork_is_E_FORK_at_the_first_differing_seq),
+		cmocka_unit_test(overlapping_export_stores_only_new_entries),
+		cmocka_unit_test(bootstrap_starts_mid_ledger),
+		cmocka_unit_test(anomalies_are_recorded),
+		cmocka_unit_test(database_busy_is_a_temporary_failure),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
