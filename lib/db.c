@@ -25,9 +25,7 @@ int rb_db_exit_code(int rc)
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
 		return RB_EX_DATAERR;
-	case SQLITE_NOMEM:
-		return RB_EX_SOFTWARE;
-	default:
+	default:                /* SQLITE_NOMEM, SQLITE_MISUSE, ... */
 		return RB_EX_SOFTWARE;
 	}
 }
