@@ -72,8 +72,9 @@ $(eval $(call flavour,SAN,$(BUILD)/san,$(SAN_FLAGS)))
 
 all: rbaudit
 
+# Replace by rename: a running ./rbaudit keeps its old file.
 rbaudit: $(BUILD)/rbaudit
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 # Install the missing Debian packages: with apt-get when root, else print
 # the exact command and stop.
@@ -128,22 +129,20 @@ install: rbaudit
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/rbaudit $(DESTDIR)$(PREFIX)/share/man/man1/rbaudit.1
 
-# The demo: a fresh key, the sample events sealed into two monthly exports,
-# both verified.  It grows with the later stages.
+# The demo: the sample organisation (checked against sample-data/), its
+# exports verified and ingested.  It grows with the later stages.
 DEMO := $(BUILD)/demo
 demo: deps rbaudit
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
-	./rbaudit keygen --name demo-ledger --out $(DEMO)/keys --roles entry,checkpoint \
-	  --valid-from 2026-01-01T00:00:00Z
-	./rbaudit keys add $(DEMO)/keys/demo-ledger.pub.json --keys $(DEMO)/keys.json
-	./rbaudit seal --key $(DEMO)/keys/demo-ledger.pem --ledger demo.example/rollback-ledger \
-	  --events sample-data/events-2026-07.jsonl --out $(DEMO)/export-2026-07 \
-	  --state $(DEMO)/ledger-state.json
-	./rbaudit seal --key $(DEMO)/keys/demo-ledger.pem --ledger demo.example/rollback-ledger \
-	  --events sample-data/events-2026-08.jsonl --out $(DEMO)/export-2026-08 \
-	  --state $(DEMO)/ledger-state.json
-	./rbaudit verify --keys $(DEMO)/keys.json $(DEMO)/export-2026-07 $(DEMO)/export-2026-08
-	@echo "demo: exports and keys are in $(DEMO)/"
+	./rbaudit sample --out $(DEMO)/sample
+	diff -r $(DEMO)/sample/exports sample-data/exports
+	cmp $(DEMO)/sample/keys.json sample-data/keys.json
+	./rbaudit verify --keys $(DEMO)/sample/keys.json $(DEMO)/sample/exports/rollback-ledger/* \
+	  | grep -E '^[^ ].*: (VALID|INVALID)$$'
+	cp -r $(DEMO)/sample/exports/rollback-ledger $(DEMO)/inbox
+	./rbaudit ingest --db $(DEMO)/audit.db --keys $(DEMO)/sample/keys.json \
+	  --inbox $(DEMO)/inbox --archive $(DEMO)/archive --quarantine $(DEMO)/quarantine
+	@echo "demo: database $(DEMO)/audit.db; exports archived in $(DEMO)/archive/"
 
 clean:
 	rm -rf $(BUILD) rbaudit

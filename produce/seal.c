@@ -321,6 +321,21 @@ out:
 	return rc;
 }
 
+int rb_sealer_set_key(rb_sealer *s, const char *keyname, const rb_privkey *key,
+		      struct rb_err *e)
+{
+	if (!rb_keyname_valid(keyname))
+		return RB_ERR(e, RB_EX_USAGE, "invalid key name '%s'", keyname);
+	s->keyname = keyname;
+	s->key = key;
+	return 0;
+}
+
+uint64_t rb_sealer_count(const rb_sealer *s)
+{
+	return s->count;
+}
+
 /* The manifest of §5, as text. */
 static char *manifest_text(const rb_sealer *s, const char *sha_hex)
 {

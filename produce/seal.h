@@ -68,6 +68,13 @@ int rb_sealer_add(rb_sealer *s, const char *time, const char *event,
 		  const struct rb_cosigner *cosigners, size_t ncosigners,
 		  struct rb_err *e);
 
+/* Sign the entries added from now on (and the checkpoint) with another key. */
+int rb_sealer_set_key(rb_sealer *s, const char *keyname, const rb_privkey *key,
+		      struct rb_err *e);
+
+/* Entries added so far. */
+uint64_t rb_sealer_count(const rb_sealer *s);
+
 /*
  * Finish the export: write manifest.json and checkpoint, move the files
  * into place, and fill *next (which the caller clears) with the new state.

@@ -31,7 +31,8 @@
 PY=/usr/bin/python3
 INDEP="$ROOT/tests/indep/ledger_export.py"
 VECTORS="$ROOT/tests/data/vectors"
-SAMPLES="$ROOT/sample-data"
+# Event lines for rbaudit seal: the events behind the vectors.
+SAMPLES="$ROOT/tests/data"
 LEDGER=acme.example/rollback-ledger
 # Keys made by the tests are valid from here, before every sample event.
 VALID_FROM=2026-01-01T00:00:00Z

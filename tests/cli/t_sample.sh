@@ -1,0 +1,49 @@
+# t_sample.sh - focus: `rbaudit sample` as a user runs it.  Same options give
+# the same bytes, another seed other data; every export verifies with
+# rbaudit and with the independent verifier; keys are 0600 and marked
+# unsafe; sample-data/ is what the default options write; bad options exit 64.
+. "$ROOT/tests/cli/lib.sh"
+
+expect_exit 0 "sample --help exits 0" -- "$RBAUDIT" sample --help
+expect_grep "sample --help prints the usage" "$OUT" '^usage: rbaudit sample'
+expect_exit 64 "sample without --out exits 64" -- "$RBAUDIT" sample
+expect_exit 64 "sample --start 2026-13 exits 64" -- "$RBAUDIT" sample --out x --start 2026-13
+expect_exit 64 "sample --months 0 exits 64" -- "$RBAUDIT" sample --out x --months 0
+expect_exit 64 "sample --deploys-per-day -1 exits 64" -- "$RBAUDIT" sample --out x --deploys-per-day -1
+expect_exit 64 "sample --ledgers 0 exits 64" -- "$RBAUDIT" sample --out x --ledgers 0
+
+expect_exit 0 "the default sample is written" -- "$RBAUDIT" sample --out a
+expect_grep "it reports what it wrote" "$OUT" '^sample: [0-9]+ entries in 6 exports'
+expect_exit 0 "the same options again" -- "$RBAUDIT" sample --out b
+check "the same options give byte-identical files" diff -r a b
+expect_exit 0 "another seed" -- "$RBAUDIT" sample --out c --seed 7
+check "another seed gives other entries" sh -c '! cmp -s a/exports/rollback-ledger/2026-05/entries.jsonl c/exports/rollback-ledger/2026-05/entries.jsonl'
+check "sample-data/ holds the default sample's exports" diff -r a/exports "$ROOT/sample-data/exports"
+expect_same "sample-data/keys.json is the default sample's trust store" a/keys.json "$ROOT/sample-data/keys.json"
+expect_mode "sample keys are written 0600" a/keys/sample-ledger-k1.pem 600
+expect_json "every trust-store entry is marked unsafe" a/keys.json \
+	"all('unsafe' in k['comment'] for k in d['keys'])" true
+expect_json "the ledger key rotates: k1 has an end, k2 starts there" a/keys.json \
+	"[k['valid_until'] for k in d['keys'] if k['name']=='sample-ledger-k1'][0] == [k['valid_from'] for k in d['keys'] if k['name']=='sample-ledger-k2'][0]" true
+
+expect_exit 0 "rbaudit verifies every export of the sample" -- \
+	"$RBAUDIT" verify --keys a/keys.json a/exports/rollback-ledger/2026-05 \
+	a/exports/rollback-ledger/2026-06 a/exports/rollback-ledger/2026-07 \
+	a/exports/rollback-ledger/2026-08 a/exports/rollback-ledger/2026-09 \
+	a/exports/rollback-ledger/2026-10
+expect_exit 0 "the independent verifier accepts every export of the sample" -- \
+	"$PY" "$INDEP" verify --keys a/keys.json a/exports/rollback-ledger/2026-05 \
+	a/exports/rollback-ledger/2026-06 a/exports/rollback-ledger/2026-07 \
+	a/exports/rollback-ledger/2026-08 a/exports/rollback-ledger/2026-09 \
+	a/exports/rollback-ledger/2026-10
+
+expect_exit 0 "two ledgers over two months" -- "$RBAUDIT" sample --out m --ledgers 2 --months 2 --start 2026-09 --deploys-per-day 4
+expect_exit 0 "both ledgers' exports verify" -- "$RBAUDIT" verify --keys m/keys.json \
+	m/exports/rollback-ledger-1/2026-09 m/exports/rollback-ledger-1/2026-10 \
+	m/exports/rollback-ledger-2/2026-09 m/exports/rollback-ledger-2/2026-10
+expect_exit 0 "and both ingest" -- "$RBAUDIT" ingest --db m.db --keys m/keys.json \
+	m/exports/rollback-ledger-1/2026-09 m/exports/rollback-ledger-1/2026-10 \
+	m/exports/rollback-ledger-2/2026-09 m/exports/rollback-ledger-2/2026-10
+expect_eq "the database holds two ledgers" 2 "$(sqlite3 m.db 'SELECT count(*) FROM ledger')"
+
+done_testing
