@@ -59,7 +59,6 @@ int cmd_sample(int argc, char **argv, struct rb_err *e)
 	struct rb_sample_stats st;
 	double v;
 	int c, y, m;
-	char extra;
 
 	rb_sample_defaults(&so);
 	optind = 1;
@@ -72,8 +71,13 @@ int cmd_sample(int argc, char **argv, struct rb_err *e)
 			so.seed = (uint64_t)v;
 			break;
 		case 'S':
-			if (sscanf(optarg, "%4d-%2d%c", &y, &m, &extra) != 2 || strlen(optarg) != 7 ||
-			    y < 1970 || m < 1 || m > 12)
+			if (strlen(optarg) != 7 || optarg[4] != '-' ||
+			    strspn(optarg, "0123456789") != 4 ||
+			    strspn(optarg + 5, "0123456789") != 2)
+				return cli_usage(e, "sample", "--start takes YYYY-MM, not '%s'", optarg);
+			y = (int)strtol(optarg, NULL, 10);
+			m = (int)strtol(optarg + 5, NULL, 10);
+			if (y < 1970 || m < 1 || m > 12)
 				return cli_usage(e, "sample", "--start takes YYYY-MM, not '%s'", optarg);
 			so.start_year = y;
 			so.start_month = m;

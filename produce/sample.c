@@ -409,10 +409,10 @@ static int plan_rollback(struct gen *g, struct story *st, int64_t deployed)
 		if (u < 0.75)
 			t = after(g, executed, 86400, 0.6, 3600);
 		else if (u < 0.85)
-			t = executed + 80 * 3600 + below(&g->r, 40 * 3600);
+			t = executed + 80 * 3600LL + below(&g->r, 40 * 3600);
 		else
 			t = -1;
-		S->unreviewed += t < 0 || t > executed + 72 * 3600;
+		S->unreviewed += t < 0 || t > executed + 72 * 3600LL;
 		if (t > 0 && push(g, t, K_REVIEW, st, 0) != 0)
 			return -1;
 	} else if (chance(&g->r, 0.1)) {
@@ -424,7 +424,7 @@ static int plan_rollback(struct gen *g, struct story *st, int64_t deployed)
 	if (u < 0.82)
 		t = executed + 86400 + below(&g->r, 9 * 86400);
 	else if (u < 0.90)
-		t = executed + 15 * 86400 + below(&g->r, 10 * 86400);
+		t = executed + 15 * 86400LL + below(&g->r, 10 * 86400);
 	else
 		t = -1;
 	S->never_closed += t < 0;
@@ -454,7 +454,7 @@ static int plan_day(struct gen *g, int64_t day)
 
 		for (h = 0; h < 23 && pick >= hour_w[h]; h++)
 			pick -= hour_w[h];
-		t = day + h * 3600 + below(&g->r, 3600);
+		t = day + h * 3600LL + below(&g->r, 3600);
 		memset(&st, 0, sizeof(st));
 		st.change = ++g->changes;
 		st.service = (uint8_t)below(&g->r, NSERVICES);
