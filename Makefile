@@ -27,6 +27,7 @@ LDLIBS   := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC   := $(wildcard lib/*.c)
 STAGE_SRC := $(wildcard ingest/*.c analyze/*.c report/*.c produce/*.c)
+ASM_SRC   := $(wildcard analyze/*.S report/*.S)
 CLI_SRC   := $(wildcard cli/*.c)
 CORE_SRC  := $(LIB_SRC) $(STAGE_SRC)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -35,7 +36,8 @@ UNIT_HELP := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 # One build directory per flavour, so -Werror and sanitizer objects never
 # mix with the plain ones.
 define flavour
-$(1)_OBJ  := $$(patsubst %.c,$(2)/obj/%.o,$$(CORE_SRC))
+$(1)_OBJ  := $$(patsubst %.c,$(2)/obj/%.o,$$(CORE_SRC)) \
+             $$(patsubst %.S,$(2)/obj/%.o,$$(ASM_SRC))
 $(1)_CLI  := $$(patsubst %.c,$(2)/obj/%.o,$$(CLI_SRC))
 $(1)_HELP := $$(patsubst %.c,$(2)/obj/%.o,$$(UNIT_HELP))
 $(1)_TESTS := $$(patsubst tests/unit/%.c,$(2)/tests/%,$$(UNIT_SRC))
@@ -43,6 +45,13 @@ $(1)_TESTS := $$(patsubst tests/unit/%.c,$(2)/tests/%,$$(UNIT_SRC))
 $(2)/obj/%.o: %.c
 	@mkdir -p $$(@D)
 	$$(CC) $$(BASEFLAGS) $(3) $$(CFLAGS) -c $$< -o $$@
+
+# Data built into the binary (.incbin): rebuild when the data changes.
+$(2)/obj/analyze/controls_blob.o: analyze/controls.json
+
+$(2)/obj/%.o: %.S
+	@mkdir -p $$(@D)
+	$$(CC) $(3) $$(CFLAGS) -c $$< -o $$@
 
 $(2)/librbaudit.a: $$($(1)_OBJ)
 	@rm -f $$@
@@ -118,6 +127,7 @@ check: deps
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	  --std=c11 --inline-suppr -I. --suppress=missingIncludeSystem \
+	  --library=tools/cjson.cfg \
 	  lib ingest analyze report produce cli
 	clang-tidy --quiet $(CORE_SRC) $(CLI_SRC) -- $(BASEFLAGS) 2>/dev/null
 

@@ -16,6 +16,7 @@ int cmd_seal(int argc, char **argv, struct rb_err *e);
 int cmd_verify(int argc, char **argv, struct rb_err *e);
 int cmd_ingest(int argc, char **argv, struct rb_err *e);
 int cmd_sample(int argc, char **argv, struct rb_err *e);
+int cmd_analyze(int argc, char **argv, struct rb_err *e);
 
 /* Fill *e with a usage error naming the command; returns -1. */
 int cli_usage(struct rb_err *e, const char *cmd, const char *fmt, ...)

@@ -24,6 +24,7 @@ static const struct {
 	{ "seal", cmd_seal, "sign events into a ledger export (producer side)" },
 	{ "verify", cmd_verify, "verify ledger exports offline" },
 	{ "ingest", cmd_ingest, "verify exports and store them in the database" },
+	{ "analyze", cmd_analyze, "metrics, findings and scores of a period" },
 	{ "sample", cmd_sample, "write a seeded sample organisation's ledger" },
 };
 

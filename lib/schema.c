@@ -89,7 +89,49 @@ static const char v1[] =
 	") STRICT;"
 	"CREATE INDEX anomaly_entry ON anomaly(ledger_id, seq);";
 
-static const char *const migrations[] = { v1 };
+/*
+ * Version 2: stored analyses.  The whole result is kept as the JSON document
+ * that `rbaudit analyze --json` prints; the per-rollback facts and findings
+ * are also kept as rows so that reports can sort and filter them.
+ */
+static const char v2[] =
+	"CREATE TABLE analysis ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ledger_id INTEGER NOT NULL REFERENCES ledger(id),"
+	"  period TEXT NOT NULL,"
+	"  start_s INTEGER NOT NULL,"
+	"  end_s INTEGER NOT NULL,"
+	"  as_of TEXT NOT NULL,"
+	"  ledger_size INTEGER NOT NULL,"       /* entries stored when analysed */
+	"  policy_sha256 TEXT NOT NULL,"
+	"  policy TEXT NOT NULL,"               /* the effective policy, canonical JSON */
+	"  trend_periods INTEGER NOT NULL,"
+	"  sample_size INTEGER NOT NULL,"
+	"  sample_seed INTEGER NOT NULL,"
+	"  document TEXT NOT NULL,"             /* the analysis as JSON */
+	"  created TEXT NOT NULL,"
+	"  UNIQUE (ledger_id, period, policy_sha256, ledger_size, trend_periods,"
+	"          sample_size, sample_seed)"
+	") STRICT;"
+	"CREATE TABLE analysis_rollback ("
+	"  analysis_id INTEGER NOT NULL REFERENCES analysis(id) ON DELETE CASCADE,"
+	"  rollback_id TEXT NOT NULL,"
+	"  executed TEXT NOT NULL,"
+	"  score INTEGER NOT NULL,"
+	"  level TEXT NOT NULL,"
+	"  complete INTEGER NOT NULL,"
+	"  facts TEXT NOT NULL,"                /* the rollback's JSON object */
+	"  PRIMARY KEY (analysis_id, rollback_id)"
+	") STRICT;"
+	"CREATE TABLE analysis_finding ("
+	"  analysis_id INTEGER NOT NULL REFERENCES analysis(id) ON DELETE CASCADE,"
+	"  rollback_id TEXT NOT NULL,"
+	"  code TEXT NOT NULL,"
+	"  PRIMARY KEY (analysis_id, rollback_id, code)"
+	") STRICT;"
+	"CREATE INDEX analysis_period ON analysis(ledger_id, period);";
+
+static const char *const migrations[] = { v1, v2 };
 
 int rb_schema_version(sqlite3 *db, struct rb_err *e)
 {

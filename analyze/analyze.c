@@ -1,0 +1,1243 @@
+/* analyze.c - the metrics-v1 engine (§§3-7) over the ingested entries. */
+#include "analyze.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/period.h"
+#include "analyze/stats.h"
+#include "lib/crypto.h"
+#include "lib/db.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/rtime.h"
+
+#define NS 1000000000LL
+
+enum {
+	Q_LEDGERS, Q_ASOF, Q_EXECUTED, Q_OF_ROLLBACK, Q_DEPLOY, Q_INCIDENT, Q_DEPLOYS,
+	Q_ANOMALIES, Q_ORPHANS, Q_SIZE, Q_COUNT
+};
+
+static const char *const sql[Q_COUNT] = {
+	[Q_LEDGERS] = "SELECT id, origin FROM ledger ORDER BY origin",
+	[Q_ASOF] = "SELECT max(time_s * 1000000000 + time_ns) FROM entry WHERE ledger_id = ?1",
+	/* §3: the rollbacks whose first rollback.executed falls in [start, end)
+	 * and that have a rollback.requested. */
+	[Q_EXECUTED] =
+		"SELECT e.rollback_id FROM entry e "
+		"WHERE e.event = 'rollback.executed' AND e.time_s >= ?2 AND e.time_s < ?3 "
+		"AND e.ledger_id = ?1 AND e.rollback_id IS NOT NULL "
+		"AND e.seq = (SELECT min(x.seq) FROM entry x WHERE x.ledger_id = e.ledger_id "
+		"  AND x.rollback_id = e.rollback_id AND x.event = 'rollback.executed') "
+		"AND EXISTS (SELECT 1 FROM entry r WHERE r.ledger_id = e.ledger_id "
+		"  AND r.rollback_id = e.rollback_id AND r.event = 'rollback.requested') "
+		"ORDER BY e.time_s, e.time_ns, e.seq",
+	[Q_OF_ROLLBACK] = "SELECT seq, time_s, time_ns, event, actor, payload, countersigner "
+			  "FROM entry WHERE ledger_id = ?1 AND rollback_id = ?2 ORDER BY seq",
+	[Q_DEPLOY] = "SELECT seq, time_s, time_ns, payload FROM entry WHERE ledger_id = ?1 "
+		     "AND change_id = ?2 AND event = 'change.deployed' ORDER BY seq LIMIT 1",
+	[Q_INCIDENT] = "SELECT seq, time_s, time_ns FROM entry WHERE ledger_id = ?1 "
+		       "AND incident_id = ?2 AND event = 'incident.detected' ORDER BY seq LIMIT 1",
+	/* §4 deployments: the first change.deployed of each change, in the period. */
+	[Q_DEPLOYS] =
+		"SELECT count(*) FROM entry e WHERE e.event = 'change.deployed' "
+		"AND e.time_s >= ?2 AND e.time_s < ?3 AND e.ledger_id = ?1 "
+		"AND e.change_id IS NOT NULL "
+		"AND e.seq = (SELECT min(x.seq) FROM entry x WHERE x.ledger_id = e.ledger_id "
+		"  AND x.change_id = e.change_id AND x.event = 'change.deployed')",
+	[Q_ANOMALIES] = "SELECT a.seq, a.kind, a.member, a.detail, e.rollback_id, e.time "
+			"FROM anomaly a JOIN entry e ON e.ledger_id = a.ledger_id AND e.seq = a.seq "
+			"WHERE a.ledger_id = ?1 AND e.time_s >= ?2 AND e.time_s < ?3 "
+			"ORDER BY a.seq, a.kind, a.member",
+	/* Lifecycle events of rollbacks that were never requested. */
+	[Q_ORPHANS] =
+		"SELECT e.seq, e.event, e.rollback_id, e.time FROM entry e "
+		"WHERE e.ledger_id = ?1 AND e.time_s >= ?2 AND e.time_s < ?3 "
+		"AND e.event IN ('rollback.approved', 'rollback.rejected', 'rollback.executed', "
+		"  'rollback.verified', 'rollback.reviewed', 'rollback.closed') "
+		"AND e.rollback_id IS NOT NULL "
+		"AND NOT EXISTS (SELECT 1 FROM entry r WHERE r.ledger_id = e.ledger_id "
+		"  AND r.rollback_id = e.rollback_id AND r.event = 'rollback.requested') "
+		"ORDER BY e.seq",
+	[Q_SIZE] = "SELECT size FROM ledger WHERE id = ?1",
+};
+
+static const char *const finding_codes[] = { "approvals-missing", "separation-of-duties",
+	"emergency-unreviewed", "unverified", "stale-revert", "security-regression" };
+#define NFINDINGS 6
+static const char *const level_names[] = { "low", "medium", "high", "critical" };
+
+/* An approval of a rollback. */
+struct approval {
+	char *actor;
+	int64_t t;
+	int countersigned;
+};
+
+/* Everything about one rollback that the metrics read. */
+struct rbk {
+	char *id;
+	int64_t requested, executed, detected, deployed;        /* ns */
+	int has_deployed, incident_found;
+	char *requester, *executor, *service, *env, *team, *change_id, *incident_id;
+	int tier;               /* -1: missing or unknown (held to the highest) */
+	int emergency;
+	int touches;            /* bit mask over rb_touch_names */
+	int nreintroduces;
+	int texts[4];           /* ticket, rationale, impact, security-considerations present */
+	struct approval *ap;
+	size_t nap;
+	int64_t first_tests_pass, first_scan_pass;      /* any time; INT64_MAX if none */
+	int tests_in_window;    /* a passing tests evidence within the verify window */
+	int64_t *reviews;
+	size_t nreviews;
+	int64_t closed;         /* first rollback.closed, INT64_MAX if none */
+	int has_closed;
+	int64_t *seqs;
+	size_t nseqs;
+	cJSON *trail;           /* the entries behind it (for the audit sample) */
+};
+
+struct ctx {
+	const struct rb_analyze_opts *o;
+	const struct rb_policy *p;
+	sqlite3 *db;
+	sqlite3_stmt *q[Q_COUNT];
+	int64_t ledger_id;
+	char origin[512];
+	int64_t as_of;          /* ns */
+	cJSON *controls;
+	struct rb_err *e;
+};
+
+static void fmt_ns(int64_t ns, char out[RB_TIME_MAX])
+{
+	struct rb_time t;
+
+	t.sec = ns / NS;
+	t.nsec = (int32_t)(ns % NS);
+	if (t.nsec < 0) {
+		t.nsec += (int32_t)NS;
+		t.sec--;
+	}
+	rb_time_format(&t, out);
+}
+
+static int64_t col_ns(sqlite3_stmt *q, int s, int n)
+{
+	return sqlite3_column_int64(q, s) * NS + sqlite3_column_int64(q, n);
+}
+
+static char *dupstr(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static void rbk_free(struct rbk *r)
+{
+	size_t i;
+
+	free(r->id);
+	free(r->requester);
+	free(r->executor);
+	free(r->service);
+	free(r->env);
+	free(r->team);
+	free(r->change_id);
+	free(r->incident_id);
+	for (i = 0; i < r->nap; i++)
+		free(r->ap[i].actor);
+	free(r->ap);
+	free(r->reviews);
+	free(r->seqs);
+	cJSON_Delete(r->trail);
+	memset(r, 0, sizeof(*r));
+}
+
+static int push_i64(int64_t **v, size_t *n, int64_t x)
+{
+	int64_t *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (nv == NULL)
+		return -1;
+	*v = nv;
+	nv[(*n)++] = x;
+	return 0;
+}
+
+static int64_t hours_ns(double h)
+{
+	return (int64_t)llround(h * 3600.0 * 1e9);
+}
+
+/* The evidence items of one rollback.verified: tests and scan results. */
+static void read_evidence(const cJSON *data, int *tests_pass, int *scan_pass)
+{
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(data, "evidence"), *it;
+
+	*tests_pass = *scan_pass = 0;
+	cJSON_ArrayForEach(it, ev) {
+		const char *kind = rb_json_str(it, "kind"), *res = rb_json_str(it, "result");
+
+		if (kind == NULL || res == NULL || strcmp(res, "pass") != 0)
+			continue;
+		if (strcmp(kind, "tests") == 0)
+			*tests_pass = 1;
+		else if (strcmp(kind, "security-scan") == 0)
+			*scan_pass = 1;
+	}
+}
+
+/* Load the entries of rollback id into r (§1: first requested/executed/closed). */
+static int load_rollback(struct ctx *c, const char *id, struct rbk *r, int want_trail)
+{
+	sqlite3_stmt *q = c->q[Q_OF_ROLLBACK];
+	int rc, have_req = 0, have_exe = 0;
+	int64_t verify_end;
+	struct {
+		int64_t t;
+		int tests;
+	} *ver = NULL;
+	size_t nver = 0, i;
+
+	memset(r, 0, sizeof(*r));
+	r->id = strdup(id);
+	r->tier = -1;
+	r->first_tests_pass = r->first_scan_pass = r->closed = INT64_MAX;
+	if (want_trail)
+		r->trail = cJSON_CreateArray();
+	sqlite3_bind_int64(q, 1, c->ledger_id);
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(q, 0), t = col_ns(q, 1, 2);
+		const char *event = (const char *)sqlite3_column_text(q, 3);
+		const char *actor = (const char *)sqlite3_column_text(q, 4);
+		cJSON *body = cJSON_ParseWithLength(sqlite3_column_blob(q, 5),
+						    (size_t)sqlite3_column_bytes(q, 5));
+		const cJSON *data = cJSON_GetObjectItemCaseSensitive(body, "data");
+
+		push_i64(&r->seqs, &r->nseqs, seq);
+		if (r->trail != NULL) {
+			cJSON *o = cJSON_CreateObject();
+			char ts[RB_TIME_MAX];
+
+			fmt_ns(t, ts);
+			cJSON_AddNumberToObject(o, "seq", (double)seq);
+			cJSON_AddStringToObject(o, "time", ts);
+			cJSON_AddStringToObject(o, "event", event);
+			cJSON_AddStringToObject(o, "actor", actor);
+			if (sqlite3_column_type(q, 6) == SQLITE_TEXT)
+				cJSON_AddStringToObject(o, "countersigned_by",
+							(const char *)sqlite3_column_text(q, 6));
+			if (data != NULL)
+				cJSON_AddItemToObject(o, "data", cJSON_Duplicate(data, 1));
+			cJSON_AddItemToArray(r->trail, o);
+		}
+		if (strcmp(event, "rollback.requested") == 0 && !have_req) {
+			const cJSON *em = cJSON_GetObjectItemCaseSensitive(data, "emergency");
+			static const char *const texts[4] = { "ticket", "rationale", "impact",
+							       "security_considerations" };
+			int k;
+
+			have_req = 1;
+			r->requested = t;
+			r->requester = dupstr(actor);
+			r->service = dupstr(rb_json_str(data, "service"));
+			r->env = dupstr(rb_json_str(data, "environment"));
+			r->change_id = dupstr(rb_json_str(data, "change_id"));
+			r->incident_id = dupstr(rb_json_str(data, "incident_id"));
+			r->tier = rb_tier_index(rb_json_str(data, "risk_tier"));
+			r->emergency = cJSON_IsTrue(em);
+			for (k = 0; k < 4; k++) {
+				const char *s = rb_json_str(data, texts[k]);
+
+				r->texts[k] = s != NULL && s[0] != '\0';
+			}
+		} else if (strcmp(event, "rollback.executed") == 0 && !have_exe) {
+			const cJSON *it;
+
+			have_exe = 1;
+			r->executed = t;
+			r->executor = dupstr(actor);
+			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(data, "touches")) {
+				int k = rb_touch_index(cJSON_IsString(it) ? it->valuestring : NULL);
+
+				if (k >= 0)
+					r->touches |= 1 << k;
+			}
+			it = cJSON_GetObjectItemCaseSensitive(data, "reintroduces");
+			r->nreintroduces = cJSON_IsArray(it) ? cJSON_GetArraySize(it) : 0;
+		} else if (strcmp(event, "rollback.approved") == 0) {
+			struct approval *na = realloc(r->ap, (r->nap + 1) * sizeof(*na));
+
+			if (na != NULL) {
+				r->ap = na;
+				na[r->nap].actor = dupstr(actor);
+				na[r->nap].t = t;
+				na[r->nap].countersigned = sqlite3_column_type(q, 6) == SQLITE_TEXT;
+				r->nap++;
+			}
+		} else if (strcmp(event, "rollback.verified") == 0) {
+			int tp, sp;
+			void *nv = realloc(ver, (nver + 1) * sizeof(*ver));
+
+			read_evidence(data, &tp, &sp);
+			if (tp && t < r->first_tests_pass)
+				r->first_tests_pass = t;
+			if (sp && t < r->first_scan_pass)
+				r->first_scan_pass = t;
+			if (nv != NULL) {
+				ver = nv;
+				ver[nver].t = t;
+				ver[nver++].tests = tp;
+			}
+		} else if (strcmp(event, "rollback.reviewed") == 0) {
+			push_i64(&r->reviews, &r->nreviews, t);
+		} else if (strcmp(event, "rollback.closed") == 0 && !r->has_closed) {
+			r->has_closed = 1;
+			r->closed = t;
+		}
+		cJSON_Delete(body);
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_DONE) {
+		free(ver);
+		return rb_db_fail(c->db, rc, c->e, "cannot read a rollback");
+	}
+	/* §6 unverified: passing tests evidence in [executed, executed + window]. */
+	verify_end = r->executed + hours_ns(c->p->verify_window_hours);
+	for (i = 0; i < nver; i++)
+		if (ver[i].tests && ver[i].t >= r->executed && ver[i].t <= verify_end)
+			r->tests_in_window = 1;
+	free(ver);
+	return 0;
+}
+
+/* D (first deployment of the change), its team, and detected (§3). */
+static int load_context(struct ctx *c, struct rbk *r)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	r->detected = r->requested;
+	if (r->change_id != NULL) {
+		q = c->q[Q_DEPLOY];
+		sqlite3_bind_int64(q, 1, c->ledger_id);
+		sqlite3_bind_text(q, 2, r->change_id, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			cJSON *body = cJSON_ParseWithLength(sqlite3_column_blob(q, 3),
+							    (size_t)sqlite3_column_bytes(q, 3));
+
+			r->has_deployed = 1;
+			r->deployed = col_ns(q, 1, 2);
+			r->team = dupstr(rb_json_str(cJSON_GetObjectItemCaseSensitive(body, "data"),
+						     "team"));
+			push_i64(&r->seqs, &r->nseqs, sqlite3_column_int64(q, 0));
+			cJSON_Delete(body);
+		}
+		sqlite3_reset(q);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return rb_db_fail(c->db, rc, c->e, "cannot read a deployment");
+	}
+	if (r->incident_id != NULL) {
+		q = c->q[Q_INCIDENT];
+		sqlite3_bind_int64(q, 1, c->ledger_id);
+		sqlite3_bind_text(q, 2, r->incident_id, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			r->incident_found = 1;
+			r->detected = col_ns(q, 1, 2);
+			push_i64(&r->seqs, &r->nseqs, sqlite3_column_int64(q, 0));
+		}
+		sqlite3_reset(q);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return rb_db_fail(c->db, rc, c->e, "cannot read an incident");
+	}
+	return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * §3 valid approvers before t: distinct actors of approvals at or before t,
+ * not the requester nor the executor, ordered by their first approval.
+ * Fills times[] with each one's first approval time; returns the count.
+ */
+static size_t valid_approvers(const struct rbk *r, int64_t t, int64_t *times,
+			      const char **who, int *cos)
+{
+	size_t n = 0, i, j;
+
+	/* Approvals are in seq order; order by time, earliest first per actor. */
+	for (i = 0; i < r->nap; i++) {
+		const struct approval *a = &r->ap[i];
+		int dup = 0;
+
+		if (a->t > t || a->actor == NULL ||
+		    (r->requester && strcmp(a->actor, r->requester) == 0) ||
+		    (r->executor && strcmp(a->actor, r->executor) == 0))
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(who[j], a->actor) == 0) {
+				dup = 1;
+				if (a->t < times[j])
+					times[j] = a->t;
+				cos[j] |= a->countersigned;
+			}
+		if (!dup) {
+			who[n] = a->actor;
+			cos[n] = a->countersigned;
+			times[n++] = a->t;
+		}
+	}
+	/* Insertion sort by first approval time (stable). */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && times[j] < times[j - 1]; j--) {
+			int64_t tt = times[j];
+			const char *ww = who[j];
+			int cc = cos[j];
+
+			times[j] = times[j - 1];
+			who[j] = who[j - 1];
+			cos[j] = cos[j - 1];
+			times[j - 1] = tt;
+			who[j - 1] = ww;
+			cos[j - 1] = cc;
+		}
+	return n;
+}
+
+/* The results for one rollback, and its JSON object. */
+struct facts {
+	int need, approved;
+	double ttd, ttr, latency;
+	int has_ttd, has_latency;
+	double completeness;
+	int complete;
+	int score, level;
+	int findings[NFINDINGS];
+};
+
+static cJSON *controls_of(struct ctx *c, const char *group, const char *key)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(c->controls, group);
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(g, key);
+
+	return l != NULL ? cJSON_Duplicate(l, 1) : cJSON_CreateArray();
+}
+
+static cJSON *evaluate(struct ctx *c, struct rbk *r, struct facts *f)
+{
+	const struct rb_policy *p = c->p;
+	int tier = r->tier >= 0 ? r->tier : 3;  /* unknown tier: held to the highest */
+	size_t nap = r->nap ? r->nap : 1, n, i;
+	int64_t *times = calloc(nap, sizeof(*times));
+	const char **who = calloc(nap, sizeof(*who));
+	int *cos = calloc(nap, sizeof(*cos));
+	static const char *const items[] = { "approvals", "impact", "rationale", "review",
+		"security-considerations", "security-scan", "tests", "ticket" };
+	int required[8], present[8], nreq = 0, npres = 0, sod = 0, k;
+	double raw = 0, factor;
+	cJSON *o = NULL, *a, *fa;
+	char ts[RB_TIME_MAX];
+
+	memset(f, 0, sizeof(*f));
+	if (times == NULL || who == NULL || cos == NULL)
+		goto out;
+	f->need = p->approvals_required[tier];
+	n = valid_approvers(r, r->executed, times, who, cos);
+	f->approved = (int)n >= f->need;
+	/* §4 derived times. */
+	f->ttr = (double)(r->executed - r->detected) / 1e9;
+	if (r->has_deployed) {
+		f->has_ttd = 1;
+		f->ttd = (double)(r->detected - r->deployed) / 1e9;
+	}
+	if (f->approved && f->need > 0) {
+		f->has_latency = 1;
+		f->latency = (double)(times[f->need - 1] - r->requested) / 1e9;
+	}
+	/* §5 evidence: items in alphabetical order. */
+	for (k = 0; k < 8; k++) {
+		const char *it = items[k];
+
+		required[k] = 1;
+		if (strcmp(it, "security-scan") == 0)
+			required[k] = p->scan_required[tier] || (r->touches & ((p->sensitive[0] << 0) |
+				(p->sensitive[1] << 1) | (p->sensitive[2] << 2) | (p->sensitive[3] << 3) |
+				(p->sensitive[4] << 4) | (p->sensitive[5] << 5)));
+		else if (strcmp(it, "review") == 0)
+			required[k] = r->emergency || tier == 3;
+		if (strcmp(it, "ticket") == 0)
+			present[k] = r->texts[0];
+		else if (strcmp(it, "rationale") == 0)
+			present[k] = r->texts[1];
+		else if (strcmp(it, "impact") == 0)
+			present[k] = r->texts[2];
+		else if (strcmp(it, "security-considerations") == 0)
+			present[k] = r->texts[3];
+		else if (strcmp(it, "approvals") == 0)
+			present[k] = r->emergency ?
+				(int)valid_approvers(r, c->as_of, times, who, cos) >= f->need :
+				f->approved;
+		else if (strcmp(it, "tests") == 0)
+			present[k] = r->first_tests_pass <= c->as_of;
+		else if (strcmp(it, "security-scan") == 0)
+			present[k] = r->first_scan_pass <= c->as_of;
+		else
+			present[k] = r->nreviews > 0;
+		nreq += required[k];
+		npres += required[k] && present[k];
+	}
+	/* valid_approvers was last called for as_of (emergency) or executed. */
+	n = valid_approvers(r, r->executed, times, who, cos);
+	f->completeness = nreq ? (double)npres / nreq : 1.0;
+	f->complete = npres == nreq;
+	/* §6 findings. */
+	for (i = 0; i < r->nap; i++)
+		if (r->ap[i].actor != NULL &&
+		    ((r->requester && strcmp(r->ap[i].actor, r->requester) == 0) ||
+		     (r->executor && strcmp(r->ap[i].actor, r->executor) == 0)))
+			sod = 1;
+	f->findings[0] = !r->emergency && !f->approved;
+	f->findings[1] = sod;
+	if (r->emergency && r->executed + hours_ns(p->review_window_hours) <= c->as_of) {
+		int64_t end = r->executed + hours_ns(p->review_window_hours);
+		int ok = 0;
+
+		for (i = 0; i < r->nreviews; i++)
+			ok |= r->reviews[i] >= r->executed && r->reviews[i] <= end;
+		f->findings[2] = !ok;
+	}
+	if (r->executed + hours_ns(p->verify_window_hours) <= c->as_of)
+		f->findings[3] = !r->tests_in_window;
+	if (r->executed + hours_ns(p->max_revert_days * 24) <= c->as_of)
+		f->findings[4] = !(r->has_closed &&
+				   r->closed <= r->executed + hours_ns(p->max_revert_days * 24));
+	f->findings[5] = r->nreintroduces > 0;
+	/* §7 security impact score, with the factors behind it. */
+	o = cJSON_CreateObject();
+	fa = cJSON_CreateArray();
+	for (k = 0; k < RB_NTOUCH; k++)
+		if (r->touches & (1 << k)) {
+			cJSON *x = cJSON_CreateObject();
+
+			raw += p->w_touch[k];
+			cJSON_AddStringToObject(x, "factor", rb_touch_names[k]);
+			cJSON_AddNumberToObject(x, "weight", p->w_touch[k]);
+			cJSON_AddItemToArray(fa, x);
+		}
+	if (r->nreintroduces > 0) {
+		cJSON *x = cJSON_CreateObject();
+		int m = r->nreintroduces < 2 ? r->nreintroduces : 2;
+
+		raw += p->w_advisory * m;
+		cJSON_AddStringToObject(x, "factor", "advisory");
+		cJSON_AddNumberToObject(x, "count", m);
+		cJSON_AddNumberToObject(x, "weight", p->w_advisory * m);
+		cJSON_AddItemToArray(fa, x);
+	}
+	if (!r->emergency && !f->approved) {
+		cJSON *x = cJSON_CreateObject();
+
+		raw += p->w_gate_bypass;
+		cJSON_AddStringToObject(x, "factor", "gate-bypass");
+		cJSON_AddNumberToObject(x, "weight", p->w_gate_bypass);
+		cJSON_AddItemToArray(fa, x);
+	}
+	if (r->emergency) {
+		cJSON *x = cJSON_CreateObject();
+
+		raw += p->w_emergency;
+		cJSON_AddStringToObject(x, "factor", "emergency");
+		cJSON_AddNumberToObject(x, "weight", p->w_emergency);
+		cJSON_AddItemToArray(fa, x);
+	}
+	factor = rb_policy_env_factor(p, r->env);
+	f->score = (int)floor(raw * factor + 0.5);
+	if (f->score > 100)
+		f->score = 100;
+	f->level = f->score >= p->level_critical ? 3 : f->score >= p->level_high ? 2 :
+		   f->score >= p->level_medium ? 1 : 0;
+	/* The JSON object: the members of the expected output first. */
+	cJSON_AddStringToObject(o, "rollback_id", r->id);
+#define STR_OR_NULL(name, v) \
+	((v) != NULL ? (void)cJSON_AddStringToObject(o, name, v) : (void)cJSON_AddNullToObject(o, name))
+	STR_OR_NULL("service", r->service);
+	STR_OR_NULL("environment", r->env);
+	STR_OR_NULL("team", r->team);
+	if (r->tier >= 0)
+		cJSON_AddStringToObject(o, "risk_tier", rb_tier_names[r->tier]);
+	else
+		cJSON_AddNullToObject(o, "risk_tier");
+	cJSON_AddBoolToObject(o, "emergency", r->emergency);
+	if (f->has_ttd)
+		cJSON_AddNumberToObject(o, "ttd", f->ttd);
+	else
+		cJSON_AddNullToObject(o, "ttd");
+	cJSON_AddNumberToObject(o, "ttr", f->ttr);
+	if (f->has_latency)
+		cJSON_AddNumberToObject(o, "approval_latency", f->latency);
+	else
+		cJSON_AddNullToObject(o, "approval_latency");
+	cJSON_AddNumberToObject(o, "completeness", f->completeness);
+	cJSON_AddBoolToObject(o, "complete", f->complete);
+	a = cJSON_AddArrayToObject(o, "missing");
+	for (k = 0; k < 8; k++)
+		if (required[k] && !present[k])
+			cJSON_AddItemToArray(a, cJSON_CreateString(items[k]));
+	cJSON_AddNumberToObject(o, "score", f->score);
+	cJSON_AddStringToObject(o, "level", level_names[f->level]);
+	a = cJSON_AddArrayToObject(o, "findings");
+	for (k = 0; k < NFINDINGS; k++)
+		if (f->findings[k])
+			cJSON_AddItemToArray(a, cJSON_CreateString(finding_codes[k]));
+	/* What an auditor needs beyond the figures. */
+	STR_OR_NULL("change_id", r->change_id);
+	STR_OR_NULL("incident_id", r->incident_id);
+	STR_OR_NULL("requester", r->requester);
+	STR_OR_NULL("executor", r->executor);
+#undef STR_OR_NULL
+	if (r->has_deployed) {
+		fmt_ns(r->deployed, ts);
+		cJSON_AddStringToObject(o, "deployed", ts);
+	} else {
+		cJSON_AddNullToObject(o, "deployed");
+	}
+	fmt_ns(r->detected, ts);
+	cJSON_AddStringToObject(o, "detected", ts);
+	cJSON_AddBoolToObject(o, "incident_found", r->incident_found);
+	fmt_ns(r->requested, ts);
+	cJSON_AddStringToObject(o, "requested", ts);
+	fmt_ns(r->executed, ts);
+	cJSON_AddStringToObject(o, "executed", ts);
+	cJSON_AddNumberToObject(o, "need", f->need);
+	cJSON_AddBoolToObject(o, "approved", f->approved);
+	a = cJSON_AddArrayToObject(o, "approvers");
+	for (i = 0; i < n; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		fmt_ns(times[i], ts);
+		cJSON_AddStringToObject(x, "actor", who[i]);
+		cJSON_AddStringToObject(x, "time", ts);
+		cJSON_AddBoolToObject(x, "countersigned", cos[i]);
+		cJSON_AddItemToArray(a, x);
+	}
+	a = cJSON_AddArrayToObject(o, "approvals");
+	for (i = 0; i < r->nap; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		fmt_ns(r->ap[i].t, ts);
+		cJSON_AddStringToObject(x, "actor", r->ap[i].actor ? r->ap[i].actor : "");
+		cJSON_AddStringToObject(x, "time", ts);
+		cJSON_AddBoolToObject(x, "countersigned", r->ap[i].countersigned);
+		cJSON_AddItemToArray(a, x);
+	}
+	a = cJSON_AddObjectToObject(o, "evidence");
+	for (k = 0; k < 8; k++) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddBoolToObject(x, "required", required[k]);
+		cJSON_AddBoolToObject(x, "present", present[k]);
+		cJSON_AddItemToObject(x, "controls", controls_of(c, "evidence", items[k]));
+		cJSON_AddItemToObject(a, items[k], x);
+	}
+	cJSON_AddItemToObject(o, "score_factors", fa);
+	cJSON_AddNumberToObject(o, "environment_factor", factor);
+	cJSON_AddNumberToObject(o, "raw_score", raw);
+	a = cJSON_AddObjectToObject(o, "finding_controls");
+	for (k = 0; k < NFINDINGS; k++)
+		if (f->findings[k])
+			cJSON_AddItemToObject(a, finding_codes[k],
+					      controls_of(c, "findings", finding_codes[k]));
+	qsort(r->seqs, r->nseqs, sizeof(*r->seqs), cmp_i64);
+	a = cJSON_AddArrayToObject(o, "seqs");
+	for (i = 0; i < r->nseqs; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)r->seqs[i]));
+out:
+	free(times);
+	free(who);
+	free(cos);
+	return o;
+}
+
+static cJSON *stats_json(double *v, size_t n)
+{
+	struct rb_stats s;
+	cJSON *o = cJSON_CreateObject();
+
+	rb_stats_of(v, n, &s);
+	cJSON_AddNumberToObject(o, "n", (double)s.n);
+	if (s.n > 0) {
+		cJSON_AddNumberToObject(o, "mean", s.mean);
+		cJSON_AddNumberToObject(o, "median", s.median);
+		cJSON_AddNumberToObject(o, "p90", s.p90);
+	} else {
+		cJSON_AddNullToObject(o, "mean");
+		cJSON_AddNullToObject(o, "median");
+		cJSON_AddNullToObject(o, "p90");
+	}
+	return o;
+}
+
+/* Count key in a JSON object of counts, keeping keys sorted. */
+static void bump(cJSON *obj, const char *key)
+{
+	cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key), *prev = NULL, *x;
+
+	if (it != NULL) {
+		cJSON_SetNumberValue(it, it->valuedouble + 1);
+		return;
+	}
+	it = cJSON_CreateNumber(1);
+	for (x = obj->child; x != NULL && strcmp(x->string, key) < 0; x = x->next)
+		prev = x;
+	it->string = strdup(key);
+	if (prev == NULL) {
+		it->next = obj->child;
+		if (obj->child)
+			obj->child->prev = it;
+		obj->child = it;
+	} else {
+		it->next = prev->next;
+		it->prev = prev;
+		if (prev->next)
+			prev->next->prev = it;
+		prev->next = it;
+	}
+	/* cJSON keeps the last item in child->prev. */
+	if (it->next == NULL)
+		obj->child->prev = it;
+}
+
+static uint64_t sample_rank(uint64_t seed, const char *id)
+{
+	char buf[300];
+	uint8_t h[32];
+	uint64_t v = 0;
+	int i, n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n%s", seed, id);
+
+	rb_sha256(buf, (size_t)n, h);
+	for (i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	return v;
+}
+
+struct sample_pick {
+	uint64_t rank;
+	size_t index;
+};
+
+static int cmp_pick(const void *a, const void *b)
+{
+	const struct sample_pick *x = a, *y = b;
+
+	return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+/*
+ * The metrics of one period (§4-§7) into doc; with full set, also each
+ * rollback, the audit sample and the anomalies.
+ */
+static int analyse_period(struct ctx *c, const struct rb_period *per, int full, cJSON *doc)
+{
+	sqlite3_stmt *q = c->q[Q_EXECUTED];
+	char **ids = NULL;
+	size_t nids = 0, i, k;
+	double *ttd = NULL, *ttr = NULL, *lat = NULL, sumc = 0;
+	size_t nttd = 0, nttr = 0, nlat = 0, ncomplete = 0;
+	int counts[NFINDINGS] = { 0 }, levels[4] = { 0 }, rc = -1, src;
+	int64_t deploys = 0;
+	cJSON *by_s, *by_e, *by_t, *rbs = NULL, *o, *trails = NULL;
+	struct sample_pick *picks = NULL;
+
+	sqlite3_bind_int64(q, 1, c->ledger_id);
+	sqlite3_bind_int64(q, 2, per->start);
+	sqlite3_bind_int64(q, 3, per->end);
+	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+		char **ni = realloc(ids, (nids + 1) * sizeof(*ids));
+
+		if (ni == NULL)
+			break;
+		ids = ni;
+		ids[nids++] = strdup((const char *)sqlite3_column_text(q, 0));
+	}
+	sqlite3_reset(q);
+	if (src != SQLITE_DONE) {
+		rb_db_fail(c->db, src, c->e, "cannot select the period's rollbacks");
+		goto out;
+	}
+	q = c->q[Q_DEPLOYS];
+	sqlite3_bind_int64(q, 1, c->ledger_id);
+	sqlite3_bind_int64(q, 2, per->start);
+	sqlite3_bind_int64(q, 3, per->end);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		deploys = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	ttd = calloc(nids + 1, sizeof(double));
+	ttr = calloc(nids + 1, sizeof(double));
+	lat = calloc(nids + 1, sizeof(double));
+	if (ttd == NULL || ttr == NULL || lat == NULL) {
+		RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	by_s = cJSON_CreateObject();
+	by_e = cJSON_CreateObject();
+	by_t = cJSON_CreateObject();
+	if (full) {
+		rbs = cJSON_CreateArray();
+		trails = cJSON_CreateArray();
+	}
+	for (i = 0; i < nids; i++) {
+		struct rbk r;
+		struct facts f;
+		cJSON *obj;
+
+		if (load_rollback(c, ids[i], &r, full && c->o->sample > 0) != 0 ||
+		    load_context(c, &r) != 0) {
+			rbk_free(&r);
+			cJSON_Delete(by_s);
+			cJSON_Delete(by_e);
+			cJSON_Delete(by_t);
+			cJSON_Delete(rbs);
+			cJSON_Delete(trails);
+			goto out;
+		}
+		obj = evaluate(c, &r, &f);
+		bump(by_s, r.service ? r.service : "unknown");
+		bump(by_e, r.env ? r.env : "unknown");
+		bump(by_t, r.team ? r.team : "unknown");
+		if (f.has_ttd)
+			ttd[nttd++] = f.ttd;
+		ttr[nttr++] = f.ttr;
+		if (f.has_latency)
+			lat[nlat++] = f.latency;
+		ncomplete += f.complete;
+		sumc += f.completeness;
+		levels[f.level]++;
+		for (k = 0; k < NFINDINGS; k++)
+			counts[k] += f.findings[k];
+		if (full) {
+			cJSON_AddItemToArray(rbs, obj);
+			cJSON_AddItemToArray(trails, r.trail ? r.trail : cJSON_CreateArray());
+			r.trail = NULL;
+		} else {
+			cJSON_Delete(obj);
+		}
+		rbk_free(&r);
+	}
+	cJSON_AddNumberToObject(doc, "rollbacks_executed", (double)nids);
+	cJSON_AddNumberToObject(doc, "deployments", (double)deploys);
+	if (deploys > 0)
+		cJSON_AddNumberToObject(doc, "rollback_rate", (double)nids / (double)deploys);
+	else
+		cJSON_AddNullToObject(doc, "rollback_rate");
+	cJSON_AddItemToObject(doc, "by_service", by_s);
+	cJSON_AddItemToObject(doc, "by_environment", by_e);
+	cJSON_AddItemToObject(doc, "by_team", by_t);
+	cJSON_AddItemToObject(doc, "ttd", stats_json(ttd, nttd));
+	cJSON_AddItemToObject(doc, "ttr", stats_json(ttr, nttr));
+	cJSON_AddItemToObject(doc, "approval_latency", stats_json(lat, nlat));
+	cJSON_AddNumberToObject(doc, "evidence_complete", (double)ncomplete);
+	if (nids > 0) {
+		cJSON_AddNumberToObject(doc, "evidence_complete_ratio", (double)ncomplete / (double)nids);
+		cJSON_AddNumberToObject(doc, "evidence_mean_completeness", sumc / (double)nids);
+	} else {
+		cJSON_AddNullToObject(doc, "evidence_complete_ratio");
+		cJSON_AddNullToObject(doc, "evidence_mean_completeness");
+	}
+	o = cJSON_AddObjectToObject(doc, "levels");
+	for (k = 0; k < 4; k++)
+		cJSON_AddNumberToObject(o, level_names[k], levels[k]);
+	o = cJSON_AddObjectToObject(doc, "findings");
+	for (k = 0; k < NFINDINGS; k++)
+		if (counts[k] > 0)
+			cJSON_AddNumberToObject(o, finding_codes[k], counts[k]);
+	o = cJSON_AddObjectToObject(doc, "finding_counts");
+	for (k = 0; k < NFINDINGS; k++)
+		cJSON_AddNumberToObject(o, finding_codes[k], counts[k]);
+	if (full) {
+		cJSON_AddItemToObject(doc, "rollbacks", rbs);
+		/* The audit sample: the n rollbacks of lowest SHA-256(seed, id). */
+		if (c->o->sample > 0) {
+			size_t take = (size_t)c->o->sample < nids ? (size_t)c->o->sample : nids;
+			cJSON *s = cJSON_AddObjectToObject(doc, "sample"), *list;
+
+			picks = calloc(nids + 1, sizeof(*picks));
+			if (picks == NULL) {
+				cJSON_Delete(trails);
+				RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
+				goto out;
+			}
+			for (i = 0; i < nids; i++) {
+				picks[i].rank = sample_rank(c->o->sample_seed, ids[i]);
+				picks[i].index = i;
+			}
+			qsort(picks, nids, sizeof(*picks), cmp_pick);
+			cJSON_AddNumberToObject(s, "seed", (double)c->o->sample_seed);
+			cJSON_AddNumberToObject(s, "requested", c->o->sample);
+			cJSON_AddNumberToObject(s, "size", (double)take);
+			cJSON_AddStringToObject(s, "method", "the rollbacks with the lowest "
+						"SHA-256(seed LF rollback_id), first 8 bytes big-endian");
+			list = cJSON_AddArrayToObject(s, "rollbacks");
+			for (i = 0; i < take; i++) {
+				cJSON *x = cJSON_CreateObject();
+				cJSON *facts = cJSON_GetArrayItem(rbs, (int)picks[i].index);
+
+				cJSON_AddStringToObject(x, "rollback_id", ids[picks[i].index]);
+				cJSON_AddItemToObject(x, "facts", cJSON_Duplicate(facts, 1));
+				cJSON_AddItemToObject(x, "trail", cJSON_Duplicate(
+					cJSON_GetArrayItem(trails, (int)picks[i].index), 1));
+				cJSON_AddItemToArray(list, x);
+			}
+		}
+		cJSON_Delete(trails);
+	}
+	rc = 0;
+out:
+	for (i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	free(ttd);
+	free(ttr);
+	free(lat);
+	free(picks);
+	return rc;
+}
+
+/* Data-quality anomalies of the period (from ingest, and found here). */
+static int anomalies(struct ctx *c, const struct rb_period *per, cJSON *doc)
+{
+	cJSON *a = cJSON_AddArrayToObject(doc, "anomalies");
+	sqlite3_stmt *q = c->q[Q_ANOMALIES];
+	int rc;
+
+	sqlite3_bind_int64(q, 1, c->ledger_id);
+	sqlite3_bind_int64(q, 2, per->start);
+	sqlite3_bind_int64(q, 3, per->end);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(x, "seq", (double)sqlite3_column_int64(q, 0));
+		cJSON_AddStringToObject(x, "time", (const char *)sqlite3_column_text(q, 5));
+		cJSON_AddStringToObject(x, "kind", (const char *)sqlite3_column_text(q, 1));
+		if (sqlite3_column_type(q, 2) == SQLITE_TEXT)
+			cJSON_AddStringToObject(x, "member", (const char *)sqlite3_column_text(q, 2));
+		if (sqlite3_column_type(q, 4) == SQLITE_TEXT)
+			cJSON_AddStringToObject(x, "rollback_id",
+						(const char *)sqlite3_column_text(q, 4));
+		cJSON_AddStringToObject(x, "detail", (const char *)sqlite3_column_text(q, 3));
+		cJSON_AddItemToArray(a, x);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(c->db, rc, c->e, "cannot read anomalies");
+	q = c->q[Q_ORPHANS];
+	sqlite3_bind_int64(q, 1, c->ledger_id);
+	sqlite3_bind_int64(q, 2, per->start);
+	sqlite3_bind_int64(q, 3, per->end);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		cJSON *x = cJSON_CreateObject();
+		char d[300];
+
+		snprintf(d, sizeof(d), "%s of rollback %s, which was never requested",
+			 (const char *)sqlite3_column_text(q, 1),
+			 (const char *)sqlite3_column_text(q, 2));
+		cJSON_AddNumberToObject(x, "seq", (double)sqlite3_column_int64(q, 0));
+		cJSON_AddStringToObject(x, "time", (const char *)sqlite3_column_text(q, 3));
+		cJSON_AddStringToObject(x, "kind", "unknown-rollback");
+		cJSON_AddStringToObject(x, "rollback_id", (const char *)sqlite3_column_text(q, 2));
+		cJSON_AddStringToObject(x, "detail", d);
+		cJSON_AddItemToArray(a, x);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(c->db, rc, c->e, "cannot read anomalies");
+	/* Rollbacks naming a change never deployed or an incident never detected. */
+	{
+		cJSON *r;
+
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "rollbacks")) {
+			const char *id = rb_json_str(r, "rollback_id");
+			char d[300];
+
+			if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r, "deployed"))) {
+				cJSON *x = cJSON_CreateObject();
+
+				snprintf(d, sizeof(d), "rollback %s names change %s, which has no "
+					 "change.deployed: no time to detect", id,
+					 rb_json_str(r, "change_id") ? rb_json_str(r, "change_id") : "(none)");
+				cJSON_AddStringToObject(x, "kind", "unknown-change");
+				cJSON_AddStringToObject(x, "rollback_id", id);
+				cJSON_AddStringToObject(x, "detail", d);
+				cJSON_AddItemToArray(a, x);
+			}
+			if (rb_json_str(r, "incident_id") != NULL &&
+			    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "incident_found"))) {
+				cJSON *x = cJSON_CreateObject();
+
+				snprintf(d, sizeof(d), "rollback %s names incident %s, which has no "
+					 "incident.detected: detection taken as the request", id,
+					 rb_json_str(r, "incident_id"));
+				cJSON_AddStringToObject(x, "kind", "unknown-incident");
+				cJSON_AddStringToObject(x, "rollback_id", id);
+				cJSON_AddStringToObject(x, "detail", d);
+				cJSON_AddItemToArray(a, x);
+			}
+		}
+	}
+	return 0;
+}
+
+/* Choose the ledger: the one named, or the only one. */
+static int pick_ledger(struct ctx *c, struct rb_err *e)
+{
+	sqlite3_stmt *q = c->q[Q_LEDGERS];
+	int n = 0, rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *origin = (const char *)sqlite3_column_text(q, 1);
+
+		if (c->o->ledger == NULL || strcmp(origin, c->o->ledger) == 0) {
+			c->ledger_id = sqlite3_column_int64(q, 0);
+			snprintf(c->origin, sizeof(c->origin), "%s", origin);
+			n++;
+		}
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(c->db, rc, e, "cannot list ledgers");
+	if (n == 0)
+		return RB_ERR(e, RB_EX_NOINPUT, c->o->ledger ?
+			      "the database holds no ledger '%s'" :
+			      "the database holds no ledger yet%s: run rbaudit ingest first",
+			      c->o->ledger ? c->o->ledger : "");
+	if (n > 1)
+		return RB_ERR(e, RB_EX_USAGE,
+			      "the database holds %d ledgers: name one with --ledger", n);
+	return 0;
+}
+
+static int store(struct ctx *c, const struct rb_period *per, const char *policy,
+		 const char *hash, cJSON *doc, struct rb_err *e)
+{
+	static const char del[] =
+		"DELETE FROM analysis WHERE ledger_id = ?1 AND period = ?2 AND policy_sha256 = ?3 "
+		"AND ledger_size = ?4 AND trend_periods = ?5 AND sample_size = ?6 AND sample_seed = ?7";
+	static const char ins[] =
+		"INSERT INTO analysis (ledger_id, period, start_s, end_s, as_of, ledger_size, "
+		"policy_sha256, policy, trend_periods, sample_size, sample_seed, document, created) "
+		"VALUES (?1, ?2, ?8, ?9, ?10, ?4, ?3, ?11, ?5, ?6, ?7, ?12, ?13)";
+	static const char ins_r[] =
+		"INSERT INTO analysis_rollback (analysis_id, rollback_id, executed, score, level, "
+		"complete, facts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	static const char ins_f[] =
+		"INSERT OR IGNORE INTO analysis_finding (analysis_id, rollback_id, code) "
+		"VALUES (?1, ?2, ?3)";
+	sqlite3_stmt *d = NULL, *a = NULL, *r = NULL, *f = NULL, *s = c->q[Q_SIZE];
+	char *text = NULL, now_s[RB_TIME_MAX];
+	struct rb_time now = rb_time_now();
+	int64_t size = 0, id;
+	const cJSON *x;
+	int stage, rc = -1;
+
+	rb_time_format(&now, now_s);
+	sqlite3_bind_int64(s, 1, c->ledger_id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		size = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	text = cJSON_PrintUnformatted(doc);
+	if (text == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (rb_db_begin(c->db, e) != 0)
+		goto out;
+	if (rb_db_prepare(c->db, del, &d, e) != 0 || rb_db_prepare(c->db, ins, &a, e) != 0 ||
+	    rb_db_prepare(c->db, ins_r, &r, e) != 0 || rb_db_prepare(c->db, ins_f, &f, e) != 0)
+		goto out;
+	for (stage = 0; stage < 2; stage++) {
+		sqlite3_stmt *q = stage == 0 ? d : a;
+
+		sqlite3_bind_int64(q, 1, c->ledger_id);
+		sqlite3_bind_text(q, 2, per->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, size);
+		sqlite3_bind_int(q, 5, c->o->trend);
+		sqlite3_bind_int(q, 6, c->o->sample);
+		sqlite3_bind_int64(q, 7, (sqlite3_int64)c->o->sample_seed);
+		if (stage == 1) {
+			sqlite3_bind_int64(q, 8, per->start);
+			sqlite3_bind_int64(q, 9, per->end);
+			sqlite3_bind_text(q, 10, rb_json_str(doc, "as_of"), -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 11, policy, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 12, text, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 13, now_s, -1, SQLITE_STATIC);
+		}
+		if ((rc = sqlite3_step(q)) != SQLITE_DONE) {
+			rb_db_fail(c->db, rc, e, "cannot store the analysis");
+			rc = -1;
+			goto out;
+		}
+	}
+	id = sqlite3_last_insert_rowid(c->db);
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(doc, "rollbacks")) {
+		char *facts = cJSON_PrintUnformatted(x);
+		const cJSON *code;
+
+		sqlite3_bind_int64(r, 1, id);
+		sqlite3_bind_text(r, 2, rb_json_str(x, "rollback_id"), -1, SQLITE_STATIC);
+		sqlite3_bind_text(r, 3, rb_json_str(x, "executed"), -1, SQLITE_STATIC);
+		sqlite3_bind_int(r, 4, cJSON_GetObjectItemCaseSensitive(x, "score")->valueint);
+		sqlite3_bind_text(r, 5, rb_json_str(x, "level"), -1, SQLITE_STATIC);
+		sqlite3_bind_int(r, 6, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "complete")));
+		sqlite3_bind_text(r, 7, facts ? facts : "{}", -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(r);
+		sqlite3_reset(r);
+		cJSON_free(facts);
+		if (rc != SQLITE_DONE) {
+			rb_db_fail(c->db, rc, e, "cannot store the analysis");
+			rc = -1;
+			goto out;
+		}
+		cJSON_ArrayForEach(code, cJSON_GetObjectItemCaseSensitive(x, "findings")) {
+			sqlite3_bind_int64(f, 1, id);
+			sqlite3_bind_text(f, 2, rb_json_str(x, "rollback_id"), -1, SQLITE_STATIC);
+			sqlite3_bind_text(f, 3, code->valuestring, -1, SQLITE_STATIC);
+			rc = sqlite3_step(f);
+			sqlite3_reset(f);
+			if (rc != SQLITE_DONE) {
+				rb_db_fail(c->db, rc, e, "cannot store the analysis");
+				rc = -1;
+				goto out;
+			}
+		}
+	}
+	rc = rb_db_commit(c->db, e);
+out:
+	if (rc != 0)
+		rb_db_rollback(c->db);
+	sqlite3_finalize(d);
+	sqlite3_finalize(a);
+	sqlite3_finalize(r);
+	sqlite3_finalize(f);
+	cJSON_free(text);
+	return rc;
+}
+
+static int load_controls(struct ctx *c, struct rb_err *e)
+{
+	char *buf = NULL, why[160];
+	size_t len;
+	int rc;
+
+	if (c->o->controls == NULL) {
+		if (rb_json_parse(rb_controls_json, strlen(rb_controls_json), 16, &c->controls,
+				  why, sizeof(why)) != 0)
+			return RB_ERR(e, RB_EX_SOFTWARE, "built-in control mapping: %s", why);
+		return 0;
+	}
+	if (rb_read_file(c->o->controls, 1u << 20, &buf, &len, e) != 0)
+		return -1;
+	rc = rb_json_parse(buf, len, 16, &c->controls, why, sizeof(why));
+	free(buf);
+	if (rc != 0)
+		return RB_ERR(e, RB_EX_CONFIG, "control mapping '%s': %s", c->o->controls, why);
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(c->controls, "findings")) ||
+	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(c->controls, "evidence")))
+		return RB_ERR(e, RB_EX_CONFIG, "control mapping '%s': members \"findings\" and "
+			      "\"evidence\" must be objects", c->o->controls);
+	return 0;
+}
+
+int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
+{
+	struct ctx c;
+	struct rb_period per, tp;
+	cJSON *doc = NULL, *trend, *pol;
+	char *policy = NULL, hash[65], ts[RB_TIME_MAX];
+	int i, rc = -1;
+
+	*out = NULL;
+	memset(&c, 0, sizeof(c));
+	c.o = o;
+	c.p = o->policy;
+	c.e = e;
+	if (o->trend < 0 || o->trend > 120)
+		return RB_ERR(e, RB_EX_USAGE, "--trend takes 0 to 120 periods");
+	if (rb_period_parse(o->period, o->now, &per, e) != 0)
+		return -1;
+	if (load_controls(&c, e) != 0)
+		goto out;
+	if (rb_db_open(o->db_path, o->store ? 0 : RB_DB_READONLY, o->busy_ms, &c.db, e) != 0)
+		goto out;
+	for (i = 0; i < Q_COUNT; i++)
+		if (rb_db_prepare(c.db, sql[i], &c.q[i], e) != 0)
+			goto out;
+	if (pick_ledger(&c, e) != 0)
+		goto out;
+	/* §3 as_of: the latest entry time of the ledger. */
+	sqlite3_bind_int64(c.q[Q_ASOF], 1, c.ledger_id);
+	if (sqlite3_step(c.q[Q_ASOF]) == SQLITE_ROW)
+		c.as_of = sqlite3_column_int64(c.q[Q_ASOF], 0);
+	sqlite3_reset(c.q[Q_ASOF]);
+	policy = rb_policy_json(c.p);
+	if (policy == NULL || rb_policy_hash(c.p, hash) != 0) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "ledger", c.origin);
+	cJSON_AddStringToObject(doc, "period", per.name);
+	{
+		struct rb_time t = { per.start, 0 };
+
+		rb_time_format(&t, ts);
+		cJSON_AddStringToObject(doc, "start", ts);
+		t.sec = per.end;
+		rb_time_format(&t, ts);
+		cJSON_AddStringToObject(doc, "end", ts);
+	}
+	fmt_ns(c.as_of, ts);
+	cJSON_AddStringToObject(doc, "as_of", ts);
+	cJSON_AddStringToObject(doc, "policy_sha256", hash);
+	if (analyse_period(&c, &per, 1, doc) != 0 || anomalies(&c, &per, doc) != 0)
+		goto out;
+	trend = cJSON_AddArrayToObject(doc, "trend");
+	tp = per;
+	for (i = 0; i < o->trend; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		rb_period_prev(&tp, &tp);
+		cJSON_AddStringToObject(x, "period", tp.name);
+		cJSON_AddItemToArray(trend, x);
+		if (analyse_period(&c, &tp, 0, x) != 0)
+			goto out;
+	}
+	pol = cJSON_Parse(policy);
+	cJSON_AddItemToObject(doc, "policy", pol);
+	cJSON_AddItemToObject(doc, "controls", cJSON_Duplicate(
+		cJSON_GetObjectItemCaseSensitive(c.controls, "controls"), 1));
+	if (o->store && store(&c, &per, policy, hash, doc, e) != 0)
+		goto out;
+	*out = doc;
+	doc = NULL;
+	rc = 0;
+out:
+	for (i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(c.q[i]);
+	rb_db_close(c.db);
+	cJSON_Delete(c.controls);
+	cJSON_Delete(doc);
+	cJSON_free(policy);
+	return rc;
+}

@@ -1,0 +1,58 @@
+/*
+ * policy.h - the analysis policy of metrics-v1 §2: defaults, a policy file
+ * that overrides them member by member, validation, and a canonical form
+ * whose SHA-256 identifies the policy an analysis used.
+ *
+ * struct rb_policy is plain data owned by the caller.
+ */
+#ifndef RB_POLICY_H
+#define RB_POLICY_H
+
+#include <stdint.h>
+
+#include "lib/err.h"
+
+#define RB_NTIERS 4             /* low, medium, high, critical */
+#define RB_NTOUCH 6             /* the touches categories */
+#define RB_MAX_ENVS 32
+
+extern const char *const rb_tier_names[RB_NTIERS];
+extern const char *const rb_touch_names[RB_NTOUCH];
+
+struct rb_policy {
+	int approvals_required[RB_NTIERS];
+	double review_window_hours, verify_window_hours, max_revert_days;
+	int scan_required[RB_NTIERS];           /* security_scan_required */
+	int sensitive[RB_NTOUCH];               /* security_sensitive_touches */
+	double w_touch[RB_NTOUCH];
+	double w_advisory, w_gate_bypass, w_emergency;
+	struct { char name[64]; double factor; } env[RB_MAX_ENVS];
+	int nenv;
+	double env_default;                     /* environment_factor["*"] */
+	double level_medium, level_high, level_critical;
+};
+
+/* The defaults of metrics-v1 §2. */
+void rb_policy_default(struct rb_policy *p);
+
+/*
+ * Apply the policy file at path over *p.  Errors name the file, the member
+ * and, where it can be found, the line: RB_EX_CONFIG for a policy that is
+ * wrong, RB_EX_NOINPUT for a missing file.
+ */
+int rb_policy_load(const char *path, struct rb_policy *p, struct rb_err *e);
+
+/* Canonical JSON of the whole policy (malloc'd; the caller frees). */
+char *rb_policy_json(const struct rb_policy *p);
+
+/* Lowercase hex SHA-256 of the canonical JSON. */
+int rb_policy_hash(const struct rb_policy *p, char out[65]);
+
+/* Index of a tier or touches name, or -1. */
+int rb_tier_index(const char *name);
+int rb_touch_index(const char *name);
+
+/* environment_factor for env ("*" when it is not named). */
+double rb_policy_env_factor(const struct rb_policy *p, const char *env);
+
+#endif

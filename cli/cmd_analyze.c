@@ -1,0 +1,186 @@
+/* cmd_analyze.c - rbaudit analyze: metrics, findings and scores of a period. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "analyze/analyze.h"
+#include "analyze/policy.h"
+#include "cli.h"
+#include "lib/json.h"
+
+static const char analyze_usage[] =
+	"usage: rbaudit analyze --db FILE --period P [--policy policy.json] [--trend N]\n"
+	"                       [--sample N --sample-seed S] [--ledger ORIGIN]\n"
+	"                       [--controls FILE] [--no-store] [--json]\n"
+	"\n"
+	"Analyse the rollbacks of a period (metrics-v1): frequency and rate, time to\n"
+	"detect and to restore, approval latency, evidence completeness, findings\n"
+	"and security impact scores, with the same metrics for earlier periods.\n"
+	"The analysis is stored in the database for reports (unless --no-store).\n"
+	"\n"
+	"  --period P          YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (half-open)\n"
+	"                      or last-month (default); all UTC\n"
+	"  --policy FILE       policy overriding the defaults member by member\n"
+	"  --trend N           earlier periods to compare (default 6)\n"
+	"  --sample N          a reproducible audit sample of N rollbacks ...\n"
+	"  --sample-seed S     ... chosen by this seed (default 0)\n"
+	"  --ledger ORIGIN     the ledger, when the database holds several\n"
+	"  --controls FILE     a control mapping instead of the built-in one\n"
+	"  --json              print the whole analysis as one JSON object\n";
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(it) ? it->valuedouble : 0;
+}
+
+static void print_stat(const char *label, const cJSON *s)
+{
+	if (num(s, "n") == 0) {
+		printf("  %-22s n=0\n", label);
+		return;
+	}
+	printf("  %-22s n=%.0f  mean %.1f h  median %.1f h  p90 %.1f h\n", label, num(s, "n"),
+	       num(s, "mean") / 3600, num(s, "median") / 3600, num(s, "p90") / 3600);
+}
+
+static void summary(const cJSON *d)
+{
+	const cJSON *it, *rate = cJSON_GetObjectItemCaseSensitive(d, "rollback_rate");
+	int shown = 0;
+
+	printf("ledger %s, period %s (%s .. %s), as of %s\n", rb_json_str(d, "ledger"),
+	       rb_json_str(d, "period"), rb_json_str(d, "start"), rb_json_str(d, "end"),
+	       rb_json_str(d, "as_of"));
+	printf("  %-22s %.0f of %.0f deployments", "rollbacks executed",
+	       num(d, "rollbacks_executed"), num(d, "deployments"));
+	if (cJSON_IsNumber(rate))
+		printf(" (rate %.1f%%)", 100 * rate->valuedouble);
+	printf("\n");
+	print_stat("time to detect", cJSON_GetObjectItemCaseSensitive(d, "ttd"));
+	print_stat("time to restore", cJSON_GetObjectItemCaseSensitive(d, "ttr"));
+	print_stat("approval latency", cJSON_GetObjectItemCaseSensitive(d, "approval_latency"));
+	printf("  %-22s %.0f complete (%.0f%%), mean completeness %.0f%%\n", "evidence",
+	       num(d, "evidence_complete"), 100 * num(d, "evidence_complete_ratio"),
+	       100 * num(d, "evidence_mean_completeness"));
+	it = cJSON_GetObjectItemCaseSensitive(d, "levels");
+	printf("  %-22s low %.0f, medium %.0f, high %.0f, critical %.0f\n", "security levels",
+	       num(it, "low"), num(it, "medium"), num(it, "high"), num(it, "critical"));
+	printf("  findings:");
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(d, "finding_counts"))
+		printf(" %s %.0f;", it->string, it->valuedouble);
+	printf("\n  anomalies: %d\n",
+	       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "anomalies")));
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(d, "rollbacks")) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, "findings");
+
+		if (cJSON_GetArraySize(f) == 0 && num(it, "score") < 50)
+			continue;
+		if (shown++ == 0)
+			printf("rollbacks with findings or a high score:\n");
+		printf("  %-10s %-12s %-10s score %3.0f %-8s", rb_json_str(it, "rollback_id"),
+		       rb_json_str(it, "service") ? rb_json_str(it, "service") : "?",
+		       rb_json_str(it, "environment") ? rb_json_str(it, "environment") : "?",
+		       num(it, "score"), rb_json_str(it, "level"));
+		{
+			const cJSON *x;
+
+			cJSON_ArrayForEach(x, f)
+				printf(" %s", x->valuestring);
+		}
+		printf("\n");
+	}
+}
+
+int cmd_analyze(int argc, char **argv, struct rb_err *e)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "period", required_argument, NULL, 'p' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "trend", required_argument, NULL, 't' },
+		{ "sample", required_argument, NULL, 's' },
+		{ "sample-seed", required_argument, NULL, 'S' },
+		{ "ledger", required_argument, NULL, 'l' },
+		{ "controls", required_argument, NULL, 'c' },
+		{ "no-store", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct rb_analyze_opts ao;
+	struct rb_policy pol;
+	const char *policy_path = NULL;
+	cJSON *doc = NULL;
+	int c, json = 0, have_seed = 0;
+	char *end;
+	long long v;
+
+	memset(&ao, 0, sizeof(ao));
+	ao.period = "last-month";
+	ao.trend = 6;
+	ao.store = 1;
+	ao.busy_ms = 10000;
+	ao.now = (int64_t)time(NULL);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': ao.db_path = optarg; break;
+		case 'p': ao.period = optarg; break;
+		case 'P': policy_path = optarg; break;
+		case 'l': ao.ledger = optarg; break;
+		case 'c': ao.controls = optarg; break;
+		case 'n': ao.store = 0; break;
+		case 'j': json = 1; break;
+		case 't':
+		case 's':
+		case 'S':
+			v = strtoll(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 0 ||
+			    v > (c == 'S' ? RB_JSON_MAX_INT : c == 't' ? 120 : 100000))
+				return cli_usage(e, "analyze", "--%s takes a whole number%s",
+						 c == 't' ? "trend" : c == 's' ? "sample" : "sample-seed",
+						 c == 't' ? " from 0 to 120" : "");
+			if (c == 't')
+				ao.trend = (int)v;
+			else if (c == 's')
+				ao.sample = (int)v;
+			else {
+				ao.sample_seed = (uint64_t)v;
+				have_seed = 1;
+			}
+			break;
+		case 'h': fputs(analyze_usage, stdout); return RB_EX_OK;
+		default: return cli_usage(e, "analyze", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage(e, "analyze", "unexpected argument '%s'", argv[optind]);
+	if (ao.db_path == NULL)
+		return cli_usage(e, "analyze", "--db FILE is required");
+	if (have_seed && ao.sample == 0)
+		return cli_usage(e, "analyze", "--sample-seed goes with --sample N");
+	rb_policy_default(&pol);
+	if (policy_path != NULL && rb_policy_load(policy_path, &pol, e) != 0)
+		return -1;
+	ao.policy = &pol;
+	if (rb_analyze(&ao, &doc, e) != 0)
+		return -1;
+	if (json) {
+		char *s = cJSON_Print(doc);
+
+		if (s != NULL)
+			printf("%s\n", s);
+		cJSON_free(s);
+	} else {
+		summary(doc);
+	}
+	cJSON_Delete(doc);
+	return RB_EX_OK;
+}
