@@ -152,6 +152,7 @@ demo: deps rbaudit
 	cp -r $(DEMO)/sample/exports/rollback-ledger $(DEMO)/inbox
 	./rbaudit ingest --db $(DEMO)/audit.db --keys $(DEMO)/sample/keys.json \
 	  --inbox $(DEMO)/inbox --archive $(DEMO)/archive --quarantine $(DEMO)/quarantine
+	./rbaudit analyze --db $(DEMO)/audit.db --period 2026-10 --sample 25 --sample-seed 1
 	@echo "demo: database $(DEMO)/audit.db; exports archived in $(DEMO)/archive/"
 
 clean:
