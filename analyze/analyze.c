@@ -28,26 +28,33 @@ static const char *const sql[Q_COUNT] = {
 	/* §3: the rollbacks whose first rollback.executed falls in [start, end)
 	 * and that have a rollback.requested. */
 	[Q_EXECUTED] =
-		"SELECT e.rollback_id FROM entry e "
+		"SELECT e.rollback_id FROM entry e INDEXED BY entry_event_time "
 		"WHERE e.event = 'rollback.executed' AND e.time_s >= ?2 AND e.time_s < ?3 "
 		"AND e.ledger_id = ?1 AND e.rollback_id IS NOT NULL "
-		"AND e.seq = (SELECT min(x.seq) FROM entry x WHERE x.ledger_id = e.ledger_id "
+		"AND e.seq = (SELECT min(x.seq) FROM entry x INDEXED BY entry_rollback "
+		"  WHERE x.ledger_id = e.ledger_id "
 		"  AND x.rollback_id = e.rollback_id AND x.event = 'rollback.executed') "
-		"AND EXISTS (SELECT 1 FROM entry r WHERE r.ledger_id = e.ledger_id "
+		"AND EXISTS (SELECT 1 FROM entry r INDEXED BY entry_rollback "
+		"  WHERE r.ledger_id = e.ledger_id "
 		"  AND r.rollback_id = e.rollback_id AND r.event = 'rollback.requested') "
 		"ORDER BY e.time_s, e.time_ns, e.seq",
 	[Q_OF_ROLLBACK] = "SELECT seq, time_s, time_ns, event, actor, payload, countersigner "
-			  "FROM entry WHERE ledger_id = ?1 AND rollback_id = ?2 ORDER BY seq",
-	[Q_DEPLOY] = "SELECT seq, time_s, time_ns, payload FROM entry WHERE ledger_id = ?1 "
+			  "FROM entry INDEXED BY entry_rollback WHERE ledger_id = ?1 AND rollback_id = ?2 "
+			  "ORDER BY seq",
+	[Q_DEPLOY] = "SELECT seq, time_s, time_ns, payload FROM entry INDEXED BY entry_change "
+		     "WHERE ledger_id = ?1 "
 		     "AND change_id = ?2 AND event = 'change.deployed' ORDER BY seq LIMIT 1",
-	[Q_INCIDENT] = "SELECT seq, time_s, time_ns FROM entry WHERE ledger_id = ?1 "
+	[Q_INCIDENT] = "SELECT seq, time_s, time_ns FROM entry INDEXED BY entry_incident "
+		       "WHERE ledger_id = ?1 "
 		       "AND incident_id = ?2 AND event = 'incident.detected' ORDER BY seq LIMIT 1",
 	/* §4 deployments: the first change.deployed of each change, in the period. */
 	[Q_DEPLOYS] =
-		"SELECT count(*) FROM entry e WHERE e.event = 'change.deployed' "
+		"SELECT count(*) FROM entry e INDEXED BY entry_event_time "
+		"WHERE e.event = 'change.deployed' "
 		"AND e.time_s >= ?2 AND e.time_s < ?3 AND e.ledger_id = ?1 "
 		"AND e.change_id IS NOT NULL "
-		"AND e.seq = (SELECT min(x.seq) FROM entry x WHERE x.ledger_id = e.ledger_id "
+		"AND e.seq = (SELECT min(x.seq) FROM entry x INDEXED BY entry_change "
+		"  WHERE x.ledger_id = e.ledger_id "
 		"  AND x.change_id = e.change_id AND x.event = 'change.deployed')",
 	[Q_ANOMALIES] = "SELECT a.seq, a.kind, a.member, a.detail, e.rollback_id, e.time "
 			"FROM anomaly a JOIN entry e ON e.ledger_id = a.ledger_id AND e.seq = a.seq "
@@ -55,12 +62,13 @@ static const char *const sql[Q_COUNT] = {
 			"ORDER BY a.seq, a.kind, a.member",
 	/* Lifecycle events of rollbacks that were never requested. */
 	[Q_ORPHANS] =
-		"SELECT e.seq, e.event, e.rollback_id, e.time FROM entry e "
+		"SELECT e.seq, e.event, e.rollback_id, e.time FROM entry e INDEXED BY entry_event_time "
 		"WHERE e.ledger_id = ?1 AND e.time_s >= ?2 AND e.time_s < ?3 "
 		"AND e.event IN ('rollback.approved', 'rollback.rejected', 'rollback.executed', "
 		"  'rollback.verified', 'rollback.reviewed', 'rollback.closed') "
 		"AND e.rollback_id IS NOT NULL "
-		"AND NOT EXISTS (SELECT 1 FROM entry r WHERE r.ledger_id = e.ledger_id "
+		"AND NOT EXISTS (SELECT 1 FROM entry r INDEXED BY entry_rollback "
+		"  WHERE r.ledger_id = e.ledger_id "
 		"  AND r.rollback_id = e.rollback_id AND r.event = 'rollback.requested') "
 		"ORDER BY e.seq",
 	[Q_SIZE] = "SELECT size FROM ledger WHERE id = ?1",
@@ -70,6 +78,12 @@ static const char *const finding_codes[] = { "approvals-missing", "separation-of
 	"emergency-unreviewed", "unverified", "stale-revert", "security-regression" };
 #define NFINDINGS 6
 static const char *const level_names[] = { "low", "medium", "high", "critical" };
+
+/*
+ * Every query names its index (INDEXED BY): without statistics SQLite may
+ * prefer walking the primary key in seq order, which is a scan of the
+ * whole ledger per rollback.
+ */
 
 /* An approval of a rollback. */
 struct approval {

@@ -143,7 +143,8 @@ static void outcome_text(const struct rb_ingest_outcome *oc)
 		       oc->bootstrap ? " (bootstrapped from its previous checkpoint)" : "");
 		break;
 	case RB_NOOP:
-		printf("no-op    %s: %s seq %" PRId64 "..%" PRId64 " is already stored, identical\n",
+		printf("no-op    %s: %s seq %" PRId64 "..%" PRId64 ": nothing new, every entry "
+		       "is stored already (or precedes a bootstrapped start) and identical\n",
 		       oc->path, rb_vreport_ledger(r), rb_vreport_first_seq(r),
 		       rb_vreport_last_seq(r));
 		break;

@@ -23,7 +23,7 @@
 enum {
 	Q_LEDGER, Q_LEAF, Q_INS_LEDGER, Q_UPD_LEDGER, Q_INS_RUN, Q_UPD_RUN,
 	Q_INS_EXPORT, Q_UPD_EXPORT, Q_INS_ENTRY, Q_INS_ANOM, Q_DUP_ROLLBACK,
-	Q_DUP_INCIDENT, Q_DUP_CHANGE, Q_BOUNDARY, Q_LEAVES, Q_COUNT
+	Q_DUP_INCIDENT, Q_DUP_CHANGE, Q_BOUNDARY, Q_LEAVES, Q_KEY, Q_COUNT
 };
 
 static const char *const sql[Q_COUNT] = {
@@ -53,17 +53,29 @@ static const char *const sql[Q_COUNT] = {
 			"?16, ?17, ?18)",
 	[Q_INS_ANOM] = "INSERT INTO anomaly (ledger_id, seq, kind, member, detail) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5)",
-	[Q_DUP_ROLLBACK] = "SELECT seq FROM entry WHERE ledger_id = ?1 AND rollback_id = ?2 "
-			   "AND event = ?3 AND seq < ?4 ORDER BY seq LIMIT 1",
-	[Q_DUP_INCIDENT] = "SELECT seq FROM entry WHERE ledger_id = ?1 AND incident_id = ?2 "
-			   "AND event = ?3 AND seq < ?4 ORDER BY seq LIMIT 1",
-	[Q_DUP_CHANGE] = "SELECT seq FROM entry WHERE ledger_id = ?1 AND change_id = ?2 "
-			 "AND event = ?3 AND seq < ?4 ORDER BY seq LIMIT 1",
+	/*
+	 * The first entry of a kind for an id: a seek on the (ledger_id, ..._id,
+	 * event) index.  INDEXED BY, because without statistics SQLite would
+	 * rather walk the primary key in seq order for min(seq): a scan.
+	 */
+	[Q_DUP_ROLLBACK] = "SELECT min(seq) FROM entry INDEXED BY entry_rollback "
+			   "WHERE ledger_id = ?1 AND rollback_id = ?2 "
+			   "AND event = ?3",
+	[Q_DUP_INCIDENT] = "SELECT min(seq) FROM entry INDEXED BY entry_incident "
+			   "WHERE ledger_id = ?1 AND incident_id = ?2 "
+			   "AND event = ?3",
+	[Q_DUP_CHANGE] = "SELECT min(seq) FROM entry INDEXED BY entry_change "
+			 "WHERE ledger_id = ?1 AND change_id = ?2 "
+			 "AND event = ?3",
 	[Q_BOUNDARY] = "SELECT last_seq + 1, end_frontier FROM ingest_export "
 		       "WHERE ledger_id = ?1 AND last_seq + 1 <= ?2 "
 		       "ORDER BY last_seq DESC LIMIT 1",
 	[Q_LEAVES] = "SELECT leaf FROM entry WHERE ledger_id = ?1 AND seq >= ?2 AND seq < ?3 "
 		     "ORDER BY seq",
+	[Q_KEY] = "INSERT INTO signing_key (name, public_key, keystring, roles, identity, "
+		  "valid_from, valid_until, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		  "ON CONFLICT (name, public_key) DO UPDATE SET roles = ?4, identity = ?5, "
+		  "valid_from = ?6, valid_until = ?7, revoked_at = ?8",
 };
 
 struct rb_ingest {
@@ -93,8 +105,11 @@ struct job {
 	uint64_t new_entries;
 	int bootstrap;
 	int created;                    /* this export started the ledger */
+	int created_run;                /* this export's transaction made the run row */
 	struct rb_merkle below;         /* leaves below a bootstrapped base */
 	int below_started;
+	char cos[16][RB_KEYNAME_MAX + 1];       /* countersigning keys seen */
+	size_t ncos;
 };
 
 const char *rb_verdict_name(enum rb_verdict v)
@@ -376,25 +391,28 @@ static int check_duplicate(struct job *j, const struct rb_ventry *v, int which,
 {
 	sqlite3_stmt *q = j->g->q[which];
 	char detail[200];
-	int rc;
+	int rc, dup = 0;
 
 	if (id == NULL)
 		return 0;
 	sqlite3_bind_int64(q, 1, j->ledger_id);
 	bind_text(q, 2, id);
 	bind_text(q, 3, v->event);
-	sqlite3_bind_int64(q, 4, v->seq);
 	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
+	/* This entry is stored already: a lower seq means it is not the first. */
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_INTEGER &&
+	    sqlite3_column_int64(q, 0) < v->seq) {
+		dup = 1;
 		snprintf(detail, sizeof(detail),
 			 "a second %s of %s %.80s (the first is seq %lld and counts)",
 			 v->event, key, id, (long long)sqlite3_column_int64(q, 0));
+	}
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
-	if (rc == SQLITE_ROW)
-		return add_anomaly(j, v->seq, "duplicate-event", key, detail, e);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return rb_db_fail(j->g->db, rc, e, "cannot look for duplicates");
+	if (dup)
+		return add_anomaly(j, v->seq, "duplicate-event", key, detail, e);
 	return 0;
 }
 
@@ -475,6 +493,7 @@ static int start_storing(struct job *j, rb_vreport *r, struct rb_err *e)
 		if (step_done(g, q, e, "cannot record the run") != 0)
 			return -1;
 		g->run_id = sqlite3_last_insert_rowid(g->db);
+		j->created_run = 1;
 	}
 	if (!j->have_ledger) {
 		const struct rb_merkle *b = rb_vreport_before(r);
@@ -592,6 +611,15 @@ static int on_entry(void *ctx, rb_vreport *r, const struct rb_ventry *v, struct 
 	}
 	if (store_entry(j, v, e) != 0)
 		return -1;
+	if (v->countersigner != NULL) {
+		size_t i;
+		int seen = 0;
+
+		for (i = 0; i < j->ncos; i++)
+			seen |= strcmp(j->cos[i], v->countersigner) == 0;
+		if (!seen && j->ncos < sizeof(j->cos) / sizeof(j->cos[0]))
+			snprintf(j->cos[j->ncos++], sizeof(j->cos[0]), "%s", v->countersigner);
+	}
 	j->new_entries++;
 	return 0;
 }
@@ -645,6 +673,34 @@ static cJSON *findings_json(const rb_vreport *r, int warnings)
 	return arr;
 }
 
+/* Record a key that signed something stored (for attestations). */
+static int record_key(struct job *j, const char *name, struct rb_err *e)
+{
+	const rb_tkey *k = name ? rb_trust_find(j->g->o.trust, name, strlen(name)) : NULL;
+	sqlite3_stmt *q = j->g->q[Q_KEY];
+	char ks[RB_KEYSTRING_MAX], roles[256], t1[RB_TIME_MAX], t2[RB_TIME_MAX],
+	     t3[RB_TIME_MAX];
+
+	if (k == NULL)
+		return 0;
+	rb_keystring(rb_tkey_name(k), rb_pubkey_raw(rb_tkey_pub(k)), ks);
+	rb_tkey_roles(k, roles, sizeof(roles));
+	rb_time_format(rb_tkey_valid_from(k), t1);
+	if (rb_tkey_valid_until(k))
+		rb_time_format(rb_tkey_valid_until(k), t2);
+	if (rb_tkey_revoked_at(k))
+		rb_time_format(rb_tkey_revoked_at(k), t3);
+	bind_text(q, 1, rb_tkey_name(k));
+	bind_blob(q, 2, rb_pubkey_raw(rb_tkey_pub(k)), 32);
+	bind_text(q, 3, ks);
+	bind_text(q, 4, roles);
+	bind_text(q, 5, rb_tkey_identity(k));
+	bind_text(q, 6, t1);
+	bind_text(q, 7, rb_tkey_valid_until(k) ? t2 : NULL);
+	bind_text(q, 8, rb_tkey_revoked_at(k) ? t3 : NULL);
+	return step_done(j->g, q, e, "cannot record a signing key");
+}
+
 /* Write the new ledger state and finish the export's log row. */
 static int finish_storing(struct job *j, rb_vreport *r, struct rb_err *e)
 {
@@ -668,6 +724,14 @@ static int finish_storing(struct job *j, rb_vreport *r, struct rb_err *e)
 		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
+	for (i = 0; i < rb_vreport_nsigners(r); i++)
+		if (record_key(j, rb_vreport_signer(r, i), e) != 0)
+			goto out;
+	for (i = 0; i < j->ncos; i++)
+		if (record_key(j, j->cos[i], e) != 0)
+			goto out;
+	if (record_key(j, rb_vreport_checkpoint_key(r), e) != 0)
+		goto out;
 	q = g->q[Q_UPD_LEDGER];
 	sqlite3_bind_int64(q, 1, j->ledger_id);
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)after->size);
@@ -782,12 +846,12 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 				     j.first_seq - 1, ledger, j.size - 1);
 	if (check_history(&j, oc->report, e) != 0)
 		goto fail;
-	if (!rb_vreport_valid(oc->report)) {
+	if (!rb_vreport_valid(oc->report) || j.new_entries == 0) {
 		rb_db_rollback(g->db);
-		oc->verdict = RB_REJECTED;
-	} else if (j.new_entries == 0) {
-		rb_db_rollback(g->db);
-		oc->verdict = RB_NOOP;
+		/* The run row, if this export made it, went with the rollback. */
+		if (j.created_run)
+			g->run_id = 0;
+		oc->verdict = rb_vreport_valid(oc->report) ? RB_NOOP : RB_REJECTED;
 	} else {
 		if (finish_storing(&j, oc->report, e) != 0 || rb_db_commit(g->db, e) != 0)
 			goto fail;
@@ -801,8 +865,11 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 	oc = NULL;
 	rc = 0;
 fail:
-	if (rc != 0)
+	if (rc != 0) {
 		rb_db_rollback(g->db);
+		if (j.created_run)
+			g->run_id = 0;
+	}
 	free(ledger);
 	rb_ingest_outcome_free(oc);
 	return rc;

@@ -126,10 +126,20 @@ int rb_db_open(const char *path, int flags, int busy_ms, sqlite3 **out,
 	if (!(flags & RB_DB_READONLY)) {
 		sqlite3_stmt *q = NULL;
 
-		/* journal_mode answers with a row: step it rather than exec. */
+		/*
+		 * journal_mode answers with a row: step it rather than exec.
+		 * Switching to WAL takes an exclusive lock without calling the
+		 * busy handler, so wait for it here, up to the same timeout.
+		 */
+		int waited = 0;
+
 		if (rb_db_prepare(db, "PRAGMA journal_mode=WAL", &q, e) != 0)
 			goto fail;
-		rc = sqlite3_step(q);
+		while ((rc = sqlite3_step(q)) == SQLITE_BUSY && waited < busy_ms) {
+			sqlite3_reset(q);
+			usleep(20000);
+			waited += 20;
+		}
 		sqlite3_finalize(q);
 		if (rc != SQLITE_ROW) {
 			rb_db_fail(db, rc, e, "cannot switch to WAL");

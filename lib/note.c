@@ -212,31 +212,79 @@ const rb_tkey *rb_checkpoint_verify(const rb_checkpoint *c, const rb_trust *t,
 	return NULL;
 }
 
+int rb_note_sign(const char *text, const char *keyname, const rb_privkey *key,
+		 char **out, struct rb_err *e)
+{
+	size_t n = strlen(text);
+	uint8_t pub[32], blob[4 + RB_ED25519_SIG_LEN];
+	char b64sig[128], *note;
+
+	*out = NULL;
+	if (n == 0 || text[n - 1] != '\n' || strstr(text, "\n\n") != NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "note text must end in a newline, with no blank line");
+	rb_privkey_public(key, pub);
+	rb_note_keyhash(keyname, pub, blob);
+	if (rb_privkey_sign(key, text, n, blob + 4, e) != 0)
+		return -1;
+	rb_b64_encode(blob, sizeof(blob), b64sig);
+	note = malloc(n + strlen(keyname) + strlen(b64sig) + 16);
+	if (note == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	sprintf(note, "%s\n%s%s %s\n", text, SIG_PREFIX, keyname, b64sig);
+	*out = note;
+	return 0;
+}
+
+const rb_tkey *rb_note_verify(const char *note, size_t len, const rb_trust *t,
+			      const char *role, long *bodylen)
+{
+	const char *sep = NULL, *p, *end = note + len, *nl;
+	size_t i;
+
+	*bodylen = -1;
+	if (len == 0 || note[len - 1] != '\n' || memchr(note, '\0', len) != NULL)
+		return NULL;
+	for (p = note; p + 1 < end; p++)
+		if (p[0] == '\n' && p[1] == '\n') {
+			sep = p;
+			break;
+		}
+	if (sep == NULL)
+		return NULL;
+	*bodylen = (long)(sep + 1 - note);
+	for (p = sep + 2, i = 0; p < end && i < RB_NOTE_MAX_SIGS; p = nl + 1, i++) {
+		struct note_sig s;
+		const rb_tkey *k;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (parse_sig(p, (size_t)(nl - p), &s) != 0) {
+			*bodylen = -1;
+			return NULL;
+		}
+		k = rb_trust_find(t, s.name, strlen(s.name));
+		if (k == NULL || !s.ed25519 || memcmp(rb_tkey_keyhash(k), s.keyhash, 4) != 0 ||
+		    !rb_tkey_has_role(k, role))
+			continue;
+		if (rb_pubkey_verify(rb_tkey_pub(k), note, (size_t)*bodylen, s.sig))
+			return k;
+	}
+	return NULL;
+}
+
 int rb_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[32],
 		       const char *keyname, const rb_privkey *key, char **out,
 		       struct rb_err *e)
 {
-	char b64root[48], b64sig[128], *text = NULL;
-	uint8_t pub[32], blob[4 + RB_ED25519_SIG_LEN];
-	size_t blen, cap;
-	int n;
+	char b64root[48], *text;
+	int rc;
 
 	*out = NULL;
 	rb_b64_encode(root, 32, b64root);
-	cap = strlen(origin) + strlen(keyname) + 256;
-	text = malloc(cap);
+	text = malloc(strlen(origin) + 80);
 	if (text == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	n = snprintf(text, cap, "%s\n%" PRIu64 "\n%s\n", origin, size, b64root);
-	blen = (size_t)n;
-	rb_privkey_public(key, pub);
-	rb_note_keyhash(keyname, pub, blob);
-	if (rb_privkey_sign(key, text, blen, blob + 4, e) != 0) {
-		free(text);
-		return -1;
-	}
-	rb_b64_encode(blob, sizeof(blob), b64sig);
-	snprintf(text + blen, cap - blen, "\n%s%s %s\n", SIG_PREFIX, keyname, b64sig);
-	*out = text;
-	return 0;
+	sprintf(text, "%s\n%" PRIu64 "\n%s\n", origin, size, b64root);
+	rc = rb_note_sign(text, keyname, key, out, e);
+	free(text);
+	return rc;
 }

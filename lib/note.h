@@ -40,6 +40,21 @@ const rb_tkey *rb_checkpoint_verify(const rb_checkpoint *c, const rb_trust *t,
 				    const char *role);
 
 /*
+ * Sign any note text (which must end with a newline and hold no blank
+ * line): *out is the malloc'd signed note, text + "\n" + signature line.
+ */
+int rb_note_sign(const char *text, const char *keyname, const rb_privkey *key,
+		 char **out, struct rb_err *e);
+
+/*
+ * Verify a signed note of any text: returns the first trusted key with role
+ * whose signature verifies (NULL if none) and sets *bodylen to the length of
+ * the signed text.  -1 in *bodylen when the note is malformed.
+ */
+const rb_tkey *rb_note_verify(const char *note, size_t len, const rb_trust *t,
+			      const char *role, long *bodylen);
+
+/*
  * Make and sign a checkpoint note.  *out is a malloc'd NUL-terminated text
  * (the caller frees it).
  */

@@ -129,7 +129,19 @@ static const char v2[] =
 	"  code TEXT NOT NULL,"
 	"  PRIMARY KEY (analysis_id, rollback_id, code)"
 	") STRICT;"
-	"CREATE INDEX analysis_period ON analysis(ledger_id, period);";
+	"CREATE INDEX analysis_period ON analysis(ledger_id, period);"
+	/* The keys that signed stored entries and checkpoints, for attestations. */
+	"CREATE TABLE signing_key ("
+	"  name TEXT NOT NULL,"
+	"  public_key BLOB NOT NULL,"
+	"  keystring TEXT NOT NULL,"            /* C2SP verifier key string */
+	"  roles TEXT NOT NULL,"
+	"  identity TEXT,"
+	"  valid_from TEXT NOT NULL,"
+	"  valid_until TEXT,"
+	"  revoked_at TEXT,"
+	"  PRIMARY KEY (name, public_key)"
+	") STRICT;";
 
 static const char *const migrations[] = { v1, v2 };
 
