@@ -14,13 +14,14 @@ DEB_PKGS := gcc make pkg-config libsqlite3-dev libssl-dev libcjson-dev \
             poppler-utils sqlite3 python3 python3-cryptography cppcheck \
             clang-tidy
 
-PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 openssl libcjson 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs sqlite3 openssl libcjson 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 openssl libcjson xlsxwriter 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs sqlite3 openssl libcjson xlsxwriter 2>/dev/null) -lhpdf
 
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wno-unused-parameter
 BASEFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 \
-            -DRB_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS) $(WARN) -MMD -MP
+            -DRB_VERSION='"$(VERSION)"' -DRB_DATADIR='"$(PREFIX)/share/rbaudit"' \
+            -I. $(PKG_CFLAGS) $(WARN) -MMD -MP
 OPTFLAGS ?= -O2 -g
 CFLAGS   ?=
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
@@ -135,9 +136,12 @@ install: rbaudit
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 rbaudit $(DESTDIR)$(PREFIX)/bin/rbaudit
 	install -m 0644 rbaudit.1 $(DESTDIR)$(PREFIX)/share/man/man1/rbaudit.1
+	install -d $(DESTDIR)$(PREFIX)/share/rbaudit/templates
+	install -m 0644 templates/*.json $(DESTDIR)$(PREFIX)/share/rbaudit/templates/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/rbaudit $(DESTDIR)$(PREFIX)/share/man/man1/rbaudit.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/rbaudit
 
 # The demo: the sample organisation (checked against sample-data/), its
 # exports verified and ingested.  It grows with the later stages.

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze/period.h"
+#include "lib/period.h"
 #include "analyze/stats.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
@@ -664,7 +664,6 @@ static cJSON *evaluate(struct ctx *c, struct rbk *r, struct facts *f)
 
 		cJSON_AddBoolToObject(x, "required", required[k]);
 		cJSON_AddBoolToObject(x, "present", present[k]);
-		cJSON_AddItemToObject(x, "controls", controls_of(c, "evidence", items[k]));
 		cJSON_AddItemToObject(a, items[k], x);
 	}
 	cJSON_AddItemToObject(o, "score_factors", fa);
@@ -1241,6 +1240,14 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 	cJSON_AddItemToObject(doc, "policy", pol);
 	cJSON_AddItemToObject(doc, "controls", cJSON_Duplicate(
 		cJSON_GetObjectItemCaseSensitive(c.controls, "controls"), 1));
+	{
+		cJSON *m = cJSON_AddObjectToObject(doc, "control_mapping");
+
+		cJSON_AddItemToObject(m, "findings", cJSON_Duplicate(
+			cJSON_GetObjectItemCaseSensitive(c.controls, "findings"), 1));
+		cJSON_AddItemToObject(m, "evidence", cJSON_Duplicate(
+			cJSON_GetObjectItemCaseSensitive(c.controls, "evidence"), 1));
+	}
 	if (o->store && store(&c, &per, policy, hash, doc, e) != 0)
 		goto out;
 	*out = doc;

@@ -78,30 +78,6 @@ double rb_policy_env_factor(const struct rb_policy *p, const char *env)
 	return p->env_default;
 }
 
-/* The line of the first `"name":` in the text after offset from (a guide only). */
-static int line_of(const char *text, const char *name, const char *from, const char **at)
-{
-	char pat[96];
-	const char *p, *q;
-	int line = 1;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", name);
-	for (p = strstr(from, pat); p != NULL; p = strstr(p + 1, pat)) {
-		q = p + strlen(pat);
-		while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
-			q++;
-		if (*q == ':')
-			break;
-	}
-	if (p == NULL)
-		return 0;
-	for (q = text; q < p; q++)
-		line += *q == '\n';
-	if (at != NULL)
-		*at = p;
-	return line;
-}
-
 struct ctx {
 	const char *path, *text;
 	struct rb_err *e;
@@ -113,8 +89,8 @@ static int bad(struct ctx *c, const char *member, const char *parent, const char
 	int line = 0;
 
 	if (parent != NULL)
-		line_of(c->text, parent, c->text, &at);
-	line = line_of(c->text, member, at, NULL);
+		rb_json_line_of(c->text, parent, c->text, &at);
+	line = rb_json_line_of(c->text, member, at, NULL);
 	if (line > 0)
 		return RB_ERR(c->e, RB_EX_CONFIG, "policy '%s' line %d: member \"%s%s%s\" %s",
 			      c->path, line, parent ? parent : "", parent ? "." : "", member,

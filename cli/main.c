@@ -25,6 +25,8 @@ static const struct {
 	{ "verify", cmd_verify, "verify ledger exports offline" },
 	{ "ingest", cmd_ingest, "verify exports and store them in the database" },
 	{ "analyze", cmd_analyze, "metrics, findings and scores of a period" },
+	{ "report", cmd_report, "PDF, XLSX and JSON reports from a stored analysis" },
+	{ "verify-report", cmd_verify_report, "check a report folder's signed MANIFEST" },
 	{ "sample", cmd_sample, "write a seeded sample organisation's ledger" },
 };
 
@@ -38,7 +40,7 @@ static void usage(FILE *f)
 		   "Rollback audit: verify signed ledger exports of rollback events,\n"
 		   "analyse them and report.\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
+		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].what);
 	fprintf(f, "\nSee rbaudit(1) for options, files and exit status.\n");
 }
 

@@ -181,6 +181,30 @@ int rb_json_parse(const char *buf, size_t len, int maxdepth, cJSON **out,
 	return 0;
 }
 
+int rb_json_line_of(const char *text, const char *name, const char *from,
+		    const char **at)
+{
+	char pat[96];
+	const char *p, *q;
+	int line = 1;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", name);
+	for (p = strstr(from, pat); p != NULL; p = strstr(p + 1, pat)) {
+		q = p + strlen(pat);
+		while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+			q++;
+		if (*q == ':')
+			break;
+	}
+	if (p == NULL)
+		return 0;
+	for (q = text; q < p; q++)
+		line += *q == '\n';
+	if (at != NULL)
+		*at = p;
+	return line;
+}
+
 const char *rb_json_str(const cJSON *obj, const char *name)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);

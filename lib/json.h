@@ -40,6 +40,14 @@ const char *rb_json_str(const cJSON *obj, const char *name);
 int rb_json_int(const cJSON *obj, const char *name, int64_t min, int64_t max,
 		int64_t *out);
 
+/*
+ * The line (from 1) of the first `"name":` in text at or after from, and
+ * where it starts (*at, may be NULL); 0 when not found.  A guide for error
+ * messages: cJSON does not keep positions.
+ */
+int rb_json_line_of(const char *text, const char *name, const char *from,
+		    const char **at);
+
 /* 1 when the number item holds an integral value within [min, max]. */
 int rb_json_is_int(const cJSON *item, int64_t min, int64_t max);
 

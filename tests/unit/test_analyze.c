@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "analyze/analyze.h"
-#include "analyze/period.h"
+#include "lib/period.h"
 #include "analyze/policy.h"
 #include "analyze/stats.h"
 #include "ingest/ingest.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/rtime.h"
+#include "rtime.h"
 
 static int digits(const char *s, int n, int *out)
 {

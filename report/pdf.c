@@ -1,0 +1,1336 @@
+/* pdf.c - PDF packs with libharu: text, tables, vector charts, page X of Y. */
+#include "render.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hpdf.h>
+#include <hpdf_doc.h>
+#include <hpdf_fontdef.h>
+
+#include "lib/json.h"
+
+#define PAGE_W 595.276
+#define PAGE_H 841.89
+#define LEFT 50.0
+#define RIGHT (PAGE_W - 50.0)
+#define TOP (PAGE_H - 62.0)
+#define BOTTOM 62.0
+#define WIDTH (RIGHT - LEFT)
+#define MAX_PAGES 4000
+
+#ifndef RB_FONT_DIR
+#define RB_FONT_DIR "/usr/share/fonts/truetype/dejavu"
+#endif
+
+struct pdf {
+	HPDF_Doc doc;
+	HPDF_Font reg, bold, mono;
+	HPDF_FontDef reg_def, mono_def;
+	HPDF_Page pages[MAX_PAGES];
+	int npages;
+	HPDF_Page page;
+	double y;
+	const struct rb_report_data *d;
+	const struct rb_template *t;
+	const cJSON *a;
+	int failed;
+	unsigned long status;
+};
+
+static void on_error(HPDF_STATUS status, HPDF_STATUS detail, void *user)
+{
+	struct pdf *p = user;
+
+	(void)detail;
+	if (!p->failed) {
+		p->failed = 1;
+		p->status = (unsigned long)status;
+	}
+}
+
+/* ---- text: UTF-8 that the font can show, or a visible U+FFFD ---- */
+
+static void clean(struct pdf *p, HPDF_FontDef def, const char *in, char *out, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)(in ? in : "");
+	size_t o = 0;
+
+	while (*s && o + 4 < n) {
+		unsigned cp, len, k;
+
+		if (*s < 0x80) {
+			cp = *s;
+			len = 1;
+		} else if ((*s & 0xe0) == 0xc0) {
+			cp = *s & 0x1f;
+			len = 2;
+		} else if ((*s & 0xf0) == 0xe0) {
+			cp = *s & 0x0f;
+			len = 3;
+		} else if ((*s & 0xf8) == 0xf0) {
+			cp = *s & 0x07;
+			len = 4;
+		} else {
+			cp = 0xfffd;
+			len = 1;
+		}
+		for (k = 1; k < len && cp != 0xfffd; k++) {
+			if ((s[k] & 0xc0) != 0x80) {
+				cp = 0xfffd;
+				len = k;
+				break;
+			}
+			cp = cp << 6 | (s[k] & 0x3f);
+		}
+		s += len;
+		if (cp < 0x20)
+			cp = ' ';
+		/* libharu's UTF-8 encoder covers the BMP; the font may lack a glyph. */
+		if (cp > 0xffff || (cp >= 0x80 &&
+				    HPDF_TTFontDef_GetGlyphid(def, (HPDF_UINT16)cp) == 0))
+			cp = 0xfffd;
+		if (cp < 0x80) {
+			out[o++] = (char)cp;
+		} else if (cp < 0x800) {
+			out[o++] = (char)(0xc0 | cp >> 6);
+			out[o++] = (char)(0x80 | (cp & 0x3f));
+		} else {
+			out[o++] = (char)(0xe0 | cp >> 12);
+			out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+			out[o++] = (char)(0x80 | (cp & 0x3f));
+		}
+	}
+	out[o] = '\0';
+	(void)p;
+}
+
+static HPDF_FontDef def_of(struct pdf *p, HPDF_Font f)
+{
+	return f == p->mono ? p->mono_def : p->reg_def;
+}
+
+static double width_of(struct pdf *p, HPDF_Font f, double size, const char *s)
+{
+	HPDF_Page_SetFontAndSize(p->page, f, (HPDF_REAL)size);
+	return HPDF_Page_TextWidth(p->page, s);
+}
+
+static void text_at(struct pdf *p, double x, double y, HPDF_Font f, double size,
+		    const char *s)
+{
+	char buf[2048];
+
+	clean(p, def_of(p, f), s, buf, sizeof(buf));
+	HPDF_Page_BeginText(p->page);
+	HPDF_Page_SetFontAndSize(p->page, f, (HPDF_REAL)size);
+	HPDF_Page_TextOut(p->page, (HPDF_REAL)x, (HPDF_REAL)y, buf);
+	HPDF_Page_EndText(p->page);
+}
+
+static void text_right(struct pdf *p, double xr, double y, HPDF_Font f, double size,
+		       const char *s)
+{
+	char buf[2048];
+
+	clean(p, def_of(p, f), s, buf, sizeof(buf));
+	text_at(p, xr - width_of(p, f, size, buf), y, f, size, buf);
+}
+
+static void rgb(struct pdf *p, int fill, unsigned hex)
+{
+	double r = ((hex >> 16) & 255) / 255.0, g = ((hex >> 8) & 255) / 255.0,
+	       b = (hex & 255) / 255.0;
+
+	if (fill)
+		HPDF_Page_SetRGBFill(p->page, (HPDF_REAL)r, (HPDF_REAL)g, (HPDF_REAL)b);
+	else
+		HPDF_Page_SetRGBStroke(p->page, (HPDF_REAL)r, (HPDF_REAL)g, (HPDF_REAL)b);
+}
+
+static void box(struct pdf *p, double x, double y, double w, double h, unsigned fill)
+{
+	rgb(p, 1, fill);
+	HPDF_Page_Rectangle(p->page, (HPDF_REAL)x, (HPDF_REAL)y, (HPDF_REAL)w, (HPDF_REAL)h);
+	HPDF_Page_Fill(p->page);
+	rgb(p, 1, 0x000000);
+}
+
+static void line(struct pdf *p, double x1, double y1, double x2, double y2, double w,
+		 unsigned color)
+{
+	rgb(p, 0, color);
+	HPDF_Page_SetLineWidth(p->page, (HPDF_REAL)w);
+	HPDF_Page_MoveTo(p->page, (HPDF_REAL)x1, (HPDF_REAL)y1);
+	HPDF_Page_LineTo(p->page, (HPDF_REAL)x2, (HPDF_REAL)y2);
+	HPDF_Page_Stroke(p->page);
+	rgb(p, 0, 0x000000);
+}
+
+static void new_page(struct pdf *p)
+{
+	if (p->npages == MAX_PAGES) {
+		p->failed = 1;
+		return;
+	}
+	p->page = HPDF_AddPage(p->doc);
+	HPDF_Page_SetSize(p->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
+	p->pages[p->npages++] = p->page;
+	p->y = TOP;
+}
+
+/* Make room for h points, starting a new page when needed. */
+static void need(struct pdf *p, double h)
+{
+	if (p->y - h < BOTTOM)
+		new_page(p);
+}
+
+/*
+ * Wrap s to width: calls emit(ctx, line) for each line.  Breaks at spaces;
+ * a word longer than the width is broken between characters.
+ */
+static int wrap(struct pdf *p, HPDF_Font f, double size, const char *s, double width,
+		void (*emit)(void *, const char *), void *ctx)
+{
+	char buf[4096], cur[4096];
+	const char *w;
+	size_t cl = 0;
+	int lines = 0;
+
+	clean(p, def_of(p, f), s, buf, sizeof(buf));
+	cur[0] = '\0';
+	w = buf;
+	while (*w) {
+		const char *end = strchr(w, ' ');
+		size_t wl = end ? (size_t)(end - w) : strlen(w);
+		char cand[4096];
+
+		snprintf(cand, sizeof(cand), "%s%s%.*s", cur, cl ? " " : "", (int)wl, w);
+		if (width_of(p, f, size, cand) <= width || cl == 0) {
+			if (cl == 0 && width_of(p, f, size, cand) > width) {
+				/* One word too long: cut it by characters. */
+				size_t k = 0;
+
+				while (k < wl) {
+					size_t take = 0, nb;
+
+					for (;;) {
+						nb = take + 1;
+						while (nb < wl - k && (w[k + nb] & 0xc0) == 0x80)
+							nb++;
+						if (k + nb > wl)
+							break;
+						snprintf(cand, sizeof(cand), "%.*s", (int)nb, w + k);
+						if (width_of(p, f, size, cand) > width && take > 0)
+							break;
+						take = nb;
+						if (k + take >= wl)
+							break;
+					}
+					snprintf(cand, sizeof(cand), "%.*s", (int)take, w + k);
+					k += take;
+					if (k < wl) {
+						emit(ctx, cand);
+						lines++;
+					} else {
+						snprintf(cur, sizeof(cur), "%s", cand);
+						cl = strlen(cur);
+					}
+				}
+			} else {
+				snprintf(cur, sizeof(cur), "%s", cand);
+				cl = strlen(cur);
+			}
+		} else {
+			emit(ctx, cur);
+			lines++;
+			snprintf(cur, sizeof(cur), "%.*s", (int)wl, w);
+			cl = strlen(cur);
+		}
+		w += wl;
+		while (*w == ' ')
+			w++;
+	}
+	if (cl > 0 || lines == 0) {
+		emit(ctx, cur);
+		lines++;
+	}
+	return lines;
+}
+
+struct para_ctx {
+	struct pdf *p;
+	HPDF_Font f;
+	double size, x;
+};
+
+static void para_line(void *vc, const char *l)
+{
+	struct para_ctx *c = vc;
+
+	need(c->p, c->size * 1.35);
+	text_at(c->p, c->x, c->p->y - c->size, c->f, c->size, l);
+	c->p->y -= c->size * 1.35;
+}
+
+static void para(struct pdf *p, HPDF_Font f, double size, const char *s)
+{
+	struct para_ctx c = { p, f, size, LEFT };
+
+	wrap(p, f, size, s, WIDTH, para_line, &c);
+	p->y -= size * 0.5;
+}
+
+static void heading(struct pdf *p, const char *s, int level)
+{
+	double size = level == 1 ? 16 : 12.5;
+
+	need(p, size * 3 + 40);
+	p->y -= level == 1 ? 8 : 4;
+	text_at(p, LEFT, p->y - size, p->bold, size, s);
+	p->y -= size * 1.5;
+	if (level == 1) {
+		line(p, LEFT, p->y + 2, RIGHT, p->y + 2, 0.8, 0x2b5c8a);
+		p->y -= 6;
+	}
+}
+
+/* ---- tables: wrapped cells, page breaks, repeated headers ---- */
+
+struct cell_lines {
+	char l[12][512];
+	int n;
+};
+
+static void collect(void *vc, const char *s)
+{
+	struct cell_lines *c = vc;
+
+	if (c->n < 12)
+		snprintf(c->l[c->n++], sizeof(c->l[0]), "%s", s);
+	else
+		snprintf(c->l[11], sizeof(c->l[0]), "...");
+}
+
+struct table {
+	int ncols;
+	const char *const *hdr;
+	const double *w;        /* fractions of the width */
+	double size;
+};
+
+static void table_header(struct pdf *p, const struct table *t)
+{
+	double x = LEFT, h = t->size * 1.9;
+	int i;
+
+	need(p, h + t->size * 3);
+	box(p, LEFT, p->y - h, WIDTH, h, 0x2b5c8a);
+	rgb(p, 1, 0xffffff);
+	for (i = 0; i < t->ncols; i++) {
+		HPDF_Page_SetRGBFill(p->page, 1, 1, 1);
+		text_at(p, x + 3, p->y - t->size * 1.35, p->bold, t->size, t->hdr[i]);
+		x += t->w[i] * WIDTH;
+	}
+	HPDF_Page_SetRGBFill(p->page, 0, 0, 0);
+	p->y -= h;
+}
+
+static void table_row(struct pdf *p, const struct table *t, const char *const *cells,
+		      int shade)
+{
+	struct cell_lines *cl = calloc((size_t)t->ncols, sizeof(*cl));
+	double x = LEFT, lead = t->size * 1.25, h;
+	int i, k, rows = 1;
+
+	if (cl == NULL) {
+		p->failed = 1;
+		return;
+	}
+	for (i = 0; i < t->ncols; i++) {
+		HPDF_Font f = i == 0 ? p->bold : p->reg;
+
+		wrap(p, f, t->size, cells[i] ? cells[i] : "", t->w[i] * WIDTH - 6, collect, &cl[i]);
+		if (cl[i].n > rows)
+			rows = cl[i].n;
+	}
+	h = rows * lead + t->size * 0.6;
+	if (p->y - h < BOTTOM) {
+		new_page(p);
+		table_header(p, t);
+	}
+	if (shade)
+		box(p, LEFT, p->y - h, WIDTH, h, 0xeef2f7);
+	for (i = 0; i < t->ncols; i++) {
+		for (k = 0; k < cl[i].n; k++)
+			text_at(p, x + 3, p->y - t->size - k * lead, i == 0 ? p->bold : p->reg,
+				t->size, cl[i].l[k]);
+		x += t->w[i] * WIDTH;
+	}
+	p->y -= h;
+	free(cl);
+}
+
+/* ---- data helpers ---- */
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(it) ? it->valuedouble : 0;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const char *s = rb_json_str(o, k);
+
+	return s ? s : "";
+}
+
+static const cJSON *get(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static void join_array(const cJSON *arr, const char *sep, char *out, size_t n)
+{
+	const cJSON *x;
+	size_t used = 0;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(x, arr) {
+		int w = snprintf(out + used, n - used, "%s%s", used ? sep : "",
+				 cJSON_IsString(x) ? x->valuestring : "");
+
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* ---- sections ---- */
+
+static void sec_cover(struct pdf *p)
+{
+	const cJSON *a = p->a;
+	char buf[512];
+	const char *org = p->t->organisation[0] ? p->t->organisation : str(a, "ledger");
+
+	box(p, 0, PAGE_H - 230, PAGE_W, 230, 0x1f3f63);
+	HPDF_Page_SetRGBFill(p->page, 1, 1, 1);
+	text_at(p, LEFT, PAGE_H - 110, p->bold, 26, p->t->title[0] ? p->t->title : "Rollback report");
+	if (p->t->subtitle[0])
+		text_at(p, LEFT, PAGE_H - 140, p->reg, 14, p->t->subtitle);
+	text_at(p, LEFT, PAGE_H - 185, p->reg, 13, org);
+	HPDF_Page_SetRGBFill(p->page, 0, 0, 0);
+	p->y = PAGE_H - 280;
+	{
+		static const char *const rows[][2] = {
+			{ "Ledger", "ledger" }, { "Period", "period" }, { "From", "start" },
+			{ "Until (exclusive)", "end" }, { "Data as of", "as_of" },
+			{ "Policy SHA-256", "policy_sha256" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			text_at(p, LEFT, p->y, p->bold, 11, rows[i][0]);
+			text_at(p, LEFT + 130, p->y, i == 5 ? p->mono : p->reg, i == 5 ? 8.5 : 11,
+				str(a, rows[i][1]));
+			p->y -= 20;
+		}
+	}
+	p->y -= 20;
+	snprintf(buf, sizeof(buf), "%.0f rollbacks executed against %.0f deployments; "
+		 "%.0f with a complete evidence package; %.0f at high or critical security "
+		 "impact.", num(a, "rollbacks_executed"), num(a, "deployments"),
+		 num(a, "evidence_complete"), num(get(a, "levels"), "high") +
+		 num(get(a, "levels"), "critical"));
+	para(p, p->reg, 11, buf);
+	p->y -= 10;
+	snprintf(buf, sizeof(buf), "Generated by rbaudit from the verified ledger; the figures "
+		 "are those of the analysis stored for this period and policy, and the date "
+		 "is that of the data (%s), not of printing.", str(a, "as_of"));
+	para(p, p->reg, 9, buf);
+	new_page(p);
+}
+
+static void figure_box(struct pdf *p, double x, double y, const char *label,
+		       const char *value)
+{
+	box(p, x, y, WIDTH / 3 - 8, 52, 0xeef2f7);
+	text_at(p, x + 8, y + 30, p->bold, 17, value);
+	text_at(p, x + 8, y + 12, p->reg, 8.5, label);
+}
+
+static void sec_key_figures(struct pdf *p, const char *title)
+{
+	const cJSON *a = p->a;
+	char v[9][64];
+	static const char *const labels[9] = { "rollbacks executed", "deployments",
+		"rollback rate", "mean time to detect (MTTD)", "mean time to restore (MTTR)",
+		"median approval latency", "complete evidence packages",
+		"rollbacks with findings", "high or critical security impact" };
+	const cJSON *r;
+	int i, with = 0;
+
+	need(p, 3 * 60 + 70);   /* the heading with its boxes */
+	heading(p, title ? title : "Key figures", 1);
+	cJSON_ArrayForEach(r, get(a, "rollbacks"))
+		with += cJSON_GetArraySize(get(r, "findings")) > 0;
+	snprintf(v[0], 64, "%.0f", num(a, "rollbacks_executed"));
+	snprintf(v[1], 64, "%.0f", num(a, "deployments"));
+	rb_fmt_pct(get(a, "rollback_rate"), v[2], 64);
+	rb_fmt_hours(get(get(a, "ttd"), "mean"), v[3], 64);
+	rb_fmt_hours(get(get(a, "ttr"), "mean"), v[4], 64);
+	rb_fmt_hours(get(get(a, "approval_latency"), "median"), v[5], 64);
+	rb_fmt_pct(get(a, "evidence_complete_ratio"), v[6], 64);
+	snprintf(v[7], 64, "%d", with);
+	snprintf(v[8], 64, "%.0f", num(get(a, "levels"), "high") + num(get(a, "levels"), "critical"));
+	need(p, 3 * 60 + 10);
+	for (i = 0; i < 9; i++)
+		figure_box(p, LEFT + (i % 3) * (WIDTH / 3 + 4), p->y - 56 - 60.0 * (double)(int)(i / 3),
+			   labels[i], v[i]);
+	p->y -= 3 * 60 + 12;
+}
+
+/* Horizontal bars: label, value; max scales the axis. */
+static void hbar_chart(struct pdf *p, const char *title, const char **labels,
+		       const double *values, int n, double max, const char *unit,
+		       const char *legend, unsigned color)
+{
+	double lw = 130, cw = WIDTH - lw - 40, bh = 13, h = n * (bh + 6) + 60;
+	double x0 = LEFT + lw, y0, tick;
+	int i, k, nt;
+	char buf[64];
+
+	need(p, h + 40);        /* the heading and its chart on one page */
+	heading(p, title, 2);
+	y0 = p->y - h + 36;     /* the axis */
+	if (max <= 0)
+		max = 1;
+	/* A round tick (1, 2 or 5 times a power of ten) so that five reach max. */
+	{
+		static const double steps[] = { 1, 2, 5, 10 };
+		double base = pow(10, floor(log10(max / 5)));
+		size_t si;
+
+		tick = 10 * base;
+		for (si = 0; si < 4; si++)
+			if (max / (steps[si] * base) <= 5) {
+				tick = steps[si] * base;
+				break;
+			}
+	}
+	nt = (int)ceil(max / tick);
+	if (nt < 1)
+		nt = 1;
+	for (k = 0; k <= nt; k++) {
+		double x = x0 + cw * k / nt;
+
+		line(p, x, y0, x, y0 + n * (bh + 6) + 4, 0.3, 0xcccccc);
+		snprintf(buf, sizeof(buf), "%g%s", k * tick, unit);
+		text_at(p, x - width_of(p, p->reg, 7, buf) / 2, y0 - 10, p->reg, 7, buf);
+	}
+	for (i = 0; i < n; i++) {
+		double y = y0 + (n - 1 - i) * (bh + 6) + 4;
+		double w = cw * values[i] / (tick * nt);
+
+		text_right(p, x0 - 6, y + 3, p->reg, 8, labels[i]);
+		if (w > 0)
+			box(p, x0, y, w > cw ? cw : w, bh, color);
+		snprintf(buf, sizeof(buf), "%g%s", round(values[i] * 10) / 10, unit);
+		text_at(p, x0 + (w > cw ? cw : w) + 4, y + 3, p->reg, 7.5, buf);
+	}
+	line(p, x0, y0, x0 + cw, y0, 0.8, 0x333333);
+	line(p, x0, y0, x0, y0 + n * (bh + 6) + 4, 0.8, 0x333333);
+	/* Legend. */
+	box(p, x0, y0 - 26, 9, 9, color);
+	text_at(p, x0 + 13, y0 - 25, p->reg, 8, legend);
+	p->y -= h + 6;
+}
+
+static void chart_by_service(struct pdf *p)
+{
+	const cJSON *s = get(p->a, "by_service"), *x;
+	const char *labels[64];
+	double v[64], max = 0;
+	int n = 0;
+
+	cJSON_ArrayForEach(x, s) {
+		if (n == 64)
+			break;
+		labels[n] = x->string;
+		v[n] = x->valuedouble;
+		if (v[n] > max)
+			max = v[n];
+		n++;
+	}
+	if (n == 0) {
+		heading(p, "Rollbacks by service", 2);
+		para(p, p->reg, 9, "No rollbacks in this period.");
+		return;
+	}
+	hbar_chart(p, "Rollbacks by service", labels, v, n, max, "",
+		   "rollbacks executed in the period", 0x2b5c8a);
+}
+
+static void chart_evidence(struct pdf *p)
+{
+	static const char *const items[] = { "ticket", "rationale", "impact",
+		"security-considerations", "approvals", "tests", "security-scan", "review" };
+	double v[8];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		const cJSON *r;
+		int req = 0, pres = 0;
+
+		cJSON_ArrayForEach(r, get(p->a, "rollbacks")) {
+			const cJSON *ev = get(get(r, "evidence"), items[i]);
+
+			if (cJSON_IsTrue(get(ev, "required"))) {
+				req++;
+				pres += cJSON_IsTrue(get(ev, "present"));
+			}
+		}
+		v[i] = req ? 100.0 * pres / req : 0;
+	}
+	hbar_chart(p, "Evidence completeness by item", (const char **)items, v, 8, 100, "%",
+		   "share of rollbacks that required the item and had it", 0x3d8b5a);
+}
+
+static void chart_levels(struct pdf *p)
+{
+	static const char *const names[4] = { "low", "medium", "high", "critical" };
+	static const unsigned colors[4] = { 0x7aa874, 0xe0b030, 0xe07a30, 0xc0392b };
+	const cJSON *lv = get(p->a, "levels");
+	double max = 1, h = 190, x0 = LEFT + 40, cw = WIDTH - 80, y0, bw;
+	int i;
+	char buf[32];
+
+	need(p, h + 40);
+	heading(p, "Security impact levels", 2);
+	y0 = p->y - h + 40;
+	for (i = 0; i < 4; i++)
+		if (num(lv, names[i]) > max)
+			max = num(lv, names[i]);
+	bw = cw / 4 * 0.55;
+	for (i = 0; i < 4; i++) {
+		double x = x0 + cw / 4 * i + (cw / 4 - bw) / 2;
+		double bh = (h - 70) * num(lv, names[i]) / max;
+
+		box(p, x, y0, bw, bh, colors[i]);
+		snprintf(buf, sizeof(buf), "%.0f", num(lv, names[i]));
+		text_at(p, x + bw / 2 - width_of(p, p->bold, 9, buf) / 2, y0 + bh + 4, p->bold, 9,
+			buf);
+		text_at(p, x + bw / 2 - width_of(p, p->reg, 8.5, names[i]) / 2, y0 - 12, p->reg,
+			8.5, names[i]);
+	}
+	line(p, x0, y0, x0 + cw, y0, 0.8, 0x333333);
+	line(p, x0, y0, x0, y0 + h - 60, 0.8, 0x333333);
+	text_at(p, LEFT, y0 + h - 62, p->reg, 7.5, "rollbacks");
+	/* Legend: the thresholds of the policy. */
+	snprintf(buf, sizeof(buf), "score >= %.0f", num(get(get(p->a, "policy"), "levels"), "critical"));
+	for (i = 0; i < 4; i++) {
+		char lg[80];
+
+		if (i == 0)
+			snprintf(lg, sizeof(lg), "low: below %.0f",
+				 num(get(get(p->a, "policy"), "levels"), "medium"));
+		else
+			snprintf(lg, sizeof(lg), "%s: from %.0f", names[i],
+				 num(get(get(p->a, "policy"), "levels"), names[i]));
+		box(p, LEFT + 40 + i * 120, y0 - 32, 9, 9, colors[i]);
+		text_at(p, LEFT + 53 + i * 120, y0 - 31, p->reg, 7.5, lg);
+	}
+	p->y -= h + 4;
+}
+
+/* MTTD and MTTR over the trend periods, oldest first, then this period. */
+static void chart_trend(struct pdf *p)
+{
+	const cJSON *tr = get(p->a, "trend");
+	int n = cJSON_GetArraySize(tr) + 1, i, s;
+	const cJSON *pts[128];
+	double max = 0.1, h = 210, x0 = LEFT + 45, cw = WIDTH - 60, y0;
+	static const char *const series[2] = { "ttd", "ttr" };
+	static const char *const names[2] = { "MTTD (mean time to detect)",
+					       "MTTR (mean time to restore)" };
+	static const unsigned colors[2] = { 0x2b5c8a, 0xc0392b };
+	char buf[48];
+
+	if (n > 128)
+		n = 128;
+	for (i = 0; i < n - 1; i++)
+		pts[n - 2 - i] = cJSON_GetArrayItem(tr, i);
+	pts[n - 1] = p->a;
+	for (i = 0; i < n; i++)
+		for (s = 0; s < 2; s++)
+			if (num(get(pts[i], series[s]), "mean") / 3600 > max)
+				max = num(get(pts[i], series[s]), "mean") / 3600;
+	need(p, h + 40);
+	heading(p, "MTTD and MTTR trend (hours)", 2);
+	y0 = p->y - h + 50;
+	for (i = 0; i <= 4; i++) {
+		double y = y0 + (h - 80) * i / 4;
+
+		line(p, x0, y, x0 + cw, y, 0.3, 0xcccccc);
+		snprintf(buf, sizeof(buf), "%.1f h", max * i / 4);
+		text_right(p, x0 - 4, y - 3, p->reg, 7, buf);
+	}
+	for (i = 0; i < n; i++) {
+		double x = n == 1 ? x0 + cw / 2 : x0 + cw * i / (n - 1);
+
+		text_at(p, x - width_of(p, p->reg, 7, str(pts[i], "period")) / 2, y0 - 11, p->reg,
+			7, str(pts[i], "period"));
+	}
+	for (s = 0; s < 2; s++) {
+		int first = 1;
+
+		rgb(p, 0, colors[s]);
+		HPDF_Page_SetLineWidth(p->page, 1.6);
+		for (i = 0; i < n; i++) {
+			const cJSON *m = get(get(pts[i], series[s]), "mean");
+			double x = n == 1 ? x0 + cw / 2 : x0 + cw * i / (n - 1);
+			double y;
+
+			if (!cJSON_IsNumber(m)) {
+				first = 1;
+				continue;
+			}
+			y = y0 + (h - 80) * (m->valuedouble / 3600) / max;
+			if (first)
+				HPDF_Page_MoveTo(p->page, (HPDF_REAL)x, (HPDF_REAL)y);
+			else
+				HPDF_Page_LineTo(p->page, (HPDF_REAL)x, (HPDF_REAL)y);
+			first = 0;
+		}
+		HPDF_Page_Stroke(p->page);
+		for (i = 0; i < n; i++) {
+			const cJSON *m = get(get(pts[i], series[s]), "mean");
+			double x = n == 1 ? x0 + cw / 2 : x0 + cw * i / (n - 1);
+
+			if (cJSON_IsNumber(m))
+				box(p, x - 2.5, y0 + (h - 80) * (m->valuedouble / 3600) / max - 2.5, 5,
+				    5, colors[s]);
+		}
+		box(p, x0 + s * 200, y0 - 30, 9, 9, colors[s]);
+		text_at(p, x0 + 13 + s * 200, y0 - 29, p->reg, 8, names[s]);
+	}
+	rgb(p, 0, 0);
+	line(p, x0, y0, x0 + cw, y0, 0.8, 0x333333);
+	line(p, x0, y0, x0, y0 + h - 80, 0.8, 0x333333);
+	p->y -= h + 4;
+}
+
+static void sec_chart(struct pdf *p, const char *chart)
+{
+	if (strcmp(chart, "rollbacks-by-service") == 0)
+		chart_by_service(p);
+	else if (strcmp(chart, "mttd-mttr-trend") == 0)
+		chart_trend(p);
+	else if (strcmp(chart, "evidence-completeness") == 0)
+		chart_evidence(p);
+	else
+		chart_levels(p);
+}
+
+static const char *finding_text(const char *code)
+{
+	if (strcmp(code, "approvals-missing") == 0)
+		return "not an emergency, and fewer valid approvals than the tier needs before execution";
+	if (strcmp(code, "separation-of-duties") == 0)
+		return "approved by its own requester or executor";
+	if (strcmp(code, "emergency-unreviewed") == 0)
+		return "emergency rollback without a review within the review window";
+	if (strcmp(code, "unverified") == 0)
+		return "no passing tests evidence within the verification window";
+	if (strcmp(code, "stale-revert") == 0)
+		return "not closed within the maximum revert time";
+	return "reintroduces a security advisory";
+}
+
+static void sec_findings_summary(struct pdf *p, const char *title)
+{
+	static const char *const hdr[] = { "Finding", "Rollbacks", "Meaning", "Controls" };
+	static const double w[] = { 0.22, 0.1, 0.4, 0.28 };
+	struct table t = { 4, hdr, w, 8.5 };
+	const cJSON *x;
+	int shade = 0;
+
+	heading(p, title ? title : "Findings by control rule", 1);
+	table_header(p, &t);
+	cJSON_ArrayForEach(x, get(p->a, "finding_counts")) {
+		char n[16], ctl[256] = "";
+		const char *cells[4];
+
+		snprintf(n, sizeof(n), "%.0f", x->valuedouble);
+		join_array(get(get(get(p->a, "control_mapping"), "findings"), x->string), ", ", ctl,
+			   sizeof(ctl));
+		cells[0] = x->string;
+		cells[1] = n;
+		cells[2] = finding_text(x->string);
+		cells[3] = ctl[0] ? ctl : "-";
+		table_row(p, &t, cells, shade ^= 1);
+	}
+	p->y -= 8;
+}
+
+static int flagged(const cJSON *r)
+{
+	return cJSON_GetArraySize(get(r, "findings")) > 0 || num(r, "score") >= 50;
+}
+
+static void sec_findings(struct pdf *p, const char *title, int limit)
+{
+	static const char *const hdr[] = { "Rollback", "Service / env", "Finding", "Facts",
+					   "Controls" };
+	static const double w[] = { 0.13, 0.17, 0.19, 0.31, 0.2 };
+	struct table t = { 5, hdr, w, 7.5 };
+	const cJSON *r;
+	int shown = 0, total = 0, shade = 0;
+	char buf[200];
+
+	heading(p, title ? title : "Findings", 1);
+	table_header(p, &t);
+	cJSON_ArrayForEach(r, get(p->a, "rollbacks")) {
+		const cJSON *f;
+
+		cJSON_ArrayForEach(f, get(r, "findings")) {
+			char se[200], facts[400], ctl[256];
+			const char *cells[5];
+
+			total++;
+			if (shown >= limit)
+				continue;
+			snprintf(se, sizeof(se), "%s / %s", str(r, "service"), str(r, "environment"));
+			snprintf(facts, sizeof(facts), "tier %s%s; requested by %s, executed by %s "
+				 "at %s; %.0f of %.0f approvals valid", str(r, "risk_tier"),
+				 cJSON_IsTrue(get(r, "emergency")) ? ", emergency" : "",
+				 str(r, "requester"), str(r, "executor"), str(r, "executed"),
+				 (double)cJSON_GetArraySize(get(r, "approvers")), num(r, "need"));
+			join_array(get(get(r, "finding_controls"), f->valuestring), ", ", ctl,
+				   sizeof(ctl));
+			cells[0] = str(r, "rollback_id");
+			cells[1] = se;
+			cells[2] = f->valuestring;
+			cells[3] = facts;
+			cells[4] = ctl;
+			table_row(p, &t, cells, shade ^= 1);
+			shown++;
+		}
+	}
+	if (total == 0)
+		para(p, p->reg, 9, "No findings in this period.");
+	if (total > shown) {
+		snprintf(buf, sizeof(buf), "%d more findings are in the XLSX workbook and the JSON "
+			 "analysis (this table shows the first %d).", total - shown, shown);
+		para(p, p->reg, 8.5, buf);
+	}
+	p->y -= 8;
+}
+
+static void sec_top_risk(struct pdf *p, const char *title, int limit)
+{
+	static const char *const hdr[] = { "Rollback", "Service / env", "Score", "Level",
+					   "Factors" };
+	static const double w[] = { 0.14, 0.22, 0.08, 0.1, 0.46 };
+	struct table t = { 5, hdr, w, 8 };
+	const cJSON *r, **v;
+	int n = cJSON_GetArraySize(get(p->a, "rollbacks")), k = 0, i, j, shade = 0;
+
+	heading(p, title ? title : "Highest security impact", 1);
+	v = calloc((size_t)n + 1, sizeof(const cJSON *));
+	if (v == NULL) {
+		p->failed = 1;
+		return;
+	}
+	cJSON_ArrayForEach(r, get(p->a, "rollbacks"))
+		v[k++] = r;
+	/* Stable selection of the highest scores. */
+	for (i = 0; i < k && i < limit; i++) {
+		int best = i;
+
+		for (j = i + 1; j < k; j++)
+			if (num(v[j], "score") > num(v[best], "score"))
+				best = j;
+		r = v[best];
+		memmove(&v[i + 1], &v[i], (size_t)(best - i) * sizeof(const cJSON *));
+		v[i] = r;
+	}
+	table_header(p, &t);
+	for (i = 0; i < k && i < limit; i++) {
+		char se[200], sc[16], fac[400] = "";
+		const cJSON *f;
+		size_t used = 0;
+		const char *cells[5];
+
+		cJSON_ArrayForEach(f, get(v[i], "score_factors")) {
+			int w2 = snprintf(fac + used, sizeof(fac) - used, "%s%s %.0f", used ? ", " : "",
+					  str(f, "factor"), num(f, "weight"));
+
+			if (w2 < 0 || (size_t)w2 >= sizeof(fac) - used)
+				break;
+			used += (size_t)w2;
+		}
+		snprintf(fac + used, sizeof(fac) - used, "%s x %.2f (environment)",
+			 used ? ";" : "no factors", num(v[i], "environment_factor"));
+		snprintf(se, sizeof(se), "%s / %s", str(v[i], "service"), str(v[i], "environment"));
+		snprintf(sc, sizeof(sc), "%.0f", num(v[i], "score"));
+		cells[0] = str(v[i], "rollback_id");
+		cells[1] = se;
+		cells[2] = sc;
+		cells[3] = str(v[i], "level");
+		cells[4] = fac;
+		table_row(p, &t, cells, shade ^= 1);
+	}
+	free(v);
+	p->y -= 8;
+}
+
+static void sec_trend(struct pdf *p, const char *title)
+{
+	static const char *const hdr[] = { "Period", "Rollbacks", "Deploys", "Rate", "MTTD",
+					   "MTTR", "Complete" };
+	static const double w[] = { 0.22, 0.12, 0.12, 0.12, 0.14, 0.14, 0.14 };
+	struct table t = { 7, hdr, w, 8.5 };
+	const cJSON *rows[130];
+	int n = 0, i, shade = 0;
+	const cJSON *x;
+
+	heading(p, title ? title : "Trend", 1);
+	rows[n++] = p->a;
+	cJSON_ArrayForEach(x, get(p->a, "trend"))
+		if (n < 130)
+			rows[n++] = x;
+	table_header(p, &t);
+	for (i = 0; i < n; i++) {
+		char c[7][64];
+		const char *cells[7];
+		int k;
+
+		snprintf(c[0], 64, "%s", str(rows[i], "period"));
+		snprintf(c[1], 64, "%.0f", num(rows[i], "rollbacks_executed"));
+		snprintf(c[2], 64, "%.0f", num(rows[i], "deployments"));
+		rb_fmt_pct(get(rows[i], "rollback_rate"), c[3], 64);
+		rb_fmt_hours(get(get(rows[i], "ttd"), "mean"), c[4], 64);
+		rb_fmt_hours(get(get(rows[i], "ttr"), "mean"), c[5], 64);
+		rb_fmt_pct(get(rows[i], "evidence_complete_ratio"), c[6], 64);
+		for (k = 0; k < 7; k++)
+			cells[k] = c[k];
+		table_row(p, &t, cells, shade ^= 1);
+	}
+	p->y -= 8;
+}
+
+static void sec_controls(struct pdf *p, const char *title)
+{
+	static const char *const hdr[] = { "Control", "What it requires", "Evidenced by" };
+	static const double w[] = { 0.2, 0.5, 0.3 };
+	struct table t = { 3, hdr, w, 8 };
+	const cJSON *c, *r;
+	int shade = 0;
+
+	heading(p, title ? title : "Control mapping", 1);
+	para(p, p->reg, 9, "Each finding and each evidence item evidences these controls; a "
+	     "finding is an exception against them, a present evidence item supports them.");
+	table_header(p, &t);
+	cJSON_ArrayForEach(c, get(p->a, "controls")) {
+		char by[600] = "";
+		size_t used = 0;
+		const char *cells[3];
+		/* Which evidence items and findings name it. */
+		cJSON_ArrayForEach(r, get(get(p->a, "control_mapping"), "evidence")) {
+			const cJSON *x;
+
+			cJSON_ArrayForEach(x, r)
+				if (strcmp(x->valuestring, c->string) == 0) {
+					int w2 = snprintf(by + used, sizeof(by) - used, "%s%s",
+							  used ? ", " : "", r->string);
+
+					if (w2 > 0 && (size_t)w2 < sizeof(by) - used)
+						used += (size_t)w2;
+				}
+		}
+		cells[0] = c->string;
+		cells[1] = cJSON_IsString(c) ? c->valuestring : "";
+		cJSON_ArrayForEach(r, get(get(p->a, "control_mapping"), "findings")) {
+			const cJSON *x;
+
+			cJSON_ArrayForEach(x, r)
+				if (strcmp(x->valuestring, c->string) == 0) {
+					int w2 = snprintf(by + used, sizeof(by) - used, "%s%s",
+							  used ? ", " : "", r->string);
+
+					if (w2 > 0 && (size_t)w2 < sizeof(by) - used)
+						used += (size_t)w2;
+				}
+		}
+		cells[2] = used ? by : "-";
+		table_row(p, &t, cells, shade ^= 1);
+	}
+	p->y -= 8;
+}
+
+static void sec_attestation(struct pdf *p, const char *title)
+{
+	static const char *const kh[] = { "Key", "Roles", "C2SP verifier key string" };
+	static const double kw[] = { 0.2, 0.15, 0.65 };
+	static const char *const ih[] = { "Export", "Range", "New", "Checkpoint key", "Stored" };
+	static const double iw[] = { 0.36, 0.16, 0.08, 0.18, 0.22 };
+	struct table kt = { 3, kh, kw, 7.5 }, it = { 5, ih, iw, 7.5 };
+	const cJSON *at = p->d->attest, *x;
+	char buf[600];
+	int shade = 0;
+
+	heading(p, title ? title : "Verification attestation", 1);
+	snprintf(buf, sizeof(buf), "Every entry behind this report was verified by rbaudit "
+		 "before it was stored: its DSSE Ed25519 signature under a trusted key valid at "
+		 "its time, its sequence and hash chain, and the RFC 6962 Merkle root signed in "
+		 "the ledger's checkpoint (ledger-export-v1).  Verified history of ledger %s: "
+		 "entries %.0f to %.0f.", str(at, "ledger"), num(at, "base_seq"),
+		 num(at, "size") - 1);
+	para(p, p->reg, 9, buf);
+	text_at(p, LEFT, p->y - 9, p->bold, 9, "Checkpoint root (base64)");
+	text_at(p, LEFT + 140, p->y - 9, p->mono, 8.5, str(at, "root"));
+	p->y -= 16;
+	text_at(p, LEFT, p->y - 9, p->bold, 9, "Latest signed checkpoint");
+	p->y -= 14;
+	{
+		char cp[2048], *l, *save = NULL;
+
+		snprintf(cp, sizeof(cp), "%s", str(at, "checkpoint"));
+		for (l = strtok_r(cp, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+			struct para_ctx c = { p, p->mono, 7, LEFT + 10 };
+
+			wrap(p, p->mono, 7, l, WIDTH - 10, para_line, &c);
+		}
+	}
+	p->y -= 6;
+	heading(p, "Signing keys", 2);
+	table_header(p, &kt);
+	cJSON_ArrayForEach(x, get(at, "keys")) {
+		const char *cells[3] = { str(x, "name"), str(x, "roles"), str(x, "keystring") };
+
+		table_row(p, &kt, cells, shade ^= 1);
+	}
+	p->y -= 6;
+	heading(p, "Ingests (verdict: accepted)", 2);
+	table_header(p, &it);
+	cJSON_ArrayForEach(x, get(at, "ingests")) {
+		char range[64], nw[32];
+		const char *cells[5];
+
+		snprintf(range, sizeof(range), "%.0f..%.0f", num(x, "first_seq"), num(x, "last_seq"));
+		snprintf(nw, sizeof(nw), "%.0f", num(x, "new_entries"));
+		cells[0] = str(x, "path");
+		cells[1] = range;
+		cells[2] = nw;
+		cells[3] = str(x, "checkpoint_key");
+		cells[4] = str(x, "finished");
+		table_row(p, &it, cells, shade ^= 1);
+	}
+	p->y -= 8;
+}
+
+/* One rollback: facts, timeline (entries), approvers, evidence, findings. */
+static void rollback_detail(struct pdf *p, const cJSON *r, const cJSON *trail)
+{
+	static const char *const th[] = { "Time", "Seq", "Event", "Actor", "Details" };
+	static const double tw[] = { 0.22, 0.07, 0.19, 0.24, 0.28 };
+	struct table t = { 5, th, tw, 7.5 };
+	const cJSON *x;
+	char buf[800], fa[300];
+	int shade = 0;
+
+	snprintf(buf, sizeof(buf), "%s: %s / %s, tier %s%s, score %.0f (%s)",
+		 str(r, "rollback_id"), str(r, "service"), str(r, "environment"),
+		 str(r, "risk_tier"), cJSON_IsTrue(get(r, "emergency")) ? ", emergency" : "",
+		 num(r, "score"), str(r, "level"));
+	heading(p, buf, 2);
+	join_array(get(r, "findings"), ", ", fa, sizeof(fa));
+	snprintf(buf, sizeof(buf), "Change %s, incident %s.  Requested by %s at %s; executed "
+		 "by %s at %s.  Approvals: %.0f valid of %.0f needed.  Evidence completeness "
+		 "%.0f%%.  Findings: %s.", str(r, "change_id"),
+		 rb_json_str(r, "incident_id") ? str(r, "incident_id") : "none",
+		 str(r, "requester"), str(r, "requested"), str(r, "executor"), str(r, "executed"),
+		 (double)cJSON_GetArraySize(get(r, "approvers")), num(r, "need"),
+		 100 * num(r, "completeness"), fa[0] ? fa : "none");
+	para(p, p->reg, 8.5, buf);
+	table_header(p, &t);
+	cJSON_ArrayForEach(x, trail) {
+		char seq[24], det[600] = "";
+		const cJSON *data = get(x, "data"), *ev;
+		const char *cells[5];
+		size_t used = 0;
+
+		snprintf(seq, sizeof(seq), "%.0f", num(x, "seq"));
+		/* Evidence with digests; otherwise the few members that matter. */
+		cJSON_ArrayForEach(ev, get(data, "evidence")) {
+			int w2 = snprintf(det + used, sizeof(det) - used, "%s%s %s %s%s%.16s",
+					  used ? "; " : "", str(ev, "kind"), str(ev, "result"),
+					  str(ev, "ref"), rb_json_str(ev, "sha256") ? " sha256:" : "",
+					  str(ev, "sha256"));
+
+			if (w2 > 0 && (size_t)w2 < sizeof(det) - used)
+				used += (size_t)w2;
+		}
+		if (used == 0) {
+			static const char *const keys[] = { "role", "risk_tier", "result", "outcome",
+				"resolution", "reason", "severity", "environment" };
+			size_t k;
+
+			for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+				if (rb_json_str(data, keys[k]) != NULL) {
+					int w2 = snprintf(det + used, sizeof(det) - used, "%s%s: %s",
+							  used ? ", " : "", keys[k],
+							  rb_json_str(data, keys[k]));
+
+					if (w2 > 0 && (size_t)w2 < sizeof(det) - used)
+						used += (size_t)w2;
+				}
+		}
+		if (rb_json_str(x, "countersigned_by") != NULL)
+			snprintf(det + used, sizeof(det) - used, "%scountersigned by key %s",
+				 used ? "; " : "", str(x, "countersigned_by"));
+		cells[0] = str(x, "time");
+		cells[1] = seq;
+		cells[2] = str(x, "event");
+		cells[3] = str(x, "actor");
+		cells[4] = det;
+		table_row(p, &t, cells, shade ^= 1);
+	}
+	p->y -= 6;
+}
+
+static void sec_details(struct pdf *p, const char *title, const char *select, int limit)
+{
+	const cJSON *trails = get(p->d->attest, "trails"), *r;
+	int shown = 0, want_sample = strstr(select, "sample") != NULL,
+	    want_flagged = strstr(select, "flagged") != NULL, in_sample;
+
+	heading(p, title ? title : "Rollbacks in detail", 1);
+	para(p, p->reg, 9, "Each rollback below was drawn in the audit sample or has a "
+	     "finding or a high security impact.  Its timeline lists every ledger entry "
+	     "behind it, with its seq, so that each line can be checked against the ledger.");
+	cJSON_ArrayForEach(r, get(p->a, "rollbacks")) {
+		const cJSON *s;
+		const char *id = str(r, "rollback_id");
+
+		in_sample = 0;
+		cJSON_ArrayForEach(s, get(get(p->a, "sample"), "rollbacks"))
+			in_sample |= strcmp(str(s, "rollback_id"), id) == 0;
+		if (!((want_sample && in_sample) || (want_flagged && flagged(r))))
+			continue;
+		if (shown++ >= limit)
+			continue;
+		rollback_detail(p, r, get(trails, id));
+	}
+	if (shown > limit) {
+		char buf[160];
+
+		snprintf(buf, sizeof(buf), "%d more rollbacks qualify; they are in the XLSX "
+			 "workbook and the JSON analysis.", shown - limit);
+		para(p, p->reg, 9, buf);
+	}
+	if (shown == 0)
+		para(p, p->reg, 9, "No rollback qualifies.");
+}
+
+static void sec_anomalies(struct pdf *p, const char *title, int limit)
+{
+	static const char *const hdr[] = { "Seq", "Kind", "Rollback", "Detail" };
+	static const double w[] = { 0.08, 0.18, 0.14, 0.6 };
+	struct table t = { 4, hdr, w, 7.5 };
+	const cJSON *x;
+	int n = 0, shade = 0;
+
+	heading(p, title ? title : "Data-quality anomalies", 1);
+	para(p, p->reg, 9, "Entries that lack a member the metrics read, hold it with the wrong "
+	     "type, repeat a lifecycle event, or refer to something never recorded.  They are "
+	     "kept and shown; they never stop an analysis.");
+	table_header(p, &t);
+	cJSON_ArrayForEach(x, get(p->a, "anomalies")) {
+		char seq[24];
+		const char *cells[4];
+
+		if (n++ >= limit)
+			continue;
+		if (cJSON_IsNumber(get(x, "seq")))
+			snprintf(seq, sizeof(seq), "%.0f", num(x, "seq"));
+		else
+			snprintf(seq, sizeof(seq), "-");
+		cells[0] = seq;
+		cells[1] = str(x, "kind");
+		cells[2] = str(x, "rollback_id");
+		cells[3] = str(x, "detail");
+		table_row(p, &t, cells, shade ^= 1);
+	}
+	if (n == 0)
+		para(p, p->reg, 9, "None.");
+	p->y -= 8;
+}
+
+static void sec_methodology(struct pdf *p, const char *title)
+{
+	static const char *const text[] = {
+		"Membership.  A rollback belongs to the period [start, end) when it has a "
+		"rollback.requested and its first rollback.executed falls in the period.  as_of is "
+		"the latest entry time of the ledger; windows not yet closed by as_of raise no "
+		"finding.  Only the first rollback.requested, rollback.executed and "
+		"rollback.closed of a rollback count.",
+		"Derived times.  D is the time of the first change.deployed of the rollback's "
+		"change.  detected is the first incident.detected of its incident when that exists, "
+		"else the request.  Valid approvers before t are the distinct actors of its "
+		"approvals at or before t, other than its requester and executor.  need = "
+		"approvals_required[risk_tier]; approved = at least need valid approvers before "
+		"execution.",
+		"Metrics.  rollback_rate = rollbacks executed / deployments (changes first deployed "
+		"in the period).  TTD = detected - D; TTR = executed - detected; approval latency = "
+		"time of the need-th valid approver - requested.  For each: n, mean, median (mean "
+		"of the two middle values for even n) and p90 = the value at rank ceil(0.9 n), "
+		"ascending.  Durations are shown in hours with one decimal.",
+		"Evidence.  Required always: ticket, rationale, impact, security considerations "
+		"(non-empty), approvals (approved; for an emergency, need valid approvers by "
+		"as_of), tests (passing tests evidence).  A security scan is required for tiers in "
+		"security_scan_required or when a sensitive category is touched; a review for "
+		"emergencies and critical rollbacks.  completeness = present / required.",
+		"Findings.  approvals-missing: not emergency and not approved.  "
+		"separation-of-duties: an approval by the requester or executor.  "
+		"emergency-unreviewed: emergency, executed + review window <= as_of, no review in "
+		"[executed, executed + window].  unverified: executed + verify window <= as_of and "
+		"no passing tests in [executed, executed + window].  stale-revert: executed + "
+		"max_revert_days <= as_of and not closed by then.  security-regression: reintroduces "
+		"an advisory.",
+		"Security impact.  raw = sum of the weights of the distinct touched categories + "
+		"advisory weight x min(advisories, 2) + gate-bypass weight when not emergency and "
+		"not approved + emergency weight when emergency; score = min(100, floor(raw x "
+		"environment factor + 0.5)); levels from the policy thresholds.",
+	};
+	char *pol = cJSON_PrintUnformatted(get(p->a, "policy")), buf[300];
+	size_t i;
+
+	heading(p, title ? title : "Methodology", 1);
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		para(p, p->reg, 8.5, text[i]);
+	snprintf(buf, sizeof(buf), "Policy in force (SHA-256 %s):", str(p->a, "policy_sha256"));
+	para(p, p->bold, 8.5, buf);
+	{
+		struct para_ctx c = { p, p->mono, 6.5, LEFT };
+
+		wrap(p, p->mono, 6.5, pol ? pol : "", WIDTH, para_line, &c);
+	}
+	cJSON_free(pol);
+}
+
+static void footers(struct pdf *p)
+{
+	char buf[400];
+	int i;
+
+	for (i = 0; i < p->npages; i++) {
+		p->page = p->pages[i];
+		line(p, LEFT, BOTTOM - 18, RIGHT, BOTTOM - 18, 0.4, 0x999999);
+		snprintf(buf, sizeof(buf), "%s - %s - %s", p->t->title[0] ? p->t->title : "rbaudit",
+			 str(p->a, "ledger"), str(p->a, "period"));
+		text_at(p, LEFT, BOTTOM - 32, p->reg, 7.5, buf);
+		snprintf(buf, sizeof(buf), "Page %d of %d", i + 1, p->npages);
+		text_right(p, RIGHT, BOTTOM - 32, p->reg, 7.5, buf);
+	}
+}
+
+int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
+		  const char *path, struct rb_err *e)
+{
+	struct pdf *p = calloc(1, sizeof(*p));
+	const char *dir = getenv("RBAUDIT_FONT_DIR");
+	char f1[512], f2[512], f3[512];
+	const char *n1, *n2, *n3;
+	const cJSON *s;
+	int rc = -1;
+
+	if (p == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	p->d = d;
+	p->t = t;
+	p->a = d->a;
+	if (dir == NULL)
+		dir = RB_FONT_DIR;
+	snprintf(f1, sizeof(f1), "%s/DejaVuSans.ttf", dir);
+	snprintf(f2, sizeof(f2), "%s/DejaVuSans-Bold.ttf", dir);
+	snprintf(f3, sizeof(f3), "%s/DejaVuSansMono.ttf", dir);
+	p->doc = HPDF_New(on_error, p);
+	if (p->doc == NULL) {
+		free(p);
+		return RB_ERR(e, RB_EX_SOFTWARE, "libharu: cannot start a document");
+	}
+	HPDF_SetCompressionMode(p->doc, HPDF_COMP_ALL);
+	HPDF_UseUTFEncodings(p->doc);
+	n1 = HPDF_LoadTTFontFromFile(p->doc, f1, HPDF_TRUE);
+	n2 = HPDF_LoadTTFontFromFile(p->doc, f2, HPDF_TRUE);
+	n3 = HPDF_LoadTTFontFromFile(p->doc, f3, HPDF_TRUE);
+	if (p->failed || n1 == NULL || n2 == NULL || n3 == NULL) {
+		RB_ERR(e, RB_EX_CONFIG, "cannot load the DejaVu fonts from '%s' "
+		       "(Debian package fonts-dejavu-core; or set RBAUDIT_FONT_DIR)", dir);
+		goto out;
+	}
+	p->reg = HPDF_GetFont(p->doc, n1, "UTF-8");
+	p->bold = HPDF_GetFont(p->doc, n2, "UTF-8");
+	p->mono = HPDF_GetFont(p->doc, n3, "UTF-8");
+	p->reg_def = HPDF_Doc_FindFontDef(p->doc, n1);
+	p->mono_def = HPDF_Doc_FindFontDef(p->doc, n3);
+	HPDF_SetInfoAttr(p->doc, HPDF_INFO_CREATOR, "rbaudit");
+	HPDF_SetInfoAttr(p->doc, HPDF_INFO_TITLE, t->title[0] ? t->title : "rbaudit report");
+	new_page(p);
+	cJSON_ArrayForEach(s, get(t->doc, "sections")) {
+		const char *type = str(s, "type"), *title = rb_json_str(s, "title");
+		int limit = cJSON_IsNumber(get(s, "limit")) ? (int)num(s, "limit") : 0;
+
+		if (p->failed)
+			break;
+		if (strcmp(type, "cover") == 0)
+			sec_cover(p);
+		else if (strcmp(type, "key-figures") == 0)
+			sec_key_figures(p, title);
+		else if (strcmp(type, "chart") == 0)
+			sec_chart(p, str(s, "chart"));
+		else if (strcmp(type, "findings-summary") == 0)
+			sec_findings_summary(p, title);
+		else if (strcmp(type, "findings") == 0)
+			sec_findings(p, title, limit ? limit : 400);
+		else if (strcmp(type, "top-risk") == 0)
+			sec_top_risk(p, title, limit ? limit : 10);
+		else if (strcmp(type, "trend-table") == 0)
+			sec_trend(p, title);
+		else if (strcmp(type, "controls") == 0)
+			sec_controls(p, title);
+		else if (strcmp(type, "attestation") == 0)
+			sec_attestation(p, title);
+		else if (strcmp(type, "rollback-details") == 0)
+			sec_details(p, title, rb_json_str(s, "select") ? str(s, "select") :
+				    "sample+flagged", limit ? limit : 60);
+		else if (strcmp(type, "anomalies") == 0)
+			sec_anomalies(p, title, limit ? limit : 200);
+		else if (strcmp(type, "methodology") == 0)
+			sec_methodology(p, title);
+	}
+	footers(p);
+	if (p->failed) {
+		RB_ERR(e, RB_EX_SOFTWARE, "libharu failed (status 0x%04lx) while drawing the report",
+		       p->status);
+		goto out;
+	}
+	if (HPDF_SaveToFile(p->doc, path) != HPDF_OK || p->failed) {
+		RB_ERR(e, RB_EX_CANTCREAT, "cannot write '%s' (libharu status 0x%04lx)", path,
+		       p->status);
+		goto out;
+	}
+	rc = 0;
+out:
+	HPDF_Free(p->doc);
+	free(p);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/*
+ * render.h - what the report stage's renderers share (internal to report/).
+ *
+ * struct rb_report_data is read from the database by report.c and borrowed
+ * by the renderers.  Templates are loaded and validated by template.c; the
+ * caller frees them with rb_template_free.
+ */
+#ifndef RB_RENDER_H
+#define RB_RENDER_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "lib/err.h"
+
+struct rb_report_data {
+	const cJSON *a;         /* the stored analysis document */
+	const cJSON *attest;    /* ledger state, ingests and signing keys */
+};
+
+enum rb_format { RB_FMT_PDF, RB_FMT_XLSX, RB_FMT_JSON };
+
+struct rb_template {
+	char name[64];
+	enum rb_format format;
+	char title[160];
+	char subtitle[160];
+	char organisation[160];
+	char file[128];         /* output name pattern with {period} */
+	cJSON *doc;             /* the whole template; sections inside */
+};
+
+/*
+ * Load a template from a file.  Errors (RB_EX_CONFIG) name the file, the
+ * line and the member.
+ */
+int rb_template_load(const char *path, struct rb_template **out, struct rb_err *e);
+void rb_template_free(struct rb_template *t);
+
+/* The output file name for period (never a path: checked). */
+int rb_template_filename(const struct rb_template *t, const char *period, char *out,
+			 size_t n, struct rb_err *e);
+
+int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
+		  const char *path, struct rb_err *e);
+int rb_render_xlsx(const struct rb_report_data *d, const struct rb_template *t,
+		   const char *path, struct rb_err *e);
+
+/* Shared formatting: hours with one decimal, or "n/a". */
+void rb_fmt_hours(const cJSON *seconds, char *out, size_t n);
+/* A ratio as a percentage with one decimal, or "n/a". */
+void rb_fmt_pct(const cJSON *ratio, char *out, size_t n);
+
+#endif

@@ -1,0 +1,584 @@
+/* report.c - reading the stored analysis, rendering templates, the MANIFEST. */
+#include "report.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "lib/period.h"
+#include "lib/crypto.h"
+#include "lib/db.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/note.h"
+#include "report/render.h"
+
+#ifndef RB_DATADIR
+#define RB_DATADIR "/usr/local/share/rbaudit"
+#endif
+
+#define MANIFEST_HEAD "rbaudit report manifest v1\n"
+#define MAX_DETAIL 2000
+
+static int64_t pick_ledger(sqlite3 *db, const char *want, char *origin, size_t n,
+			   struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t id = -1;
+	int count = 0, rc;
+
+	if (rb_db_prepare(db, "SELECT id, origin FROM ledger ORDER BY origin", &q, e) != 0)
+		return -1;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(q, 1);
+
+		if (want == NULL || strcmp(want, o) == 0) {
+			id = sqlite3_column_int64(q, 0);
+			snprintf(origin, n, "%s", o);
+			count++;
+		}
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(db, rc, e, "cannot list ledgers");
+	if (count == 0)
+		return RB_ERR(e, RB_EX_NOINPUT, "the database holds no ledger%s%s", want ? " " : "",
+			      want ? want : "");
+	if (count > 1)
+		return RB_ERR(e, RB_EX_USAGE, "the database holds %d ledgers: name one with --ledger",
+			      count);
+	return id;
+}
+
+/* The attestation: the ledger's verified state, its ingests, its keys. */
+static cJSON *attestation(sqlite3 *db, int64_t lid, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	cJSON *at = cJSON_CreateObject(), *arr;
+	char b64[48];
+	int rc;
+
+	if (rb_db_prepare(db, "SELECT origin, base_seq, size, root, checkpoint, "
+			  "bootstrap_checkpoint FROM ledger WHERE id = ?1", &q, e) != 0)
+		goto fail;
+	sqlite3_bind_int64(q, 1, lid);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		cJSON_AddStringToObject(at, "ledger", (const char *)sqlite3_column_text(q, 0));
+		cJSON_AddNumberToObject(at, "base_seq", (double)sqlite3_column_int64(q, 1));
+		cJSON_AddNumberToObject(at, "size", (double)sqlite3_column_int64(q, 2));
+		rb_b64_encode(sqlite3_column_blob(q, 3), 32, b64);
+		cJSON_AddStringToObject(at, "root", b64);
+		cJSON_AddStringToObject(at, "checkpoint",
+					sqlite3_column_type(q, 4) == SQLITE_TEXT ?
+					(const char *)sqlite3_column_text(q, 4) : "");
+		cJSON_AddBoolToObject(at, "bootstrapped", sqlite3_column_type(q, 5) == SQLITE_TEXT);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	arr = cJSON_AddArrayToObject(at, "ingests");
+	if (rb_db_prepare(db, "SELECT path, first_seq, last_seq, new_entries, checkpoint_key, "
+			  "entry_keys, countersigned, finished, entries_sha256 FROM ingest_export "
+			  "WHERE ledger_id = ?1 ORDER BY id", &q, e) != 0)
+		goto fail;
+	sqlite3_bind_int64(q, 1, lid);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(x, "path", (const char *)sqlite3_column_text(q, 0));
+		cJSON_AddNumberToObject(x, "first_seq", (double)sqlite3_column_int64(q, 1));
+		cJSON_AddNumberToObject(x, "last_seq", (double)sqlite3_column_int64(q, 2));
+		cJSON_AddNumberToObject(x, "new_entries", (double)sqlite3_column_int64(q, 3));
+		cJSON_AddStringToObject(x, "checkpoint_key", (const char *)sqlite3_column_text(q, 4));
+		cJSON_AddItemToObject(x, "entry_keys",
+				      cJSON_Parse((const char *)sqlite3_column_text(q, 5)));
+		cJSON_AddNumberToObject(x, "countersigned", (double)sqlite3_column_int64(q, 6));
+		cJSON_AddStringToObject(x, "finished", (const char *)sqlite3_column_text(q, 7));
+		cJSON_AddStringToObject(x, "entries_sha256", (const char *)sqlite3_column_text(q, 8));
+		cJSON_AddStringToObject(x, "verdict", "accepted");
+		cJSON_AddItemToArray(arr, x);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (rc != SQLITE_DONE) {
+		rb_db_fail(db, rc, e, "cannot read the ingest log");
+		goto fail;
+	}
+	arr = cJSON_AddArrayToObject(at, "keys");
+	if (rb_db_prepare(db, "SELECT name, roles, keystring, identity, valid_from, valid_until, "
+			  "revoked_at FROM signing_key ORDER BY name, keystring", &q, e) != 0)
+		goto fail;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		cJSON *x = cJSON_CreateObject();
+		int k;
+		static const char *const names[] = { "name", "roles", "keystring", "identity",
+						     "valid_from", "valid_until", "revoked_at" };
+
+		for (k = 0; k < 7; k++)
+			if (sqlite3_column_type(q, k) == SQLITE_TEXT)
+				cJSON_AddStringToObject(x, names[k],
+							(const char *)sqlite3_column_text(q, k));
+		cJSON_AddItemToArray(arr, x);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		rb_db_fail(db, rc, e, "cannot read the signing keys");
+		goto fail;
+	}
+	return at;
+fail:
+	sqlite3_finalize(q);
+	cJSON_Delete(at);
+	return NULL;
+}
+
+/*
+ * The trails of the rollbacks the detail sections show (sampled, with a
+ * finding, or of high impact): every entry behind them, read from the ledger.
+ */
+static int trails(sqlite3 *db, int64_t lid, const cJSON *a, cJSON *at, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	cJSON *tr = cJSON_AddObjectToObject(at, "trails");
+	const cJSON *r, *s, *seq;
+	int n = 0;
+
+	if (rb_db_prepare(db, "SELECT seq, time, event, actor, payload, countersigner FROM entry "
+			  "WHERE ledger_id = ?1 AND seq = ?2", &q, e) != 0)
+		return -1;
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(a, "rollbacks")) {
+		const char *id = rb_json_str(r, "rollback_id");
+		int want = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "findings")) > 0;
+		cJSON *list;
+
+		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(
+					   cJSON_GetObjectItemCaseSensitive(a, "sample"), "rollbacks"))
+			want |= strcmp(rb_json_str(s, "rollback_id"), id) == 0;
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "score")) &&
+		    cJSON_GetObjectItemCaseSensitive(r, "score")->valuedouble >= 50)
+			want = 1;
+		if (!want || n++ >= MAX_DETAIL)
+			continue;
+		list = cJSON_AddArrayToObject(tr, id);
+		cJSON_ArrayForEach(seq, cJSON_GetObjectItemCaseSensitive(r, "seqs")) {
+			sqlite3_bind_int64(q, 1, lid);
+			sqlite3_bind_int64(q, 2, (sqlite3_int64)seq->valuedouble);
+			if (sqlite3_step(q) == SQLITE_ROW) {
+				cJSON *x = cJSON_CreateObject();
+				cJSON *body = cJSON_ParseWithLength(sqlite3_column_blob(q, 4),
+								    (size_t)sqlite3_column_bytes(q, 4));
+
+				cJSON_AddNumberToObject(x, "seq", (double)sqlite3_column_int64(q, 0));
+				cJSON_AddStringToObject(x, "time", (const char *)sqlite3_column_text(q, 1));
+				cJSON_AddStringToObject(x, "event", (const char *)sqlite3_column_text(q, 2));
+				cJSON_AddStringToObject(x, "actor", (const char *)sqlite3_column_text(q, 3));
+				if (sqlite3_column_type(q, 5) == SQLITE_TEXT)
+					cJSON_AddStringToObject(x, "countersigned_by",
+								(const char *)sqlite3_column_text(q, 5));
+				if (body != NULL)
+					cJSON_AddItemToObject(x, "data", cJSON_DetachItemFromObjectCaseSensitive(
+							      body, "data"));
+				cJSON_Delete(body);
+				cJSON_AddItemToArray(list, x);
+			}
+			sqlite3_reset(q);
+		}
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+/* A template by name (in the template folders) or by path. */
+static int find_template(const char *arg, char *path, size_t n, struct rb_err *e)
+{
+	char exe[PATH_MAX], *slash;
+	const char *env = getenv("RBAUDIT_TEMPLATES");
+	const char *dirs[3];
+	ssize_t len;
+	int i;
+
+	if (strchr(arg, '/') != NULL || strstr(arg, ".json") != NULL) {
+		snprintf(path, n, "%s", arg);
+		return 0;
+	}
+	for (i = 0; arg[i]; i++)
+		if (!((arg[i] >= 'a' && arg[i] <= 'z') || (arg[i] >= '0' && arg[i] <= '9') ||
+		      arg[i] == '-' || arg[i] == '_'))
+			return RB_ERR(e, RB_EX_USAGE, "template name '%s' is not a name", arg);
+	/* Next to the binary (a build tree), RBAUDIT_TEMPLATES, the data folder. */
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 16);
+	exe[len > 0 ? len : 0] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash != NULL)
+		strcpy(slash, "/templates");
+	dirs[0] = env;
+	dirs[1] = len > 0 ? exe : NULL;
+	dirs[2] = RB_DATADIR "/templates";
+	for (i = 0; i < 3; i++) {
+		if (dirs[i] == NULL)
+			continue;
+		snprintf(path, n, "%s/%s.json", dirs[i], arg);
+		if (access(path, R_OK) == 0)
+			return 0;
+	}
+	return RB_ERR(e, RB_EX_NOINPUT, "no template '%s' (looked in RBAUDIT_TEMPLATES, "
+		      "next to rbaudit and in %s/templates)", arg, RB_DATADIR);
+}
+
+/* Write through a temporary name, mode 0640, then rename into place. */
+static int render_one(const struct rb_report_data *d, const struct rb_template *t,
+		      const char *dir, const char *name, struct rb_err *e)
+{
+	char tmp[PATH_MAX], final[PATH_MAX];
+	int rc;
+
+	if (snprintf(tmp, sizeof(tmp), "%s/.%s.tmp%ld", dir, name, (long)getpid()) >=
+	    (int)sizeof(tmp) || rb_path_join(final, sizeof(final), dir, name, e) != 0)
+		return RB_ERR(e, RB_EX_USAGE, "path too long in '%s'", dir);
+	unlink(tmp);
+	switch (t->format) {
+	case RB_FMT_PDF:
+		rc = rb_render_pdf(d, t, tmp, e);
+		break;
+	case RB_FMT_XLSX:
+		rc = rb_render_xlsx(d, t, tmp, e);
+		break;
+	default: {
+		cJSON *doc = cJSON_CreateObject();
+
+		cJSON_AddItemReferenceToObject(doc, "analysis", (cJSON *)d->a);
+		cJSON_AddItemReferenceToObject(doc, "attestation", (cJSON *)d->attest);
+		rc = rb_write_json(tmp, doc, 0640, e);
+		cJSON_Delete(doc);
+		break;
+	}
+	}
+	if (rc == 0 && chmod(tmp, 0640) != 0)
+		rc = RB_ERR(e, RB_EX_CANTCREAT, "cannot set the mode of '%s': %s", tmp,
+			    strerror(errno));
+	if (rc == 0 && rename(tmp, final) != 0)
+		rc = RB_ERR(e, RB_EX_CANTCREAT, "cannot rename '%s': %s", tmp, strerror(errno));
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The report files of dir (regular, not hidden, not MANIFEST), sorted. */
+static int list_files(const char *dir, char ***out, size_t *n, struct rb_err *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **v = NULL;
+	size_t cnt = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (d == NULL)
+		return RB_ERR(e, RB_EX_NOINPUT, "cannot open '%s': %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char p[PATH_MAX];
+		struct stat st;
+		char **nv;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "MANIFEST") == 0)
+			continue;
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p) ||
+		    lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (nv == NULL)
+			break;
+		v = nv;
+		v[cnt++] = strdup(de->d_name);
+	}
+	closedir(d);
+	if (cnt > 0)
+		qsort(v, cnt, sizeof(*v), cmp_str);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static int file_digest(const char *dir, const char *name, char hex[65], long long *size,
+		       struct rb_err *e)
+{
+	char p[PATH_MAX], *buf = NULL;
+	uint8_t d[32];
+	size_t len;
+
+	if (rb_path_join(p, sizeof(p), dir, name, e) != 0 ||
+	    rb_read_file(p, (size_t)1 << 32, &buf, &len, e) != 0)
+		return -1;
+	rb_sha256(buf, len, d);
+	rb_hex_encode(d, 32, hex);
+	*size = (long long)len;
+	free(buf);
+	return 0;
+}
+
+static int write_manifest(const char *dir, const char *origin, const char *period,
+			  const char *keypath, const char *keyname, int *signed_out,
+			  struct rb_err *e)
+{
+	char **files = NULL, path[PATH_MAX], *text = NULL, *note = NULL;
+	size_t n = 0, i, cap, used;
+	rb_privkey *key = NULL;
+	int rc = -1;
+
+	*signed_out = 0;
+	if (list_files(dir, &files, &n, e) != 0)
+		return -1;
+	cap = 256 + strlen(origin) + strlen(period) + n * 400;
+	text = malloc(cap);
+	if (text == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	used = (size_t)snprintf(text, cap, "%sledger %s\nperiod %s\n", MANIFEST_HEAD, origin,
+				period);
+	for (i = 0; i < n; i++) {
+		char hex[65];
+		long long size;
+
+		if (file_digest(dir, files[i], hex, &size, e) != 0)
+			goto out;
+		used += (size_t)snprintf(text + used, cap - used, "%s %lld %s\n", hex, size,
+					 files[i]);
+	}
+	if (keypath != NULL) {
+		if (rb_privkey_load(keypath, &key, e) != 0 ||
+		    rb_note_sign(text, keyname, key, &note, e) != 0)
+			goto out;
+		*signed_out = 1;
+	}
+	if (rb_path_join(path, sizeof(path), dir, "MANIFEST", e) != 0 ||
+	    rb_write_atomic(path, note ? note : text, strlen(note ? note : text), 0640, e) != 0)
+		goto out;
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+	free(text);
+	free(note);
+	rb_privkey_free(key);
+	return rc;
+}
+
+int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
+	      struct rb_err *e)
+{
+	struct rb_period per;
+	struct rb_report_data d = { NULL, NULL };
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	cJSON *a = NULL, *at = NULL;
+	char origin[512], keyname[RB_KEYNAME_MAX + 1];
+	int64_t lid;
+	size_t i;
+	int rc = -1, step;
+
+	memset(res, 0, sizeof(*res));
+	if (rb_period_parse(o->period, o->now, &per, e) != 0)
+		return -1;
+	if (o->sign_key != NULL) {
+		const char *base = strrchr(o->sign_key, '/');
+		size_t len;
+
+		base = base ? base + 1 : o->sign_key;
+		len = strlen(base);
+		if (len > 4 && strcmp(base + len - 4, ".pem") == 0)
+			len -= 4;
+		snprintf(keyname, sizeof(keyname), "%.*s", (int)len, base);
+		if (o->sign_name != NULL)
+			snprintf(keyname, sizeof(keyname), "%s", o->sign_name);
+		if (!rb_keyname_valid(keyname))
+			return RB_ERR(e, RB_EX_USAGE, "invalid key name '%s' (use --sign-name)",
+				      keyname);
+	}
+	if (rb_db_open(o->db_path, RB_DB_READONLY, o->busy_ms, &db, e) != 0)
+		return -1;
+	lid = pick_ledger(db, o->ledger, origin, sizeof(origin), e);
+	if (lid < 0)
+		goto out;
+	if (rb_db_prepare(db, "SELECT document FROM analysis WHERE ledger_id = ?1 AND period = ?2 "
+			  "AND policy_sha256 = ?3 ORDER BY id DESC LIMIT 1", &q, e) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, lid);
+	sqlite3_bind_text(q, 2, per.name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, o->policy_sha256, -1, SQLITE_STATIC);
+	step = sqlite3_step(q);
+	if (step == SQLITE_ROW)
+		a = cJSON_Parse((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	q = NULL;
+	if (step != SQLITE_ROW) {
+		if (step != SQLITE_DONE)
+			rb_db_fail(db, step, e, "cannot read the analysis");
+		else
+			RB_ERR(e, RB_EX_NOINPUT, "no stored analysis of %s for period %s with this "
+			       "policy: run 'rbaudit analyze --period %s' first", origin, per.name,
+			       per.name);
+		goto out;
+	}
+	at = a ? attestation(db, lid, e) : NULL;
+	if (a == NULL || at == NULL || trails(db, lid, a, at, e) != 0) {
+		if (a == NULL)
+			RB_ERR(e, RB_EX_DATAERR, "the stored analysis is not valid JSON");
+		goto out;
+	}
+	d.a = a;
+	d.attest = at;
+	if (rb_mkdir_p(o->out_dir, 0750, e) != 0)
+		goto out;
+	for (i = 0; i < o->ntemplates; i++) {
+		struct rb_template *t = NULL;
+		char tp[PATH_MAX], name[256];
+
+		if (find_template(o->templates[i], tp, sizeof(tp), e) != 0 ||
+		    rb_template_load(tp, &t, e) != 0)
+			goto out;
+		if (rb_template_filename(t, per.name, name, sizeof(name), e) != 0 ||
+		    render_one(&d, t, o->out_dir, name, e) != 0) {
+			rb_template_free(t);
+			goto out;
+		}
+		if (res->nfiles < sizeof(res->files) / sizeof(res->files[0]))
+			snprintf(res->files[res->nfiles++], sizeof(res->files[0]), "%s", name);
+		rb_template_free(t);
+	}
+	if (write_manifest(o->out_dir, origin, per.name, o->sign_key, keyname,
+			   &res->signed_manifest, e) != 0)
+		goto out;
+	rc = 0;
+out:
+	cJSON_Delete(a);
+	cJSON_Delete(at);
+	rb_db_close(db);
+	return rc;
+}
+
+int rb_report_verify(const char *dir, const rb_trust *t, int *ok, char *why,
+		     size_t whylen, char *signer, size_t signerlen, struct rb_err *e)
+{
+	char path[PATH_MAX], *buf = NULL, *body = NULL, **files = NULL;
+	const rb_tkey *k = NULL;
+	size_t len, n = 0, i, used = 0;
+	long bodylen;
+	char *line, *save = NULL;
+	int rc = -1;
+
+#define PROBLEM(...) do { \
+		int w_ = snprintf(why + used, whylen - used, __VA_ARGS__); \
+		if (w_ > 0 && (size_t)w_ < whylen - used) \
+			used += (size_t)w_; \
+		*ok = 0; \
+	} while (0)
+	*ok = 1;
+	why[0] = '\0';
+	signer[0] = '\0';
+	if (rb_path_join(path, sizeof(path), dir, "MANIFEST", e) != 0 ||
+	    rb_read_file(path, 16u << 20, &buf, &len, e) != 0)
+		return -1;
+	if (strncmp(buf, MANIFEST_HEAD, strlen(MANIFEST_HEAD)) != 0) {
+		PROBLEM("MANIFEST is not an rbaudit report manifest\n");
+		rc = 0;
+		goto out;
+	}
+	/* Signed: a note whose signature verifies; the digests are its body. */
+	if (strstr(buf, "\n\n") != NULL) {
+		k = rb_note_verify(buf, len, t, "report", &bodylen);
+		if (bodylen < 0)
+			PROBLEM("MANIFEST: malformed signature lines\n");
+		else if (k == NULL)
+			PROBLEM("MANIFEST: no signature by a trusted key with role \"report\"\n");
+		else
+			snprintf(signer, signerlen, "%s", rb_tkey_name(k));
+		body = strndup(buf, bodylen > 0 ? (size_t)bodylen : strlen(buf));
+	} else {
+		PROBLEM("MANIFEST is not signed: the digests bind nothing to a key\n");
+		body = strdup(buf);
+	}
+	if (body == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (list_files(dir, &files, &n, e) != 0)
+		goto out;
+	{
+		int *seen = calloc(n + 1, sizeof(int));
+
+		if (seen == NULL) {
+			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		for (line = strtok_r(body, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char hex[65], name[256], actual[65];
+			long long size, asize;
+
+			if (strncmp(line, "rbaudit ", 8) == 0 || strncmp(line, "ledger ", 7) == 0 ||
+			    strncmp(line, "period ", 7) == 0)
+				continue;
+			{
+				/* "<64 hex> <size> <name>" */
+				char *sp1 = strchr(line, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+				char *end = NULL;
+
+				size = -1;
+				name[0] = '\0';
+				if (sp1 != NULL && sp2 != NULL && sp1 - line == 64 &&
+				    strlen(sp2 + 1) < sizeof(name)) {
+					memcpy(hex, line, 64);
+					hex[64] = '\0';
+					size = strtoll(sp1 + 1, &end, 10);
+					if (end != sp2)
+						size = -1;
+					snprintf(name, sizeof(name), "%s", sp2 + 1);
+				}
+			}
+			if (size < 0 || name[0] == '\0' ||
+			    strchr(name, '/') != NULL || name[0] == '.') {
+				PROBLEM("MANIFEST: malformed line '%.80s'\n", line);
+				continue;
+			}
+			for (i = 0; i < n && strcmp(files[i], name) != 0; i++)
+				;
+			if (i == n) {
+				PROBLEM("%s: listed but missing\n", name);
+				continue;
+			}
+			seen[i] = 1;
+			if (file_digest(dir, name, actual, &asize, e) != 0) {
+				free(seen);
+				goto out;
+			}
+			if (strcmp(actual, hex) != 0 || asize != size)
+				PROBLEM("%s: SHA-256 %s, the manifest says %s\n", name, actual, hex);
+		}
+		for (i = 0; i < n; i++)
+			if (!seen[i])
+				PROBLEM("%s: present but not in the manifest\n", files[i]);
+		free(seen);
+	}
+	rc = 0;
+out:
+#undef PROBLEM
+	for (i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+	free(body);
+	free(buf);
+	return rc;
+}
