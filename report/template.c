@@ -88,21 +88,22 @@ static int check_sections(struct tctx *c, const cJSON *secs, enum rb_format fmt)
 		if (!cJSON_IsObject(s) || type == NULL)
 			return bad(c, "sections", NULL, "must hold objects with a \"type\"");
 		/* Point at this section's "type" for the line numbers below. */
-		rb_json_line_of(c->text, "type", from, &from);
+		if (rb_json_line_of(c->text, "type", from, &from) > 0)
+			from++;
 		if (fmt == RB_FMT_XLSX) {
 			if (strcmp(type, "sheet") != 0 || !one_of(rb_json_str(s, "sheet"), sheets, 7)) {
 				snprintf(what, sizeof(what), "of an XLSX template must be "
 					 "{\"type\":\"sheet\",\"sheet\":NAME}, NAME one of Summary, "
 					 "Rollbacks, Findings, Approvals, Evidence, Trend, Sample");
-				return bad(c, "type", from, what);
+				return bad(c, "type", from - 1, what);
 			}
 		} else if (!one_of(type, pdf_sections, sizeof(pdf_sections) / sizeof(*pdf_sections))) {
 			snprintf(what, sizeof(what), "is \"%.40s\", not a section rbaudit knows "
 				 "(cover, key-figures, chart, findings, ...)", type);
-			return bad(c, "type", from, what);
+			return bad(c, "type", from - 1, what);
 		}
 		if (strcmp(type, "chart") == 0 && !one_of(rb_json_str(s, "chart"), charts, 4))
-			return bad(c, "chart", from, "must be rollbacks-by-service, mttd-mttr-trend, "
+			return bad(c, "chart", from - 1, "must be rollbacks-by-service, mttd-mttr-trend, "
 				   "evidence-completeness or security-levels");
 		cJSON_ArrayForEach(x, s) {
 			if (strcmp(x->string, "type") == 0 || strcmp(x->string, "chart") == 0 ||
@@ -119,7 +120,7 @@ static int check_sections(struct tctx *c, const cJSON *secs, enum rb_format fmt)
 				continue;
 			snprintf(what, sizeof(what), "is not a section option (title: string, "
 				 "limit: number, select: sample|flagged|sample+flagged)");
-			return bad(c, x->string, from, what);
+			return bad(c, x->string, from - 1, what);
 		}
 	}
 	return 0;

@@ -1,0 +1,117 @@
+# t_report.sh - focus: `rbaudit report` and `rbaudit verify-report` as a user
+# runs them, the outputs read back with real clients: pdfinfo and pdftotext
+# (poppler-utils) find the pages, the period, the analysis's figures and a
+# non-ASCII name; the XLSX is unzipped and its XML checked (sheets, one row
+# per rollback, a formula-like actor stored as text); the same data give the
+# same bytes; the signed MANIFEST verifies and catches any change.
+. "$ROOT/tests/cli/lib.sh"
+
+# A database from the sample organisation, analysed for 2026-10.
+expect_exit 0 "the sample is written" -- "$RBAUDIT" sample --out s
+expect_exit 0 "the sample is ingested" -- "$RBAUDIT" ingest --db a.db --keys s/keys.json \
+	s/exports/rollback-ledger/2026-05 s/exports/rollback-ledger/2026-06 \
+	s/exports/rollback-ledger/2026-07 s/exports/rollback-ledger/2026-08 \
+	s/exports/rollback-ledger/2026-09 s/exports/rollback-ledger/2026-10
+expect_exit 0 "report --help exits 0" -- "$RBAUDIT" report --help
+expect_exit 66 "a report before any analysis exits 66" -- "$RBAUDIT" report --db a.db \
+	--period 2026-10 --template governance-monthly --out early
+expect_grep "and says to run analyze first" "$ERR" "rbaudit analyze"
+expect_exit 0 "the period is analysed" -- "$RBAUDIT" analyze --db a.db --period 2026-10 \
+	--sample 10 --sample-seed 3 --json
+cp "$OUT" analysis.json
+
+expect_exit 0 "all four templates render" -- "$RBAUDIT" report --db a.db --period 2026-10 \
+	--template governance-monthly --template auditor-pack \
+	--template engineering-metrics --template analysis-json --out r
+for f in governance-2026-10.pdf auditor-pack-2026-10.pdf engineering-metrics-2026-10.xlsx \
+	analysis-2026-10.json MANIFEST; do
+	expect_mode "$f is written 0640" "r/$f" 640
+done
+expect_no_file "no temporary file is left behind" "r/.governance-2026-10.pdf.tmp$$"
+
+# PDF read back.
+run pdfinfo r/governance-2026-10.pdf
+expect_grep "pdfinfo reads the governance PDF" "$OUT" '^Pages: +[0-9]+'
+pages=$(sed -n 's/^Pages: *//p' "$OUT")
+check "the governance PDF has several pages" test "$pages" -ge 3
+pdftotext -layout r/governance-2026-10.pdf gov.txt 2>/dev/null
+pdftotext -layout r/auditor-pack-2026-10.pdf aud.txt 2>/dev/null
+expect_grep "the PDF names the period" gov.txt '2026-10'
+n=$(json_get analysis.json "d['rollbacks_executed']")
+d=$(json_get analysis.json "d['deployments']")
+expect_grep "the PDF shows the analysis's rollback count" gov.txt "^ *$n +$d"
+expect_grep -F "the PDF says page X of Y" gov.txt "Page 1 of $pages"
+expect_grep "the PDF has the methodology" gov.txt 'nearest|ceil\(0.9 n\)'
+expect_grep "the auditor pack has the attestation" aud.txt 'Verification attestation'
+expect_grep "the auditor pack lists a C2SP key string" aud.txt 'sample-ledger-k[12]\+[0-9a-f]{8}\+'
+expect_grep "the auditor pack shows a non-ASCII name" aud.txt 'ł|ü|ø|é|á|ö'
+sid=$(json_get analysis.json "d['sample']['rollbacks'][0]['rollback_id']")
+expect_grep "the auditor pack details a sampled rollback" aud.txt "$sid"
+expect_grep "the auditor pack has the control mapping" aud.txt 'SOC2-CC8.1'
+
+# XLSX read back.
+mkdir x && (cd x && unzip -q ../r/engineering-metrics-2026-10.xlsx)
+expect_grep "the workbook has the seven sheets" x/xl/workbook.xml 'name="Summary".*name="Rollbacks".*name="Findings".*name="Approvals".*name="Evidence".*name="Trend".*name="Sample"'
+rows=$(grep -o '<row ' x/xl/worksheets/sheet2.xml | wc -l)
+expect_eq "Rollbacks has one header row and one row per rollback" "$((n + 1))" "$rows"
+expect_grep "the workbook has a native chart" x/xl/charts/chart1.xml 'c:barChart'
+expect_grep "Rollbacks has an autofilter" x/xl/worksheets/sheet2.xml '<autoFilter'
+expect_grep "Rollbacks has a frozen header" x/xl/worksheets/sheet2.xml 'state="frozen"'
+
+# A formula-like actor stays text: a ledger of our own with actor "=HYPERLINK(...)".
+"$RBAUDIT" keygen --name led --out k --valid-from 2026-01-01T00:00:00Z >/dev/null 2>&1
+"$RBAUDIT" keys add k/led.pub.json --keys keys.json >/dev/null
+cat > ev.jsonl <<'EOV'
+{"time":"2026-08-01T00:00:00Z","event":"change.deployed","actor":"dev","data":{"change_id":"C1","service":"svc","environment":"production","team":"t","ticket":"T","commit":"c","artifact":"a"}}
+{"time":"2026-08-01T01:00:00Z","event":"rollback.requested","actor":"=HYPERLINK(\"http://x\")","data":{"rollback_id":"R1","change_id":"C1","service":"svc","environment":"production","risk_tier":"low","emergency":false,"ticket":"T","rationale":"r","impact":"i","security_considerations":"s","components":[],"operation":{}}}
+{"time":"2026-08-01T02:00:00Z","event":"rollback.executed","actor":"@ops","data":{"rollback_id":"R1","result":"ok","from_version":"2","to_version":"1","touches":[]}}
+EOV
+"$RBAUDIT" seal --key k/led.pem --ledger f.example/l --events ev.jsonl --out fx >/dev/null
+"$RBAUDIT" ingest --db f.db --keys keys.json fx >/dev/null
+"$RBAUDIT" analyze --db f.db --period 2026-08 >/dev/null
+expect_exit 0 "a report of the formula-like ledger" -- "$RBAUDIT" report --db f.db \
+	--period 2026-08 --template engineering-metrics --out fr
+mkdir fx2 && (cd fx2 && unzip -q ../fr/engineering-metrics-2026-08.xlsx)
+check "no cell of the workbook is a formula" sh -c '! grep -q "<f>" fx2/xl/worksheets/*.xml'
+expect_grep -F "the =HYPERLINK actor is stored as a string" fx2/xl/worksheets/sheet2.xml '<c r="R2" t="inlineStr"><is><t>=HYPERLINK("http://x")</t></is></c>'
+expect_grep -F "the @ actor is stored as a string" fx2/xl/worksheets/sheet2.xml '<t>@ops</t>'
+
+# Reproducible, signed, tamper-evident.
+expect_exit 0 "the same report again" -- "$RBAUDIT" report --db a.db --period 2026-10 \
+	--template governance-monthly --template auditor-pack \
+	--template engineering-metrics --template analysis-json --out r2
+check "the same data and templates give byte-identical files" diff -r r r2
+expect_exit 1 "an unsigned MANIFEST does not verify" -- "$RBAUDIT" verify-report r --keys s/keys.json
+expect_grep "and verify-report says it is not signed" "$OUT" 'not signed'
+"$RBAUDIT" keygen --name reports --out rk --roles report >/dev/null 2>&1
+cp s/keys.json trust.json
+"$RBAUDIT" keys add rk/reports.pub.json --keys trust.json >/dev/null
+expect_exit 0 "a signed report" -- "$RBAUDIT" report --db a.db --period 2026-10 \
+	--template governance-monthly --template analysis-json --out sr --sign rk/reports.pem
+expect_exit 0 "the signed MANIFEST verifies" -- "$RBAUDIT" verify-report sr --keys trust.json
+expect_grep "naming its signer" "$OUT" "signed by 'reports'"
+expect_exit 1 "a trust store without the report key refuses it" -- "$RBAUDIT" verify-report sr --keys s/keys.json
+printf 'x' >> sr/analysis-2026-10.json
+expect_exit 1 "a changed file is caught" -- "$RBAUDIT" verify-report sr --keys trust.json
+expect_grep "naming the file" "$OUT" 'analysis-2026-10.json: SHA-256'
+cp sr/MANIFEST m.bak
+"$RBAUDIT" report --db a.db --period 2026-10 --template analysis-json --out sr2 --sign rk/reports.pem >/dev/null
+touch sr2/extra.txt
+expect_exit 1 "a file added after signing is caught" -- "$RBAUDIT" verify-report sr2 --keys trust.json
+expect_grep "naming the extra file" "$OUT" 'extra.txt: present but not in the manifest'
+
+# Bad templates: a clear error naming the line and the member.
+printf '{\n "template": "t",\n "format": "pdf",\n "file": "t.pdf",\n "sections": [\n  {"type": "cover"},\n  {"type": "pie"}\n ]\n}\n' > bad1.json
+expect_exit 78 "an unknown section type exits 78" -- "$RBAUDIT" report --db a.db --period 2026-10 --template ./bad1.json --out b
+expect_grep "naming the line and the member" "$ERR" "line 7: member \"type\""
+printf '{"template":"t","format":"pdf","file":"../escape.pdf","sections":[{"type":"cover"}]}' > bad2.json
+expect_exit 78 "an output name leaving the folder exits 78" -- "$RBAUDIT" report --db a.db --period 2026-10 --template ./bad2.json --out b
+expect_no_file "nothing escaped the folder" escape.pdf
+printf '{"template":"t","format":"doc","file":"t.doc"}' > bad3.json
+expect_exit 78 "an unknown format exits 78" -- "$RBAUDIT" report --db a.db --period 2026-10 --template ./bad3.json --out b
+expect_grep "naming the member" "$ERR" 'member "format"'
+printf '{"template":"t","format":"xlsx","file":"t.xlsx","sections":[{"type":"sheet","sheet":"Secrets"}],"colour":1}' > bad4.json
+expect_exit 78 "an unknown member exits 78" -- "$RBAUDIT" report --db a.db --period 2026-10 --template ./bad4.json --out b
+expect_exit 66 "an unknown template name exits 66" -- "$RBAUDIT" report --db a.db --period 2026-10 --template no-such-template --out b
+
+done_testing
