@@ -157,7 +157,16 @@ demo: deps rbaudit
 	./rbaudit ingest --db $(DEMO)/audit.db --keys $(DEMO)/sample/keys.json \
 	  --inbox $(DEMO)/inbox --archive $(DEMO)/archive --quarantine $(DEMO)/quarantine
 	./rbaudit analyze --db $(DEMO)/audit.db --period 2026-10 --sample 25 --sample-seed 1
-	@echo "demo: database $(DEMO)/audit.db; exports archived in $(DEMO)/archive/"
+	./rbaudit keygen --name demo-reports --out $(DEMO)/keys --roles report \
+	  --valid-from 2026-01-01T00:00:00Z > /dev/null
+	cp $(DEMO)/sample/keys.json $(DEMO)/trust.json
+	./rbaudit keys add $(DEMO)/keys/demo-reports.pub.json --keys $(DEMO)/trust.json
+	./rbaudit report --db $(DEMO)/audit.db --period 2026-10 --out $(DEMO)/reports/2026-10 \
+	  --template governance-monthly --template auditor-pack \
+	  --template engineering-metrics --template analysis-json \
+	  --sign $(DEMO)/keys/demo-reports.pem
+	./rbaudit verify-report $(DEMO)/reports/2026-10 --keys $(DEMO)/trust.json
+	@echo "demo: database $(DEMO)/audit.db; reports in $(DEMO)/reports/2026-10/"
 
 clean:
 	rm -rf $(BUILD) rbaudit
