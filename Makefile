@@ -27,7 +27,7 @@ CFLAGS   ?=
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC   := $(wildcard lib/*.c)
-STAGE_SRC := $(wildcard ingest/*.c analyze/*.c report/*.c produce/*.c)
+STAGE_SRC := $(wildcard ingest/*.c analyze/*.c report/*.c produce/*.c job/*.c)
 ASM_SRC   := $(wildcard analyze/*.S report/*.S)
 CLI_SRC   := $(wildcard cli/*.c)
 CORE_SRC  := $(LIB_SRC) $(STAGE_SRC)
@@ -129,7 +129,7 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	  --std=c11 --inline-suppr -I. --suppress=missingIncludeSystem \
 	  --library=tools/cjson.cfg \
-	  lib ingest analyze report produce cli
+	  lib ingest analyze report produce job cli
 	clang-tidy --quiet $(CORE_SRC) $(CLI_SRC) -- $(BASEFLAGS) 2>/dev/null
 
 install: rbaudit

@@ -27,6 +27,7 @@ static const struct {
 	{ "analyze", cmd_analyze, "metrics, findings and scores of a period" },
 	{ "report", cmd_report, "PDF, XLSX and JSON reports from a stored analysis" },
 	{ "verify-report", cmd_verify_report, "check a report folder's signed MANIFEST" },
+	{ "run", cmd_run, "the scheduled job: ingest, analyse, report" },
 	{ "sample", cmd_sample, "write a seeded sample organisation's ledger" },
 };
 

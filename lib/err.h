@@ -16,6 +16,7 @@
 enum rb_exit {
 	RB_EX_OK = 0,           /* success */
 	RB_EX_FAIL = 1,         /* verification or policy failure found */
+	RB_EX_REJECTED = 2,     /* run: an export was rejected (tampering suspected) */
 	RB_EX_USAGE = 64,       /* command line misuse */
 	RB_EX_DATAERR = 65,     /* malformed input */
 	RB_EX_NOINPUT = 66,     /* input missing or unreadable */

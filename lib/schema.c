@@ -143,7 +143,24 @@ static const char v2[] =
 	"  PRIMARY KEY (name, public_key)"
 	") STRICT;";
 
-static const char *const migrations[] = { v1, v2 };
+/* Version 3: the scheduled job's runs (rbaudit run). */
+static const char v3[] =
+	"CREATE TABLE job_run ("
+	"  id INTEGER PRIMARY KEY,"
+	"  started TEXT NOT NULL,"
+	"  finished TEXT NOT NULL,"
+	"  period TEXT NOT NULL,"
+	"  exit_code INTEGER NOT NULL,"
+	"  accepted INTEGER NOT NULL,"
+	"  noop INTEGER NOT NULL,"
+	"  rejected INTEGER NOT NULL,"
+	"  rollbacks INTEGER NOT NULL,"
+	"  alerts INTEGER NOT NULL,"           /* rollbacks at or above the alert threshold */
+	"  output TEXT NOT NULL,"
+	"  steps TEXT NOT NULL"                 /* JSON: [{step, status, detail}] */
+	") STRICT;";
+
+static const char *const migrations[] = { v1, v2, v3 };
 
 int rb_schema_version(sqlite3 *db, struct rb_err *e)
 {

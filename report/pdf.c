@@ -195,7 +195,7 @@ static void need(struct pdf *p, double h)
 static int wrap(struct pdf *p, HPDF_Font f, double size, const char *s, double width,
 		void (*emit)(void *, const char *), void *ctx)
 {
-	char buf[4096], cur[4096];
+	char buf[4096], cur[8200];
 	const char *w;
 	size_t cl = 0;
 	int lines = 0;
@@ -206,9 +206,18 @@ static int wrap(struct pdf *p, HPDF_Font f, double size, const char *s, double w
 	while (*w) {
 		const char *end = strchr(w, ' ');
 		size_t wl = end ? (size_t)(end - w) : strlen(w);
-		char cand[4096];
+		char cand[8200];
+		size_t cn = 0;
 
-		snprintf(cand, sizeof(cand), "%s%s%.*s", cur, cl ? " " : "", (int)wl, w);
+		/* cur and the word both come from buf (4096 bytes): they fit. */
+		if (cl + 1 + wl >= sizeof(cand))
+			break;
+		memcpy(cand, cur, cl);
+		cn = cl;
+		if (cl)
+			cand[cn++] = ' ';
+		memcpy(cand + cn, w, wl);
+		cand[cn + wl] = '\0';
 		if (width_of(p, f, size, cand) <= width || cl == 0) {
 			if (cl == 0 && width_of(p, f, size, cand) > width) {
 				/* One word too long: cut it by characters. */
@@ -241,7 +250,7 @@ static int wrap(struct pdf *p, HPDF_Font f, double size, const char *s, double w
 					}
 				}
 			} else {
-				snprintf(cur, sizeof(cur), "%s", cand);
+				memcpy(cur, cand, strlen(cand) + 1);
 				cl = strlen(cur);
 			}
 		} else {

@@ -197,9 +197,9 @@ static int trails(sqlite3 *db, int64_t lid, const cJSON *a, cJSON *at, struct rb
 /* A template by name (in the template folders) or by path. */
 static int find_template(const char *arg, char *path, size_t n, struct rb_err *e)
 {
-	char exe[PATH_MAX], *slash;
+	char exe[PATH_MAX], up1[PATH_MAX + 32], up2[PATH_MAX + 32], *slash;
 	const char *env = getenv("RBAUDIT_TEMPLATES");
-	const char *dirs[3];
+	const char *dirs[5];
 	ssize_t len;
 	int i;
 
@@ -211,16 +211,24 @@ static int find_template(const char *arg, char *path, size_t n, struct rb_err *e
 		if (!((arg[i] >= 'a' && arg[i] <= 'z') || (arg[i] >= '0' && arg[i] <= '9') ||
 		      arg[i] == '-' || arg[i] == '_'))
 			return RB_ERR(e, RB_EX_USAGE, "template name '%s' is not a name", arg);
-	/* Next to the binary (a build tree), RBAUDIT_TEMPLATES, the data folder. */
-	len = readlink("/proc/self/exe", exe, sizeof(exe) - 16);
+	/*
+	 * RBAUDIT_TEMPLATES, then next to the binary or up to two folders above
+	 * it (a source tree and its build folders), then the data folder.
+	 */
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 32);
 	exe[len > 0 ? len : 0] = '\0';
 	slash = strrchr(exe, '/');
 	if (slash != NULL)
-		strcpy(slash, "/templates");
+		*slash = '\0';
+	snprintf(up1, sizeof(up1), "%s/../templates", exe);
+	snprintf(up2, sizeof(up2), "%s/../../templates", exe);
+	strcat(exe, "/templates");
 	dirs[0] = env;
 	dirs[1] = len > 0 ? exe : NULL;
-	dirs[2] = RB_DATADIR "/templates";
-	for (i = 0; i < 3; i++) {
+	dirs[2] = len > 0 ? up1 : NULL;
+	dirs[3] = len > 0 ? up2 : NULL;
+	dirs[4] = RB_DATADIR "/templates";
+	for (i = 0; i < 5; i++) {
 		if (dirs[i] == NULL)
 			continue;
 		snprintf(path, n, "%s/%s.json", dirs[i], arg);

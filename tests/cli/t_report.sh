@@ -65,6 +65,7 @@ cat > ev.jsonl <<'EOV'
 {"time":"2026-08-01T00:00:00Z","event":"change.deployed","actor":"dev","data":{"change_id":"C1","service":"svc","environment":"production","team":"t","ticket":"T","commit":"c","artifact":"a"}}
 {"time":"2026-08-01T01:00:00Z","event":"rollback.requested","actor":"=HYPERLINK(\"http://x\")","data":{"rollback_id":"R1","change_id":"C1","service":"svc","environment":"production","risk_tier":"low","emergency":false,"ticket":"T","rationale":"r","impact":"i","security_considerations":"s","components":[],"operation":{}}}
 {"time":"2026-08-01T02:00:00Z","event":"rollback.executed","actor":"@ops","data":{"rollback_id":"R1","result":"ok","from_version":"2","to_version":"1","touches":[]}}
+{"time":"2026-08-01T03:00:00Z","event":"rollback.approved","actor":"中文@example","data":{"rollback_id":"R1","role":"lead"}}
 EOV
 "$RBAUDIT" seal --key k/led.pem --ledger f.example/l --events ev.jsonl --out fx >/dev/null
 "$RBAUDIT" ingest --db f.db --keys keys.json fx >/dev/null
@@ -72,6 +73,10 @@ EOV
 expect_exit 0 "a report of the formula-like ledger" -- "$RBAUDIT" report --db f.db \
 	--period 2026-08 --template engineering-metrics --out fr
 mkdir fx2 && (cd fx2 && unzip -q ../fr/engineering-metrics-2026-08.xlsx)
+expect_exit 0 "an auditor pack of that ledger" -- "$RBAUDIT" report --db f.db \
+	--period 2026-08 --template auditor-pack --out fp
+pdftotext -layout fp/auditor-pack-2026-08.pdf fp.txt 2>/dev/null
+expect_grep -F "a character the font lacks is shown as U+FFFD, not dropped" fp.txt "$(printf '\357\277\275\357\277\275@example')"
 check "no cell of the workbook is a formula" sh -c '! grep -q "<f>" fx2/xl/worksheets/*.xml'
 expect_grep -F "the =HYPERLINK actor is stored as a string" fx2/xl/worksheets/sheet2.xml '<c r="R2" t="inlineStr"><is><t>=HYPERLINK("http://x")</t></is></c>'
 expect_grep -F "the @ actor is stored as a string" fx2/xl/worksheets/sheet2.xml '<t>@ops</t>'

@@ -1,0 +1,62 @@
+/*
+ * job.h - the scheduled job (rbaudit run): ingest the inbox, analyse the
+ * period, render the templates, sign the manifest, record the run.
+ *
+ * job/ is not a stage: it sequences the stages through their public
+ * headers, as the command line does, and owns no data of its own beyond the
+ * job_run table.  A struct rb_job is plain data owned by the caller.
+ */
+#ifndef RB_JOB_H
+#define RB_JOB_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+struct rb_job {
+	char database[PATH_MAX], trust_store[PATH_MAX], policy[PATH_MAX];
+	char inbox[PATH_MAX], archive[PATH_MAX], quarantine[PATH_MAX];
+	char output[PATH_MAX];          /* with {period} */
+	char templates[16][PATH_MAX];
+	int ntemplates;
+	char report_key[PATH_MAX], report_key_name[160], ledger[512];
+	int retention;                  /* report folders to keep; 0: all */
+	int alert_level;                /* 0 low .. 3 critical; 4: none */
+	unsigned alert_findings;        /* bit i: finding code i alerts */
+	int trend, sample;
+	uint64_t sample_seed;
+	int busy_ms;
+	int log_json;
+};
+
+/*
+ * Load and check a job file.  Relative paths are relative to its folder.
+ * Errors are RB_EX_CONFIG and name the member (and line).
+ */
+int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e);
+
+/* One log line: step, status ("ok", "noop", "rejected", ...), detail. */
+typedef void (*rb_job_log_fn)(void *ctx, const char *step, const char *status,
+			      const char *detail);
+
+struct rb_job_result {
+	int exit_code;                  /* enum rb_exit: 0, 1, 2 */
+	int accepted, noop, rejected;
+	int rollbacks, alerts;
+	int nothing_to_do;              /* a second run: nothing changed */
+	char period[48];
+	char output[PATH_MAX];
+};
+
+/*
+ * Run the job for period (NULL: the last complete month before now).  With
+ * dry_run, only verify and say what would be done.  Returns 0 with *res
+ * filled (its exit_code tells the scheduler what happened), or -1 with *e:
+ * RB_EX_TEMPFAIL when another run holds the lock or the database is busy.
+ */
+int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_run,
+	       rb_job_log_fn log, void *log_ctx, struct rb_job_result *res,
+	       struct rb_err *e);
+
+#endif

@@ -1,0 +1,106 @@
+# t_run.sh - focus: `rbaudit run`, the scheduled job, end to end as a
+# scheduler runs it: sample -> inbox -> run -> reports present, manifest
+# verifies, database holds the month; a second run is a no-op; a tampered
+# export dropped into the inbox lands in quarantine, the run exits with the
+# "rejected" code and the other exports still go in; each exit code.
+. "$ROOT/tests/cli/lib.sh"
+
+"$RBAUDIT" sample --out s >/dev/null
+"$RBAUDIT" keygen --name reports --out keys --roles report --valid-from 2026-01-01T00:00:00Z >/dev/null 2>&1
+cp s/keys.json trust.json
+"$RBAUDIT" keys add keys/reports.pub.json --keys trust.json >/dev/null
+mkdir -p job/inbox
+for m in 2026-05 2026-06 2026-07 2026-08 2026-09; do
+	cp -r s/exports/rollback-ledger/$m job/inbox/$m
+done
+cp trust.json job/trust.json
+cp -r keys job/keys
+cat > job/job.json <<'EOJ'
+{"database": "audit.db", "trust_store": "trust.json",
+ "inbox": "inbox", "archive": "archive", "quarantine": "quarantine",
+ "output": "reports/{period}",
+ "templates": ["governance-monthly", "auditor-pack", "engineering-metrics", "analysis-json"],
+ "report_key": "keys/reports.pem", "retention": 2,
+ "alert_level": "none", "alert_findings": []}
+EOJ
+
+expect_exit 0 "run --help exits 0" -- "$RBAUDIT" run --help
+expect_grep "run --help documents the exit codes" "$OUT" '^  2 +an export was rejected'
+expect_exit 0 "the first run, no alerts configured, exits 0" -- "$RBAUDIT" run --config job/job.json --period 2026-09
+expect_grep "it logs one line per step on stderr" "$ERR" 'rbaudit run: ingest +accepted'
+expect_grep "and the report step" "$ERR" 'rbaudit run: report +ok'
+for f in governance-2026-09.pdf auditor-pack-2026-09.pdf engineering-metrics-2026-09.xlsx analysis-2026-09.json MANIFEST; do
+	expect_file "the reports hold $f" "job/reports/2026-09/$f"
+done
+expect_exit 0 "the manifest verifies" -- "$RBAUDIT" verify-report job/reports/2026-09 --keys trust.json
+expect_eq "the database holds the five months" 5 "$(sqlite3 job/audit.db 'SELECT count(*) FROM ingest_export')"
+expect_eq "and an analysis of the month" 1 "$(sqlite3 job/audit.db "SELECT count(*) FROM analysis WHERE period = '2026-09'")"
+expect_eq "the run is recorded" 1 "$(sqlite3 job/audit.db 'SELECT count(*) FROM job_run')"
+expect_eq "the inbox is empty" "" "$(ls job/inbox)"
+expect_eq "the exports are archived" 5 "$(ls job/archive | wc -l)"
+
+sqlite3 job/audit.db .dump > before.sql
+cp job/reports/2026-09/MANIFEST manifest.before
+expect_exit 0 "a second run with nothing new exits 0" -- "$RBAUDIT" run --config job/job.json --period 2026-09
+expect_grep "and says nothing is new" "$ERR" 'nothing new since the last run'
+sqlite3 job/audit.db .dump > after.sql
+expect_same "a second run changes nothing in the database" before.sql after.sql
+expect_same "nor the reports" manifest.before job/reports/2026-09/MANIFEST
+
+# New exports: one good (October) and one tampered copy of it under another name.
+cp -r s/exports/rollback-ledger/2026-10 job/inbox/2026-10
+flip_payload s/exports/rollback-ledger/2026-10 job/inbox/zz-tampered 7
+expect_exit 2 "a tampered export makes the run exit 2 (rejected)" -- "$RBAUDIT" run --config job/job.json --period 2026-10
+expect_grep "the log names the rejected export and its error" "$ERR" 'ingest +rejected .*zz-tampered.*E_SIG'
+expect_file "the tampered export is in quarantine" job/quarantine/zz-tampered/REJECTED.json
+expect_file "the good one is archived" job/archive/2026-10/manifest.json
+expect_eq "and stored" 6 "$(sqlite3 job/audit.db 'SELECT count(*) FROM ingest_export')"
+expect_file "the month's reports are written" job/reports/2026-10/MANIFEST
+expect_exit 0 "a re-analysed earlier month" -- "$RBAUDIT" run --config job/job.json --period 2026-08
+expect_eq "retention keeps the newest two report folders" "2026-09 2026-10" "$(ls job/reports | tr '\n' ' ' | sed 's/ $//')"
+
+# Alerts: exit 1 when a rollback reaches the threshold.
+sed 's/"alert_level": "none", "alert_findings": \[\]/"alert_level": "low"/' job/job.json > job/alert.json
+expect_exit 1 "findings at the alert threshold exit 1" -- "$RBAUDIT" run --config job/alert.json --period 2026-07
+expect_grep "and say so" "$OUT" '^ATTENTION'
+expect_exit 0 "--log-format json logs JSON lines" -- "$RBAUDIT" run --config job/job.json --period 2026-07 --log-format json
+check "every log line is a JSON object with step and status" "$PY" -c '
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert lines
+for l in lines:
+    d = json.loads(l)
+    assert "step" in d and "status" in d and "time" in d
+' "$ERR"
+expect_exit 0 "--dry-run writes nothing" -- "$RBAUDIT" run --config job/job.json --period 2026-06 --dry-run
+expect_no_file "no report folder for the dry run" job/reports/2026-06
+
+# Configuration errors: 78, naming the member.
+printf '{"database":"a.db","trust_store":"t.json","inbox":"i","output":"r/{period}","templates":["x"],"colour":1}' > bad1.json
+expect_exit 78 "an unknown member exits 78" -- "$RBAUDIT" run --config bad1.json
+expect_grep "naming it" "$ERR" 'member "colour"'
+printf '{\n"database":"a.db",\n"trust_store":"t.json",\n"inbox":"i",\n"output":"reports",\n"templates":["x"]}' > bad2.json
+expect_exit 78 "an output without {period} exits 78" -- "$RBAUDIT" run --config bad2.json
+expect_grep "naming the line" "$ERR" 'line 5: member "output"'
+printf '{"database":"a.db","trust_store":"t.json","inbox":"i","output":"r/{period}","templates":["x"],"retention":-1}' > bad3.json
+expect_exit 78 "a negative retention exits 78" -- "$RBAUDIT" run --config bad3.json
+printf '{"trust_store":"t.json","inbox":"i","output":"r/{period}","templates":["x"]}' > bad4.json
+expect_exit 78 "a missing database member exits 78" -- "$RBAUDIT" run --config bad4.json
+expect_exit 64 "a run without --config exits 64" -- "$RBAUDIT" run
+
+# Temporary failure: another run holds the lock.
+"$PY" -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(4)
+' job/audit.db.lock locked.flag &
+holder=$!
+i=0
+while [ ! -f locked.flag ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+expect_exit 75 "a second run while one holds the lock exits 75" -- "$RBAUDIT" run --config job/job.json --period 2026-10
+expect_grep "with a clear message" "$ERR" 'another rbaudit run holds'
+wait $holder
+
+done_testing
