@@ -143,30 +143,27 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/rbaudit $(DESTDIR)$(PREFIX)/share/man/man1/rbaudit.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/rbaudit
 
-# The demo: the sample organisation (checked against sample-data/), its
-# exports verified and ingested.  It grows with the later stages.
+# The demo: the sample organisation (checked byte for byte against
+# sample-data/), dropped into an inbox, and the monthly job run for its last
+# complete month: ingest, analysis, reports with a signed MANIFEST.
 DEMO := $(BUILD)/demo
 demo: deps rbaudit
-	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	rm -rf $(DEMO) && mkdir -p $(DEMO)/job
 	./rbaudit sample --out $(DEMO)/sample
 	diff -r $(DEMO)/sample/exports sample-data/exports
 	cmp $(DEMO)/sample/keys.json sample-data/keys.json
-	./rbaudit verify --keys $(DEMO)/sample/keys.json $(DEMO)/sample/exports/rollback-ledger/* \
-	  | grep -E '^[^ ].*: (VALID|INVALID)$$'
-	cp -r $(DEMO)/sample/exports/rollback-ledger $(DEMO)/inbox
-	./rbaudit ingest --db $(DEMO)/audit.db --keys $(DEMO)/sample/keys.json \
-	  --inbox $(DEMO)/inbox --archive $(DEMO)/archive --quarantine $(DEMO)/quarantine
-	./rbaudit analyze --db $(DEMO)/audit.db --period 2026-10 --sample 25 --sample-seed 1
-	./rbaudit keygen --name demo-reports --out $(DEMO)/keys --roles report \
+	cp -r $(DEMO)/sample/exports/rollback-ledger $(DEMO)/job/inbox
+	./rbaudit keygen --name demo-reports --out $(DEMO)/job/keys --roles report \
 	  --valid-from 2026-01-01T00:00:00Z > /dev/null
-	cp $(DEMO)/sample/keys.json $(DEMO)/trust.json
-	./rbaudit keys add $(DEMO)/keys/demo-reports.pub.json --keys $(DEMO)/trust.json
-	./rbaudit report --db $(DEMO)/audit.db --period 2026-10 --out $(DEMO)/reports/2026-10 \
-	  --template governance-monthly --template auditor-pack \
-	  --template engineering-metrics --template analysis-json \
-	  --sign $(DEMO)/keys/demo-reports.pem
-	./rbaudit verify-report $(DEMO)/reports/2026-10 --keys $(DEMO)/trust.json
-	@echo "demo: database $(DEMO)/audit.db; reports in $(DEMO)/reports/2026-10/"
+	cp $(DEMO)/sample/keys.json $(DEMO)/job/trust.json
+	./rbaudit keys add $(DEMO)/job/keys/demo-reports.pub.json --keys $(DEMO)/job/trust.json
+	cp sample-data/job.json $(DEMO)/job/job.json
+	./rbaudit run --config $(DEMO)/job/job.json --period 2026-10; \
+	  rc=$$?; [ $$rc -le 2 ] || exit $$rc
+	./rbaudit verify-report $(DEMO)/job/reports/2026-10 --keys $(DEMO)/job/trust.json
+	./rbaudit analyze --db $(DEMO)/job/audit.db --period 2026-10 --sample 25 --no-store \
+	  | head -n 12
+	@echo "demo: reports in $(DEMO)/job/reports/2026-10/ (database $(DEMO)/job/audit.db)"
 
 clean:
 	rm -rf $(BUILD) rbaudit

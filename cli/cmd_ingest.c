@@ -79,31 +79,6 @@ static void print_findings(const rb_vreport *r)
 		       rb_vreport_errors_total(r) - rb_vreport_nerrors(r));
 }
 
-static cJSON *findings(const rb_vreport *r, int warn)
-{
-	cJSON *a = cJSON_CreateArray();
-	size_t i, n = warn ? rb_vreport_nwarnings(r) : rb_vreport_nerrors(r);
-
-	for (i = 0; i < n; i++) {
-		const struct rb_finding *f = warn ? rb_vreport_warning(r, i) :
-						    rb_vreport_error(r, i);
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "code", f->code);
-		if (f->seq >= 0)
-			cJSON_AddNumberToObject(o, "seq", (double)f->seq);
-		else
-			cJSON_AddNullToObject(o, "seq");
-		if (f->line >= 0)
-			cJSON_AddNumberToObject(o, "line", (double)f->line);
-		else
-			cJSON_AddNullToObject(o, "line");
-		cJSON_AddStringToObject(o, "message", f->msg);
-		cJSON_AddItemToArray(a, o);
-	}
-	return a;
-}
-
 static cJSON *outcome_json(const struct rb_ingest_outcome *oc)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -123,8 +98,8 @@ static cJSON *outcome_json(const struct rb_ingest_outcome *oc)
 	else
 		cJSON_AddNullToObject(o, "new_first_seq");
 	cJSON_AddBoolToObject(o, "bootstrap", oc->bootstrap);
-	cJSON_AddItemToObject(o, "errors", findings(r, 0));
-	cJSON_AddItemToObject(o, "warnings", findings(r, 1));
+	cJSON_AddItemToObject(o, "errors", rb_vreport_findings_json(r, 0));
+	cJSON_AddItemToObject(o, "warnings", rb_vreport_findings_json(r, 1));
 	if (oc->moved_to)
 		cJSON_AddStringToObject(o, "moved_to", oc->moved_to);
 	return o;

@@ -33,26 +33,9 @@ static void progress(void *ctx, uint64_t entries, uint64_t bytes)
 	fprintf(stderr, "\rverifying %s: %" PRIu64 " entries", (const char *)ctx, entries);
 }
 
-static cJSON *finding_json(const struct rb_finding *f)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "code", f->code);
-	if (f->seq >= 0)
-		cJSON_AddNumberToObject(o, "seq", (double)f->seq);
-	else
-		cJSON_AddNullToObject(o, "seq");
-	if (f->line >= 0)
-		cJSON_AddNumberToObject(o, "line", (double)f->line);
-	else
-		cJSON_AddNullToObject(o, "line");
-	cJSON_AddStringToObject(o, "message", f->msg);
-	return o;
-}
-
 static cJSON *report_json(const rb_vreport *r)
 {
-	cJSON *o = cJSON_CreateObject(), *errs, *warns, *keys;
+	cJSON *o = cJSON_CreateObject(), *keys;
 	const char *ledger = rb_vreport_ledger(r);
 	uint8_t root[32];
 	char b64[48];
@@ -83,12 +66,8 @@ static cJSON *report_json(const rb_vreport *r)
 	else
 		cJSON_AddNullToObject(o, "checkpoint_key");
 	cJSON_AddNumberToObject(o, "countersigned", (double)rb_vreport_countersigned(r));
-	errs = cJSON_AddArrayToObject(o, "errors");
-	for (i = 0; i < rb_vreport_nerrors(r); i++)
-		cJSON_AddItemToArray(errs, finding_json(rb_vreport_error(r, i)));
-	warns = cJSON_AddArrayToObject(o, "warnings");
-	for (i = 0; i < rb_vreport_nwarnings(r); i++)
-		cJSON_AddItemToArray(warns, finding_json(rb_vreport_warning(r, i)));
+	cJSON_AddItemToObject(o, "errors", rb_vreport_findings_json(r, 0));
+	cJSON_AddItemToObject(o, "warnings", rb_vreport_findings_json(r, 1));
 	cJSON_AddNumberToObject(o, "errors_total", (double)rb_vreport_errors_total(r));
 	cJSON_AddNumberToObject(o, "warnings_total", (double)rb_vreport_warnings_total(r));
 	return o;

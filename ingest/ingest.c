@@ -648,31 +648,6 @@ static int peek_manifest(const char *dir, char **ledger, int64_t *first)
 	return rc;
 }
 
-static cJSON *findings_json(const rb_vreport *r, int warnings)
-{
-	cJSON *arr = cJSON_CreateArray();
-	size_t i, n = warnings ? rb_vreport_nwarnings(r) : rb_vreport_nerrors(r);
-
-	for (i = 0; arr != NULL && i < n; i++) {
-		const struct rb_finding *f = warnings ? rb_vreport_warning(r, i) :
-							rb_vreport_error(r, i);
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "code", f->code);
-		if (f->seq >= 0)
-			cJSON_AddNumberToObject(o, "seq", (double)f->seq);
-		else
-			cJSON_AddNullToObject(o, "seq");
-		if (f->line >= 0)
-			cJSON_AddNumberToObject(o, "line", (double)f->line);
-		else
-			cJSON_AddNullToObject(o, "line");
-		cJSON_AddStringToObject(o, "message", f->msg);
-		cJSON_AddItemToArray(arr, o);
-	}
-	return arr;
-}
-
 /* Record a key that signed something stored (for attestations). */
 static int record_key(struct job *j, const char *name, struct rb_err *e)
 {
@@ -707,7 +682,7 @@ static int finish_storing(struct job *j, rb_vreport *r, struct rb_err *e)
 	rb_ingest *g = j->g;
 	const struct rb_merkle *after = rb_vreport_after(r);
 	sqlite3_stmt *q;
-	cJSON *keys = cJSON_CreateArray(), *warns = findings_json(r, 1);
+	cJSON *keys = cJSON_CreateArray(), *warns = rb_vreport_findings_json(r, 1);
 	char *keys_s = NULL, *warns_s = NULL, now_s[RB_TIME_MAX];
 	struct rb_time now = rb_time_now();
 	uint8_t root[32];
@@ -1053,10 +1028,10 @@ int rb_ingest_file_away(struct rb_ingest_outcome *o, const char *archive,
 		cJSON_AddStringToObject(doc, "ledger", rb_vreport_ledger(o->report));
 	cJSON_AddNumberToObject(doc, "first_seq", (double)rb_vreport_first_seq(o->report));
 	cJSON_AddNumberToObject(doc, "last_seq", (double)rb_vreport_last_seq(o->report));
-	cJSON_AddItemToObject(doc, "errors", findings_json(o->report, 0));
+	cJSON_AddItemToObject(doc, "errors", rb_vreport_findings_json(o->report, 0));
 	cJSON_AddNumberToObject(doc, "errors_total",
 				(double)rb_vreport_errors_total(o->report));
-	cJSON_AddItemToObject(doc, "warnings", findings_json(o->report, 1));
+	cJSON_AddItemToObject(doc, "warnings", rb_vreport_findings_json(o->report, 1));
 	rc = rb_path_join(path, sizeof(path), o->moved_to, "REJECTED.json", e);
 	if (rc == 0)
 		rc = rb_write_json(path, doc, 0640, e);

@@ -974,6 +974,30 @@ const struct rb_finding *rb_vreport_warning(const rb_vreport *r, size_t i)
 	return i < r->nwarn ? &r->warnings[i] : NULL;
 }
 
+cJSON *rb_vreport_findings_json(const rb_vreport *r, int warnings)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t i, n = warnings ? r->nwarn : r->nerr;
+
+	for (i = 0; arr != NULL && i < n; i++) {
+		const struct rb_finding *f = warnings ? &r->warnings[i] : &r->errors[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "code", f->code);
+		if (f->seq >= 0)
+			cJSON_AddNumberToObject(o, "seq", (double)f->seq);
+		else
+			cJSON_AddNullToObject(o, "seq");
+		if (f->line >= 0)
+			cJSON_AddNumberToObject(o, "line", (double)f->line);
+		else
+			cJSON_AddNullToObject(o, "line");
+		cJSON_AddStringToObject(o, "message", f->msg);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
 int rb_vreport_has(const rb_vreport *r, const char *code)
 {
 	size_t i;

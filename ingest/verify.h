@@ -110,6 +110,13 @@ void rb_vreport_add_error(rb_vreport *r, const char *code, int64_t seq,
 			  long long line, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/*
+ * The kept errors (warnings when warnings is set) as a JSON array of
+ * {code, seq, line, message}, seq and line null when none applies.  The
+ * caller cJSON_Deletes it.
+ */
+cJSON *rb_vreport_findings_json(const rb_vreport *r, int warnings);
+
 /* 1 when some finding has this code. */
 int rb_vreport_has(const rb_vreport *r, const char *code);
 
