@@ -1054,14 +1054,14 @@ static int store(struct ctx *c, const struct rb_period *per, const char *policy,
 		"VALUES (?1, ?2, ?8, ?9, ?10, ?4, ?3, ?11, ?5, ?6, ?7, ?12, ?13)";
 	static const char ins_r[] =
 		"INSERT INTO analysis_rollback (analysis_id, rollback_id, executed, score, level, "
-		"complete, facts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+		"complete, facts, ord) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 	static const char ins_f[] =
 		"INSERT OR IGNORE INTO analysis_finding (analysis_id, rollback_id, code) "
 		"VALUES (?1, ?2, ?3)";
 	sqlite3_stmt *d = NULL, *a = NULL, *r = NULL, *f = NULL, *s = c->q[Q_SIZE];
 	char *text = NULL, now_s[RB_TIME_MAX];
 	struct rb_time now = rb_time_now();
-	int64_t size = 0, id;
+	int64_t size = 0, id, ord;
 	const cJSON *x;
 	int stage, rc = -1;
 
@@ -1070,7 +1070,20 @@ static int store(struct ctx *c, const struct rb_period *per, const char *policy,
 	if (sqlite3_step(s) == SQLITE_ROW)
 		size = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	text = cJSON_PrintUnformatted(doc);
+	/*
+	 * The document is stored without its rollbacks: they are stored one row
+	 * each (analysis_rollback), so that reports can stream them.
+	 */
+	{
+		cJSON *view = cJSON_CreateObject(), *it;
+
+		/* A view of the document by reference, without the rollbacks. */
+		for (it = doc->child; view != NULL && it != NULL; it = it->next)
+			if (strcmp(it->string, "rollbacks") != 0)
+				cJSON_AddItemReferenceToObject(view, it->string, it);
+		text = view ? cJSON_PrintUnformatted(view) : NULL;
+		cJSON_Delete(view);
+	}
 	if (text == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	if (rb_db_begin(c->db, e) != 0)
@@ -1103,6 +1116,7 @@ static int store(struct ctx *c, const struct rb_period *per, const char *policy,
 		}
 	}
 	id = sqlite3_last_insert_rowid(c->db);
+	ord = 0;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(doc, "rollbacks")) {
 		char *facts = cJSON_PrintUnformatted(x);
 		const cJSON *code;
@@ -1114,6 +1128,7 @@ static int store(struct ctx *c, const struct rb_period *per, const char *policy,
 		sqlite3_bind_text(r, 5, rb_json_str(x, "level"), -1, SQLITE_STATIC);
 		sqlite3_bind_int(r, 6, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "complete")));
 		sqlite3_bind_text(r, 7, facts ? facts : "{}", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(r, 8, ord++);
 		rc = sqlite3_step(r);
 		sqlite3_reset(r);
 		cJSON_free(facts);

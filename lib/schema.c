@@ -160,7 +160,16 @@ static const char v3[] =
 	"  steps TEXT NOT NULL"                 /* JSON: [{step, status, detail}] */
 	") STRICT;";
 
-static const char *const migrations[] = { v1, v2, v3 };
+/*
+ * Version 4: the order of the rollbacks in their analysis (execution time,
+ * seq), so that reports can stream them from the rows; the stored document
+ * no longer repeats them.
+ */
+static const char v4[] =
+	"ALTER TABLE analysis_rollback ADD COLUMN ord INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX analysis_rollback_ord ON analysis_rollback(analysis_id, ord);";
+
+static const char *const migrations[] = { v1, v2, v3, v4 };
 
 int rb_schema_version(sqlite3 *db, struct rb_err *e)
 {

@@ -14,10 +14,24 @@
 
 #include "lib/err.h"
 
+struct sqlite3;
+
 struct rb_report_data {
 	const cJSON *a;         /* the stored analysis document */
 	const cJSON *attest;    /* ledger state, ingests and signing keys */
+	struct sqlite3 *db;     /* open, read-only */
+	int64_t analysis_id;
 };
+
+/*
+ * The rollbacks of the analysis, one at a time from the database, in the
+ * analysis's order: memory does not grow with their number.  Each object
+ * is valid until the next call; rb_rows_close frees the last (NULL ok).
+ */
+typedef struct rb_rows rb_rows;
+int rb_rows_open(const struct rb_report_data *d, rb_rows **out, struct rb_err *e);
+const cJSON *rb_rows_next(rb_rows *r);
+void rb_rows_close(rb_rows *r);
 
 enum rb_format { RB_FMT_PDF, RB_FMT_XLSX, RB_FMT_JSON };
 

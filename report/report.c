@@ -194,6 +194,61 @@ static int trails(sqlite3 *db, int64_t lid, const cJSON *a, cJSON *at, struct rb
 	return 0;
 }
 
+struct rb_rows {
+	sqlite3_stmt *q;
+	cJSON *cur;
+};
+
+int rb_rows_open(const struct rb_report_data *d, rb_rows **out, struct rb_err *e)
+{
+	rb_rows *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (r == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (rb_db_prepare(d->db, "SELECT facts FROM analysis_rollback WHERE analysis_id = ?1 "
+			  "ORDER BY ord, rowid", &r->q, e) != 0) {
+		free(r);
+		return -1;
+	}
+	sqlite3_bind_int64(r->q, 1, d->analysis_id);
+	*out = r;
+	return 0;
+}
+
+const cJSON *rb_rows_next(rb_rows *r)
+{
+	cJSON_Delete(r->cur);
+	r->cur = NULL;
+	while (r->cur == NULL && sqlite3_step(r->q) == SQLITE_ROW)
+		r->cur = cJSON_Parse((const char *)sqlite3_column_text(r->q, 0));
+	return r->cur;
+}
+
+void rb_rows_close(rb_rows *r)
+{
+	if (r == NULL)
+		return;
+	cJSON_Delete(r->cur);
+	sqlite3_finalize(r->q);
+	free(r);
+}
+
+/* Put the rollbacks back into the document (for PDF and JSON reports). */
+static int attach_rollbacks(const struct rb_report_data *d, cJSON *a, struct rb_err *e)
+{
+	cJSON *arr = cJSON_AddArrayToObject(a, "rollbacks");
+	rb_rows *rows = NULL;
+	const cJSON *x;
+
+	if (arr == NULL || rb_rows_open(d, &rows, e) != 0)
+		return -1;
+	while ((x = rb_rows_next(rows)) != NULL)
+		cJSON_AddItemToArray(arr, cJSON_Duplicate(x, 1));
+	rb_rows_close(rows);
+	return 0;
+}
+
 /* A template by name (in the template folders) or by path. */
 static int find_template(const char *arg, char *path, size_t n, struct rb_err *e)
 {
@@ -388,14 +443,15 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	      struct rb_err *e)
 {
 	struct rb_period per;
-	struct rb_report_data d = { NULL, NULL };
+	struct rb_report_data d = { NULL, NULL, NULL, 0 };
+	struct rb_template *tpl[16] = { NULL };
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
 	cJSON *a = NULL, *at = NULL;
 	char origin[512], keyname[RB_KEYNAME_MAX + 1];
 	int64_t lid;
-	size_t i;
-	int rc = -1, step;
+	size_t i, ntpl = 0;
+	int rc = -1, step, need_all = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (rb_period_parse(o->period, o->now, &per, e) != 0)
@@ -420,15 +476,17 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	lid = pick_ledger(db, o->ledger, origin, sizeof(origin), e);
 	if (lid < 0)
 		goto out;
-	if (rb_db_prepare(db, "SELECT document FROM analysis WHERE ledger_id = ?1 AND period = ?2 "
+	if (rb_db_prepare(db, "SELECT document, id FROM analysis WHERE ledger_id = ?1 AND period = ?2 "
 			  "AND policy_sha256 = ?3 ORDER BY id DESC LIMIT 1", &q, e) != 0)
 		goto out;
 	sqlite3_bind_int64(q, 1, lid);
 	sqlite3_bind_text(q, 2, per.name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, o->policy_sha256, -1, SQLITE_STATIC);
 	step = sqlite3_step(q);
-	if (step == SQLITE_ROW)
+	if (step == SQLITE_ROW) {
 		a = cJSON_Parse((const char *)sqlite3_column_text(q, 0));
+		d.analysis_id = sqlite3_column_int64(q, 1);
+	}
 	sqlite3_finalize(q);
 	q = NULL;
 	if (step != SQLITE_ROW) {
@@ -440,37 +498,46 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 			       per.name);
 		goto out;
 	}
-	at = a ? attestation(db, lid, e) : NULL;
-	if (a == NULL || at == NULL || trails(db, lid, a, at, e) != 0) {
-		if (a == NULL)
-			RB_ERR(e, RB_EX_DATAERR, "the stored analysis is not valid JSON");
+	if (a == NULL) {
+		RB_ERR(e, RB_EX_DATAERR, "the stored analysis is not valid JSON");
 		goto out;
 	}
+	d.db = db;
+	/* The templates first: the rollbacks are loaded only for PDF and JSON. */
+	for (i = 0; i < o->ntemplates && i < 16; i++) {
+		char tp[PATH_MAX];
+
+		if (find_template(o->templates[i], tp, sizeof(tp), e) != 0 ||
+		    rb_template_load(tp, &tpl[i], e) != 0)
+			goto out;
+		ntpl++;
+		need_all |= tpl[i]->format != RB_FMT_XLSX;
+	}
+	if (!cJSON_HasObjectItem(a, "rollbacks") && need_all && attach_rollbacks(&d, a, e) != 0)
+		goto out;
+	at = attestation(db, lid, e);
+	if (at == NULL || (need_all && trails(db, lid, a, at, e) != 0))
+		goto out;
 	d.a = a;
 	d.attest = at;
 	if (rb_mkdir_p(o->out_dir, 0750, e) != 0)
 		goto out;
-	for (i = 0; i < o->ntemplates; i++) {
-		struct rb_template *t = NULL;
-		char tp[PATH_MAX], name[256];
+	for (i = 0; i < ntpl; i++) {
+		char name[256];
 
-		if (find_template(o->templates[i], tp, sizeof(tp), e) != 0 ||
-		    rb_template_load(tp, &t, e) != 0)
+		if (rb_template_filename(tpl[i], per.name, name, sizeof(name), e) != 0 ||
+		    render_one(&d, tpl[i], o->out_dir, name, e) != 0)
 			goto out;
-		if (rb_template_filename(t, per.name, name, sizeof(name), e) != 0 ||
-		    render_one(&d, t, o->out_dir, name, e) != 0) {
-			rb_template_free(t);
-			goto out;
-		}
 		if (res->nfiles < sizeof(res->files) / sizeof(res->files[0]))
 			snprintf(res->files[res->nfiles++], sizeof(res->files[0]), "%s", name);
-		rb_template_free(t);
 	}
 	if (write_manifest(o->out_dir, origin, per.name, o->sign_key, keyname,
 			   &res->signed_manifest, e) != 0)
 		goto out;
 	rc = 0;
 out:
+	for (i = 0; i < ntpl; i++)
+		rb_template_free(tpl[i]);
 	cJSON_Delete(a);
 	cJSON_Delete(at);
 	rb_db_close(db);

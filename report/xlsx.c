@@ -14,6 +14,8 @@ struct xl {
 	lxw_workbook *wb;
 	lxw_format *head, *dt, *hours, *pct, *intf, *title, *wrap;
 	const cJSON *a, *attest;
+	const struct rb_report_data *d;
+	int rows_err;
 };
 
 static const cJSON *get(const cJSON *o, const char *k)
@@ -67,7 +69,7 @@ static void put_time(struct xl *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
 }
 
 static void header(struct xl *x, lxw_worksheet *ws, const char *const *cols,
-		   const double *widths, int n, lxw_row_t last_row)
+		   const double *widths, int n)
 {
 	int i;
 
@@ -76,8 +78,20 @@ static void header(struct xl *x, lxw_worksheet *ws, const char *const *cols,
 		worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);
 	}
 	worksheet_freeze_panes(ws, 1, 0);
-	worksheet_autofilter(ws, 0, 0, last_row > 0 ? last_row : 1, (lxw_col_t)(n - 1));
 }
+
+/* The autofilter over the rows written (known only at the end: streaming). */
+static void finish(lxw_worksheet *ws, lxw_row_t rows_written, int ncols)
+{
+	worksheet_autofilter(ws, 0, 0, rows_written > 1 ? rows_written - 1 : 1,
+			     (lxw_col_t)(ncols - 1));
+}
+
+/* Iterate the rollbacks from the database, one in memory at a time. */
+#define FOR_EACH_ROLLBACK(x, r) \
+	for (rb_rows *rows_ = ((x)->rows_err = rb_rows_open((x)->d, &rows_, NULL)) == 0 ? \
+	     rows_ : NULL; rows_ != NULL; rb_rows_close(rows_), rows_ = NULL) \
+		while (((r) = rb_rows_next(rows_)) != NULL)
 
 static void join(const cJSON *arr, char *out, size_t n)
 {
@@ -188,10 +202,9 @@ static void sheet_rollbacks(struct xl *x)
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Rollbacks");
 	const cJSON *r;
 	lxw_row_t row = 1;
-	int n = cJSON_GetArraySize(get(x->a, "rollbacks"));
 
-	header(x, ws, cols, widths, 22, (lxw_row_t)n);
-	cJSON_ArrayForEach(r, get(x->a, "rollbacks")) {
+	header(x, ws, cols, widths, 22);
+	FOR_EACH_ROLLBACK(x, r) {
 		char buf[2048];
 
 		put_str(ws, row, 0, str(r, "rollback_id"), NULL);
@@ -234,6 +247,7 @@ static void sheet_rollbacks(struct xl *x)
 		put_str(ws, row, 21, buf, NULL);
 		row++;
 	}
+	finish(ws, row, 22);
 }
 
 static void sheet_findings(struct xl *x)
@@ -243,12 +257,10 @@ static void sheet_findings(struct xl *x)
 	static const double widths[] = { 12, 22, 16, 12, 20, 7, 60 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Findings");
 	const cJSON *r, *f;
-	lxw_row_t row = 1, n = 0;
+	lxw_row_t row = 1;
 
-	cJSON_ArrayForEach(r, get(x->a, "rollbacks"))
-		n += (lxw_row_t)cJSON_GetArraySize(get(r, "findings"));
-	header(x, ws, cols, widths, 7, n);
-	cJSON_ArrayForEach(r, get(x->a, "rollbacks"))
+	header(x, ws, cols, widths, 7);
+	FOR_EACH_ROLLBACK(x, r)
 		cJSON_ArrayForEach(f, get(r, "findings")) {
 			char ctl[512];
 
@@ -262,6 +274,7 @@ static void sheet_findings(struct xl *x)
 			put_str(ws, row, 6, ctl, NULL);
 			row++;
 		}
+	finish(ws, row, 7);
 }
 
 static void sheet_approvals(struct xl *x)
@@ -271,12 +284,10 @@ static void sheet_approvals(struct xl *x)
 	static const double widths[] = { 12, 30, 20, 14, 14, 28, 28 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Approvals");
 	const cJSON *r, *ap;
-	lxw_row_t row = 1, n = 0;
+	lxw_row_t row = 1;
 
-	cJSON_ArrayForEach(r, get(x->a, "rollbacks"))
-		n += (lxw_row_t)cJSON_GetArraySize(get(r, "approvals"));
-	header(x, ws, cols, widths, 7, n);
-	cJSON_ArrayForEach(r, get(x->a, "rollbacks"))
+	header(x, ws, cols, widths, 7);
+	FOR_EACH_ROLLBACK(x, r)
 		cJSON_ArrayForEach(ap, get(r, "approvals")) {
 			const cJSON *v;
 			int valid = 0;
@@ -292,6 +303,7 @@ static void sheet_approvals(struct xl *x)
 			put_str(ws, row, 6, str(r, "executor"), NULL);
 			row++;
 		}
+	finish(ws, row, 7);
 }
 
 static void sheet_evidence(struct xl *x)
@@ -301,12 +313,10 @@ static void sheet_evidence(struct xl *x)
 	static const double widths[] = { 12, 24, 10, 10, 60 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Evidence");
 	const cJSON *r, *it;
-	lxw_row_t row = 1, n = 0;
+	lxw_row_t row = 1;
 
-	cJSON_ArrayForEach(r, get(x->a, "rollbacks"))
-		n += (lxw_row_t)cJSON_GetArraySize(get(r, "evidence"));
-	header(x, ws, cols, widths, 5, n);
-	cJSON_ArrayForEach(r, get(x->a, "rollbacks"))
+	header(x, ws, cols, widths, 5);
+	FOR_EACH_ROLLBACK(x, r)
 		cJSON_ArrayForEach(it, get(r, "evidence")) {
 			char ctl[512];
 
@@ -319,6 +329,7 @@ static void sheet_evidence(struct xl *x)
 			put_str(ws, row, 4, ctl, NULL);
 			row++;
 		}
+	finish(ws, row, 5);
 }
 
 static void sheet_trend(struct xl *x)
@@ -342,7 +353,8 @@ static void sheet_trend(struct xl *x)
 		rows[n - 1 - i] = t;
 	}
 	rows[n++] = x->a;
-	header(x, ws, cols, widths, 8, (lxw_row_t)n);
+	header(x, ws, cols, widths, 8);
+	finish(ws, (lxw_row_t)n + 1, 8);
 	for (i = 0; i < n; i++) {
 		lxw_row_t r = (lxw_row_t)i + 1;
 
@@ -377,11 +389,9 @@ static void sheet_sample(struct xl *x)
 	static const double widths[] = { 12, 10, 20, 20, 30, 20 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Sample");
 	const cJSON *s, *e;
-	lxw_row_t row = 1, n = 0;
+	lxw_row_t row = 1;
 
-	cJSON_ArrayForEach(s, get(get(x->a, "sample"), "rollbacks"))
-		n += (lxw_row_t)cJSON_GetArraySize(get(s, "trail"));
-	header(x, ws, cols, widths, 6, n);
+	header(x, ws, cols, widths, 6);
 	cJSON_ArrayForEach(s, get(get(x->a, "sample"), "rollbacks"))
 		cJSON_ArrayForEach(e, get(s, "trail")) {
 			put_str(ws, row, 0, str(s, "rollback_id"), NULL);
@@ -392,6 +402,7 @@ static void sheet_sample(struct xl *x)
 			put_str(ws, row, 5, str(e, "countersigned_by"), NULL);
 			row++;
 		}
+	finish(ws, row, 6);
 }
 
 int rb_render_xlsx(const struct rb_report_data *d, const struct rb_template *t,
@@ -410,6 +421,7 @@ int rb_render_xlsx(const struct rb_report_data *d, const struct rb_template *t,
 	memset(&props, 0, sizeof(props));
 	x.a = d->a;
 	x.attest = d->attest;
+	x.d = d;
 	x.wb = workbook_new_opt(path, &opt);
 	if (x.wb == NULL)
 		return RB_ERR(e, RB_EX_CANTCREAT, "cannot create '%s'", path);
@@ -459,6 +471,8 @@ int rb_render_xlsx(const struct rb_report_data *d, const struct rb_template *t,
 			sheet_sample(&x);
 	}
 	rc = workbook_close(x.wb);
+	if (x.rows_err != 0)
+		return RB_ERR(e, RB_EX_SOFTWARE, "cannot read the analysis's rollbacks");
 	if (rc != LXW_NO_ERROR)
 		return RB_ERR(e, RB_EX_CANTCREAT, "cannot write '%s': %s", path, lxw_strerror(rc));
 	return 0;
