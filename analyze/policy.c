@@ -16,24 +16,25 @@ const char *const rb_tier_names[RB_NTIERS] = { "low", "medium", "high", "critica
 const char *const rb_touch_names[RB_NTOUCH] = { "authz-config", "crypto-material",
 	"network-exposure", "secrets", "dependency-downgrade", "schema-migration" };
 
-int rb_tier_index(const char *name)
+/* The index of name in names[0..n), or -1. */
+static int index_of(const char *const *names, int n, const char *name)
 {
 	int i;
 
-	for (i = 0; name != NULL && i < RB_NTIERS; i++)
-		if (strcmp(name, rb_tier_names[i]) == 0)
+	for (i = 0; name != NULL && i < n; i++)
+		if (strcmp(name, names[i]) == 0)
 			return i;
 	return -1;
 }
 
+int rb_tier_index(const char *name)
+{
+	return index_of(rb_tier_names, RB_NTIERS, name);
+}
+
 int rb_touch_index(const char *name)
 {
-	int i;
-
-	for (i = 0; name != NULL && i < RB_NTOUCH; i++)
-		if (strcmp(name, rb_touch_names[i]) == 0)
-			return i;
-	return -1;
+	return index_of(rb_touch_names, RB_NTOUCH, name);
 }
 
 void rb_policy_default(struct rb_policy *p)

@@ -7,19 +7,6 @@
 
 #include "rtime.h"
 
-static int digits(const char *s, int n, int *out)
-{
-	int i, v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 static int64_t month_start(int y, int m)
 {
 	while (m > 12) {
@@ -94,16 +81,16 @@ int rb_period_parse(const char *text, int64_t now, struct rb_period *p, struct r
 		set_month(p, (int)yy, (int)mm - 1);
 		return 0;
 	}
-	if (n == 4 && digits(text, 4, &y) == 0 && y >= 1970) {
+	if (n == 4 && rb_digits(text, 4, &y) == 0 && y >= 1970) {
 		set_year(p, y);
 		return 0;
 	}
-	if (n == 7 && digits(text, 4, &y) == 0 && text[4] == '-' && y >= 1970) {
-		if (text[5] == 'Q' && digits(text + 6, 1, &q) == 0 && q >= 1 && q <= 4) {
+	if (n == 7 && rb_digits(text, 4, &y) == 0 && text[4] == '-' && y >= 1970) {
+		if (text[5] == 'Q' && rb_digits(text + 6, 1, &q) == 0 && q >= 1 && q <= 4) {
 			set_quarter(p, y, q);
 			return 0;
 		}
-		if (digits(text + 5, 2, &m) == 0 && m >= 1 && m <= 12) {
+		if (rb_digits(text + 5, 2, &m) == 0 && m >= 1 && m <= 12) {
 			set_month(p, y, m);
 			return 0;
 		}

@@ -34,7 +34,7 @@ void rb_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static int digits(const char *s, int n, int *out)
+int rb_digits(const char *s, int n, int *out)
 {
 	int i, v = 0;
 
@@ -62,10 +62,10 @@ int rb_time_parse(const char *s, size_t len, struct rb_time *t)
 
 	if (len < 20)
 		return -1;
-	if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
-	    s[7] != '-' || digits(s + 8, 2, &d) || s[10] != 'T' ||
-	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
-	    s[16] != ':' || digits(s + 17, 2, &se))
+	if (rb_digits(s, 4, &y) || s[4] != '-' || rb_digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || rb_digits(s + 8, 2, &d) || s[10] != 'T' ||
+	    rb_digits(s + 11, 2, &h) || s[13] != ':' || rb_digits(s + 14, 2, &mi) ||
+	    s[16] != ':' || rb_digits(s + 17, 2, &se))
 		return -1;
 	i = 19;
 	if (s[i] == '.') {

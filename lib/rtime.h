@@ -20,6 +20,9 @@ struct rb_time {
 /* Longest text rb_time_format writes, NUL included. */
 #define RB_TIME_MAX 32
 
+/* Exactly n decimal digits at s into *out; 0, or -1 when not digits. */
+int rb_digits(const char *s, int n, int *out);
+
 /* Parse s[0..len); 0 on success, -1 when not a valid timestamp. */
 int rb_time_parse(const char *s, size_t len, struct rb_time *t);
 
