@@ -12,7 +12,7 @@ VERSION  := 0.1.0
 DEB_PKGS := gcc make pkg-config libsqlite3-dev libssl-dev libcjson-dev \
             libxlsxwriter-dev libhpdf-dev libcmocka-dev fonts-dejavu-core \
             poppler-utils sqlite3 python3 python3-cryptography cppcheck \
-            clang-tidy
+            clang-tidy clang libclang-rt-14-dev
 
 PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 openssl libcjson xlsxwriter 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs sqlite3 openssl libcjson xlsxwriter 2>/dev/null) -lhpdf
@@ -77,7 +77,7 @@ $(eval $(call flavour,PLAIN,$(BUILD),$(PLAIN_FLAGS)))
 $(eval $(call flavour,CHECK,$(BUILD)/check,$(CHECK_FLAGS)))
 $(eval $(call flavour,SAN,$(BUILD)/san,$(SAN_FLAGS)))
 
-.PHONY: all deps check test test-check test-san lint install uninstall clean demo
+.PHONY: all deps check test test-check test-san lint install uninstall clean demo fuzz
 .DEFAULT_GOAL := all
 
 all: rbaudit
@@ -123,7 +123,47 @@ check: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) test-san
 	$(MAKE) lint
+	$(MAKE) fuzz FUZZ_SECONDS=5
 	$(MAKE) rbaudit
+
+# libFuzzer harnesses (clang): every parser of outside input.  `make fuzz`
+# runs each for FUZZ_SECONDS (default 60); `make check` for 5 seconds.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJ     := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC)) \
+                $(patsubst %.S,$(BUILD)/fuzz/obj/%.o,$(ASM_SRC))
+FUZZ_FILES   := trust policy template job manifest entries
+FUZZERS      := json checkpoint $(FUZZ_FILES)
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(BASEFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/obj/%.o: %.S
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/obj/analyze/controls_blob.o: analyze/controls.json
+
+$(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_checkpoint: $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(BASEFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_FILES)): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_files.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(BASEFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer \
+	  -DFUZZ_$$(echo $* | tr a-z A-Z) -o $@ $^ $(LDLIBS)
+
+fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZERS))
+	@set -e; for f in $(FUZZERS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus/$$f; \
+	  echo "== fuzz $$f for $(FUZZ_SECONDS) s"; \
+	  if ! $(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	      -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$f- \
+	      $(BUILD)/fuzz/corpus/$$f tests/fuzz/corpus/$$f > $(BUILD)/fuzz/$$f.log 2>&1; then \
+	    tail -n 40 $(BUILD)/fuzz/$$f.log; echo "fuzz $$f: FAILED (input in $(BUILD)/fuzz/$$f-*)"; \
+	    exit 1; fi; \
+	  grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz/$$f.log; \
+	done
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
