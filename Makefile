@@ -12,7 +12,7 @@ VERSION  := 0.1.0
 DEB_PKGS := gcc make pkg-config libsqlite3-dev libssl-dev libcjson-dev \
             libxlsxwriter-dev libhpdf-dev libcmocka-dev fonts-dejavu-core \
             poppler-utils sqlite3 python3 python3-cryptography cppcheck \
-            clang-tidy clang libclang-rt-14-dev
+            clang-tidy clang libclang-rt-14-dev unzip
 
 PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 openssl libcjson xlsxwriter 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs sqlite3 openssl libcjson xlsxwriter 2>/dev/null) -lhpdf
