@@ -259,8 +259,12 @@ int rb_policy_load(const char *path, struct rb_policy *p, struct rb_err *e)
 	size_t len;
 	int rc;
 
-	if (rb_read_file(path, 1u << 20, &buf, &len, e) != 0)
+	if (rb_read_file(path, 1u << 20, &buf, &len, e) != 0) {
+		/* Too large is a configuration error like any other wrong policy. */
+		if (e != NULL && e->code == RB_EX_DATAERR)
+			e->code = RB_EX_CONFIG;
 		return -1;
+	}
 	c.text = buf;
 	if (rb_json_parse(buf, len, 16, &doc, why, sizeof(why)) != 0) {
 		rc = RB_ERR(e, RB_EX_CONFIG, "policy '%s': %s", path, why);

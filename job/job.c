@@ -108,8 +108,11 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 		snprintf(base, sizeof(base), ".");
 	else
 		snprintf(base, sizeof(base), "%.*s", (int)(slash - path), path);
-	if (rb_read_file(path, 1u << 20, &buf, &len, e) != 0)
+	if (rb_read_file(path, 1u << 20, &buf, &len, e) != 0) {
+		if (e != NULL && e->code == RB_EX_DATAERR)   /* too large: a wrong job file */
+			e->code = RB_EX_CONFIG;
 		return -1;
+	}
 	if (rb_json_parse(buf, len, 8, &doc, why, sizeof(why)) != 0 || !cJSON_IsObject(doc)) {
 		RB_ERR(e, RB_EX_CONFIG, "job '%s': %s", path, doc ? "not a JSON object" : why);
 		goto out;

@@ -137,8 +137,11 @@ int rb_template_load(const char *path, struct rb_template **out, struct rb_err *
 	int rc = -1;
 
 	*out = NULL;
-	if (rb_read_file(path, 1u << 20, &buf, &len, e) != 0)
+	if (rb_read_file(path, 1u << 20, &buf, &len, e) != 0) {
+		if (e != NULL && e->code == RB_EX_DATAERR)   /* too large: a wrong template */
+			e->code = RB_EX_CONFIG;
 		return -1;
+	}
 	c.text = buf;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {

@@ -1,0 +1,67 @@
+# t_hostile.sh - focus: hostile input to every file rbaudit reads (trust
+# store, policy, template, job file, manifest, checkpoint, entries): empty,
+# missing, a directory, huge lines, deep nesting, NUL bytes, invalid and
+# overlong UTF-8, numbers like 1e400, -0 and 2^63, wrong types.  Each gets
+# a clear error with a documented exit code, in bounded time, never a crash
+# (a crash is exit 128+signal, which expect_exit's "nonzero" refuses).
+. "$ROOT/tests/cli/lib.sh"
+
+V="$VECTORS"
+mkdir dir-not-file
+printf '' > empty
+printf '{"keys":[' > cut.json
+"$PY" -c 'import sys; sys.stdout.write("[" * 100000 + "]" * 100000)' > deep.json
+"$PY" -c 'import sys; sys.stdout.write("{\"keys\":[\"" + "a" * (100 << 20) + "\"]}")' > huge.json
+printf '{"keys":[{"name":"a\000b"}]}' > nul.json
+printf '{"keys":[{"name":"\300\257"}]}' > overlong.json
+printf '{"keys":[{"name":"\377"}]}' > badutf8.json
+printf '{"review_window_hours":1e400}' > big.json
+printf '{"review_window_hours":-0,"max_revert_days":9223372036854775808}' > int63.json
+printf '{"keys":"nope"}' > wrongtype.json
+
+for f in empty cut.json deep.json huge.json nul.json overlong.json badutf8.json wrongtype.json dir-not-file missing.json; do
+	expect_exit 65 "verify refuses the trust store $f (65 or 66)" -- sh -c \
+		"'$RBAUDIT' verify --keys $f '$V/export-2026-07'; rc=\$?; [ \$rc = 66 ] && exit 65 || exit \$rc"
+done
+for f in empty cut.json deep.json huge.json nul.json overlong.json badutf8.json big.json int63.json wrongtype.json; do
+	expect_exit 78 "analyze refuses the policy $f with exit 78" -- \
+		"$RBAUDIT" analyze --db none.db --period 2026-08 --policy $f
+done
+expect_exit 66 "a missing policy file exits 66" -- "$RBAUDIT" analyze --db none.db --period 2026-08 --policy missing.json
+expect_exit 66 "a directory as policy exits 66" -- "$RBAUDIT" analyze --db none.db --period 2026-08 --policy dir-not-file
+for f in empty cut.json deep.json huge.json nul.json overlong.json badutf8.json wrongtype.json; do
+	expect_exit 78 "run refuses the job file $f with exit 78" -- "$RBAUDIT" run --config $f
+done
+
+# Exports: every file of an export replaced by something hostile.
+for what in manifest.json checkpoint entries.jsonl; do
+	for f in empty deep.json huge.json nul.json overlong.json badutf8.json; do
+		rm -rf x && mkdir x && cp "$V/export-2026-08/"* x/ && cp $f x/$what
+		expect_exit 1 "verify rejects $what replaced by $f (exit 1)" -- \
+			timeout 60 "$RBAUDIT" verify --keys "$V/keys.json" x
+	done
+	rm -rf x && mkdir x && cp "$V/export-2026-08/"* x/ && rm x/$what && mkdir x/$what
+	expect_exit 1 "verify rejects a directory as $what (exit 1)" -- "$RBAUDIT" verify --keys "$V/keys.json" x
+	expect_grep "naming E_IO" "$OUT" 'E_IO'
+done
+
+# A line with a million signatures, and numbers out of range in a payload.
+"$PY" - "$V/export-2026-08/entries.jsonl" > sigs.jsonl <<'EOP'
+import json, sys
+lines = open(sys.argv[1]).read().split("\n")
+env = json.loads(lines[0])
+env["signatures"] = env["signatures"] * 1000000
+lines[0] = json.dumps(env)
+sys.stdout.write("\n".join(lines))
+EOP
+rm -rf x && mkdir x && cp "$V/export-2026-08/"* x/ && cp sigs.jsonl x/entries.jsonl
+expect_exit 1 "a million signatures on one entry is rejected, in bounded time" -- \
+	timeout 60 "$RBAUDIT" verify --keys "$V/keys.json" x
+expect_grep "as E_PARSE on line 1" "$OUT" '^E_PARSE line 1:'
+
+rm -rf x && mkdir x && cp "$V/export-2026-08/"* x/
+expect_exit 1 "ingest of a hostile export changes nothing" -- sh -c \
+	"cp huge.json x/entries.jsonl && '$RBAUDIT' ingest --db h.db --keys '$V/keys.json' x"
+expect_eq "the database holds no entry" 0 "$(sqlite3 h.db 'SELECT count(*) FROM entry')"
+
+done_testing
