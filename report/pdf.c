@@ -404,22 +404,6 @@ static const cJSON *get(const cJSON *o, const char *k)
 	return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-static void join_array(const cJSON *arr, const char *sep, char *out, size_t n)
-{
-	const cJSON *x;
-	size_t used = 0;
-
-	out[0] = '\0';
-	cJSON_ArrayForEach(x, arr) {
-		int w = snprintf(out + used, n - used, "%s%s", used ? sep : "",
-				 cJSON_IsString(x) ? x->valuestring : "");
-
-		if (w < 0 || (size_t)w >= n - used)
-			break;
-		used += (size_t)w;
-	}
-}
-
 /* ---- sections ---- */
 
 static void sec_cover(struct pdf *p)
@@ -777,7 +761,7 @@ static void sec_findings_summary(struct pdf *p, const char *title)
 		const char *cells[4];
 
 		snprintf(n, sizeof(n), "%.0f", x->valuedouble);
-		join_array(get(get(get(p->a, "control_mapping"), "findings"), x->string), ", ", ctl,
+		rb_join(get(get(get(p->a, "control_mapping"), "findings"), x->string), ", ", ctl,
 			   sizeof(ctl));
 		cells[0] = x->string;
 		cells[1] = n;
@@ -821,7 +805,7 @@ static void sec_findings(struct pdf *p, const char *title, int limit)
 				 cJSON_IsTrue(get(r, "emergency")) ? ", emergency" : "",
 				 str(r, "requester"), str(r, "executor"), str(r, "executed"),
 				 (double)cJSON_GetArraySize(get(r, "approvers")), num(r, "need"));
-			join_array(get(get(r, "finding_controls"), f->valuestring), ", ", ctl,
+			rb_join(get(get(r, "finding_controls"), f->valuestring), ", ", ctl,
 				   sizeof(ctl));
 			cells[0] = str(r, "rollback_id");
 			cells[1] = se;
@@ -935,12 +919,33 @@ static void sec_trend(struct pdf *p, const char *title)
 	p->y -= 8;
 }
 
+/*
+ * Append to by (from used) the names in a mapping group (name: [controls])
+ * whose list holds control; returns the new length.
+ */
+static size_t names_mapping_to(const cJSON *group, const char *control, char *by,
+			       size_t n, size_t used)
+{
+	const cJSON *r, *x;
+
+	cJSON_ArrayForEach(r, group)
+		cJSON_ArrayForEach(x, r)
+			if (cJSON_IsString(x) && strcmp(x->valuestring, control) == 0) {
+				int w = snprintf(by + used, n - used, "%s%s", used ? ", " : "",
+						 r->string);
+
+				if (w > 0 && (size_t)w < n - used)
+					used += (size_t)w;
+			}
+	return used;
+}
+
 static void sec_controls(struct pdf *p, const char *title)
 {
 	static const char *const hdr[] = { "Control", "What it requires", "Evidenced by" };
 	static const double w[] = { 0.2, 0.5, 0.3 };
 	struct table t = { 3, hdr, w, 8 };
-	const cJSON *c, *r;
+	const cJSON *c;
 	int shade = 0;
 
 	heading(p, title ? title : "Control mapping", 1);
@@ -951,33 +956,14 @@ static void sec_controls(struct pdf *p, const char *title)
 		char by[600] = "";
 		size_t used = 0;
 		const char *cells[3];
+
 		/* Which evidence items and findings name it. */
-		cJSON_ArrayForEach(r, get(get(p->a, "control_mapping"), "evidence")) {
-			const cJSON *x;
-
-			cJSON_ArrayForEach(x, r)
-				if (strcmp(x->valuestring, c->string) == 0) {
-					int w2 = snprintf(by + used, sizeof(by) - used, "%s%s",
-							  used ? ", " : "", r->string);
-
-					if (w2 > 0 && (size_t)w2 < sizeof(by) - used)
-						used += (size_t)w2;
-				}
-		}
+		used = names_mapping_to(get(get(p->a, "control_mapping"), "evidence"), c->string,
+					by, sizeof(by), used);
+		used = names_mapping_to(get(get(p->a, "control_mapping"), "findings"), c->string,
+					by, sizeof(by), used);
 		cells[0] = c->string;
 		cells[1] = cJSON_IsString(c) ? c->valuestring : "";
-		cJSON_ArrayForEach(r, get(get(p->a, "control_mapping"), "findings")) {
-			const cJSON *x;
-
-			cJSON_ArrayForEach(x, r)
-				if (strcmp(x->valuestring, c->string) == 0) {
-					int w2 = snprintf(by + used, sizeof(by) - used, "%s%s",
-							  used ? ", " : "", r->string);
-
-					if (w2 > 0 && (size_t)w2 < sizeof(by) - used)
-						used += (size_t)w2;
-				}
-		}
 		cells[2] = used ? by : "-";
 		table_row(p, &t, cells, shade ^= 1);
 	}
@@ -1060,7 +1046,7 @@ static void rollback_detail(struct pdf *p, const cJSON *r, const cJSON *trail)
 		 str(r, "risk_tier"), cJSON_IsTrue(get(r, "emergency")) ? ", emergency" : "",
 		 num(r, "score"), str(r, "level"));
 	heading(p, buf, 2);
-	join_array(get(r, "findings"), ", ", fa, sizeof(fa));
+	rb_join(get(r, "findings"), ", ", fa, sizeof(fa));
 	snprintf(buf, sizeof(buf), "Change %s, incident %s.  Requested by %s at %s; executed "
 		 "by %s at %s.  Approvals: %.0f valid of %.0f needed.  Evidence completeness "
 		 "%.0f%%.  Findings: %s.", str(r, "change_id"),

@@ -66,4 +66,7 @@ void rb_fmt_hours(const cJSON *seconds, char *out, size_t n);
 /* A ratio as a percentage with one decimal, or "n/a". */
 void rb_fmt_pct(const cJSON *ratio, char *out, size_t n);
 
+/* The strings of arr joined with sep into out (n bytes), cut at n. */
+void rb_join(const cJSON *arr, const char *sep, char *out, size_t n);
+
 #endif

@@ -93,22 +93,6 @@ static void finish(lxw_worksheet *ws, lxw_row_t rows_written, int ncols)
 	     rows_ : NULL; rows_ != NULL; rb_rows_close(rows_), rows_ = NULL) \
 		while (((r) = rb_rows_next(rows_)) != NULL)
 
-static void join(const cJSON *arr, char *out, size_t n)
-{
-	const cJSON *it;
-	size_t used = 0;
-
-	out[0] = '\0';
-	cJSON_ArrayForEach(it, arr) {
-		int w = snprintf(out + used, n - used, "%s%s", used ? ", " : "",
-				 cJSON_IsString(it) ? it->valuestring : "");
-
-		if (w < 0 || (size_t)w >= n - used)
-			break;
-		used += (size_t)w;
-	}
-}
-
 static void sheet_summary(struct xl *x)
 {
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Summary");
@@ -220,11 +204,11 @@ static void sheet_rollbacks(struct xl *x)
 		put_num(ws, row, 10, get(r, "approval_latency"), 1 / 3600.0, x->hours);
 		put_num(ws, row, 11, get(r, "completeness"), 1, x->pct);
 		put_str(ws, row, 12, cJSON_IsTrue(get(r, "complete")) ? "yes" : "no", NULL);
-		join(get(r, "missing"), buf, sizeof(buf));
+		rb_join(get(r, "missing"), ", ", buf, sizeof(buf));
 		put_str(ws, row, 13, buf, NULL);
 		put_num(ws, row, 14, get(r, "score"), 1, x->intf);
 		put_str(ws, row, 15, str(r, "level"), NULL);
-		join(get(r, "findings"), buf, sizeof(buf));
+		rb_join(get(r, "findings"), ", ", buf, sizeof(buf));
 		put_str(ws, row, 16, buf, NULL);
 		put_str(ws, row, 17, str(r, "requester"), NULL);
 		put_str(ws, row, 18, str(r, "executor"), NULL);
@@ -264,7 +248,8 @@ static void sheet_findings(struct xl *x)
 		cJSON_ArrayForEach(f, get(r, "findings")) {
 			char ctl[512];
 
-			join(get(get(r, "finding_controls"), f->valuestring), ctl, sizeof(ctl));
+			rb_join(get(get(r, "finding_controls"), f->valuestring), ", ", ctl,
+				sizeof(ctl));
 			put_str(ws, row, 0, str(r, "rollback_id"), NULL);
 			put_str(ws, row, 1, f->valuestring, NULL);
 			put_str(ws, row, 2, str(r, "service"), NULL);
@@ -320,8 +305,8 @@ static void sheet_evidence(struct xl *x)
 		cJSON_ArrayForEach(it, get(r, "evidence")) {
 			char ctl[512];
 
-			join(get(get(get(x->a, "control_mapping"), "evidence"), it->string), ctl,
-			     sizeof(ctl));
+			rb_join(get(get(get(x->a, "control_mapping"), "evidence"), it->string), ", ", ctl,
+				sizeof(ctl));
 			put_str(ws, row, 0, str(r, "rollback_id"), NULL);
 			put_str(ws, row, 1, it->string, NULL);
 			put_str(ws, row, 2, cJSON_IsTrue(get(it, "required")) ? "yes" : "no", NULL);
