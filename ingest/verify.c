@@ -19,7 +19,7 @@
 #define MANIFEST_MAX (1u << 20)
 #define CHECKPOINT_MAX (64u << 10)
 #define MAX_KEPT 1000
-#define BATCH_SLOTS 2048
+#define BATCH_SLOTS 1024
 #define BATCH_BYTES (8u << 20)
 #define SLOT_ERRS 4
 #define MAX_SIGS 64
@@ -39,7 +39,8 @@ struct slot {
 	size_t paecap, hdrlen, plen;
 	uint8_t leaf[32];
 	int have_leaf;
-	cJSON *env, *body;
+	cJSON *env, *body;      /* in arena, released by slot_reset */
+	rb_json_arena *arena;
 	int64_t seq;
 	int have_seq;
 	uint8_t prev[32];
@@ -349,7 +350,8 @@ static void work(void *ctx, size_t i)
 		slot_err(s, "E_PARSE", "line starts with a byte-order mark");
 		return;
 	}
-	if (rb_json_parse(s->line, s->len, 8, &s->env, why, sizeof(why)) != 0) {
+	if (rb_json_parse_in(s->arena, s->line, s->len, 8, &s->env, why,
+			     sizeof(why)) != 0) {
 		slot_err(s, "E_PARSE", "envelope: %s", why);
 		return;
 	}
@@ -389,8 +391,8 @@ static void work(void *ctx, size_t i)
 	rb_sha256(s->pae + s->hdrlen - 1, s->plen + 1, s->leaf);
 	s->pae[s->hdrlen - 1] = ' ';
 	s->have_leaf = 1;
-	if (rb_json_parse(s->pae + s->hdrlen, s->plen, 64, &s->body, why,
-			  sizeof(why)) != 0) {
+	if (rb_json_parse_in(s->arena, s->pae + s->hdrlen, s->plen, 64, &s->body,
+			     why, sizeof(why)) != 0) {
 		slot_err(s, "E_PAYLOAD", "payload: %s", why);
 		/* Still tell a forged payload (E_SIG) from a signed bad one. */
 		check_signatures(s, run->trust, sigs);
@@ -411,8 +413,7 @@ static void work(void *ctx, size_t i)
 
 static void slot_reset(struct slot *s)
 {
-	cJSON_Delete(s->env);
-	cJSON_Delete(s->body);
+	rb_json_arena_reset(s->arena);
 	s->env = s->body = NULL;
 	s->nerrs = 0;
 	s->revoked_later = 0;
@@ -466,6 +467,7 @@ static int sequential(rb_vreport *r, struct seqstate *st, struct slot *s,
 {
 	int i;
 	int clean = r->errtotal == 0;
+	size_t n;
 
 	for (i = 0; i < s->nerrs; i++)
 		add_finding(r, 0, s->errs[i].code, s->errs[i].seq, s->errs[i].line, "%s",
@@ -497,7 +499,9 @@ static int sequential(rb_vreport *r, struct seqstate *st, struct slot *s,
 		st->have_last_t = 1;
 		if (r->first_time[0] == '\0')
 			snprintf(r->first_time, sizeof(r->first_time), "%s", s->time);
-		snprintf(r->last_time, sizeof(r->last_time), "%s", s->time);
+		n = strnlen(s->time, sizeof(r->last_time) - 1);
+		memcpy(r->last_time, s->time, n);       /* per entry: no printf */
+		r->last_time[n] = '\0';
 	}
 	if (s->signer != NULL) {
 		note_signer(r, rb_tkey_name(s->signer));
@@ -748,6 +752,66 @@ static void check_checkpoint(rb_vreport *r, const char *dir, const rb_trust *tru
 	rb_checkpoint_free(cp);
 }
 
+/* One batch of lines for the pipeline. */
+struct batch {
+	struct slot *slots;
+	size_t n;
+	int eof, ioerr;
+	long long ioline;
+	char iomsg[512];
+};
+
+/*
+ * Read up to BATCH_SLOTS lines (and about BATCH_BYTES) into b.  A read error
+ * ends the batch and is kept in b, to be reported after its lines.
+ */
+static int read_batch(rb_lines *lr, const rb_vreport *r,
+		      const struct rb_verify_opts *o, struct batch *b,
+		      uint64_t *nread, struct rb_err *e)
+{
+	size_t bytes = 0;
+	struct rb_err fe;
+
+	b->n = 0;
+	b->eof = b->ioerr = 0;
+	while (b->n < BATCH_SLOTS && bytes < BATCH_BYTES) {
+		struct slot *s = &b->slots[b->n];
+		const char *line = NULL;
+		size_t len = 0;
+		int got = rb_lines_next(lr, &line, &len, &fe);
+
+		if (got < 0) {
+			b->ioerr = 1;
+			b->ioline = rb_lines_lineno(lr) + 1;
+			snprintf(b->iomsg, sizeof(b->iomsg), "%s", fe.msg);
+			break;
+		}
+		if (got == RB_LINES_EOF) {
+			b->eof = 1;
+			break;
+		}
+		s->lineno = rb_lines_lineno(lr);
+		if (o->known != NULL) {
+			s->known_seq = r->first_seq + (int64_t)*nread;
+			s->known = o->known(o->known_ctx, s->known_seq, s->known_leaf,
+					    s->known_env);
+		}
+		s->toolong = got == RB_LINES_TOOLONG;
+		s->len = 0;
+		if (got == RB_LINES_OK && line != NULL) {
+			if (reserve(&s->line, &s->cap, len + 1) != 0 || s->line == NULL)
+				return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+			memcpy(s->line, line, len);
+			s->line[len] = '\0';
+			s->len = len;
+		}
+		bytes += len;
+		b->n++;
+		(*nread)++;
+	}
+	return 0;
+}
+
 static rb_vreport *report_new(const char *dir)
 {
 	rb_vreport *r = calloc(1, sizeof(*r));
@@ -774,16 +838,18 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 	rb_vreport *r = NULL;
 	rb_lines *lr = NULL;
 	rb_pool *pool = NULL;
-	struct slot *slots = NULL;
-	struct run run;
+	struct batch batch[2];
+	struct run run[2];
 	struct seqstate st;
 	char path[4096], sha_hex[65] = "";
 	uint8_t digest[32];
-	size_t i, n;
-	int rc = -1, mrc, more = 1;
+	size_t i;
+	uint64_t nread = 0;
+	int rc = -1, mrc, b, cur, jobs;
 	struct rb_err fe;
 
 	*out = NULL;
+	memset(batch, 0, sizeof(batch));
 	r = report_new(dir);
 	if (r == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
@@ -801,16 +867,27 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 		check_checkpoint(r, dir, trust, 0);
 		goto done;
 	}
-	if (rb_pool_new(o->jobs > 0 ? o->jobs : rb_ncpu(), &pool, e) != 0)
+	jobs = o->jobs > 0 ? o->jobs : rb_ncpu();
+	if (rb_pool_new(jobs > 1 ? jobs : 0, &pool, e) != 0)
 		goto out;
-	slots = calloc(BATCH_SLOTS, sizeof(*slots));
-	if (slots == NULL) {
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
+	for (b = 0; b < 2; b++) {
+		batch[b].slots = calloc(BATCH_SLOTS, sizeof(struct slot));
+		if (batch[b].slots == NULL) {
+			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < BATCH_SLOTS; i++) {
+			batch[b].slots[i].arena = rb_json_arena_new();
+			if (batch[b].slots[i].arena == NULL) {
+				RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+				goto out;
+			}
+		}
 	}
-	run.trust = trust;
-	run.ledger = r->ledger;
-	run.slots = slots;
+	run[0].trust = run[1].trust = trust;
+	run[0].ledger = run[1].ledger = r->ledger;
+	run[0].slots = batch[0].slots;
+	run[1].slots = batch[1].slots;
 	memset(&st, 0, sizeof(st));
 	st.expect = r->first_seq;
 	st.root_known = 1;
@@ -819,56 +896,41 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 		st.prev_known = 1;
 	}
 	r->have_first_prev = 0;
-	while (more) {
-		size_t bytes = 0;
+	/*
+	 * A pipeline of two batches: while the workers check batch `cur`, this
+	 * thread reads the next one, and while they check that one, it runs the
+	 * in-order phase (and the caller's callback, which stores) of `cur`.
+	 */
+	cur = 0;
+	if (read_batch(lr, r, o, &batch[cur], &nread, e) != 0)
+		goto out;
+	rb_pool_start(pool, batch[cur].n, work, &run[cur]);
+	while (batch[cur].n > 0 || batch[cur].ioerr) {
+		struct batch *c = &batch[cur], *nx = &batch[!cur];
 
-		/* Read a batch of lines, bounded in count and in bytes. */
-		for (n = 0; n < BATCH_SLOTS && bytes < BATCH_BYTES; n++) {
-			const char *line = NULL;
-			size_t len = 0;
-			int got = rb_lines_next(lr, &line, &len, &fe);
-
-			if (got < 0) {
-				add_finding(r, 0, "E_IO", -1, rb_lines_lineno(lr) + 1,
-					    "entries.jsonl: %s", fe.msg);
-				more = 0;
-				break;
-			}
-			if (got == RB_LINES_EOF) {
-				more = 0;
-				break;
-			}
-			slots[n].lineno = rb_lines_lineno(lr);
-			if (o->known != NULL) {
-				slots[n].known_seq = r->first_seq + (int64_t)r->entries + (int64_t)n;
-				slots[n].known = o->known(o->known_ctx, slots[n].known_seq,
-							  slots[n].known_leaf,
-							  slots[n].known_env);
-			}
-			slots[n].toolong = got == RB_LINES_TOOLONG;
-			slots[n].len = 0;
-			if (got == RB_LINES_OK && line != NULL) {
-				if (reserve(&slots[n].line, &slots[n].cap, len + 1) != 0 ||
-				    slots[n].line == NULL) {
-					RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-					goto out;
-				}
-				memcpy(slots[n].line, line, len);
-				slots[n].line[len] = '\0';
-				slots[n].len = len;
-			}
-			bytes += len;
-		}
-		rb_pool_run(pool, n, work, &run);
-		for (i = 0; i < n; i++) {
+		nx->n = 0;
+		if (!c->eof && !c->ioerr &&
+		    read_batch(lr, r, o, nx, &nread, e) != 0)
+			goto out;
+		rb_pool_wait(pool);
+		rb_pool_start(pool, nx->n, work, &run[!cur]);
+		for (i = 0; i < c->n; i++) {
 			r->entries++;
-			if (sequential(r, &st, &slots[i], o, e) != 0)
+			if (sequential(r, &st, &c->slots[i], o, e) != 0)
 				goto out;
-			slot_reset(&slots[i]);
+			slot_reset(&c->slots[i]);
+		}
+		if (c->ioerr) {
+			add_finding(r, 0, "E_IO", -1, c->ioline, "entries.jsonl: %s", c->iomsg);
+			break;
 		}
 		if (o->progress != NULL)
 			o->progress(o->progress_ctx, r->entries, rb_lines_bytes(lr));
+		if (c->eof)
+			break;
+		cur = !cur;
 	}
+	rb_pool_wait(pool);
 	/* End of the entries: counts, file digest, checkpoint. */
 	if (r->entry_count >= 0 && (uint64_t)r->entry_count != r->entries)
 		add_finding(r, 0, "E_MANIFEST", -1, -1,
@@ -893,15 +955,18 @@ done:
 	r = NULL;
 	rc = 0;
 out:
-	if (slots != NULL) {
+	rb_pool_free(pool);     /* first: it finishes a started batch */
+	for (b = 0; b < 2; b++) {
+		if (batch[b].slots == NULL)
+			continue;
 		for (i = 0; i < BATCH_SLOTS; i++) {
-			slot_reset(&slots[i]);
-			free(slots[i].line);
-			free(slots[i].pae);
+			slot_reset(&batch[b].slots[i]);
+			rb_json_arena_free(batch[b].slots[i].arena);
+			free(batch[b].slots[i].line);
+			free(batch[b].slots[i].pae);
 		}
-		free(slots);
+		free(batch[b].slots);
 	}
-	rb_pool_free(pool);
 	rb_lines_close(lr);
 	rb_vreport_free(r);
 	return rc;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct rb_sha256_ctx {
 
 struct rb_pubkey {
 	EVP_PKEY *pkey;
+	EVP_MD_CTX *tmpl;       /* initialised for verifying; copied per call */
 	uint8_t raw[RB_ED25519_PUB_LEN];
 };
 
@@ -28,9 +30,30 @@ struct rb_privkey {
 	EVP_PKEY *pkey;
 };
 
+/*
+ * SHA-256 fetched from the provider once: SHA256() and EVP_sha256() look it
+ * up again (under a lock shared by every thread) on each call.
+ */
+static const EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+
+	sha256_md = md != NULL ? md : EVP_sha256();
+}
+
+static const EVP_MD *sha256(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md;
+}
+
 void rb_sha256(const void *buf, size_t len, uint8_t out[RB_SHA256_LEN])
 {
-	SHA256(buf, len, out);
+	if (EVP_Digest(buf, len, out, NULL, sha256(), NULL) != 1)
+		abort();        /* only when out of memory: nothing sane is left */
 }
 
 void rb_sha256_2(const void *a, size_t alen, const void *b, size_t blen,
@@ -43,7 +66,7 @@ void rb_sha256_2(const void *a, size_t alen, const void *b, size_t blen,
 	if (alen + blen <= sizeof(small)) {
 		memcpy(small, a, alen);
 		memcpy(small + alen, b, blen);
-		SHA256(small, alen + blen, out);
+		rb_sha256(small, alen + blen, out);
 		return;
 	}
 	c = rb_sha256_new();
@@ -62,7 +85,7 @@ rb_sha256_ctx *rb_sha256_new(void)
 	if (c == NULL)
 		return NULL;
 	c->md = EVP_MD_CTX_new();
-	if (c->md == NULL || EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1) {
+	if (c->md == NULL || EVP_DigestInit_ex(c->md, sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(c->md);
 		free(c);
 		return NULL;
@@ -105,6 +128,13 @@ int rb_pubkey_new(const uint8_t raw[RB_ED25519_PUB_LEN], rb_pubkey **out,
 		free(k);
 		return RB_ERR_SSL(e, RB_EX_DATAERR, "invalid Ed25519 public key");
 	}
+	/* Set up once: a copy per verification skips the provider lookups. */
+	k->tmpl = EVP_MD_CTX_new();
+	if (k->tmpl == NULL ||
+	    EVP_DigestVerifyInit(k->tmpl, NULL, NULL, NULL, k->pkey) != 1) {
+		rb_pubkey_free(k);
+		return RB_ERR_SSL(e, RB_EX_SOFTWARE, "cannot set up Ed25519 verification");
+	}
 	memcpy(k->raw, raw, RB_ED25519_PUB_LEN);
 	*out = k;
 	return 0;
@@ -118,7 +148,7 @@ int rb_pubkey_verify(const rb_pubkey *k, const void *msg, size_t len,
 
 	if (md == NULL)
 		return 0;
-	if (EVP_DigestVerifyInit(md, NULL, NULL, NULL, k->pkey) == 1 &&
+	if (EVP_MD_CTX_copy_ex(md, k->tmpl) == 1 &&
 	    EVP_DigestVerify(md, sig, RB_ED25519_SIG_LEN, msg, len) == 1)
 		ok = 1;
 	EVP_MD_CTX_free(md);
@@ -135,6 +165,7 @@ void rb_pubkey_free(rb_pubkey *k)
 {
 	if (k == NULL)
 		return;
+	EVP_MD_CTX_free(k->tmpl);
 	EVP_PKEY_free(k->pkey);
 	free(k);
 }

@@ -2,6 +2,8 @@
 #include "json.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,16 @@ int rb_utf8_valid(const char *buf, size_t len)
 		uint32_t cp;
 
 		if (c < 0x80) {
+			uint64_t w;
+
+			/* ASCII runs, eight bytes at a time. */
 			i++;
+			while (len - i >= 8) {
+				memcpy(&w, s + i, 8);
+				if (w & 0x8080808080808080ULL)
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf) {
@@ -111,7 +122,15 @@ static const char *find_dup(const cJSON *item, int *oom)
 
 		for (c = item->child; c != NULL; c = c->next)
 			n++;
-		if (n > 1) {
+		if (n > 1 && n <= 24) {
+			/* Small objects (all of an entry's): compare pairs, no allocation. */
+			const cJSON *d;
+
+			for (c = item->child; c != NULL; c = c->next)
+				for (d = c->next; d != NULL; d = d->next)
+					if (strcmp(c->string, d->string) == 0)
+						return d->string;
+		} else if (n > 1) {
 			names = malloc(n * sizeof(*names));
 			if (names == NULL) {
 				*oom = 1;
@@ -133,6 +152,141 @@ static const char *find_dup(const cJSON *item, int *oom)
 		for (c = item->child; c != NULL && dup == NULL && !*oom; c = c->next)
 			dup = find_dup(c, oom);
 	return dup;
+}
+
+/*
+ * Arenas.  cJSON allocates through global hooks; ours serve the calling
+ * thread's current arena when one is set (only inside rb_json_parse_in) and
+ * malloc otherwise, so every other tree is an ordinary one.
+ */
+#define ARENA_MIN (4u << 10)
+#define ARENA_KEEP (64u << 10)
+
+struct block {
+	struct block *next;
+	size_t cap, used;
+	max_align_t data[];
+};
+
+struct rb_json_arena {
+	struct block *head;     /* the newest block */
+	size_t hint;            /* size of the next first block */
+};
+
+static _Thread_local rb_json_arena *cur_arena;
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static int arena_owns(const rb_json_arena *a, const void *p)
+{
+	const struct block *b;
+
+	for (b = a->head; b != NULL; b = b->next)
+		if ((const char *)p >= (const char *)b->data &&
+		    (const char *)p < (const char *)b->data + b->cap)
+			return 1;
+	return 0;
+}
+
+static void *hook_malloc(size_t n)
+{
+	rb_json_arena *a = cur_arena;
+	struct block *b;
+	void *p;
+
+	if (a == NULL)
+		return malloc(n);
+	if (n > SIZE_MAX / 2)
+		return NULL;
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	b = a->head;
+	if (b == NULL || b->cap - b->used < n) {
+		size_t cap = b == NULL ? a->hint : 2 * b->cap;
+
+		if (cap < n)
+			cap = n;
+		b = malloc(sizeof(*b) + cap);
+		if (b == NULL)
+			return NULL;
+		b->cap = cap;
+		b->used = 0;
+		b->next = a->head;
+		a->head = b;
+	}
+	p = (char *)b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+/* Inside an arena, cJSON frees what it drops on a parse error: a no-op. */
+static void hook_free(void *p)
+{
+	if (p != NULL && cur_arena != NULL && arena_owns(cur_arena, p))
+		return;
+	free(p);
+}
+
+static void install_hooks(void)
+{
+	cJSON_Hooks h = { .malloc_fn = hook_malloc, .free_fn = hook_free };
+
+	cJSON_InitHooks(&h);
+}
+
+rb_json_arena *rb_json_arena_new(void)
+{
+	rb_json_arena *a;
+
+	pthread_once(&hooks_once, install_hooks);
+	a = calloc(1, sizeof(*a));
+	if (a != NULL)
+		a->hint = ARENA_MIN;
+	return a;
+}
+
+/* Keep one modest block for the next tree; free the rest. */
+void rb_json_arena_reset(rb_json_arena *a)
+{
+	struct block *b, *next;
+	size_t total = 0;
+
+	if (a == NULL || a->head == NULL)
+		return;
+	if (a->head->next == NULL && a->head->cap <= ARENA_KEEP) {
+		a->head->used = 0;
+		return;
+	}
+	for (b = a->head; b != NULL; b = next) {
+		next = b->next;
+		total += b->used;
+		free(b);
+	}
+	a->head = NULL;
+	a->hint = total < ARENA_MIN ? ARENA_MIN : (total > ARENA_KEEP ? ARENA_KEEP : total);
+}
+
+void rb_json_arena_free(rb_json_arena *a)
+{
+	struct block *b, *next;
+
+	if (a == NULL)
+		return;
+	for (b = a->head; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(a);
+}
+
+int rb_json_parse_in(rb_json_arena *a, const char *buf, size_t len, int maxdepth,
+		     cJSON **out, char *why, size_t whylen)
+{
+	rb_json_arena *saved = cur_arena;
+	int rc;
+
+	cur_arena = a;
+	rc = rb_json_parse(buf, len, maxdepth, out, why, whylen);
+	cur_arena = saved;
+	return rc;
 }
 
 int rb_json_parse(const char *buf, size_t len, int maxdepth, cJSON **out,

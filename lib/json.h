@@ -27,6 +27,23 @@
 int rb_json_parse(const char *buf, size_t len, int maxdepth, cJSON **out,
 		  char *why, size_t whylen);
 
+/*
+ * An arena for trees parsed in bulk (the verifier's entries): every node of
+ * a tree from rb_json_parse_in is carved from the arena, and
+ * rb_json_arena_reset releases all of them at once, instead of one
+ * malloc and free per node.  Never cJSON_Delete such a tree.  An arena is
+ * used by one thread at a time (it may change hands between resets).
+ * rb_json_arena_new also routes cJSON's allocations through rbaudit's hooks,
+ * so call it before starting threads that use cJSON.
+ */
+typedef struct rb_json_arena rb_json_arena;
+
+rb_json_arena *rb_json_arena_new(void);
+int rb_json_parse_in(rb_json_arena *a, const char *buf, size_t len, int maxdepth,
+		     cJSON **out, char *why, size_t whylen);
+void rb_json_arena_reset(rb_json_arena *a);
+void rb_json_arena_free(rb_json_arena *a);
+
 /* 1 when buf[0..len) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int rb_utf8_valid(const char *buf, size_t len);
 

@@ -13,6 +13,7 @@ struct rb_pool {
 	pthread_cond_t start, done;
 	unsigned long gen;      /* bumped for every run */
 	int busy;               /* workers still in the current run */
+	int running;            /* started and not yet waited for */
 	int quit;
 	/* The current run. */
 	rb_pool_fn fn;
@@ -59,7 +60,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int rb_pool_new(int threads, rb_pool **out, struct rb_err *e)
+int rb_pool_new(int workers, rb_pool **out, struct rb_err *e)
 {
 	rb_pool *p = calloc(1, sizeof(*p));
 	int i;
@@ -71,13 +72,13 @@ int rb_pool_new(int threads, rb_pool **out, struct rb_err *e)
 	pthread_cond_init(&p->start, NULL);
 	pthread_cond_init(&p->done, NULL);
 	atomic_init(&p->next, 0);
-	if (threads > 1) {
-		p->threads = calloc((size_t)threads - 1, sizeof(*p->threads));
+	if (workers > 0) {
+		p->threads = calloc((size_t)workers, sizeof(*p->threads));
 		if (p->threads == NULL) {
 			rb_pool_free(p);
 			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		}
-		for (i = 0; i < threads - 1; i++) {
+		for (i = 0; i < workers; i++) {
 			if (pthread_create(&p->threads[i], NULL, worker, p) != 0)
 				break;
 			p->nthreads++;
@@ -87,28 +88,38 @@ int rb_pool_new(int threads, rb_pool **out, struct rb_err *e)
 	return 0;
 }
 
-void rb_pool_run(rb_pool *p, size_t n, rb_pool_fn fn, void *ctx)
+void rb_pool_start(rb_pool *p, size_t n, rb_pool_fn fn, void *ctx)
 {
-	if (n == 0)
-		return;
 	p->fn = fn;
 	p->ctx = ctx;
 	p->n = n;
 	atomic_store(&p->next, 0);
-	if (p->nthreads == 0 || n == 1) {
-		drain(p);
+	p->running = 1;
+	if (p->nthreads == 0 || n == 0)
 		return;
-	}
 	pthread_mutex_lock(&p->mu);
 	p->busy = p->nthreads;
 	p->gen++;
 	pthread_cond_broadcast(&p->start);
 	pthread_mutex_unlock(&p->mu);
+}
+
+void rb_pool_wait(rb_pool *p)
+{
+	if (!p->running)
+		return;
+	p->running = 0;
 	drain(p);
 	pthread_mutex_lock(&p->mu);
 	while (p->busy > 0)
 		pthread_cond_wait(&p->done, &p->mu);
 	pthread_mutex_unlock(&p->mu);
+}
+
+void rb_pool_run(rb_pool *p, size_t n, rb_pool_fn fn, void *ctx)
+{
+	rb_pool_start(p, n, fn, ctx);
+	rb_pool_wait(p);
 }
 
 void rb_pool_free(rb_pool *p)
@@ -117,6 +128,7 @@ void rb_pool_free(rb_pool *p)
 
 	if (p == NULL)
 		return;
+	rb_pool_wait(p);
 	pthread_mutex_lock(&p->mu);
 	p->quit = 1;
 	pthread_cond_broadcast(&p->start);

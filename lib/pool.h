@@ -1,11 +1,15 @@
 /*
  * pool.h - a fixed set of worker threads running parallel-for loops.
  *
- * rb_pool_run(p, n, fn, ctx) calls fn(ctx, i) once for every i in [0, n),
- * spread over the pool's threads and the calling thread, and returns when
- * all calls are done.  fn must be safe to run concurrently for different i.
- * One rb_pool_run at a time per pool.  The pool is the caller's: free it
- * with rb_pool_free (NULL accepted), which joins the threads.
+ * rb_pool_start(p, n, fn, ctx) hands fn(ctx, i) for every i in [0, n) to the
+ * pool's workers and returns at once; rb_pool_wait(p) lets the calling
+ * thread take the indices still left, then returns when every call is done.
+ * Between the two the caller is free to do other work (the verifier reads
+ * the next batch and runs the in-order checks of the last one there).
+ * rb_pool_run is start then wait.  fn must be safe to run concurrently for
+ * different i.  One run at a time per pool.  The pool is the caller's: free
+ * it with rb_pool_free (NULL accepted), which finishes a started run and
+ * joins the threads.
  */
 #ifndef RB_POOL_H
 #define RB_POOL_H
@@ -17,8 +21,10 @@
 typedef struct rb_pool rb_pool;
 typedef void (*rb_pool_fn)(void *ctx, size_t i);
 
-/* A pool of threads - 1 workers (threads <= 1: everything runs inline). */
-int rb_pool_new(int threads, rb_pool **out, struct rb_err *e);
+/* A pool of `workers` threads; 0 runs everything in rb_pool_wait. */
+int rb_pool_new(int workers, rb_pool **out, struct rb_err *e);
+void rb_pool_start(rb_pool *p, size_t n, rb_pool_fn fn, void *ctx);
+void rb_pool_wait(rb_pool *p);
 void rb_pool_run(rb_pool *p, size_t n, rb_pool_fn fn, void *ctx);
 void rb_pool_free(rb_pool *p);
 
