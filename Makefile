@@ -12,7 +12,7 @@ VERSION  := 0.1.0
 DEB_PKGS := gcc make pkg-config libsqlite3-dev libssl-dev libcjson-dev \
             libxlsxwriter-dev libhpdf-dev libcmocka-dev fonts-dejavu-core \
             poppler-utils sqlite3 python3 python3-cryptography cppcheck \
-            clang-tidy clang libclang-rt-14-dev unzip
+            clang-tidy clang libclang-rt-14-dev unzip openssl time
 
 PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 openssl libcjson xlsxwriter 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs sqlite3 openssl libcjson xlsxwriter 2>/dev/null) -lhpdf
@@ -77,7 +77,8 @@ $(eval $(call flavour,PLAIN,$(BUILD),$(PLAIN_FLAGS)))
 $(eval $(call flavour,CHECK,$(BUILD)/check,$(CHECK_FLAGS)))
 $(eval $(call flavour,SAN,$(BUILD)/san,$(SAN_FLAGS)))
 
-.PHONY: all deps check test test-check test-san lint install uninstall clean demo fuzz
+.PHONY: all deps check test test-check test-san lint install uninstall clean demo fuzz \
+        bench bench-clean
 .DEFAULT_GOAL := all
 
 all: rbaudit
@@ -125,6 +126,19 @@ check: deps
 	$(MAKE) lint
 	$(MAKE) fuzz FUZZ_SECONDS=5
 	$(MAKE) rbaudit
+
+# The benchmark (docs/PERFORMANCE.md): an optimised build, ledgers of 100k,
+# 1M and 2M entries generated once and cached in $(BENCH_DIR)/data, every
+# measurement in one run; rewrites docs/PERFORMANCE.md.  About 15 minutes
+# the first time (generating the ledgers), 10 after.
+BENCH_DIR ?= $(BUILD)/bench
+
+bench: deps $(BUILD)/rbaudit
+	python3 tests/bench/bench.py --rbaudit $(BUILD)/rbaudit \
+	  --data $(BENCH_DIR)/data --work $(BENCH_DIR)/work
+
+bench-clean:
+	rm -rf $(BENCH_DIR)
 
 # libFuzzer harnesses (clang): every parser of outside input.  `make fuzz`
 # runs each for FUZZ_SECONDS (default 60); `make check` for 5 seconds.

@@ -30,32 +30,27 @@ static const char *const sql[Q_COUNT] = {
 	[Q_EXECUTED] =
 		"SELECT e.rollback_id FROM entry e INDEXED BY entry_event_time "
 		"WHERE e.event = 'rollback.executed' AND e.time_s >= ?2 AND e.time_s < ?3 "
-		"AND e.ledger_id = ?1 AND e.rollback_id IS NOT NULL "
-		"AND e.seq = (SELECT min(x.seq) FROM entry x INDEXED BY entry_rollback "
-		"  WHERE x.ledger_id = e.ledger_id "
-		"  AND x.rollback_id = e.rollback_id AND x.event = 'rollback.executed') "
+		"AND e.ledger_id = ?1 AND e.rollback_id IS NOT NULL AND e.counted = 1 "
 		"AND EXISTS (SELECT 1 FROM entry r INDEXED BY entry_rollback "
 		"  WHERE r.ledger_id = e.ledger_id "
 		"  AND r.rollback_id = e.rollback_id AND r.event = 'rollback.requested') "
 		"ORDER BY e.time_s, e.time_ns, e.seq",
+	/* In the index's order (event, seq): each event's first comes first. */
 	[Q_OF_ROLLBACK] = "SELECT seq, time_s, time_ns, event, actor, payload, countersigner "
 			  "FROM entry INDEXED BY entry_rollback WHERE ledger_id = ?1 AND rollback_id = ?2 "
-			  "ORDER BY seq",
+			  "ORDER BY event, seq",
 	[Q_DEPLOY] = "SELECT seq, time_s, time_ns, payload FROM entry INDEXED BY entry_change "
 		     "WHERE ledger_id = ?1 "
 		     "AND change_id = ?2 AND event = 'change.deployed' ORDER BY seq LIMIT 1",
 	[Q_INCIDENT] = "SELECT seq, time_s, time_ns FROM entry INDEXED BY entry_incident "
 		       "WHERE ledger_id = ?1 "
 		       "AND incident_id = ?2 AND event = 'incident.detected' ORDER BY seq LIMIT 1",
-	/* §4 deployments: the first change.deployed of each change, in the period. */
+	/* §4 deployments: the first change.deployed of each change, in the
+	 * period (counted = 1 marks the first; the partial index holds them). */
 	[Q_DEPLOYS] =
-		"SELECT count(*) FROM entry e INDEXED BY entry_event_time "
-		"WHERE e.event = 'change.deployed' "
-		"AND e.time_s >= ?2 AND e.time_s < ?3 AND e.ledger_id = ?1 "
-		"AND e.change_id IS NOT NULL "
-		"AND e.seq = (SELECT min(x.seq) FROM entry x INDEXED BY entry_change "
-		"  WHERE x.ledger_id = e.ledger_id "
-		"  AND x.change_id = e.change_id AND x.event = 'change.deployed')",
+		"SELECT count(*) FROM entry INDEXED BY entry_deploys "
+		"WHERE ledger_id = ?1 AND time_s >= ?2 AND time_s < ?3 "
+		"AND event = 'change.deployed' AND change_id IS NOT NULL AND counted = 1",
 	[Q_ANOMALIES] = "SELECT a.seq, a.kind, a.member, a.detail, e.rollback_id, e.time "
 			"FROM anomaly a JOIN entry e ON e.ledger_id = a.ledger_id AND e.seq = a.seq "
 			"WHERE a.ledger_id = ?1 AND e.time_s >= ?2 AND e.time_s < ?3 "
@@ -126,6 +121,12 @@ struct ctx {
 	int64_t as_of;          /* ns */
 	cJSON *controls;
 	struct rb_err *e;
+	rb_json_arena *arena;   /* for the payloads read, one at a time */
+	/* Storing (opts->store): one transaction around the whole analysis. */
+	int in_txn;
+	int64_t analysis_id;
+	sqlite3_stmt *ins_r, *ins_f;
+	cJSON *late;            /* anomalies found while evaluating the rollbacks */
 };
 
 static void fmt_ns(int64_t ns, char out[RB_TIME_MAX])
@@ -206,6 +207,45 @@ static void read_evidence(const cJSON *data, int *tests_pass, int *scan_pass)
 	}
 }
 
+/* A stored payload (verified at ingest), parsed into the context's arena. */
+static cJSON *parse_payload(struct ctx *c, sqlite3_stmt *q, int col)
+{
+	cJSON *body = NULL;
+	char why[8];
+
+	if (rb_json_parse_in(c->arena, sqlite3_column_blob(q, col),
+			     (size_t)sqlite3_column_bytes(q, col), 64, &body, why,
+			     sizeof(why)) != 0)
+		return NULL;
+	return body;
+}
+
+static int cmp_trail(const void *a, const void *b)
+{
+	double x = cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)a, "seq")->valuedouble;
+	double y = cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)b, "seq")->valuedouble;
+
+	return (x > y) - (x < y);
+}
+
+/* Order a trail's entries by seq. */
+static void sort_trail(cJSON *trail)
+{
+	int n = cJSON_GetArraySize(trail), i;
+	cJSON **v, *x;
+
+	if (n < 2 || (v = malloc((size_t)n * sizeof(*v))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = cJSON_DetachItemFromArray(trail, 0);
+	qsort(v, (size_t)n, sizeof(*v), cmp_trail);
+	for (i = 0; i < n; i++) {
+		x = v[i];
+		cJSON_AddItemToArray(trail, x);
+	}
+	free(v);
+}
+
 /* Load the entries of rollback id into r (§1: first requested/executed/closed). */
 static int load_rollback(struct ctx *c, const char *id, struct rbk *r, int want_trail)
 {
@@ -230,8 +270,7 @@ static int load_rollback(struct ctx *c, const char *id, struct rbk *r, int want_
 		int64_t seq = sqlite3_column_int64(q, 0), t = col_ns(q, 1, 2);
 		const char *event = (const char *)sqlite3_column_text(q, 3);
 		const char *actor = (const char *)sqlite3_column_text(q, 4);
-		cJSON *body = cJSON_ParseWithLength(sqlite3_column_blob(q, 5),
-						    (size_t)sqlite3_column_bytes(q, 5));
+		cJSON *body = parse_payload(c, q, 5);
 		const cJSON *data = cJSON_GetObjectItemCaseSensitive(body, "data");
 
 		push_i64(&r->seqs, &r->nseqs, seq);
@@ -315,7 +354,7 @@ static int load_rollback(struct ctx *c, const char *id, struct rbk *r, int want_
 			r->has_closed = 1;
 			r->closed = t;
 		}
-		cJSON_Delete(body);
+		rb_json_arena_reset(c->arena);
 	}
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
@@ -323,6 +362,9 @@ static int load_rollback(struct ctx *c, const char *id, struct rbk *r, int want_
 		free(ver);
 		return rb_db_fail(c->db, rc, c->e, "cannot read a rollback");
 	}
+	/* The trail in seq order (the rows came in event order). */
+	if (r->trail != NULL)
+		sort_trail(r->trail);
 	/* §6 unverified: passing tests evidence in [executed, executed + window]. */
 	verify_end = r->executed + hours_ns(c->p->verify_window_hours);
 	for (i = 0; i < nver; i++)
@@ -345,15 +387,14 @@ static int load_context(struct ctx *c, struct rbk *r)
 		sqlite3_bind_text(q, 2, r->change_id, -1, SQLITE_TRANSIENT);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
-			cJSON *body = cJSON_ParseWithLength(sqlite3_column_blob(q, 3),
-							    (size_t)sqlite3_column_bytes(q, 3));
+			cJSON *body = parse_payload(c, q, 3);
 
 			r->has_deployed = 1;
 			r->deployed = col_ns(q, 1, 2);
 			r->team = dupstr(rb_json_str(cJSON_GetObjectItemCaseSensitive(body, "data"),
 						     "team"));
 			push_i64(&r->seqs, &r->nseqs, sqlite3_column_int64(q, 0));
-			cJSON_Delete(body);
+			rb_json_arena_reset(c->arena);
 		}
 		sqlite3_reset(q);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -759,21 +800,81 @@ static int cmp_pick(const void *a, const void *b)
 	return (x->rank > y->rank) - (x->rank < y->rank);
 }
 
+static int store_rollback(struct ctx *c, const cJSON *x, int64_t ord);
+
+/* The anomalies a rollback's facts show: a change or an incident not found. */
+static void late_anomalies(struct ctx *c, const struct rbk *r)
+{
+	char d[300];
+	cJSON *x;
+
+	if (!r->has_deployed) {
+		x = cJSON_CreateObject();
+		snprintf(d, sizeof(d), "rollback %s names change %s, which has no "
+			 "change.deployed: no time to detect", r->id,
+			 r->change_id ? r->change_id : "(none)");
+		cJSON_AddStringToObject(x, "kind", "unknown-change");
+		cJSON_AddStringToObject(x, "rollback_id", r->id);
+		cJSON_AddStringToObject(x, "detail", d);
+		cJSON_AddItemToArray(c->late, x);
+	}
+	if (r->incident_id != NULL && !r->incident_found) {
+		x = cJSON_CreateObject();
+		snprintf(d, sizeof(d), "rollback %s names incident %s, which has no "
+			 "incident.detected: detection taken as the request", r->id,
+			 r->incident_id);
+		cJSON_AddStringToObject(x, "kind", "unknown-incident");
+		cJSON_AddStringToObject(x, "rollback_id", r->id);
+		cJSON_AddStringToObject(x, "detail", d);
+		cJSON_AddItemToArray(c->late, x);
+	}
+}
+
 /*
- * The metrics of one period (§4-§7) into doc; with full set, also each
- * rollback, the audit sample and the anomalies.
+ * The audit sample: the n rollbacks of lowest SHA-256(seed, id).  Returns
+ * for each rollback its place in the sample, or -1; NULL when out of memory.
+ */
+static long *sample_places(struct ctx *c, char **ids, size_t nids, size_t take)
+{
+	struct sample_pick *picks = calloc(nids + 1, sizeof(*picks));
+	long *place = malloc((nids + 1) * sizeof(*place));
+	size_t i;
+
+	if (picks == NULL || place == NULL) {
+		free(picks);
+		free(place);
+		return NULL;
+	}
+	for (i = 0; i < nids; i++) {
+		picks[i].rank = sample_rank(c->o->sample_seed, ids[i]);
+		picks[i].index = i;
+		place[i] = -1;
+	}
+	qsort(picks, nids, sizeof(*picks), cmp_pick);
+	for (i = 0; i < take; i++)
+		place[picks[i].index] = (long)i;
+	free(picks);
+	return place;
+}
+
+/*
+ * The metrics of one period (§4-§7) into doc.  With full set, each
+ * rollback's facts are also stored (opts->store), handed to
+ * opts->on_rollback and, with opts->keep_rollbacks, put in doc; the audit
+ * sample goes into doc.  Only the sampled rollbacks stay in memory.
  */
 static int analyse_period(struct ctx *c, const struct rb_period *per, int full, cJSON *doc)
 {
 	sqlite3_stmt *q = c->q[Q_EXECUTED];
 	char **ids = NULL;
-	size_t nids = 0, i, k;
+	size_t nids = 0, i, k, take = 0;
 	double *ttd = NULL, *ttr = NULL, *lat = NULL, sumc = 0;
 	size_t nttd = 0, nttr = 0, nlat = 0, ncomplete = 0;
 	int counts[NFINDINGS] = { 0 }, levels[4] = { 0 }, rc = -1, src;
 	int64_t deploys = 0;
-	cJSON *by_s, *by_e, *by_t, *rbs = NULL, *o, *trails = NULL;
-	struct sample_pick *picks = NULL;
+	cJSON *by_s = NULL, *by_e = NULL, *by_t = NULL, *rbs = NULL, *o;
+	cJSON **sfacts = NULL, **strails = NULL;
+	long *place = NULL;
 
 	sqlite3_bind_int64(q, 1, c->ledger_id);
 	sqlite3_bind_int64(q, 2, per->start);
@@ -805,26 +906,29 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 		RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
+	if (full && c->o->sample > 0) {
+		take = (size_t)c->o->sample < nids ? (size_t)c->o->sample : nids;
+		place = sample_places(c, ids, nids, take);
+		sfacts = calloc(take + 1, sizeof(*sfacts));
+		strails = calloc(take + 1, sizeof(*strails));
+		if (place == NULL || sfacts == NULL || strails == NULL) {
+			RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+	}
 	by_s = cJSON_CreateObject();
 	by_e = cJSON_CreateObject();
 	by_t = cJSON_CreateObject();
-	if (full) {
+	if (full && c->o->keep_rollbacks)
 		rbs = cJSON_CreateArray();
-		trails = cJSON_CreateArray();
-	}
 	for (i = 0; i < nids; i++) {
 		struct rbk r;
 		struct facts f;
 		cJSON *obj;
+		long at = place != NULL ? place[i] : -1;
 
-		if (load_rollback(c, ids[i], &r, full && c->o->sample > 0) != 0 ||
-		    load_context(c, &r) != 0) {
+		if (load_rollback(c, ids[i], &r, at >= 0) != 0 || load_context(c, &r) != 0) {
 			rbk_free(&r);
-			cJSON_Delete(by_s);
-			cJSON_Delete(by_e);
-			cJSON_Delete(by_t);
-			cJSON_Delete(rbs);
-			cJSON_Delete(trails);
 			goto out;
 		}
 		obj = evaluate(c, &r, &f);
@@ -842,9 +946,26 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 		for (k = 0; k < NFINDINGS; k++)
 			counts[k] += f.findings[k];
 		if (full) {
-			cJSON_AddItemToArray(rbs, obj);
-			cJSON_AddItemToArray(trails, r.trail ? r.trail : cJSON_CreateArray());
-			r.trail = NULL;
+			late_anomalies(c, &r);
+			if (obj == NULL ||
+			    (c->o->store && store_rollback(c, obj, (int64_t)i) != 0) ||
+			    (c->o->on_rollback != NULL &&
+			     c->o->on_rollback(c->o->rollback_ctx, obj, c->e) != 0)) {
+				if (obj == NULL)
+					RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
+				cJSON_Delete(obj);
+				rbk_free(&r);
+				goto out;
+			}
+			if (at >= 0) {
+				sfacts[at] = cJSON_Duplicate(obj, 1);
+				strails[at] = r.trail ? r.trail : cJSON_CreateArray();
+				r.trail = NULL;
+			}
+			if (rbs != NULL)
+				cJSON_AddItemToArray(rbs, obj);
+			else
+				cJSON_Delete(obj);
 		} else {
 			cJSON_Delete(obj);
 		}
@@ -859,6 +980,7 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 	cJSON_AddItemToObject(doc, "by_service", by_s);
 	cJSON_AddItemToObject(doc, "by_environment", by_e);
 	cJSON_AddItemToObject(doc, "by_team", by_t);
+	by_s = by_e = by_t = NULL;
 	cJSON_AddItemToObject(doc, "ttd", stats_json(ttd, nttd));
 	cJSON_AddItemToObject(doc, "ttr", stats_json(ttr, nttr));
 	cJSON_AddItemToObject(doc, "approval_latency", stats_json(lat, nlat));
@@ -880,42 +1002,28 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 	o = cJSON_AddObjectToObject(doc, "finding_counts");
 	for (k = 0; k < NFINDINGS; k++)
 		cJSON_AddNumberToObject(o, finding_codes[k], counts[k]);
-	if (full) {
+	if (rbs != NULL) {
 		cJSON_AddItemToObject(doc, "rollbacks", rbs);
-		/* The audit sample: the n rollbacks of lowest SHA-256(seed, id). */
-		if (c->o->sample > 0) {
-			size_t take = (size_t)c->o->sample < nids ? (size_t)c->o->sample : nids;
-			cJSON *s = cJSON_AddObjectToObject(doc, "sample"), *list;
+		rbs = NULL;
+	}
+	if (place != NULL) {
+		cJSON *sm = cJSON_AddObjectToObject(doc, "sample"), *list;
 
-			picks = calloc(nids + 1, sizeof(*picks));
-			if (picks == NULL) {
-				cJSON_Delete(trails);
-				RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
-				goto out;
-			}
-			for (i = 0; i < nids; i++) {
-				picks[i].rank = sample_rank(c->o->sample_seed, ids[i]);
-				picks[i].index = i;
-			}
-			qsort(picks, nids, sizeof(*picks), cmp_pick);
-			cJSON_AddNumberToObject(s, "seed", (double)c->o->sample_seed);
-			cJSON_AddNumberToObject(s, "requested", c->o->sample);
-			cJSON_AddNumberToObject(s, "size", (double)take);
-			cJSON_AddStringToObject(s, "method", "the rollbacks with the lowest "
-						"SHA-256(seed LF rollback_id), first 8 bytes big-endian");
-			list = cJSON_AddArrayToObject(s, "rollbacks");
-			for (i = 0; i < take; i++) {
-				cJSON *x = cJSON_CreateObject();
-				cJSON *facts = cJSON_GetArrayItem(rbs, (int)picks[i].index);
+		cJSON_AddNumberToObject(sm, "seed", (double)c->o->sample_seed);
+		cJSON_AddNumberToObject(sm, "requested", c->o->sample);
+		cJSON_AddNumberToObject(sm, "size", (double)take);
+		cJSON_AddStringToObject(sm, "method", "the rollbacks with the lowest "
+					"SHA-256(seed LF rollback_id), first 8 bytes big-endian");
+		list = cJSON_AddArrayToObject(sm, "rollbacks");
+		for (i = 0; i < take; i++) {
+			cJSON *x = cJSON_CreateObject();
 
-				cJSON_AddStringToObject(x, "rollback_id", ids[picks[i].index]);
-				cJSON_AddItemToObject(x, "facts", cJSON_Duplicate(facts, 1));
-				cJSON_AddItemToObject(x, "trail", cJSON_Duplicate(
-					cJSON_GetArrayItem(trails, (int)picks[i].index), 1));
-				cJSON_AddItemToArray(list, x);
-			}
+			cJSON_AddStringToObject(x, "rollback_id", rb_json_str(sfacts[i], "rollback_id"));
+			cJSON_AddItemToObject(x, "facts", sfacts[i]);
+			cJSON_AddItemToObject(x, "trail", strails[i]);
+			sfacts[i] = strails[i] = NULL;
+			cJSON_AddItemToArray(list, x);
 		}
-		cJSON_Delete(trails);
 	}
 	rc = 0;
 out:
@@ -925,7 +1033,17 @@ out:
 	free(ttd);
 	free(ttr);
 	free(lat);
-	free(picks);
+	for (i = 0; i < take && sfacts != NULL; i++) {
+		cJSON_Delete(sfacts[i]);
+		cJSON_Delete(strails[i]);
+	}
+	free(sfacts);
+	free(strails);
+	free(place);
+	cJSON_Delete(by_s);
+	cJSON_Delete(by_e);
+	cJSON_Delete(by_t);
+	cJSON_Delete(rbs);
 	return rc;
 }
 
@@ -978,38 +1096,8 @@ static int anomalies(struct ctx *c, const struct rb_period *per, cJSON *doc)
 	if (rc != SQLITE_DONE)
 		return rb_db_fail(c->db, rc, c->e, "cannot read anomalies");
 	/* Rollbacks naming a change never deployed or an incident never detected. */
-	{
-		cJSON *r;
-
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "rollbacks")) {
-			const char *id = rb_json_str(r, "rollback_id");
-			char d[300];
-
-			if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r, "deployed"))) {
-				cJSON *x = cJSON_CreateObject();
-
-				snprintf(d, sizeof(d), "rollback %s names change %s, which has no "
-					 "change.deployed: no time to detect", id,
-					 rb_json_str(r, "change_id") ? rb_json_str(r, "change_id") : "(none)");
-				cJSON_AddStringToObject(x, "kind", "unknown-change");
-				cJSON_AddStringToObject(x, "rollback_id", id);
-				cJSON_AddStringToObject(x, "detail", d);
-				cJSON_AddItemToArray(a, x);
-			}
-			if (rb_json_str(r, "incident_id") != NULL &&
-			    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "incident_found"))) {
-				cJSON *x = cJSON_CreateObject();
-
-				snprintf(d, sizeof(d), "rollback %s names incident %s, which has no "
-					 "incident.detected: detection taken as the request", id,
-					 rb_json_str(r, "incident_id"));
-				cJSON_AddStringToObject(x, "kind", "unknown-incident");
-				cJSON_AddStringToObject(x, "rollback_id", id);
-				cJSON_AddStringToObject(x, "detail", d);
-				cJSON_AddItemToArray(a, x);
-			}
-		}
-	}
+	while (c->late != NULL && c->late->child != NULL)
+		cJSON_AddItemToArray(a, cJSON_DetachItemViaPointer(c->late, c->late->child));
 	return 0;
 }
 
@@ -1042,8 +1130,15 @@ static int pick_ledger(struct ctx *c, struct rb_err *e)
 	return 0;
 }
 
-static int store(struct ctx *c, const struct rb_period *per, const char *policy,
-		 const char *hash, cJSON *doc, struct rb_err *e)
+/*
+ * Storing an analysis: one transaction from store_begin to store_finish,
+ * so that readers see the whole analysis or none of it.  The analysis row
+ * is written first (its document at the end); each rollback's facts are
+ * written as they are evaluated (analysis_rollback, analysis_finding) and
+ * are not kept in memory.
+ */
+static int store_begin(struct ctx *c, const struct rb_period *per, const char *policy,
+		       const char *hash, const char *as_of, struct rb_err *e)
 {
 	static const char del[] =
 		"DELETE FROM analysis WHERE ledger_id = ?1 AND period = ?2 AND policy_sha256 = ?3 "
@@ -1051,18 +1146,17 @@ static int store(struct ctx *c, const struct rb_period *per, const char *policy,
 	static const char ins[] =
 		"INSERT INTO analysis (ledger_id, period, start_s, end_s, as_of, ledger_size, "
 		"policy_sha256, policy, trend_periods, sample_size, sample_seed, document, created) "
-		"VALUES (?1, ?2, ?8, ?9, ?10, ?4, ?3, ?11, ?5, ?6, ?7, ?12, ?13)";
+		"VALUES (?1, ?2, ?8, ?9, ?10, ?4, ?3, ?11, ?5, ?6, ?7, '{}', ?12)";
 	static const char ins_r[] =
 		"INSERT INTO analysis_rollback (analysis_id, rollback_id, executed, score, level, "
 		"complete, facts, ord) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 	static const char ins_f[] =
 		"INSERT OR IGNORE INTO analysis_finding (analysis_id, rollback_id, code) "
 		"VALUES (?1, ?2, ?3)";
-	sqlite3_stmt *d = NULL, *a = NULL, *r = NULL, *f = NULL, *s = c->q[Q_SIZE];
-	char *text = NULL, now_s[RB_TIME_MAX];
+	sqlite3_stmt *d = NULL, *a = NULL, *s = c->q[Q_SIZE];
+	char now_s[RB_TIME_MAX];
 	struct rb_time now = rb_time_now();
-	int64_t size = 0, id, ord;
-	const cJSON *x;
+	int64_t size = 0;
 	int stage, rc = -1;
 
 	rb_time_format(&now, now_s);
@@ -1070,26 +1164,12 @@ static int store(struct ctx *c, const struct rb_period *per, const char *policy,
 	if (sqlite3_step(s) == SQLITE_ROW)
 		size = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	/*
-	 * The document is stored without its rollbacks: they are stored one row
-	 * each (analysis_rollback), so that reports can stream them.
-	 */
-	{
-		cJSON *view = cJSON_CreateObject(), *it;
-
-		/* A view of the document by reference, without the rollbacks. */
-		for (it = doc->child; view != NULL && it != NULL; it = it->next)
-			if (strcmp(it->string, "rollbacks") != 0)
-				cJSON_AddItemReferenceToObject(view, it->string, it);
-		text = view ? cJSON_PrintUnformatted(view) : NULL;
-		cJSON_Delete(view);
-	}
-	if (text == NULL)
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	if (rb_db_begin(c->db, e) != 0)
-		goto out;
+		return -1;
+	c->in_txn = 1;
 	if (rb_db_prepare(c->db, del, &d, e) != 0 || rb_db_prepare(c->db, ins, &a, e) != 0 ||
-	    rb_db_prepare(c->db, ins_r, &r, e) != 0 || rb_db_prepare(c->db, ins_f, &f, e) != 0)
+	    rb_db_prepare(c->db, ins_r, &c->ins_r, e) != 0 ||
+	    rb_db_prepare(c->db, ins_f, &c->ins_f, e) != 0)
 		goto out;
 	for (stage = 0; stage < 2; stage++) {
 		sqlite3_stmt *q = stage == 0 ? d : a;
@@ -1104,10 +1184,9 @@ static int store(struct ctx *c, const struct rb_period *per, const char *policy,
 		if (stage == 1) {
 			sqlite3_bind_int64(q, 8, per->start);
 			sqlite3_bind_int64(q, 9, per->end);
-			sqlite3_bind_text(q, 10, rb_json_str(doc, "as_of"), -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 10, as_of, -1, SQLITE_STATIC);
 			sqlite3_bind_text(q, 11, policy, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 12, text, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 13, now_s, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 12, now_s, -1, SQLITE_STATIC);
 		}
 		if ((rc = sqlite3_step(q)) != SQLITE_DONE) {
 			rb_db_fail(c->db, rc, e, "cannot store the analysis");
@@ -1115,49 +1194,80 @@ static int store(struct ctx *c, const struct rb_period *per, const char *policy,
 			goto out;
 		}
 	}
-	id = sqlite3_last_insert_rowid(c->db);
-	ord = 0;
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(doc, "rollbacks")) {
-		char *facts = cJSON_PrintUnformatted(x);
-		const cJSON *code;
-
-		sqlite3_bind_int64(r, 1, id);
-		sqlite3_bind_text(r, 2, rb_json_str(x, "rollback_id"), -1, SQLITE_STATIC);
-		sqlite3_bind_text(r, 3, rb_json_str(x, "executed"), -1, SQLITE_STATIC);
-		sqlite3_bind_int(r, 4, cJSON_GetObjectItemCaseSensitive(x, "score")->valueint);
-		sqlite3_bind_text(r, 5, rb_json_str(x, "level"), -1, SQLITE_STATIC);
-		sqlite3_bind_int(r, 6, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "complete")));
-		sqlite3_bind_text(r, 7, facts ? facts : "{}", -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(r, 8, ord++);
-		rc = sqlite3_step(r);
-		sqlite3_reset(r);
-		cJSON_free(facts);
-		if (rc != SQLITE_DONE) {
-			rb_db_fail(c->db, rc, e, "cannot store the analysis");
-			rc = -1;
-			goto out;
-		}
-		cJSON_ArrayForEach(code, cJSON_GetObjectItemCaseSensitive(x, "findings")) {
-			sqlite3_bind_int64(f, 1, id);
-			sqlite3_bind_text(f, 2, rb_json_str(x, "rollback_id"), -1, SQLITE_STATIC);
-			sqlite3_bind_text(f, 3, code->valuestring, -1, SQLITE_STATIC);
-			rc = sqlite3_step(f);
-			sqlite3_reset(f);
-			if (rc != SQLITE_DONE) {
-				rb_db_fail(c->db, rc, e, "cannot store the analysis");
-				rc = -1;
-				goto out;
-			}
-		}
-	}
-	rc = rb_db_commit(c->db, e);
+	c->analysis_id = sqlite3_last_insert_rowid(c->db);
+	rc = 0;
 out:
-	if (rc != 0)
-		rb_db_rollback(c->db);
 	sqlite3_finalize(d);
 	sqlite3_finalize(a);
-	sqlite3_finalize(r);
-	sqlite3_finalize(f);
+	return rc;
+}
+
+static int store_rollback(struct ctx *c, const cJSON *x, int64_t ord)
+{
+	sqlite3_stmt *r = c->ins_r, *f = c->ins_f;
+	char *facts = cJSON_PrintUnformatted(x);
+	const char *id = rb_json_str(x, "rollback_id");
+	const cJSON *code;
+	int rc;
+
+	if (facts == NULL)
+		return RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
+	sqlite3_bind_int64(r, 1, c->analysis_id);
+	sqlite3_bind_text(r, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(r, 3, rb_json_str(x, "executed"), -1, SQLITE_STATIC);
+	sqlite3_bind_int(r, 4, cJSON_GetObjectItemCaseSensitive(x, "score")->valueint);
+	sqlite3_bind_text(r, 5, rb_json_str(x, "level"), -1, SQLITE_STATIC);
+	sqlite3_bind_int(r, 6, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "complete")));
+	sqlite3_bind_text(r, 7, facts, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(r, 8, ord);
+	rc = sqlite3_step(r);
+	sqlite3_reset(r);
+	cJSON_free(facts);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(c->db, rc, c->e, "cannot store the analysis");
+	cJSON_ArrayForEach(code, cJSON_GetObjectItemCaseSensitive(x, "findings")) {
+		sqlite3_bind_int64(f, 1, c->analysis_id);
+		sqlite3_bind_text(f, 2, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(f, 3, code->valuestring, -1, SQLITE_STATIC);
+		rc = sqlite3_step(f);
+		sqlite3_reset(f);
+		if (rc != SQLITE_DONE)
+			return rb_db_fail(c->db, rc, c->e, "cannot store the analysis");
+	}
+	return 0;
+}
+
+/* The document, without its rollbacks (they are rows), then commit. */
+static int store_finish(struct ctx *c, cJSON *doc, struct rb_err *e)
+{
+	static const char upd[] = "UPDATE analysis SET document = ?2 WHERE id = ?1";
+	sqlite3_stmt *u = NULL;
+	cJSON *view = cJSON_CreateObject(), *it;
+	char *text = NULL;
+	int rc = -1;
+
+	/* A view of the document by reference, without the rollbacks. */
+	for (it = doc->child; view != NULL && it != NULL; it = it->next)
+		if (strcmp(it->string, "rollbacks") != 0)
+			cJSON_AddItemReferenceToObject(view, it->string, it);
+	text = view ? cJSON_PrintUnformatted(view) : NULL;
+	cJSON_Delete(view);
+	if (text == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (rb_db_prepare(c->db, upd, &u, e) != 0)
+		goto out;
+	sqlite3_bind_int64(u, 1, c->analysis_id);
+	sqlite3_bind_text(u, 2, text, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(u)) != SQLITE_DONE) {
+		rb_db_fail(c->db, rc, e, "cannot store the analysis");
+		rc = -1;
+		goto out;
+	}
+	rc = rb_db_commit(c->db, e);
+	if (rc == 0)
+		c->in_txn = 0;
+out:
+	sqlite3_finalize(u);
 	cJSON_free(text);
 	return rc;
 }
@@ -1206,6 +1316,11 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 		return -1;
 	if (load_controls(&c, e) != 0)
 		goto out;
+	c.arena = rb_json_arena_new();
+	if (c.arena == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
 	if (rb_db_open(o->db_path, o->store ? 0 : RB_DB_READONLY, o->busy_ms, &c.db, e) != 0)
 		goto out;
 	for (i = 0; i < Q_COUNT; i++)
@@ -1238,6 +1353,9 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 	fmt_ns(c.as_of, ts);
 	cJSON_AddStringToObject(doc, "as_of", ts);
 	cJSON_AddStringToObject(doc, "policy_sha256", hash);
+	c.late = cJSON_CreateArray();
+	if (c.late == NULL || (o->store && store_begin(&c, &per, policy, hash, ts, e) != 0))
+		goto out;
 	if (analyse_period(&c, &per, 1, doc) != 0 || anomalies(&c, &per, doc) != 0)
 		goto out;
 	trend = cJSON_AddArrayToObject(doc, "trend");
@@ -1263,12 +1381,18 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 		cJSON_AddItemToObject(m, "evidence", cJSON_Duplicate(
 			cJSON_GetObjectItemCaseSensitive(c.controls, "evidence"), 1));
 	}
-	if (o->store && store(&c, &per, policy, hash, doc, e) != 0)
+	if (o->store && store_finish(&c, doc, e) != 0)
 		goto out;
 	*out = doc;
 	doc = NULL;
 	rc = 0;
 out:
+	if (c.in_txn)
+		rb_db_rollback(c.db);
+	sqlite3_finalize(c.ins_r);
+	sqlite3_finalize(c.ins_f);
+	cJSON_Delete(c.late);
+	rb_json_arena_free(c.arena);
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(c.q[i]);
 	rb_db_close(c.db);

@@ -9,6 +9,10 @@
  * analysis_finding) unless told not to, and returns it as one JSON
  * document that the caller owns (cJSON_Delete).  The document's members
  * are described in docs/METRICS.md.
+ *
+ * Memory stays flat in the number of rollbacks: each rollback's facts are
+ * stored and handed to on_rollback as they are evaluated, then dropped.
+ * Only with keep_rollbacks does the document hold them all ("rollbacks").
  */
 #ifndef RB_ANALYZE_H
 #define RB_ANALYZE_H
@@ -32,6 +36,14 @@ struct rb_analyze_opts {
 	const char *controls;           /* control mapping file; NULL: built in */
 	int store;                      /* write the analysis to the database */
 	int busy_ms;
+	int keep_rollbacks;             /* put every rollback's facts in the document */
+	/*
+	 * Called with each rollback's facts of the period, in order; the object
+	 * is borrowed for the call.  Nonzero (with e set) stops the analysis,
+	 * and nothing is stored.  NULL: not called.
+	 */
+	int (*on_rollback)(void *ctx, const cJSON *facts, struct rb_err *e);
+	void *rollback_ctx;
 };
 
 int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e);

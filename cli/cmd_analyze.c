@@ -53,7 +53,6 @@ static void print_stat(const char *label, const cJSON *s)
 static void summary(const cJSON *d)
 {
 	const cJSON *it, *rate = cJSON_GetObjectItemCaseSensitive(d, "rollback_rate");
-	int shown = 0;
 
 	printf("ledger %s, period %s (%s .. %s), as of %s\n", rb_json_str(d, "ledger"),
 	       rb_json_str(d, "period"), rb_json_str(d, "start"), rb_json_str(d, "end"),
@@ -77,25 +76,31 @@ static void summary(const cJSON *d)
 		printf(" %s %.0f;", it->string, it->valuedouble);
 	printf("\n  anomalies: %d\n",
 	       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "anomalies")));
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(d, "rollbacks")) {
-		const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, "findings");
+}
 
-		if (cJSON_GetArraySize(f) == 0 && num(it, "score") < 50)
-			continue;
-		if (shown++ == 0)
-			printf("rollbacks with findings or a high score:\n");
-		printf("  %-10s %-12s %-10s score %3.0f %-8s", rb_json_str(it, "rollback_id"),
-		       rb_json_str(it, "service") ? rb_json_str(it, "service") : "?",
-		       rb_json_str(it, "environment") ? rb_json_str(it, "environment") : "?",
-		       num(it, "score"), rb_json_str(it, "level"));
-		{
-			const cJSON *x;
+/* The rollbacks with findings or a high score, as the analysis passes them. */
+struct flagged {
+	FILE *f;
+	int n;
+};
 
-			cJSON_ArrayForEach(x, f)
-				printf(" %s", x->valuestring);
-		}
-		printf("\n");
-	}
+static int flag_rollback(void *ctx, const cJSON *it, struct rb_err *e)
+{
+	struct flagged *fl = ctx;
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, "findings"), *x;
+
+	if (cJSON_GetArraySize(f) == 0 && num(it, "score") < 50)
+		return 0;
+	if (fl->n++ == 0)
+		fprintf(fl->f, "rollbacks with findings or a high score:\n");
+	fprintf(fl->f, "  %-10s %-12s %-10s score %3.0f %-8s", rb_json_str(it, "rollback_id"),
+		rb_json_str(it, "service") ? rb_json_str(it, "service") : "?",
+		rb_json_str(it, "environment") ? rb_json_str(it, "environment") : "?",
+		num(it, "score"), rb_json_str(it, "level"));
+	cJSON_ArrayForEach(x, f)
+		fprintf(fl->f, " %s", x->valuestring);
+	fprintf(fl->f, "\n");
+	return 0;
 }
 
 int cmd_analyze(int argc, char **argv, struct rb_err *e)
@@ -118,7 +123,10 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 	struct rb_policy pol;
 	const char *policy_path = NULL;
 	cJSON *doc = NULL;
-	int c, json = 0, have_seed = 0;
+	struct flagged fl = { NULL, 0 };
+	char *flagged = NULL;
+	size_t flagged_len = 0;
+	int c, rc, json = 0, have_seed = 0;
 	char *end;
 	long long v;
 
@@ -170,8 +178,22 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 	if (policy_path != NULL && rb_policy_load(policy_path, &pol, e) != 0)
 		return -1;
 	ao.policy = &pol;
-	if (rb_analyze(&ao, &doc, e) != 0)
+	if (json) {
+		ao.keep_rollbacks = 1;
+	} else {
+		fl.f = open_memstream(&flagged, &flagged_len);
+		if (fl.f == NULL)
+			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		ao.on_rollback = flag_rollback;
+		ao.rollback_ctx = &fl;
+	}
+	rc = rb_analyze(&ao, &doc, e);
+	if (fl.f != NULL)
+		fclose(fl.f);
+	if (rc != 0) {
+		free(flagged);
 		return -1;
+	}
 	if (json) {
 		char *s = cJSON_Print(doc);
 
@@ -180,7 +202,9 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 		cJSON_free(s);
 	} else {
 		summary(doc);
+		fwrite(flagged, 1, flagged_len, stdout);
 	}
+	free(flagged);
 	cJSON_Delete(doc);
 	return RB_EX_OK;
 }

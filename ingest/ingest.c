@@ -48,9 +48,9 @@ static const char *const sql[Q_COUNT] = {
 			 "WHERE id = ?1",
 	[Q_INS_ENTRY] = "INSERT INTO entry (ledger_id, seq, time, time_s, time_ns, event, "
 			"actor, rollback_id, change_id, incident_id, service, environment, "
-			"payload, envelope, leaf, signer, countersigner, ingest_id) VALUES "
-			"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-			"?16, ?17, ?18)",
+			"payload, envelope, leaf, signer, countersigner, ingest_id, counted) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+			"?15, ?16, ?17, ?18, ?19)",
 	[Q_INS_ANOM] = "INSERT INTO anomaly (ledger_id, seq, kind, member, detail) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5)",
 	/*
@@ -385,39 +385,58 @@ static int check_list_items(struct job *j, int64_t seq, const cJSON *list,
 	return 0;
 }
 
-/* A second lifecycle event that only counts once (metrics-v1 §1). */
-static int check_duplicate(struct job *j, const struct rb_ventry *v, int which,
-			   const char *key, const char *id, struct rb_err *e)
-{
-	sqlite3_stmt *q = j->g->q[which];
-	char detail[200];
-	int rc, dup = 0;
+/*
+ * A lifecycle event that only counts once (metrics-v1 §1): the seq of the
+ * stored first one of the same id, looked up before this entry is stored;
+ * -1 when this one is the first (or the event is not such an event).
+ */
+struct first_of {
+	int64_t seq;
+	const char *key, *id;
+};
 
-	if (id == NULL)
+static int find_first(struct job *j, const struct rb_ventry *v, const cJSON *data,
+		      struct first_of *f, struct rb_err *e)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	f->seq = -1;
+	f->key = f->id = NULL;
+	if (strcmp(v->event, "change.deployed") == 0) {
+		q = j->g->q[Q_DUP_CHANGE];
+		f->key = "change";
+		f->id = rb_json_str(data, "change_id");
+	} else if (strcmp(v->event, "incident.detected") == 0) {
+		q = j->g->q[Q_DUP_INCIDENT];
+		f->key = "incident";
+		f->id = rb_json_str(data, "incident_id");
+	} else if (strcmp(v->event, "rollback.requested") == 0 ||
+		   strcmp(v->event, "rollback.executed") == 0 ||
+		   strcmp(v->event, "rollback.closed") == 0) {
+		q = j->g->q[Q_DUP_ROLLBACK];
+		f->key = "rollback";
+		f->id = rb_json_str(data, "rollback_id");
+	} else {
+		return 0;
+	}
+	if (f->id == NULL)
 		return 0;
 	sqlite3_bind_int64(q, 1, j->ledger_id);
-	bind_text(q, 2, id);
+	bind_text(q, 2, f->id);
 	bind_text(q, 3, v->event);
 	rc = sqlite3_step(q);
-	/* This entry is stored already: a lower seq means it is not the first. */
-	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_INTEGER &&
-	    sqlite3_column_int64(q, 0) < v->seq) {
-		dup = 1;
-		snprintf(detail, sizeof(detail),
-			 "a second %s of %s %.80s (the first is seq %lld and counts)",
-			 v->event, key, id, (long long)sqlite3_column_int64(q, 0));
-	}
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_INTEGER)
+		f->seq = sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return rb_db_fail(j->g->db, rc, e, "cannot look for duplicates");
-	if (dup)
-		return add_anomaly(j, v->seq, "duplicate-event", key, detail, e);
 	return 0;
 }
 
 static int check_anomalies(struct job *j, const struct rb_ventry *v, const cJSON *data,
-			   struct rb_err *e)
+			   const struct first_of *first, struct rb_err *e)
 {
 	const struct event_rule *r = NULL;
 	char detail[200];
@@ -464,17 +483,12 @@ static int check_anomalies(struct job *j, const struct rb_ventry *v, const cJSON
 				return -1;
 		}
 	}
-	if (strcmp(v->event, "rollback.requested") == 0 ||
-	    strcmp(v->event, "rollback.executed") == 0 ||
-	    strcmp(v->event, "rollback.closed") == 0)
-		return check_duplicate(j, v, Q_DUP_ROLLBACK, "rollback",
-				       rb_json_str(data, "rollback_id"), e);
-	if (strcmp(v->event, "incident.detected") == 0)
-		return check_duplicate(j, v, Q_DUP_INCIDENT, "incident",
-				       rb_json_str(data, "incident_id"), e);
-	if (strcmp(v->event, "change.deployed") == 0)
-		return check_duplicate(j, v, Q_DUP_CHANGE, "change",
-				       rb_json_str(data, "change_id"), e);
+	if (first->seq >= 0) {
+		snprintf(detail, sizeof(detail),
+			 "a second %s of %s %.80s (the first is seq %lld and counts)",
+			 v->event, first->key, first->id, (long long)first->seq);
+		return add_anomaly(j, v->seq, "duplicate-event", first->key, detail, e);
+	}
 	return 0;
 }
 
@@ -537,7 +551,10 @@ static int store_entry(struct job *j, const struct rb_ventry *v, struct rb_err *
 {
 	sqlite3_stmt *q = j->g->q[Q_INS_ENTRY];
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(v->body, "data");
+	struct first_of first;
 
+	if (find_first(j, v, data, &first, e) != 0)
+		return -1;
 	sqlite3_bind_int64(q, 1, j->ledger_id);
 	sqlite3_bind_int64(q, 2, v->seq);
 	bind_text(q, 3, v->time);
@@ -556,9 +573,10 @@ static int store_entry(struct job *j, const struct rb_ventry *v, struct rb_err *
 	bind_text(q, 16, v->signer);
 	bind_text(q, 17, v->countersigner);
 	sqlite3_bind_int64(q, 18, j->export_id);
+	sqlite3_bind_int(q, 19, first.seq < 0);
 	if (step_done(j->g, q, e, "cannot store an entry") != 0)
 		return -1;
-	return check_anomalies(j, v, data, e);
+	return check_anomalies(j, v, data, &first, e);
 }
 
 /* The verifier's per-entry callback, in seq order, while all is well. */

@@ -411,6 +411,31 @@ out:
 	return rc;
 }
 
+/* The analysis hands over each rollback: count it, and whether it alerts. */
+struct alerts {
+	const struct rb_job *j;
+	struct rb_job_result *res;
+};
+
+static int count_alert(void *ctx, const cJSON *r, struct rb_err *e)
+{
+	struct alerts *al = ctx;
+	const char *lv = rb_json_str(r, "level");
+	const cJSON *f;
+	int k, alert = 0;
+
+	al->res->rollbacks++;
+	for (k = al->j->alert_level; k < 4; k++)
+		alert |= lv != NULL && strcmp(lv, levels[k]) == 0;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r, "findings"))
+		for (k = 0; k < 6; k++)
+			if ((al->j->alert_findings >> k & 1) &&
+			    strcmp(f->valuestring, finding_codes[k]) == 0)
+				alert = 1;
+	al->res->alerts += alert;
+	return 0;
+}
+
 int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_run,
 	       rb_job_log_fn log, void *ctx, struct rb_job_result *res, struct rb_err *e)
 {
@@ -532,7 +557,7 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	/* 3. Analyse. */
 	{
 		struct rb_analyze_opts ao;
-		const cJSON *r;
+		struct alerts al;
 
 		memset(&ao, 0, sizeof(ao));
 		ao.db_path = j->database;
@@ -545,23 +570,12 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 		ao.sample_seed = j->sample_seed;
 		ao.store = 1;
 		ao.busy_ms = j->busy_ms;
+		ao.on_rollback = count_alert;
+		ao.rollback_ctx = &al;
+		al.j = j;
+		al.res = res;
 		if (rb_analyze(&ao, &doc, e) != 0)
 			goto out;
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "rollbacks")) {
-			const char *lv = rb_json_str(r, "level");
-			const cJSON *f;
-			int k, alert = 0;
-
-			res->rollbacks++;
-			for (k = j->alert_level; k < 4; k++)
-				alert |= lv != NULL && strcmp(lv, levels[k]) == 0;
-			cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r, "findings"))
-				for (k = 0; k < 6; k++)
-					if ((j->alert_findings >> k & 1) &&
-					    strcmp(f->valuestring, finding_codes[k]) == 0)
-						alert = 1;
-			res->alerts += alert;
-		}
 		logf_(log, ctx, steps, "analyze", "ok", "%d rollbacks in %s; %d at or above the "
 		      "alert threshold", res->rollbacks, per.name, res->alerts);
 	}

@@ -169,7 +169,42 @@ static const char v4[] =
 	"ALTER TABLE analysis_rollback ADD COLUMN ord INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX analysis_rollback_ord ON analysis_rollback(analysis_id, ord);";
 
-static const char *const migrations[] = { v1, v2, v3, v4 };
+/*
+ * Version 5: indexes that answer the analysis without reading the table.
+ * `counted` is 0 for a repeat of a lifecycle event that only counts once
+ * (a second change.deployed of a change, rollback.requested, .executed or
+ * .closed of a rollback, incident.detected of an incident: metrics-v1 §1);
+ * the id indexes end with seq, so that "the first one" is a seek, and the
+ * partial index entry_deploys holds just the deployments that count.
+ */
+static const char v5[] =
+	"DROP INDEX entry_rollback;"
+	"DROP INDEX entry_change;"
+	"DROP INDEX entry_incident;"
+	"DROP INDEX entry_event_time;"
+	"CREATE INDEX entry_rollback ON entry(ledger_id, rollback_id, event, seq);"
+	"CREATE INDEX entry_change ON entry(ledger_id, change_id, event, seq);"
+	"CREATE INDEX entry_incident ON entry(ledger_id, incident_id, event, seq);"
+	"ALTER TABLE entry ADD COLUMN counted INTEGER NOT NULL DEFAULT 1;"
+	"UPDATE entry SET counted = 0 WHERE "
+	"  (event IN ('rollback.requested', 'rollback.executed', 'rollback.closed') "
+	"   AND rollback_id IS NOT NULL AND seq > (SELECT min(x.seq) FROM entry x "
+	"   INDEXED BY entry_rollback WHERE x.ledger_id = entry.ledger_id "
+	"   AND x.rollback_id = entry.rollback_id AND x.event = entry.event)) "
+	"  OR (event = 'incident.detected' AND incident_id IS NOT NULL "
+	"   AND seq > (SELECT min(x.seq) FROM entry x INDEXED BY entry_incident "
+	"   WHERE x.ledger_id = entry.ledger_id AND x.incident_id = entry.incident_id "
+	"   AND x.event = entry.event)) "
+	"  OR (event = 'change.deployed' AND change_id IS NOT NULL "
+	"   AND seq > (SELECT min(x.seq) FROM entry x INDEXED BY entry_change "
+	"   WHERE x.ledger_id = entry.ledger_id AND x.change_id = entry.change_id "
+	"   AND x.event = entry.event));"
+	"CREATE INDEX entry_event_time ON entry(event, time_s, ledger_id, rollback_id, "
+	"  counted, seq);"
+	"CREATE INDEX entry_deploys ON entry(ledger_id, time_s) "
+	"  WHERE event = 'change.deployed' AND change_id IS NOT NULL AND counted = 1;";
+
+static const char *const migrations[] = { v1, v2, v3, v4, v5 };
 
 int rb_schema_version(sqlite3 *db, struct rb_err *e)
 {

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include "analyze/analyze.h"
 #include "lib/period.h"
@@ -89,6 +90,7 @@ static cJSON *analyse(const char *db, const char *period, const struct rb_policy
 	o.sample = sample;
 	o.sample_seed = seed;
 	o.store = store;
+	o.keep_rollbacks = 1;
 	if (rb_analyze(&o, &doc, &e) != 0)
 		fail_msg("analyze: %s", e.msg);
 	return doc;
@@ -158,6 +160,120 @@ static void vectors_give_the_expected_metrics(void **state)
 	cJSON_Delete(got);
 	cJSON_Delete(exp);
 	free(text);
+}
+
+/* on_rollback: collect each rollback's facts; fail at the stop-th when set. */
+struct seen {
+	cJSON *list;
+	int stop;
+};
+
+static int collect(void *ctx, const cJSON *facts, struct rb_err *e)
+{
+	struct seen *s = ctx;
+
+	if (s->stop > 0 && cJSON_GetArraySize(s->list) + 1 == s->stop)
+		return RB_ERR(e, RB_EX_SOFTWARE, "stopped by the test");
+	cJSON_AddItemToArray(s->list, cJSON_Duplicate(facts, 1));
+	return 0;
+}
+
+static int count_rows(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *q = NULL;
+	int n = -1;
+
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	return n;
+}
+
+/*
+ * Without keep_rollbacks the document holds no rollbacks; each one is
+ * handed to on_rollback and stored as a row, the same facts, in the same
+ * order, as the kept document; a failing callback stores nothing.
+ */
+static void streamed_rollbacks_match_the_document(void **state)
+{
+	static const char *ex[] = { VEC "/export-2026-07", VEC "/export-2026-08",
+				    VEC "/export-2026-09" };
+	const char *db = tu_path(dir, "stream.db");
+	struct rb_analyze_opts o;
+	struct rb_policy def;
+	struct rb_err e;
+	struct seen sn = { cJSON_CreateArray(), 0 };
+	cJSON *doc = NULL, *kept, *rows = cJSON_CreateArray();
+	sqlite3 *h = NULL;
+	sqlite3_stmt *q = NULL;
+	char *a, *b;
+	int before;
+
+	(void)state;
+	ingest_all(db, VEC "/keys.json", ex, 3);
+	kept = analyse(db, "2026-08", NULL, 5, 42, 0);
+	rb_policy_default(&def);
+	memset(&o, 0, sizeof(o));
+	o.db_path = db;
+	o.period = "2026-08";
+	o.policy = &def;
+	o.trend = 2;
+	o.sample = 5;
+	o.sample_seed = 42;
+	o.store = 1;
+	o.on_rollback = collect;
+	o.rollback_ctx = &sn;
+	assert_int_equal(rb_analyze(&o, &doc, &e), 0);
+	assert_null(cJSON_GetObjectItem(doc, "rollbacks"));
+	assert_int_equal(cJSON_GetArraySize(sn.list), 12);
+	a = cJSON_PrintUnformatted(sn.list);
+	b = cJSON_PrintUnformatted(cJSON_GetObjectItem(kept, "rollbacks"));
+	assert_string_equal(a, b);
+	free(a);
+	/* The stored rows, in their order. */
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT facts FROM analysis_rollback "
+					    "ORDER BY analysis_id, ord", -1, &q, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		cJSON_AddItemToArray(rows, cJSON_Parse((const char *)sqlite3_column_text(q, 0)));
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	a = cJSON_PrintUnformatted(rows);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	/* The sample and the anomalies are the same as in the kept document. */
+	a = cJSON_PrintUnformatted(cJSON_GetObjectItem(doc, "sample"));
+	b = cJSON_PrintUnformatted(cJSON_GetObjectItem(kept, "sample"));
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	a = cJSON_PrintUnformatted(cJSON_GetObjectItem(doc, "anomalies"));
+	b = cJSON_PrintUnformatted(cJSON_GetObjectItem(kept, "anomalies"));
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	cJSON_Delete(doc);
+	doc = NULL;
+	/* A callback that fails half-way: an error, and nothing more stored. */
+	before = count_rows(db, "SELECT count(*) FROM analysis_rollback");
+	assert_int_equal(before, 12);
+	cJSON_Delete(sn.list);
+	sn.list = cJSON_CreateArray();
+	sn.stop = 6;
+	o.sample = 3;           /* another analysis: it would add rows */
+	assert_int_not_equal(rb_analyze(&o, &doc, &e), 0);
+	assert_null(doc);
+	assert_string_equal(e.msg, "stopped by the test");
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM analysis_rollback"), before);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM analysis"), 1);
+	cJSON_Delete(sn.list);
+	cJSON_Delete(rows);
+	cJSON_Delete(kept);
 }
 
 static void stats_median_and_nearest_rank_p90(void **state)
@@ -565,6 +681,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vectors_give_the_expected_metrics),
+		cmocka_unit_test(streamed_rollbacks_match_the_document),
 		cmocka_unit_test(stats_median_and_nearest_rank_p90),
 		cmocka_unit_test(windows_end_inclusively_at_as_of),
 		cmocka_unit_test(approval_at_execution_time_counts),

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "ingest/ingest.h"
+#include "lib/db.h"
 #include "lib/crypto.h"
 #include "produce/seal.h"
 #include "testutil.h"
@@ -392,6 +393,38 @@ static void bootstrap_starts_mid_ledger(void **state)
 	assert_int_equal(query_int(db, "SELECT count(*) FROM ledger"), 2);
 }
 
+/*
+ * A database of schema version 4 (no `counted`, the old indexes) is brought
+ * to version 5 on opening, and the migration marks the same repeats as
+ * ingest does.
+ */
+static void migration_to_v5_marks_the_repeats(const char *db)
+{
+	static const char to_v4[] =
+		"DROP INDEX entry_deploys; DROP INDEX entry_event_time;"
+		"DROP INDEX entry_rollback; DROP INDEX entry_change; DROP INDEX entry_incident;"
+		"ALTER TABLE entry DROP COLUMN counted;"
+		"CREATE INDEX entry_rollback ON entry(ledger_id, rollback_id, event);"
+		"CREATE INDEX entry_change ON entry(ledger_id, change_id, event);"
+		"CREATE INDEX entry_incident ON entry(ledger_id, incident_id, event);"
+		"CREATE INDEX entry_event_time ON entry(event, time_s);"
+		"PRAGMA user_version = 4;";
+	sqlite3 *h = NULL;
+	struct rb_err e;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, to_v4, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 4);
+	assert_int_equal(rb_db_open(db, 0, 1000, &h, &e), 0);
+	rb_db_close(h);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 5);
+	assert_int_equal(query_int(db, "SELECT group_concat(counted, '') FROM "
+				   "(SELECT counted FROM entry ORDER BY seq)"), 110);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+				   "name = 'entry_deploys'"), 1);
+}
+
 static void anomalies_are_recorded(void **state)
 {
 	const char *db = new_db();
@@ -431,8 +464,12 @@ static void anomalies_are_recorded(void **state)
 	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 2 AND "
 				   "kind = 'duplicate-event'"), 1);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 1"), 1);
+	/* Only the first rollback.executed counts (metrics-v1 §1). */
+	assert_int_equal(query_int(db, "SELECT group_concat(counted, '') FROM "
+				   "(SELECT counted FROM entry ORDER BY seq)"), 110);
 	rb_state_clear(&s);
 	rb_privkey_free(k);
+	migration_to_v5_marks_the_repeats(db);
 }
 
 static void database_busy_is_a_temporary_failure(void **state)
