@@ -78,6 +78,44 @@ void rb_sha256_2(const void *a, size_t alen, const void *b, size_t blen,
 	rb_sha256_free(c);
 }
 
+int rb_sha256_file(const char *path, uint8_t out[RB_SHA256_LEN], long long *size,
+		   struct rb_err *e)
+{
+	rb_sha256_ctx *c = NULL;
+	char *buf = NULL;
+	long long total = 0;
+	ssize_t got;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return RB_ERR(e, RB_EX_NOINPUT, "cannot open '%s': %s", path, strerror(errno));
+	c = rb_sha256_new();
+	buf = malloc(1u << 16);
+	if (c == NULL || buf == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	while ((got = read(fd, buf, 1u << 16)) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			RB_ERR(e, RB_EX_IOERR, "cannot read '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		rb_sha256_update(c, buf, (size_t)got);
+		total += got;
+	}
+	rb_sha256_final(c, out);
+	*size = total;
+	rc = 0;
+out:
+	rb_sha256_free(c);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
 rb_sha256_ctx *rb_sha256_new(void)
 {
 	rb_sha256_ctx *c = calloc(1, sizeof(*c));

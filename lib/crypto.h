@@ -29,6 +29,12 @@ void rb_sha256_2(const void *a, size_t alen, const void *b, size_t blen,
 
 /* Streaming SHA-256. */
 typedef struct rb_sha256_ctx rb_sha256_ctx;
+/*
+ * SHA-256 and size of a file, read in chunks (memory does not grow with the
+ * file).  Returns 0, or -1 with e set (RB_EX_NOINPUT when it cannot be read).
+ */
+int rb_sha256_file(const char *path, uint8_t out[RB_SHA256_LEN], long long *size,
+		   struct rb_err *e);
 rb_sha256_ctx *rb_sha256_new(void);            /* NULL when out of memory */
 void rb_sha256_update(rb_sha256_ctx *c, const void *buf, size_t len);
 void rb_sha256_final(rb_sha256_ctx *c, uint8_t out[RB_SHA256_LEN]);

@@ -376,17 +376,13 @@ static int list_files(const char *dir, char ***out, size_t *n, struct rb_err *e)
 static int file_digest(const char *dir, const char *name, char hex[65], long long *size,
 		       struct rb_err *e)
 {
-	char p[PATH_MAX], *buf = NULL;
+	char p[PATH_MAX];
 	uint8_t d[32];
-	size_t len;
 
 	if (rb_path_join(p, sizeof(p), dir, name, e) != 0 ||
-	    rb_read_file(p, (size_t)1 << 32, &buf, &len, e) != 0)
+	    rb_sha256_file(p, d, size, e) != 0)
 		return -1;
-	rb_sha256(buf, len, d);
 	rb_hex_encode(d, 32, hex);
-	*size = (long long)len;
-	free(buf);
 	return 0;
 }
 
