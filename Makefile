@@ -77,7 +77,8 @@ $(eval $(call flavour,PLAIN,$(BUILD),$(PLAIN_FLAGS)))
 $(eval $(call flavour,CHECK,$(BUILD)/check,$(CHECK_FLAGS)))
 $(eval $(call flavour,SAN,$(BUILD)/san,$(SAN_FLAGS)))
 
-.PHONY: all deps check test test-check test-san lint install uninstall clean demo fuzz \
+.PHONY: all deps check test test-check test-san test-valgrind lint install uninstall \
+        clean demo fuzz \
         bench bench-clean
 .DEFAULT_GOAL := all
 
@@ -118,6 +119,27 @@ test-san: $(SAN_TESTS) $(BUILD)/san/rbaudit
 	$(call run_tests,$(SAN_TESTS),$(BUILD)/san/rbaudit)
 
 test: test-check
+
+# Valgrind memcheck (plain -O2 -g build): every unit test, then the
+# command-line suites in VALGRIND_CLI with rbaudit run under memcheck
+# (tests/valgrind/rbaudit).  A memory error or a definite or indirect leak
+# fails the run.
+VALGRIND     := valgrind --quiet --error-exitcode=99 --leak-check=full \
+                --errors-for-leak-kinds=definite,indirect
+VALGRIND_CLI ?= t_usage t_verify t_hostile t_keys t_seal t_report t_run
+
+
+test-valgrind: $(PLAIN_TESTS) $(BUILD)/rbaudit
+	@set -e; fail=0; \
+	for t in $(PLAIN_TESTS); do echo "== valgrind $$t"; \
+	  $(VALGRIND) $$t || fail=1; done; \
+	logs=$$(mktemp -d); \
+	RB_REAL=$(CURDIR)/$(BUILD)/rbaudit RB_VG_LOGS=$$logs \
+	  RBAUDIT_TEMPLATES=$(CURDIR)/templates CLI_ONLY="$(VALGRIND_CLI)" \
+	  RBAUDIT=tests/valgrind/rbaudit FILE_TIMEOUT=900 sh tests/cli/run.sh || fail=1; \
+	if grep -l . $$logs/vg.*.log >/dev/null 2>&1; then \
+	  echo "valgrind reported:"; cat $$logs/vg.*.log | head -n 60; fail=1; fi; \
+	rm -rf $$logs; exit $$fail
 
 check: deps
 	$(MAKE) test-check

@@ -270,7 +270,13 @@ static int load_rollback(struct ctx *c, const char *id, struct rbk *r, int want_
 		int64_t seq = sqlite3_column_int64(q, 0), t = col_ns(q, 1, 2);
 		const char *event = (const char *)sqlite3_column_text(q, 3);
 		const char *actor = (const char *)sqlite3_column_text(q, 4);
-		cJSON *body = parse_payload(c, q, 5);
+		/* Approvals, reviews and closings are read from the columns: their
+		 * payload is parsed only for the trail. */
+		int want_data = r->trail != NULL ||
+				(strcmp(event, "rollback.approved") != 0 &&
+				 strcmp(event, "rollback.reviewed") != 0 &&
+				 strcmp(event, "rollback.closed") != 0);
+		cJSON *body = want_data ? parse_payload(c, q, 5) : NULL;
 		const cJSON *data = cJSON_GetObjectItemCaseSensitive(body, "data");
 
 		push_i64(&r->seqs, &r->nseqs, seq);

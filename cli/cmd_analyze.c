@@ -17,6 +17,7 @@ static const char analyze_usage[] =
 	"usage: rbaudit analyze --db FILE --period P [--policy policy.json] [--trend N]\n"
 	"                       [--sample N --sample-seed S] [--ledger ORIGIN]\n"
 	"                       [--controls FILE] [--no-store] [--json]\n"
+	"                       [--busy-timeout SECONDS]\n"
 	"\n"
 	"Analyse the rollbacks of a period (metrics-v1): frequency and rate, time to\n"
 	"detect and to restore, approval latency, evidence completeness, findings\n"
@@ -31,7 +32,13 @@ static const char analyze_usage[] =
 	"  --sample-seed S     ... chosen by this seed (default 0)\n"
 	"  --ledger ORIGIN     the ledger, when the database holds several\n"
 	"  --controls FILE     a control mapping instead of the built-in one\n"
-	"  --json              print the whole analysis as one JSON object\n";
+	"  --no-store          do not store the analysis (opens the database read-only)\n"
+	"  --json              print the whole analysis as one JSON object\n"
+	"  --busy-timeout SECS wait this long for a writer to finish (default 10)\n"
+	"\n"
+	"Exit status: 0 done, 64 usage, 65 bad data, 66 no database or ledger,\n"
+	"73 database not writable, 74 I/O error or disk full, 75 database busy:\n"
+	"retry, 78 bad policy or control mapping.\n";
 
 static double num(const cJSON *o, const char *k)
 {
@@ -116,6 +123,7 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 		{ "controls", required_argument, NULL, 'c' },
 		{ "no-store", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "busy-timeout", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -146,6 +154,13 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 		case 'c': ao.controls = optarg; break;
 		case 'n': ao.store = 0; break;
 		case 'j': json = 1; break;
+		case 'B':
+			v = strtoll(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 86400)
+				return cli_usage(e, "analyze",
+						 "--busy-timeout takes seconds from 0 to 86400");
+			ao.busy_ms = (int)v * 1000;
+			break;
 		case 't':
 		case 's':
 		case 'S':

@@ -38,6 +38,13 @@ int rb_db_fail(sqlite3 *db, int rc, struct rb_err *e, const char *what)
 		return RB_ERR(e, RB_EX_TEMPFAIL,
 			      "%s: database '%s' is busy (another rbaudit holds it); retry later",
 			      what, file ? file : "?");
+	/* "disk I/O error" says little: add what the system said (disk full, ...). */
+	if (db != NULL && sqlite3_system_errno(db) != 0 &&
+	    ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
+	     (rc & 0xff) == SQLITE_CANTOPEN))
+		return RB_ERR(e, rb_db_exit_code(rc), "%s: database '%s': %s (%s)", what,
+			      file ? file : "?", sqlite3_errmsg(db),
+			      strerror(sqlite3_system_errno(db)));
 	return RB_ERR(e, rb_db_exit_code(rc), "%s: database '%s': %s", what,
 		      file ? file : "?", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }

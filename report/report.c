@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,17 +295,38 @@ static int find_template(const char *arg, char *path, size_t n, struct rb_err *e
 		      "next to rbaudit and in %s/templates)", arg, RB_DATADIR);
 }
 
-/* Write through a temporary name, mode 0640, then rename into place. */
+/* The temporary name a report is written under before it is renamed. */
+static int tmp_name(const char *dir, const char *name, char *tmp, size_t len,
+		    struct rb_err *e)
+{
+	if (snprintf(tmp, len, "%s/.%s.tmp%ld", dir, name, (long)getpid()) >= (int)len)
+		return RB_ERR(e, RB_EX_USAGE, "path too long in '%s'", dir);
+	return 0;
+}
+
+/*
+ * Write one report under its temporary name, mode 0640.  The caller renames
+ * every report into place only when all of them are written, so a failure
+ * leaves the folder as it was.
+ */
 static int render_one(const struct rb_report_data *d, const struct rb_template *t,
 		      const char *dir, const char *name, struct rb_err *e)
 {
-	char tmp[PATH_MAX], final[PATH_MAX];
+	char tmp[PATH_MAX];
 	int rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s/.%s.tmp%ld", dir, name, (long)getpid()) >=
-	    (int)sizeof(tmp) || rb_path_join(final, sizeof(final), dir, name, e) != 0)
-		return RB_ERR(e, RB_EX_USAGE, "path too long in '%s'", dir);
+	if (tmp_name(dir, name, tmp, sizeof(tmp), e) != 0)
+		return -1;
 	unlink(tmp);
+	/* Created 0640 before the libraries open it: never wider, not even briefly. */
+	{
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+
+		if (fd < 0)
+			return RB_ERR(e, RB_EX_CANTCREAT, "cannot create '%s': %s", tmp,
+				      strerror(errno));
+		close(fd);
+	}
 	switch (t->format) {
 	case RB_FMT_PDF:
 		rc = rb_render_pdf(d, t, tmp, e);
@@ -325,8 +347,6 @@ static int render_one(const struct rb_report_data *d, const struct rb_template *
 	if (rc == 0 && chmod(tmp, 0640) != 0)
 		rc = RB_ERR(e, RB_EX_CANTCREAT, "cannot set the mode of '%s': %s", tmp,
 			    strerror(errno));
-	if (rc == 0 && rename(tmp, final) != 0)
-		rc = RB_ERR(e, RB_EX_CANTCREAT, "cannot rename '%s': %s", tmp, strerror(errno));
 	if (rc != 0)
 		unlink(tmp);
 	return rc;
@@ -444,9 +464,9 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
 	cJSON *a = NULL, *at = NULL;
-	char origin[512], keyname[RB_KEYNAME_MAX + 1];
+	char origin[512], keyname[RB_KEYNAME_MAX + 1], names[16][256];
 	int64_t lid;
-	size_t i, ntpl = 0;
+	size_t i, ntpl = 0, nrendered = 0;
 	int rc = -1, step, need_all = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -519,19 +539,38 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	if (rb_mkdir_p(o->out_dir, 0750, e) != 0)
 		goto out;
 	for (i = 0; i < ntpl; i++) {
-		char name[256];
-
-		if (rb_template_filename(tpl[i], per.name, name, sizeof(name), e) != 0 ||
-		    render_one(&d, tpl[i], o->out_dir, name, e) != 0)
+		if (rb_template_filename(tpl[i], per.name, names[i], sizeof(names[i]), e) != 0 ||
+		    render_one(&d, tpl[i], o->out_dir, names[i], e) != 0)
 			goto out;
-		if (res->nfiles < sizeof(res->files) / sizeof(res->files[0]))
-			snprintf(res->files[res->nfiles++], sizeof(res->files[0]), "%s", name);
+		nrendered = i + 1;
 	}
+	/* All written: now into place. */
+	for (i = 0; i < ntpl; i++) {
+		char tmp[PATH_MAX], final[PATH_MAX];
+
+		if (tmp_name(o->out_dir, names[i], tmp, sizeof(tmp), e) != 0 ||
+		    rb_path_join(final, sizeof(final), o->out_dir, names[i], e) != 0)
+			goto out;
+		if (rename(tmp, final) != 0) {
+			RB_ERR(e, RB_EX_CANTCREAT, "cannot rename '%s': %s", tmp, strerror(errno));
+			goto out;
+		}
+		if (res->nfiles < sizeof(res->files) / sizeof(res->files[0]))
+			snprintf(res->files[res->nfiles++], sizeof(res->files[0]), "%.255s", names[i]);
+	}
+	nrendered = 0;
 	if (write_manifest(o->out_dir, origin, per.name, o->sign_key, keyname,
 			   &res->signed_manifest, e) != 0)
 		goto out;
 	rc = 0;
 out:
+	for (i = 0; i < nrendered; i++) {
+		char tmp[PATH_MAX];
+		struct rb_err ignored;
+
+		if (tmp_name(o->out_dir, names[i], tmp, sizeof(tmp), &ignored) == 0)
+			unlink(tmp);    /* not renamed: a later one failed */
+	}
 	for (i = 0; i < ntpl; i++)
 		rb_template_free(tpl[i]);
 	cJSON_Delete(a);

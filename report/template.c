@@ -169,6 +169,11 @@ int rb_template_load(const char *path, struct rb_template **out, struct rb_err *
 	    copy_str(&c, t->doc, "organisation", t->organisation, sizeof(t->organisation), 0) != 0 ||
 	    copy_str(&c, t->doc, "file", t->file, sizeof(t->file), 1) != 0)
 		goto out;
+	it = cJSON_GetObjectItemCaseSensitive(t->doc, "about");
+	if (it != NULL && !cJSON_IsString(it)) {
+		bad(&c, "about", NULL, "must be a string (what the template is for)");
+		goto out;
+	}
 	fmt = rb_json_str(t->doc, "format");
 	if (fmt != NULL && strcmp(fmt, "pdf") == 0)
 		t->format = RB_FMT_PDF;

@@ -59,11 +59,18 @@ if [ ! -f "$RBAUDIT" ] || [ ! -x "$RBAUDIT" ]; then
 fi
 echo "# rbaudit under test: $RBAUDIT"
 
+# CLI_ONLY="t_verify t_report": run just these files (make test-valgrind).
 found=0
 for t in "$CLI_DIR"/t_*.sh; do
 	[ -f "$t" ] || continue
-	found=1
 	name=$(basename "$t")
+	if [ -n "${CLI_ONLY:-}" ]; then
+		case " $CLI_ONLY " in
+		*" ${name%.sh} "*) ;;
+		*) continue ;;
+		esac
+	fi
+	found=1
 	echo "# $name"
 	RESULTS="$RUNDIR/$name.results"
 	: >"$RESULTS"

@@ -33,6 +33,20 @@ for f in empty cut.json deep.json huge.json nul.json overlong.json badutf8.json 
 	expect_exit 78 "run refuses the job file $f with exit 78" -- "$RBAUDIT" run --config $f
 done
 
+# Report templates (on a database with an analysis to report).
+check "setup: vectors ingested and analysed" sh -c "'$RBAUDIT' ingest --db t.db --keys '$V/keys.json' \
+	'$V/export-2026-07' '$V/export-2026-08' '$V/export-2026-09' && '$RBAUDIT' analyze --db t.db --period 2026-08"
+printf '{"template":"t","format":"pdf","file":"t-{period}.pdf","sections":[{"type":"cover","limit":1e400}]}' > tbig.json
+printf '{"template":"t","format":"pdf","file":"t-{period}.pdf","sections":[{"type":"top-risk","limit":9223372036854775808}]}' > t63.json
+printf '{"template":"t","format":"pdf","file":"t-{period}.pdf","sections":[{"type":"top-risk","limit":-0}]}' > tneg0.json
+for f in empty cut.json deep.json huge.json nul.json overlong.json badutf8.json wrongtype.json tbig.json t63.json tneg0.json; do
+	expect_exit 78 "report refuses the template $f with exit 78" -- \
+		timeout 60 "$RBAUDIT" report --db t.db --period 2026-08 --template "./$f" --out "rep-$f"
+	expect_no_file "  and writes no report" "rep-$f/t-2026-08.pdf"
+done
+expect_exit 66 "a missing template exits 66" -- "$RBAUDIT" report --db t.db --period 2026-08 --template ./missing.json --out rep-m
+expect_exit 66 "a directory as template exits 66" -- "$RBAUDIT" report --db t.db --period 2026-08 --template ./dir-not-file --out rep-d
+
 # Exports: every file of an export replaced by something hostile.
 for what in manifest.json checkpoint entries.jsonl; do
 	for f in empty deep.json huge.json nul.json overlong.json badutf8.json; do
