@@ -13,6 +13,7 @@
 #include "lib/db.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/pool.h"
 #include "lib/rtime.h"
 
 #define NS 1000000000LL
@@ -121,12 +122,27 @@ struct ctx {
 	int64_t as_of;          /* ns */
 	cJSON *controls;
 	struct rb_err *e;
-	rb_json_arena *arena;   /* for the payloads read, one at a time */
 	/* Storing (opts->store): one transaction around the whole analysis. */
 	int in_txn;
 	int64_t analysis_id;
 	sqlite3_stmt *ins_r, *ins_f;
 	cJSON *late;            /* anomalies found while evaluating the rollbacks */
+	/* Readers: one connection each, used by one thread at a time. */
+	struct reader *rd;
+	size_t nrd;
+	rb_pool *pool;
+};
+
+/*
+ * A read-only connection with its statements and arena: the rollbacks of a
+ * period are loaded and evaluated on several at once (one per thread), then
+ * stored in order on the main connection.
+ */
+struct reader {
+	sqlite3 *db;
+	sqlite3_stmt *of_rollback, *deploy, *incident;
+	rb_json_arena *arena;
+	struct rb_err e;
 };
 
 static void fmt_ns(int64_t ns, char out[RB_TIME_MAX])
@@ -207,13 +223,13 @@ static void read_evidence(const cJSON *data, int *tests_pass, int *scan_pass)
 	}
 }
 
-/* A stored payload (verified at ingest), parsed into the context's arena. */
-static cJSON *parse_payload(struct ctx *c, sqlite3_stmt *q, int col)
+/* A stored payload (verified at ingest), parsed into the reader's arena. */
+static cJSON *parse_payload(struct reader *rd, sqlite3_stmt *q, int col)
 {
 	cJSON *body = NULL;
 	char why[8];
 
-	if (rb_json_parse_in(c->arena, sqlite3_column_blob(q, col),
+	if (rb_json_parse_in(rd->arena, sqlite3_column_blob(q, col),
 			     (size_t)sqlite3_column_bytes(q, col), 64, &body, why,
 			     sizeof(why)) != 0)
 		return NULL;
@@ -234,11 +250,11 @@ static void sort_trail(cJSON *trail)
 	int n = cJSON_GetArraySize(trail), i;
 	cJSON **v, *x;
 
-	if (n < 2 || (v = malloc((size_t)n * sizeof(*v))) == NULL)
+	if (n < 2 || (v = malloc((size_t)n * sizeof(cJSON *))) == NULL)
 		return;
 	for (i = 0; i < n; i++)
 		v[i] = cJSON_DetachItemFromArray(trail, 0);
-	qsort(v, (size_t)n, sizeof(*v), cmp_trail);
+	qsort(v, (size_t)n, sizeof(cJSON *), cmp_trail);
 	for (i = 0; i < n; i++) {
 		x = v[i];
 		cJSON_AddItemToArray(trail, x);
@@ -247,9 +263,10 @@ static void sort_trail(cJSON *trail)
 }
 
 /* Load the entries of rollback id into r (§1: first requested/executed/closed). */
-static int load_rollback(struct ctx *c, const char *id, struct rbk *r, int want_trail)
+static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
+			 struct rbk *r, int want_trail)
 {
-	sqlite3_stmt *q = c->q[Q_OF_ROLLBACK];
+	sqlite3_stmt *q = rd->of_rollback;
 	int rc, have_req = 0, have_exe = 0;
 	int64_t verify_end;
 	struct {
@@ -276,7 +293,7 @@ static int load_rollback(struct ctx *c, const char *id, struct rbk *r, int want_
 				(strcmp(event, "rollback.approved") != 0 &&
 				 strcmp(event, "rollback.reviewed") != 0 &&
 				 strcmp(event, "rollback.closed") != 0);
-		cJSON *body = want_data ? parse_payload(c, q, 5) : NULL;
+		cJSON *body = want_data ? parse_payload(rd, q, 5) : NULL;
 		const cJSON *data = cJSON_GetObjectItemCaseSensitive(body, "data");
 
 		push_i64(&r->seqs, &r->nseqs, seq);
@@ -360,13 +377,13 @@ static int load_rollback(struct ctx *c, const char *id, struct rbk *r, int want_
 			r->has_closed = 1;
 			r->closed = t;
 		}
-		rb_json_arena_reset(c->arena);
+		rb_json_arena_reset(rd->arena);
 	}
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
 	if (rc != SQLITE_DONE) {
 		free(ver);
-		return rb_db_fail(c->db, rc, c->e, "cannot read a rollback");
+		return rb_db_fail(rd->db, rc, &rd->e, "cannot read a rollback");
 	}
 	/* The trail in seq order (the rows came in event order). */
 	if (r->trail != NULL)
@@ -381,33 +398,33 @@ static int load_rollback(struct ctx *c, const char *id, struct rbk *r, int want_
 }
 
 /* D (first deployment of the change), its team, and detected (§3). */
-static int load_context(struct ctx *c, struct rbk *r)
+static int load_context(const struct ctx *c, struct reader *rd, struct rbk *r)
 {
 	sqlite3_stmt *q;
 	int rc;
 
 	r->detected = r->requested;
 	if (r->change_id != NULL) {
-		q = c->q[Q_DEPLOY];
+		q = rd->deploy;
 		sqlite3_bind_int64(q, 1, c->ledger_id);
 		sqlite3_bind_text(q, 2, r->change_id, -1, SQLITE_TRANSIENT);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
-			cJSON *body = parse_payload(c, q, 3);
+			cJSON *body = parse_payload(rd, q, 3);
 
 			r->has_deployed = 1;
 			r->deployed = col_ns(q, 1, 2);
 			r->team = dupstr(rb_json_str(cJSON_GetObjectItemCaseSensitive(body, "data"),
 						     "team"));
 			push_i64(&r->seqs, &r->nseqs, sqlite3_column_int64(q, 0));
-			rb_json_arena_reset(c->arena);
+			rb_json_arena_reset(rd->arena);
 		}
 		sqlite3_reset(q);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return rb_db_fail(c->db, rc, c->e, "cannot read a deployment");
+			return rb_db_fail(rd->db, rc, &rd->e, "cannot read a deployment");
 	}
 	if (r->incident_id != NULL) {
-		q = c->q[Q_INCIDENT];
+		q = rd->incident;
 		sqlite3_bind_int64(q, 1, c->ledger_id);
 		sqlite3_bind_text(q, 2, r->incident_id, -1, SQLITE_TRANSIENT);
 		rc = sqlite3_step(q);
@@ -418,7 +435,7 @@ static int load_context(struct ctx *c, struct rbk *r)
 		}
 		sqlite3_reset(q);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return rb_db_fail(c->db, rc, c->e, "cannot read an incident");
+			return rb_db_fail(rd->db, rc, &rd->e, "cannot read an incident");
 	}
 	return 0;
 }
@@ -490,7 +507,7 @@ struct facts {
 	int findings[NFINDINGS];
 };
 
-static cJSON *controls_of(struct ctx *c, const char *group, const char *key)
+static cJSON *controls_of(const struct ctx *c, const char *group, const char *key)
 {
 	const cJSON *g = cJSON_GetObjectItemCaseSensitive(c->controls, group);
 	const cJSON *l = cJSON_GetObjectItemCaseSensitive(g, key);
@@ -498,7 +515,7 @@ static cJSON *controls_of(struct ctx *c, const char *group, const char *key)
 	return l != NULL ? cJSON_Duplicate(l, 1) : cJSON_CreateArray();
 }
 
-static cJSON *evaluate(struct ctx *c, struct rbk *r, struct facts *f)
+static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 {
 	const struct rb_policy *p = c->p;
 	int tier = r->tier >= 0 ? r->tier : 3;  /* unknown tier: held to the highest */
@@ -806,7 +823,7 @@ static int cmp_pick(const void *a, const void *b)
 	return (x->rank > y->rank) - (x->rank < y->rank);
 }
 
-static int store_rollback(struct ctx *c, const cJSON *x, int64_t ord);
+static int store_rollback(struct ctx *c, const cJSON *x, const char *facts, int64_t ord);
 
 /* The anomalies a rollback's facts show: a change or an incident not found. */
 static void late_anomalies(struct ctx *c, const struct rbk *r)
@@ -863,6 +880,66 @@ static long *sample_places(struct ctx *c, char **ids, size_t nids, size_t take)
 	return place;
 }
 
+/* Rollbacks loaded and evaluated at once, before they are taken in order. */
+#define WINDOW ((size_t)512)
+
+struct item {
+	struct rbk r;
+	struct facts f;
+	cJSON *obj;             /* the facts */
+	char *text;             /* ... printed, when they are stored */
+	int failed;
+	struct rb_err e;        /* why it failed */
+};
+
+struct par {
+	const struct ctx *c;
+	char **ids;
+	const long *place;
+	int print;
+	struct item *items;
+	size_t base, n;
+};
+
+/* Reader w takes the window's rollbacks w, w + nrd, w + 2 nrd, ... */
+static void eval_some(void *ctx, size_t w)
+{
+	struct par *p = ctx;
+	struct reader *rd = &p->c->rd[w];
+	size_t j;
+
+	for (j = w; j < p->n; j += p->c->nrd) {
+		struct item *it = &p->items[j];
+		size_t i = p->base + j;
+		long at = p->place != NULL ? p->place[i] : -1;
+
+		if (load_rollback(p->c, rd, p->ids[i], &it->r, at >= 0) != 0 ||
+		    load_context(p->c, rd, &it->r) != 0) {
+			/* This one and the ones after it on this reader. */
+			for (; j < p->n; j += p->c->nrd) {
+				p->items[j].failed = 1;
+				p->items[j].e = rd->e;
+			}
+			return;
+		}
+		it->obj = evaluate(p->c, &it->r, &it->f);
+		if (p->print && it->obj != NULL)
+			it->text = cJSON_PrintUnformatted(it->obj);
+	}
+}
+
+static void items_free(struct item *items, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		rbk_free(&items[j].r);
+		cJSON_Delete(items[j].obj);
+		cJSON_free(items[j].text);
+		memset(&items[j], 0, sizeof(items[j]));
+	}
+}
+
 /*
  * The metrics of one period (§4-§7) into doc.  With full set, each
  * rollback's facts are also stored (opts->store), handed to
@@ -881,6 +958,9 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 	cJSON *by_s = NULL, *by_e = NULL, *by_t = NULL, *rbs = NULL, *o;
 	cJSON **sfacts = NULL, **strails = NULL;
 	long *place = NULL;
+	struct item *items = NULL;
+	struct par par[2];
+	int cur, started = 0;
 
 	sqlite3_bind_int64(q, 1, c->ledger_id);
 	sqlite3_bind_int64(q, 2, per->start);
@@ -915,8 +995,8 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 	if (full && c->o->sample > 0) {
 		take = (size_t)c->o->sample < nids ? (size_t)c->o->sample : nids;
 		place = sample_places(c, ids, nids, take);
-		sfacts = calloc(take + 1, sizeof(*sfacts));
-		strails = calloc(take + 1, sizeof(*strails));
+		sfacts = calloc(take + 1, sizeof(cJSON *));
+		strails = calloc(take + 1, sizeof(cJSON *));
 		if (place == NULL || sfacts == NULL || strails == NULL) {
 			RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
 			goto out;
@@ -927,55 +1007,88 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 	by_t = cJSON_CreateObject();
 	if (full && c->o->keep_rollbacks)
 		rbs = cJSON_CreateArray();
-	for (i = 0; i < nids; i++) {
-		struct rbk r;
-		struct facts f;
-		cJSON *obj;
-		long at = place != NULL ? place[i] : -1;
+	items = calloc(2 * WINDOW, sizeof(*items));
+	if (items == NULL) {
+		RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	/*
+	 * Two windows in flight: while the readers load and evaluate the next
+	 * window, this thread takes the last one in order (figures, storing,
+	 * the callback), then helps the readers.
+	 */
+	for (k = 0; k < 2; k++) {
+		par[k].c = c;
+		par[k].ids = ids;
+		par[k].place = place;
+		par[k].print = full && c->o->store;
+		par[k].items = items + k * WINDOW;
+		par[k].n = 0;
+	}
+	if (nids > 0) {
+		par[0].base = 0;
+		par[0].n = nids < WINDOW ? nids : WINDOW;
+		rb_pool_start(c->pool, c->nrd, eval_some, &par[0]);
+		started = 1;
+	}
+	for (cur = 0; par[cur].n > 0; cur = !cur) {
+		struct par *pc = &par[cur], *pn = &par[!cur];
+		size_t j;
 
-		if (load_rollback(c, ids[i], &r, at >= 0) != 0 || load_context(c, &r) != 0) {
-			rbk_free(&r);
-			goto out;
+		rb_pool_wait(c->pool);
+		started = 0;
+		items_free(pn->items, pn->n);
+		pn->base = pc->base + pc->n;
+		pn->n = nids - pn->base < WINDOW ? nids - pn->base : WINDOW;
+		if (pn->n > 0) {
+			rb_pool_start(c->pool, c->nrd, eval_some, pn);
+			started = 1;
 		}
-		obj = evaluate(c, &r, &f);
-		bump(by_s, r.service ? r.service : "unknown");
-		bump(by_e, r.env ? r.env : "unknown");
-		bump(by_t, r.team ? r.team : "unknown");
-		if (f.has_ttd)
-			ttd[nttd++] = f.ttd;
-		ttr[nttr++] = f.ttr;
-		if (f.has_latency)
-			lat[nlat++] = f.latency;
-		ncomplete += f.complete;
-		sumc += f.completeness;
-		levels[f.level]++;
-		for (k = 0; k < NFINDINGS; k++)
-			counts[k] += f.findings[k];
-		if (full) {
-			late_anomalies(c, &r);
-			if (obj == NULL ||
-			    (c->o->store && store_rollback(c, obj, (int64_t)i) != 0) ||
-			    (c->o->on_rollback != NULL &&
-			     c->o->on_rollback(c->o->rollback_ctx, obj, c->e) != 0)) {
-				if (obj == NULL)
-					RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
-				cJSON_Delete(obj);
-				rbk_free(&r);
+		for (j = 0; j < pc->n; j++) {
+			struct item *it = &pc->items[j];
+			struct rbk *r = &it->r;
+			struct facts *f = &it->f;
+			long at = place != NULL ? place[pc->base + j] : -1;
+
+			if (it->failed) {
+				*c->e = it->e;
 				goto out;
 			}
-			if (at >= 0) {
-				sfacts[at] = cJSON_Duplicate(obj, 1);
-				strails[at] = r.trail ? r.trail : cJSON_CreateArray();
-				r.trail = NULL;
+			if (it->obj == NULL || (pc->print && it->text == NULL)) {
+				RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
+				goto out;
 			}
-			if (rbs != NULL)
-				cJSON_AddItemToArray(rbs, obj);
-			else
-				cJSON_Delete(obj);
-		} else {
-			cJSON_Delete(obj);
+			bump(by_s, r->service ? r->service : "unknown");
+			bump(by_e, r->env ? r->env : "unknown");
+			bump(by_t, r->team ? r->team : "unknown");
+			if (f->has_ttd)
+				ttd[nttd++] = f->ttd;
+			ttr[nttr++] = f->ttr;
+			if (f->has_latency)
+				lat[nlat++] = f->latency;
+			ncomplete += f->complete;
+			sumc += f->completeness;
+			levels[f->level]++;
+			for (k = 0; k < NFINDINGS; k++)
+				counts[k] += f->findings[k];
+			if (!full)
+				continue;
+			late_anomalies(c, r);
+			if ((c->o->store &&
+			     store_rollback(c, it->obj, it->text, (int64_t)(pc->base + j)) != 0) ||
+			    (c->o->on_rollback != NULL &&
+			     c->o->on_rollback(c->o->rollback_ctx, it->obj, c->e) != 0))
+				goto out;
+			if (at >= 0) {
+				sfacts[at] = cJSON_Duplicate(it->obj, 1);
+				strails[at] = r->trail ? r->trail : cJSON_CreateArray();
+				r->trail = NULL;
+			}
+			if (rbs != NULL) {
+				cJSON_AddItemToArray(rbs, it->obj);
+				it->obj = NULL;
+			}
 		}
-		rbk_free(&r);
 	}
 	cJSON_AddNumberToObject(doc, "rollbacks_executed", (double)nids);
 	cJSON_AddNumberToObject(doc, "deployments", (double)deploys);
@@ -1039,13 +1152,18 @@ out:
 	free(ttd);
 	free(ttr);
 	free(lat);
-	for (i = 0; i < take && sfacts != NULL; i++) {
+	for (i = 0; i < take && sfacts != NULL && strails != NULL; i++) {
 		cJSON_Delete(sfacts[i]);
 		cJSON_Delete(strails[i]);
 	}
 	free(sfacts);
 	free(strails);
 	free(place);
+	if (started)
+		rb_pool_wait(c->pool);  /* the readers are done with the items */
+	if (items != NULL)
+		items_free(items, 2 * WINDOW);
+	free(items);
 	cJSON_Delete(by_s);
 	cJSON_Delete(by_e);
 	cJSON_Delete(by_t);
@@ -1208,16 +1326,13 @@ out:
 	return rc;
 }
 
-static int store_rollback(struct ctx *c, const cJSON *x, int64_t ord)
+static int store_rollback(struct ctx *c, const cJSON *x, const char *facts, int64_t ord)
 {
 	sqlite3_stmt *r = c->ins_r, *f = c->ins_f;
-	char *facts = cJSON_PrintUnformatted(x);
 	const char *id = rb_json_str(x, "rollback_id");
 	const cJSON *code;
 	int rc;
 
-	if (facts == NULL)
-		return RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
 	sqlite3_bind_int64(r, 1, c->analysis_id);
 	sqlite3_bind_text(r, 2, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(r, 3, rb_json_str(x, "executed"), -1, SQLITE_STATIC);
@@ -1228,7 +1343,6 @@ static int store_rollback(struct ctx *c, const cJSON *x, int64_t ord)
 	sqlite3_bind_int64(r, 8, ord);
 	rc = sqlite3_step(r);
 	sqlite3_reset(r);
-	cJSON_free(facts);
 	if (rc != SQLITE_DONE)
 		return rb_db_fail(c->db, rc, c->e, "cannot store the analysis");
 	cJSON_ArrayForEach(code, cJSON_GetObjectItemCaseSensitive(x, "findings")) {
@@ -1303,6 +1417,45 @@ static int load_controls(struct ctx *c, struct rb_err *e)
 	return 0;
 }
 
+/* One reader per CPU, and the threads to run them. */
+static int open_readers(struct ctx *c, struct rb_err *e)
+{
+	size_t i;
+
+	c->nrd = (size_t)rb_ncpu();
+	c->rd = calloc(c->nrd, sizeof(*c->rd));
+	if (c->rd == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	for (i = 0; i < c->nrd; i++) {
+		struct reader *rd = &c->rd[i];
+
+		rd->arena = rb_json_arena_new();
+		if (rd->arena == NULL)
+			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		if (rb_db_open(c->o->db_path, RB_DB_READONLY, c->o->busy_ms, &rd->db, e) != 0 ||
+		    rb_db_prepare(rd->db, sql[Q_OF_ROLLBACK], &rd->of_rollback, e) != 0 ||
+		    rb_db_prepare(rd->db, sql[Q_DEPLOY], &rd->deploy, e) != 0 ||
+		    rb_db_prepare(rd->db, sql[Q_INCIDENT], &rd->incident, e) != 0)
+			return -1;
+	}
+	return rb_pool_new((int)c->nrd - 1, &c->pool, e);
+}
+
+static void close_readers(struct ctx *c)
+{
+	size_t i;
+
+	rb_pool_free(c->pool);
+	for (i = 0; i < c->nrd && c->rd != NULL; i++) {
+		sqlite3_finalize(c->rd[i].of_rollback);
+		sqlite3_finalize(c->rd[i].deploy);
+		sqlite3_finalize(c->rd[i].incident);
+		rb_db_close(c->rd[i].db);
+		rb_json_arena_free(c->rd[i].arena);
+	}
+	free(c->rd);
+}
+
 int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 {
 	struct ctx c;
@@ -1322,17 +1475,12 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 		return -1;
 	if (load_controls(&c, e) != 0)
 		goto out;
-	c.arena = rb_json_arena_new();
-	if (c.arena == NULL) {
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
 	if (rb_db_open(o->db_path, o->store ? 0 : RB_DB_READONLY, o->busy_ms, &c.db, e) != 0)
 		goto out;
 	for (i = 0; i < Q_COUNT; i++)
 		if (rb_db_prepare(c.db, sql[i], &c.q[i], e) != 0)
 			goto out;
-	if (pick_ledger(&c, e) != 0)
+	if (pick_ledger(&c, e) != 0 || open_readers(&c, e) != 0)
 		goto out;
 	/* §3 as_of: the latest entry time of the ledger. */
 	sqlite3_bind_int64(c.q[Q_ASOF], 1, c.ledger_id);
@@ -1398,7 +1546,7 @@ out:
 	sqlite3_finalize(c.ins_r);
 	sqlite3_finalize(c.ins_f);
 	cJSON_Delete(c.late);
-	rb_json_arena_free(c.arena);
+	close_readers(&c);
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(c.q[i]);
 	rb_db_close(c.db);

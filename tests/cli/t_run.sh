@@ -32,6 +32,42 @@ expect_grep "and the report step" "$ERR" 'rbaudit run: report +ok'
 for f in governance-2026-09.pdf auditor-pack-2026-09.pdf engineering-metrics-2026-09.xlsx analysis-2026-09.json MANIFEST; do
 	expect_file "the reports hold $f" "job/reports/2026-09/$f"
 done
+cp "$ERR" run1.stderr
+cp "$OUT" run1.stdout
+sqlite3 job/audit.db .dump > run1.dump
+# No secret anywhere: the report key's private bytes (raw, hex, base64, the
+# PEM body) in no log line, no report (text of the PDFs, cells of the
+# workbook, JSON, MANIFEST) and nowhere in the database.
+cat > nosecret.py <<'EOP'
+import base64, binascii, os, subprocess, sys, zipfile
+from cryptography.hazmat.primitives import serialization
+pem = open(sys.argv[1], "rb").read()
+key = serialization.load_pem_private_key(pem, None)
+raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                        serialization.NoEncryption())
+body = b"".join(l for l in pem.splitlines() if not l.startswith(b"-----"))
+needles = [raw, binascii.hexlify(raw), base64.b64encode(raw).rstrip(b"="),
+           base64.urlsafe_b64encode(raw).rstrip(b"="), body[:40], b"PRIVATE KEY"]
+texts = {}
+for a in sys.argv[2:]:
+    paths = [a] if os.path.isfile(a) else [os.path.join(a, f) for f in sorted(os.listdir(a))]
+    for p in paths:
+        data = open(p, "rb").read()
+        texts[p] = data
+        if p.endswith(".pdf"):
+            texts[p + " (text)"] = subprocess.run(["pdftotext", p, "-"], capture_output=True).stdout
+        if p.endswith(".xlsx"):
+            with zipfile.ZipFile(p) as z:
+                texts[p + " (cells)"] = b"".join(z.read(n) for n in z.namelist())
+if len(texts) < 8:
+    print("WHY: only %d files read" % len(texts)); sys.exit(1)
+for name, data in texts.items():
+    for n in needles:
+        if n in data:
+            print("WHY: %s holds private key material" % name); sys.exit(1)
+EOP
+check "no private key material in the logs, the reports or the database" "$PY" nosecret.py \
+	job/keys/reports.pem run1.stderr run1.stdout run1.dump job/reports/2026-09
 expect_exit 0 "the manifest verifies" -- "$RBAUDIT" verify-report job/reports/2026-09 --keys trust.json
 expect_eq "the database holds the five months" 5 "$(sqlite3 job/audit.db 'SELECT count(*) FROM ingest_export')"
 expect_eq "and an analysis of the month" 1 "$(sqlite3 job/audit.db "SELECT count(*) FROM analysis WHERE period = '2026-09'")"
