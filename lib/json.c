@@ -59,6 +59,22 @@ int rb_utf8_valid(const char *buf, size_t len)
 }
 
 /*
+ * 1 when one of the eight bytes of w is a control byte (< 0x20), '"' or
+ * '\\': the bytes that end a run of plain string content.  The classic
+ * word-at-a-time tests; exact for "is there one", which is all we ask.
+ */
+static int special8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t lt = (w - 0x20 * ones) & ~w & highs;
+	uint64_t q = w ^ (0x22 * ones), bs = w ^ (0x5c * ones);
+
+	lt |= (q - ones) & ~q & highs;
+	lt |= (bs - ones) & ~bs & highs;
+	return lt != 0;
+}
+
+/*
  * One pass over the raw text: control bytes, "\u0000" escapes and nesting
  * depth, tracking whether we are inside a string.
  */
@@ -69,8 +85,20 @@ static int scan_raw(const char *buf, size_t len, int maxdepth, char *why,
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
+		unsigned char c;
 
+		/* Inside a string, skip eight plain bytes at a time. */
+		while (in_str && len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, buf + i, 8);
+			if (special8(w))
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = (unsigned char)buf[i];
 		if (c < 0x20 && !(!in_str && (c == ' ' || c == '\t' || c == '\n' ||
 					       c == '\r'))) {
 			snprintf(why, whylen, "control byte 0x%02x at offset %zu", c, i);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -108,6 +109,54 @@ static void deep_nesting_is_refused_before_parsing(void **state)
 	free(buf);
 }
 
+/*
+ * The raw scan skips plain string content eight bytes at a time: a control
+ * byte, a quote, a backslash or "\u0000" at every offset of a long string
+ * (every position within the eight-byte words, and the tail) is still seen,
+ * and an arena parse gives the same tree as an ordinary one.
+ */
+static void long_strings_are_checked_at_every_offset(void **state)
+{
+	char text[128], why[160];
+	rb_json_arena *a = rb_json_arena_new();
+	cJSON *j = NULL, *k = NULL;
+	size_t off;
+
+	(void)state;
+	assert_non_null(a);
+	for (off = 0; off < 39; off++) {  /* the escaped quote needs two bytes */
+		char s[48];
+
+		memset(s, 'a', sizeof(s));
+		s[40] = '\0';
+		s[off] = '\t';         /* a raw control byte */
+		snprintf(text, sizeof(text), "{\"k\":\"%s\"}", s);
+		assert_int_not_equal(rb_json_parse(text, strlen(text), 8, &j, why, sizeof(why)), 0);
+		assert_non_null(strstr(why, "control byte"));
+		memset(s, 'a', 40);
+		memcpy(s + off, "\\\"", 2);     /* an escaped quote: still one string */
+		s[40] = '\0';
+		snprintf(text, sizeof(text), "{\"k\":\"%s\",\"m\":1}", s);
+		assert_int_equal(rb_json_parse(text, strlen(text), 8, &j, why, sizeof(why)), 0);
+		assert_int_equal(rb_json_parse_in(a, text, strlen(text), 8, &k, why,
+						  sizeof(why)), 0);
+		assert_true(cJSON_Compare(j, k, 1));
+		assert_int_equal((int)cJSON_GetObjectItem(k, "m")->valuedouble, 1);
+		cJSON_Delete(j);
+		rb_json_arena_reset(a);
+		memset(s, 'a', 40);
+		if (off <= 34) {
+			memcpy(s + off, "\\u0000", 6);
+			s[40] = '\0';
+			snprintf(text, sizeof(text), "{\"k\":\"%s\"}", s);
+			assert_int_not_equal(rb_json_parse(text, strlen(text), 8, &j, why,
+							   sizeof(why)), 0);
+			assert_non_null(strstr(why, "U+0000"));
+		}
+	}
+	rb_json_arena_free(a);
+}
+
 static void integers_in_range_only(void **state)
 {
 	cJSON *j = cJSON_Parse("{\"a\":1,\"b\":1.5,\"c\":9007199254740992,\"d\":-0,"
@@ -140,6 +189,7 @@ int main(void)
 		cmocka_unit_test(limits_depth),
 		cmocka_unit_test(deep_nesting_is_refused_before_parsing),
 		cmocka_unit_test(integers_in_range_only),
+		cmocka_unit_test(long_strings_are_checked_at_every_offset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
