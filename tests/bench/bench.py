@@ -109,6 +109,15 @@ def generate(rb, data):
             f.write("%.1f %d\n" % (wall, rss))
 
 
+def rollbacks_of(rb, db):
+    """The number of rollbacks executed in the benchmark's month."""
+    out = subprocess.run([rb, "analyze", "--db", db, "--period", MONTH1, "--no-store",
+                          "--trend", "0"], stdout=subprocess.PIPE, text=True,
+                         check=True).stdout
+    m = re.search(r"rollbacks executed\s+(\d+)", out)
+    return int(m.group(1)) if m else 0
+
+
 def export_dir(data, name, month):
     return os.path.join(data, name, "exports", "rollback-ledger", month)
 
@@ -279,12 +288,7 @@ def main():
     r["analyze"] = b.measure("analyze a month of the 1M ledger (stored, trend 6)",
                              [rb, "analyze", "--db", db1m, "--period", MONTH1], None,
                              repeat=3)
-    out = subprocess.run([rb, "analyze", "--db", db1m, "--period", MONTH1, "--no-store",
-                          "--trend", "0", "--json"], stdout=subprocess.PIPE, text=True,
-                         check=True).stdout
-    m = re.search(r'"rollbacks_executed":\s*(\d+)', out)
-    nrb = int(m.group(1)) if m else 0
-    del out
+    nrb = rollbacks_of(rb, db1m)
     rep = os.path.join(work, "reports")
     r["pdf"] = b.measure("PDF: governance and auditor packs",
                          [rb, "report", "--db", db1m, "--period", MONTH1, "--template",
@@ -298,12 +302,7 @@ def main():
     r["xlsx100"] = b.measure("XLSX, 100k ledger (memory check)",
                              [rb, "report", "--db", db100, "--period", MONTH1, "--template",
                               "engineering-metrics", "--out", rep + "-xlsx100"], repeat=3)
-    out = subprocess.run([rb, "analyze", "--db", db100, "--period", MONTH1, "--no-store",
-                          "--trend", "0", "--json"], stdout=subprocess.PIPE, text=True,
-                         check=True).stdout
-    m = re.search(r'"rollbacks_executed":\s*(\d+)', out)
-    nrb100 = int(m.group(1)) if m else 0
-    del out
+    nrb100 = rollbacks_of(rb, db100)
     gen = open(os.path.join(data, "l2m", "GENERATED")).read().split()
     finished = datetime.datetime.now(datetime.timezone.utc)
     write_doc(a.doc, b, r, dict(cores=cores, one=one, multi=multi, n100=n100, n1m=n1m,

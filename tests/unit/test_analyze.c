@@ -178,21 +178,6 @@ static int collect(void *ctx, const cJSON *facts, struct rb_err *e)
 	return 0;
 }
 
-static int count_rows(const char *db, const char *sql)
-{
-	sqlite3 *h = NULL;
-	sqlite3_stmt *q = NULL;
-	int n = -1;
-
-	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		n = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(h);
-	return n;
-}
-
 /*
  * Without keep_rollbacks the document holds no rollbacks; each one is
  * handed to on_rollback and stored as a row, the same facts, in the same
@@ -260,7 +245,7 @@ static void streamed_rollbacks_match_the_document(void **state)
 	cJSON_Delete(doc);
 	doc = NULL;
 	/* A callback that fails half-way: an error, and nothing more stored. */
-	before = count_rows(db, "SELECT count(*) FROM analysis_rollback");
+	before = (int)tu_query_int(db, "SELECT count(*) FROM analysis_rollback");
 	assert_int_equal(before, 12);
 	cJSON_Delete(sn.list);
 	sn.list = cJSON_CreateArray();
@@ -269,8 +254,8 @@ static void streamed_rollbacks_match_the_document(void **state)
 	assert_int_not_equal(rb_analyze(&o, &doc, &e), 0);
 	assert_null(doc);
 	assert_string_equal(e.msg, "stopped by the test");
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM analysis_rollback"), before);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM analysis"), 1);
+	assert_int_equal((int)tu_query_int(db, "SELECT count(*) FROM analysis_rollback"), before);
+	assert_int_equal((int)tu_query_int(db, "SELECT count(*) FROM analysis"), 1);
 	cJSON_Delete(sn.list);
 	cJSON_Delete(rows);
 	cJSON_Delete(kept);

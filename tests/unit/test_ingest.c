@@ -112,21 +112,6 @@ static void rejected_with(const char *db, const char *keys, const char *export,
 	rb_trust_free(t);
 }
 
-static int64_t query_int(const char *db, const char *sql)
-{
-	sqlite3 *h = NULL;
-	sqlite3_stmt *q = NULL;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(h);
-	return v;
-}
-
 static void vectors_in_order_then_again_as_noop(void **state)
 {
 	const char *db = new_db();
@@ -142,9 +127,9 @@ static void vectors_in_order_then_again_as_noop(void **state)
 			 RB_ACCEPTED);
 	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-09", 0, NULL, NULL, &n),
 			 RB_ACCEPTED);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM entry"), 679);
-	assert_int_equal(query_int(db, "SELECT size FROM ledger"), 679);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM ingest_export"), 3);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM entry"), 679);
+	assert_int_equal(tu_query_int(db, "SELECT size FROM ledger"), 679);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM ingest_export"), 3);
 	assert_int_equal(stat(db, &st), 0);
 	assert_int_equal(st.st_mode & 0137, 0);  /* 0640 or tighter */
 	before = tu_db_dump(db);
@@ -172,8 +157,8 @@ static void reverse_order_is_gap_until_the_first_is_in(void **state)
 	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-08", 0, code, &seq, NULL),
 			 RB_REJECTED);
 	assert_string_equal(code, "E_GAP");
-	assert_int_equal(query_int(db, "SELECT count(*) FROM entry"), 0);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM ledger"), 0);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM entry"), 0);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM ledger"), 0);
 	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-07", 0, NULL, NULL, NULL),
 			 RB_ACCEPTED);
 	/* 09 still misses 08: E_GAP naming the first missing seq. */
@@ -185,7 +170,7 @@ static void reverse_order_is_gap_until_the_first_is_in(void **state)
 			 RB_ACCEPTED);
 	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-09", 0, NULL, NULL, NULL),
 			 RB_ACCEPTED);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM entry"), 679);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM entry"), 679);
 }
 
 /* A copy of src under a new name, with a change made by fn. */
@@ -361,9 +346,9 @@ static void overlapping_export_stores_only_new_entries(void **state)
 	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "o-6-20"), 0, NULL,
 				NULL, &n), RB_ACCEPTED);
 	assert_int_equal(n, 8);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM entry"), 20);
-	assert_int_equal(query_int(db, "SELECT new_first_seq FROM ingest_export WHERE id = 3"), 12);
-	assert_int_equal(query_int(db, "SELECT size FROM ledger"), 20);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM entry"), 20);
+	assert_int_equal(tu_query_int(db, "SELECT new_first_seq FROM ingest_export WHERE id = 3"), 12);
+	assert_int_equal(tu_query_int(db, "SELECT size FROM ledger"), 20);
 	rb_state_clear(&s);
 	rb_state_clear(&s6);
 }
@@ -382,15 +367,15 @@ static void bootstrap_starts_mid_ledger(void **state)
 	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "B"), 1, NULL, NULL,
 				&n), RB_ACCEPTED);
 	assert_int_equal(n, 8);
-	assert_int_equal(query_int(db, "SELECT base_seq FROM ledger"), 12);
-	assert_int_equal(query_int(db, "SELECT bootstrap FROM ingest_export"), 1);
-	assert_int_equal(query_int(db, "SELECT bootstrap_checkpoint IS NOT NULL FROM ledger"), 1);
+	assert_int_equal(tu_query_int(db, "SELECT base_seq FROM ledger"), 12);
+	assert_int_equal(tu_query_int(db, "SELECT bootstrap FROM ingest_export"), 1);
+	assert_int_equal(tu_query_int(db, "SELECT bootstrap_checkpoint IS NOT NULL FROM ledger"), 1);
 	/* The history before the start is checked against the trusted root. */
 	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "A"), 0, NULL, NULL,
 				NULL), RB_NOOP);
 	assert_int_equal(ingest(db, VEC "/keys.json", VEC "/export-2026-07", 0, NULL, NULL, NULL),
 			 RB_ACCEPTED);   /* another ledger in the same database */
-	assert_int_equal(query_int(db, "SELECT count(*) FROM ledger"), 2);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM ledger"), 2);
 }
 
 /*
@@ -415,13 +400,13 @@ static void migration_to_v5_marks_the_repeats(const char *db)
 	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, to_v4, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 4);
+	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), 4);
 	assert_int_equal(rb_db_open(db, 0, 1000, &h, &e), 0);
 	rb_db_close(h);
-	assert_int_equal(query_int(db, "PRAGMA user_version"), 5);
-	assert_int_equal(query_int(db, "SELECT group_concat(counted, '') FROM "
+	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), 5);
+	assert_int_equal(tu_query_int(db, "SELECT group_concat(counted, '') FROM "
 				   "(SELECT counted FROM entry ORDER BY seq)"), 110);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 				   "name = 'entry_deploys'"), 1);
 }
 
@@ -453,19 +438,19 @@ static void anomalies_are_recorded(void **state)
 				      &n, NULL), 0);
 	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "anom"), 0, NULL,
 				NULL, NULL), RB_ACCEPTED);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 0 AND "
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 0 AND "
 				   "kind = 'invalid-value' AND member = 'risk_tier'"), 1);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 0 AND "
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 0 AND "
 				   "kind = 'wrong-type' AND member = 'emergency'"), 1);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 1 AND "
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 1 AND "
 				   "kind = 'invalid-value' AND member = 'touches'"), 1);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 2 AND "
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 2 AND "
 				   "kind = 'missing-member' AND member = 'from_version'"), 1);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 2 AND "
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 2 AND "
 				   "kind = 'duplicate-event'"), 1);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 1"), 1);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 1"), 1);
 	/* Only the first rollback.executed counts (metrics-v1 §1). */
-	assert_int_equal(query_int(db, "SELECT group_concat(counted, '') FROM "
+	assert_int_equal(tu_query_int(db, "SELECT group_concat(counted, '') FROM "
 				   "(SELECT counted FROM entry ORDER BY seq)"), 110);
 	rb_state_clear(&s);
 	rb_privkey_free(k);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include "lib/dsse.h"
 
@@ -351,4 +352,22 @@ void tu_make_fixture(const char *dir)
 	rb_privkey_free(ledger);
 	rb_privkey_free(alice);
 	rb_privkey_free(ck);
+}
+
+int64_t tu_query_int(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *q = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h, sql, -1, &q, NULL) != SQLITE_OK) {
+		fprintf(stderr, "tu_query_int: %s: %s\n", sql, sqlite3_errmsg(h));
+		abort();
+	}
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	return v;
 }

@@ -66,6 +66,10 @@ void tu_make_fixture(const char *dir);
 /* The text of `sqlite3 PATH .dump` (malloc'd), to compare databases. */
 char *tu_db_dump(const char *path);
 
+/* The first column of the first row of sql on the database db (read-only);
+ * -1 when there is no row.  Aborts when the query cannot run. */
+int64_t tu_query_int(const char *db, const char *sql);
+
 /*
  * Seal events from..to-1 (hourly from 2026-08-01T00:00:00Z, the same shape
  * as the fixture) into dir with the fixture's ledger key, continuing *st.
