@@ -18,9 +18,10 @@
 
 #define NS 1000000000LL
 
+/* The main connection's queries, then the per-rollback ones each reader prepares. */
 enum {
-	Q_LEDGERS, Q_ASOF, Q_EXECUTED, Q_OF_ROLLBACK, Q_DEPLOY, Q_INCIDENT, Q_DEPLOYS,
-	Q_ANOMALIES, Q_ORPHANS, Q_SIZE, Q_COUNT
+	Q_LEDGERS, Q_ASOF, Q_EXECUTED, Q_DEPLOYS, Q_ANOMALIES, Q_ORPHANS, Q_SIZE, Q_MAIN,
+	Q_OF_ROLLBACK = Q_MAIN, Q_DEPLOY, Q_INCIDENT, Q_COUNT
 };
 
 static const char *const sql[Q_COUNT] = {
@@ -116,7 +117,7 @@ struct ctx {
 	const struct rb_analyze_opts *o;
 	const struct rb_policy *p;
 	sqlite3 *db;
-	sqlite3_stmt *q[Q_COUNT];
+	sqlite3_stmt *q[Q_MAIN];
 	int64_t ledger_id;
 	char origin[512];
 	int64_t as_of;          /* ns */
@@ -1477,7 +1478,7 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 		goto out;
 	if (rb_db_open(o->db_path, o->store ? 0 : RB_DB_READONLY, o->busy_ms, &c.db, e) != 0)
 		goto out;
-	for (i = 0; i < Q_COUNT; i++)
+	for (i = 0; i < Q_MAIN; i++)
 		if (rb_db_prepare(c.db, sql[i], &c.q[i], e) != 0)
 			goto out;
 	if (pick_ledger(&c, e) != 0 || open_readers(&c, e) != 0)
@@ -1547,7 +1548,7 @@ out:
 	sqlite3_finalize(c.ins_f);
 	cJSON_Delete(c.late);
 	close_readers(&c);
-	for (i = 0; i < Q_COUNT; i++)
+	for (i = 0; i < Q_MAIN; i++)
 		sqlite3_finalize(c.q[i]);
 	rb_db_close(c.db);
 	cJSON_Delete(c.controls);
