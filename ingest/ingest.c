@@ -29,7 +29,7 @@ enum {
 static const char *const sql[Q_COUNT] = {
 	[Q_LEDGER] = "SELECT id, base_seq, base_root, size, root, last_leaf, base_frontier "
 		     "FROM ledger WHERE origin = ?1",
-	[Q_LEAF] = "SELECT leaf, envelope FROM entry WHERE ledger_id = ?1 AND seq = ?2",
+	[Q_LEAF] = "SELECT leaf, line_sha256 FROM entry WHERE ledger_id = ?1 AND seq = ?2",
 	[Q_INS_LEDGER] = "INSERT INTO ledger (origin, base_seq, base_root, base_frontier, "
 			 "size, root, last_leaf, frontier, checkpoint, bootstrap_checkpoint) "
 			 "VALUES (?1, ?2, ?3, ?4, ?2, ?3, ?5, ?4, ?6, ?7)",
@@ -48,9 +48,9 @@ static const char *const sql[Q_COUNT] = {
 			 "WHERE id = ?1",
 	[Q_INS_ENTRY] = "INSERT INTO entry (ledger_id, seq, time, time_s, time_ns, event, "
 			"actor, rollback_id, change_id, incident_id, service, environment, "
-			"payload, envelope, leaf, signer, countersigner, ingest_id, counted) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-			"?15, ?16, ?17, ?18, ?19)",
+			"payload, signatures, leaf, signer, countersigner, ingest_id, counted, "
+			"line_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+			"?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
 	[Q_INS_ANOM] = "INSERT INTO anomaly (ledger_id, seq, kind, member, detail) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5)",
 	/*
@@ -210,7 +210,7 @@ static int load_ledger(struct job *j, const char *origin, struct rb_err *e)
 	return 0;
 }
 
-/* opts.known: the stored leaf hash of seq and its envelope's digest. */
+/* opts.known: the stored leaf hash of seq and the digest of its line. */
 static int known_leaf(void *ctx, int64_t seq, uint8_t leaf[32], uint8_t env[32])
 {
 	struct job *j = ctx;
@@ -221,9 +221,10 @@ static int known_leaf(void *ctx, int64_t seq, uint8_t leaf[32], uint8_t env[32])
 		return 0;
 	sqlite3_bind_int64(q, 1, j->ledger_id);
 	sqlite3_bind_int64(q, 2, seq);
-	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32) {
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32 &&
+	    sqlite3_column_bytes(q, 1) == 32) {
 		memcpy(leaf, sqlite3_column_blob(q, 0), 32);
-		rb_sha256(sqlite3_column_text(q, 1), (size_t)sqlite3_column_bytes(q, 1), env);
+		memcpy(env, sqlite3_column_blob(q, 1), 32);
 		found = 1;
 	}
 	sqlite3_reset(q);
@@ -553,6 +554,9 @@ static int store_entry(struct job *j, const struct rb_ventry *v, struct rb_err *
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(v->body, "data");
 	struct first_of first;
 
+	if (v->signatures == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "internal error: seq %" PRId64
+			      " has no signatures to store", v->seq);
 	if (find_first(j, v, data, &first, e) != 0)
 		return -1;
 	sqlite3_bind_int64(q, 1, j->ledger_id);
@@ -568,12 +572,13 @@ static int store_entry(struct job *j, const struct rb_ventry *v, struct rb_err *
 	bind_text(q, 11, rb_json_str(data, "service"));
 	bind_text(q, 12, rb_json_str(data, "environment"));
 	sqlite3_bind_blob(q, 13, v->payload, (int)v->payload_len, SQLITE_STATIC);
-	sqlite3_bind_text(q, 14, v->envelope, (int)v->envelope_len, SQLITE_STATIC);
+	sqlite3_bind_text(q, 14, v->signatures, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(q, 15, v->leaf, 32, SQLITE_STATIC);
 	bind_text(q, 16, v->signer);
 	bind_text(q, 17, v->countersigner);
 	sqlite3_bind_int64(q, 18, j->export_id);
 	sqlite3_bind_int(q, 19, first.seq < 0);
+	sqlite3_bind_blob(q, 20, v->line_sha256, 32, SQLITE_STATIC);
 	if (step_done(j->g, q, e, "cannot store an entry") != 0)
 		return -1;
 	return check_anomalies(j, v, data, &first, e);

@@ -39,6 +39,10 @@ struct slot {
 	size_t paecap, hdrlen, plen;
 	uint8_t leaf[32];
 	int have_leaf;
+	uint8_t line_sha256[32];        /* when storing or known */
+	char *sigjson;                  /* when storing: the signatures, compact */
+	size_t sigcap;
+	int have_sigjson;
 	cJSON *env, *body;      /* in arena, released by slot_reset */
 	rb_json_arena *arena;
 	int64_t seq;
@@ -82,6 +86,7 @@ struct run {
 	const rb_trust *trust;
 	const char *ledger;     /* the manifest's, or NULL */
 	struct slot *slots;
+	int store;              /* the caller stores entries: digest, signatures */
 };
 
 static void add_finding(rb_vreport *r, int warn, const char *code, int64_t seq,
@@ -399,15 +404,25 @@ static void work(void *ctx, size_t i)
 		return;
 	}
 	check_payload(s, run->ledger);
+	if (run->store || s->known)
+		rb_sha256(s->line, s->len, s->line_sha256);
 	if (s->known && s->have_seq && s->seq == s->known_seq) {
-		uint8_t env[32];
-
 		s->stored = memcmp(s->leaf, s->known_leaf, 32) == 0 ? 1 : 2;
 		/* The very line verified when it was stored: no need to check again. */
-		rb_sha256(s->line, s->len, env);
-		if (s->stored == 1 && memcmp(env, s->known_env, 32) == 0)
+		if (s->stored == 1 && memcmp(s->line_sha256, s->known_env, 32) == 0)
 			return;
 	}
+	/*
+	 * The signatures as stored: compact JSON, never longer than their text
+	 * in the line (cJSON prints UTF-8 as is and drops needless escapes).
+	 */
+	if (run->store && (reserve(&s->sigjson, &s->sigcap, s->len + 64) != 0 ||
+			   !cJSON_PrintPreallocated((cJSON *)sigs, s->sigjson,
+						    (int)(s->len + 64), 0))) {
+		slot_err(s, "E_PARSE", "out of memory");
+		return;
+	}
+	s->have_sigjson = run->store;
 	check_signatures(s, run->trust, sigs);
 }
 
@@ -424,6 +439,7 @@ static void slot_reset(struct slot *s)
 	s->toolong = 0;
 	s->known = 0;
 	s->stored = 0;
+	s->have_sigjson = 0;
 	/* Do not keep a huge buffer from one long line. */
 	if (s->cap > (64u << 10)) {
 		free(s->line);
@@ -434,6 +450,11 @@ static void slot_reset(struct slot *s)
 		free(s->pae);
 		s->pae = NULL;
 		s->paecap = 0;
+	}
+	if (s->sigcap > (64u << 10)) {
+		free(s->sigjson);
+		s->sigjson = NULL;
+		s->sigcap = 0;
 	}
 }
 
@@ -522,7 +543,7 @@ static int sequential(rb_vreport *r, struct seqstate *st, struct slot *s,
 	if (clean && r->errtotal == 0 && o->on_entry != NULL) {
 		struct rb_ventry v = {
 			.seq = s->seq, .line = s->lineno,
-			.envelope = s->line, .envelope_len = s->len,
+			.line_sha256 = s->line_sha256, .signatures = s->have_sigjson ? s->sigjson : NULL,
 			.payload = (const uint8_t *)s->pae + s->hdrlen,
 			.payload_len = s->plen, .leaf = s->leaf, .body = s->body,
 			.time = s->time, .event = s->event, .actor = s->actor,
@@ -886,6 +907,7 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 	}
 	run[0].trust = run[1].trust = trust;
 	run[0].ledger = run[1].ledger = r->ledger;
+	run[0].store = run[1].store = o->on_entry != NULL;
 	run[0].slots = batch[0].slots;
 	run[1].slots = batch[1].slots;
 	memset(&st, 0, sizeof(st));
@@ -964,6 +986,7 @@ out:
 			rb_json_arena_free(batch[b].slots[i].arena);
 			free(batch[b].slots[i].line);
 			free(batch[b].slots[i].pae);
+			free(batch[b].slots[i].sigjson);
 		}
 		free(batch[b].slots);
 	}

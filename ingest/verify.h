@@ -41,8 +41,8 @@ struct rb_finding {
 struct rb_ventry {
 	int64_t seq;
 	long long line;
-	const char *envelope;           /* the line, without its line end */
-	size_t envelope_len;
+	const uint8_t *line_sha256;     /* SHA-256 of the line (no line end) */
+	const char *signatures;         /* the envelope's signatures, compact JSON */
 	const uint8_t *payload;         /* the exact signed bytes */
 	size_t payload_len;
 	const uint8_t *leaf;            /* 32-byte leaf hash */
@@ -67,8 +67,8 @@ typedef int (*rb_ventry_fn)(void *ctx, rb_vreport *r, const struct rb_ventry *v,
 
 /*
  * Asked, on the reading thread, whether seq is already stored: returns 1
- * and fills leaf with its stored leaf hash and env with the SHA-256 of its
- * stored envelope line, or 0.  An entry whose line is byte for byte the
+ * and fills leaf with its stored leaf hash and env with the SHA-256 of the
+ * line it was stored from, or 0.  An entry whose line is byte for byte the
  * one verified when it was stored is not signature-checked again.
  */
 typedef int (*rb_vknown_fn)(void *ctx, int64_t seq, uint8_t leaf[32], uint8_t env[32]);

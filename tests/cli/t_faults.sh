@@ -43,9 +43,11 @@ size=$(stat -c %s base.db)
 
 # --- the disk fills during ingest ------------------------------------------
 
-# The write-ahead log of this export is about 500 kB: writes failing at any
-# point below that stop the ingest before it commits.
-for limit in 16384 131072 400000; do
+# The write-ahead log of this export holds at least the pages it adds to the
+# database: writes failing at any point below that stop the ingest before it
+# commits.  Three points: early, a third and two thirds of the way.
+growth=$(($(stat -c %s full.db) - size))
+for limit in 16384 $((growth / 3)) $((growth * 2 / 3)); do
 	rm -f f.db f.db-wal f.db-shm
 	cp base.db f.db
 	expect_exit 74 "ingest with writes failing past $limit bytes: exit 74 (I/O error)" -- \

@@ -19,6 +19,7 @@
 
 #include "ingest/ingest.h"
 #include "lib/db.h"
+#include "lib/schema.h"
 #include "lib/crypto.h"
 #include "produce/seal.h"
 #include "testutil.h"
@@ -379,11 +380,81 @@ static void bootstrap_starts_mid_ledger(void **state)
 }
 
 /*
- * A database of schema version 4 (no `counted`, the old indexes) is brought
- * to version 5 on opening, and the migration marks the same repeats as
- * ingest does.
+ * Take a database back to schema version 5: the whole entry line in
+ * `envelope`, no `signatures` or `line_sha256`.  The lines come from the
+ * export the entries were stored from (seq i on line i + 1).
  */
-static void migration_to_v5_marks_the_repeats(const char *db)
+static void down_to_v5(const char *db, const char *export)
+{
+	char *lines = tu_slurp(tu_path(export, "entries.jsonl"), NULL), *p, *nl;
+	sqlite3 *h = NULL;
+	sqlite3_stmt *q = NULL;
+	int64_t seq = 0;
+
+	assert_non_null(lines);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "ALTER TABLE entry ADD COLUMN envelope TEXT NOT NULL "
+				      "DEFAULT ''", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "UPDATE entry SET envelope = ?1 WHERE seq = ?2",
+					    -1, &q, NULL), SQLITE_OK);
+	for (p = lines; (nl = strchr(p, '\n')) != NULL; p = nl + 1, seq++) {
+		sqlite3_bind_text(q, 1, p, (int)(nl - p), SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, seq);
+		assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+		assert_int_equal(sqlite3_changes(h), 1);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_exec(h, "ALTER TABLE entry DROP COLUMN signatures;"
+				      "ALTER TABLE entry DROP COLUMN line_sha256;"
+				      "PRAGMA user_version = 5;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	free(lines);
+}
+
+/*
+ * A database of schema version 5 (the whole line stored) is brought to the
+ * current version on opening: the migration fills `signatures` and
+ * `line_sha256` with what ingest stores, drops the line, and a re-ingest of
+ * the same export is still a no-op.
+ */
+static void migration_to_v6_keeps_what_ingest_stores(const char *db, const char *keys,
+						      const char *export)
+{
+	sqlite3 *h = NULL;
+	struct rb_err e;
+
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "CREATE TABLE kept AS SELECT seq, signatures, "
+				      "line_sha256 FROM entry", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM kept WHERE "
+				   "length(line_sha256) = 32 AND signatures LIKE '[{\"keyid\":%'"),
+			 tu_query_int(db, "SELECT count(*) FROM entry"));
+	down_to_v5(db, export);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM pragma_table_info('entry') "
+				   "WHERE name = 'envelope'"), 1);
+	assert_int_equal(rb_db_open(db, 0, 1000, &h, &e), 0);
+	rb_db_close(h);
+	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), RB_SCHEMA_VERSION);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM pragma_table_info('entry') "
+				   "WHERE name = 'envelope'"), 0);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM entry JOIN kept USING (seq) "
+				   "WHERE entry.signatures = kept.signatures AND "
+				   "entry.line_sha256 = kept.line_sha256"),
+			 tu_query_int(db, "SELECT count(*) FROM entry"));
+	assert_int_equal(ingest(db, keys, export, 0, NULL, NULL, NULL), RB_NOOP);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "DROP TABLE kept", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+/*
+ * A database of schema version 4 (no `counted`, the old indexes) is brought
+ * to the current version on opening, and the migration marks the same
+ * repeats as ingest does.
+ */
+static void migration_to_v5_marks_the_repeats(const char *db, const char *export)
 {
 	static const char to_v4[] =
 		"DROP INDEX entry_deploys; DROP INDEX entry_event_time;"
@@ -397,13 +468,14 @@ static void migration_to_v5_marks_the_repeats(const char *db)
 	sqlite3 *h = NULL;
 	struct rb_err e;
 
+	down_to_v5(db, export);
 	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, to_v4, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), 4);
 	assert_int_equal(rb_db_open(db, 0, 1000, &h, &e), 0);
 	rb_db_close(h);
-	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), 5);
+	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), RB_SCHEMA_VERSION);
 	assert_int_equal(tu_query_int(db, "SELECT group_concat(counted, '') FROM "
 				   "(SELECT counted FROM entry ORDER BY seq)"), 110);
 	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM sqlite_master WHERE "
@@ -417,6 +489,7 @@ static void anomalies_are_recorded(void **state)
 	struct rb_ledger_state s;
 	rb_privkey *k = tu_key(1);
 	uint64_t n;
+	char keys[4096], export[4096];
 	static const char events[] =
 		"{\"time\":\"2026-08-01T00:00:00Z\",\"event\":\"rollback.requested\",\"actor\":\"a\","
 		"\"data\":{\"rollback_id\":\"RB-1\",\"change_id\":\"C\",\"service\":\"s\","
@@ -454,7 +527,11 @@ static void anomalies_are_recorded(void **state)
 				   "(SELECT counted FROM entry ORDER BY seq)"), 110);
 	rb_state_clear(&s);
 	rb_privkey_free(k);
-	migration_to_v5_marks_the_repeats(db);
+	/* tu_path's buffers are reused: keep the two paths. */
+	snprintf(keys, sizeof(keys), "%s", tu_path(dir, "keys.json"));
+	snprintf(export, sizeof(export), "%s", tu_path(dir, "anom"));
+	migration_to_v6_keeps_what_ingest_stores(db, keys, export);
+	migration_to_v5_marks_the_repeats(db, export);
 }
 
 static void database_busy_is_a_temporary_failure(void **state)
