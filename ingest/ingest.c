@@ -21,7 +21,7 @@
 #include "lib/rtime.h"
 
 enum {
-	Q_LEDGER, Q_LEAF, Q_INS_LEDGER, Q_UPD_LEDGER, Q_INS_RUN, Q_UPD_RUN,
+	Q_LEDGER, Q_LEAF, Q_KNOWN, Q_INS_LEDGER, Q_UPD_LEDGER, Q_INS_RUN, Q_UPD_RUN,
 	Q_INS_EXPORT, Q_UPD_EXPORT, Q_INS_ENTRY, Q_INS_ANOM, Q_DUP_ROLLBACK,
 	Q_DUP_INCIDENT, Q_DUP_CHANGE, Q_BOUNDARY, Q_LEAVES, Q_KEY, Q_COUNT
 };
@@ -29,7 +29,10 @@ enum {
 static const char *const sql[Q_COUNT] = {
 	[Q_LEDGER] = "SELECT id, base_seq, base_root, size, root, last_leaf, base_frontier "
 		     "FROM ledger WHERE origin = ?1",
-	[Q_LEAF] = "SELECT leaf, line_sha256 FROM entry WHERE ledger_id = ?1 AND seq = ?2",
+	[Q_LEAF] = "SELECT leaf FROM entry WHERE ledger_id = ?1 AND seq = ?2",
+	/* Stepped in seq order by known_entry: one scan, not a seek per entry. */
+	[Q_KNOWN] = "SELECT seq, leaf, line_sha256, time FROM entry "
+		    "WHERE ledger_id = ?1 AND seq >= ?2 ORDER BY seq",
 	[Q_INS_LEDGER] = "INSERT INTO ledger (origin, base_seq, base_root, base_frontier, "
 			 "size, root, last_leaf, frontier, checkpoint, bootstrap_checkpoint) "
 			 "VALUES (?1, ?2, ?3, ?4, ?2, ?3, ?5, ?4, ?6, ?7)",
@@ -108,6 +111,10 @@ struct job {
 	int created_run;                /* this export's transaction made the run row */
 	struct rb_merkle below;         /* leaves below a bootstrapped base */
 	int below_started;
+	/* known_entry's scan: the seq it returns next, and the leaf before it. */
+	int64_t kseq;
+	uint8_t kprev[32];
+	int kprev_ok;
 	char cos[16][RB_KEYNAME_MAX + 1];       /* countersigning keys seen */
 	size_t ncos;
 };
@@ -210,25 +217,80 @@ static int load_ledger(struct job *j, const char *origin, struct rb_err *e)
 	return 0;
 }
 
-/* opts.known: the stored leaf hash of seq and the digest of its line. */
-static int known_leaf(void *ctx, int64_t seq, uint8_t leaf[32], uint8_t env[32])
+/* The stored leaf hash of seq (for messages). */
+static int stored_leaf(struct job *j, int64_t seq, uint8_t leaf[32])
 {
-	struct job *j = ctx;
 	sqlite3_stmt *q = j->g->q[Q_LEAF];
 	int found = 0;
 
-	if (!j->have_ledger || seq < j->base || seq >= j->size)
-		return 0;
 	sqlite3_bind_int64(q, 1, j->ledger_id);
 	sqlite3_bind_int64(q, 2, seq);
-	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32 &&
-	    sqlite3_column_bytes(q, 1) == 32) {
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32) {
 		memcpy(leaf, sqlite3_column_blob(q, 0), 32);
-		memcpy(env, sqlite3_column_blob(q, 1), 32);
 		found = 1;
 	}
 	sqlite3_reset(q);
 	return found;
+}
+
+/* End known_entry's scan (before anything is written, and at the end). */
+static void known_done(struct job *j)
+{
+	sqlite3_reset(j->g->q[Q_KNOWN]);
+	j->kseq = -1;
+}
+
+/*
+ * opts.known: what is stored for seq (its leaf, line digest, time, and the
+ * leaf before it).  The verifier asks for seq after seq, so one scan in seq
+ * order answers (a seek only to start, or if asked out of order).
+ */
+static int known_entry(void *ctx, int64_t seq, struct rb_vknown *k)
+{
+	struct job *j = ctx;
+	sqlite3_stmt *q = j->g->q[Q_KNOWN];
+	int n;
+
+	if (!j->have_ledger || seq < j->base || seq >= j->size) {
+		known_done(j);
+		return 0;
+	}
+	if (seq != j->kseq) {
+		known_done(j);
+		sqlite3_bind_int64(q, 1, j->ledger_id);
+		sqlite3_bind_int64(q, 2, seq > j->base ? seq - 1 : seq);
+		j->kprev_ok = 0;
+		if (seq > j->base) {
+			if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int64(q, 0) != seq - 1 ||
+			    sqlite3_column_bytes(q, 1) != 32) {
+				known_done(j);
+				return 0;
+			}
+			memcpy(j->kprev, sqlite3_column_blob(q, 1), 32);
+			j->kprev_ok = 1;
+		}
+	}
+	n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_bytes(q, 3) : -1;
+	if (n < 0 || n >= (int)sizeof(k->time) || sqlite3_column_int64(q, 0) != seq ||
+	    sqlite3_column_bytes(q, 1) != 32 || sqlite3_column_bytes(q, 2) != 32) {
+		known_done(j);
+		return 0;
+	}
+	memcpy(k->leaf, sqlite3_column_blob(q, 1), 32);
+	memcpy(k->line_sha256, sqlite3_column_blob(q, 2), 32);
+	memcpy(k->time, sqlite3_column_text(q, 3), (size_t)n);
+	k->time[n] = '\0';
+	if (seq == 0) {
+		memset(k->prev, 0, 32);         /* the chain starts at zeros */
+		k->have_prev = 1;
+	} else {
+		memcpy(k->prev, j->kprev, 32);  /* not known below a bootstrap */
+		k->have_prev = j->kprev_ok;
+	}
+	memcpy(j->kprev, k->leaf, 32);
+	j->kprev_ok = 1;
+	j->kseq = seq + 1;
+	return 1;
 }
 
 /*
@@ -614,10 +676,10 @@ static int on_entry(void *ctx, rb_vreport *r, const struct rb_ventry *v, struct 
 	if (j->have_ledger && v->seq < j->size) {
 		if (v->stored != 1) {
 			char a[65], b[65];
-			uint8_t old[32], env[32];
+			uint8_t old[32];
 
 			rb_hex_encode(v->leaf, 32, a);
-			if (known_leaf(j, v->seq, old, env))
+			if (stored_leaf(j, v->seq, old))
 				rb_hex_encode(old, 32, b);
 			else
 				strcpy(b, "missing");
@@ -813,6 +875,7 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 	j.g = g;
 	j.dir = dir;
 	j.new_first_seq = -1;
+	j.kseq = -1;
 	(void)peek_manifest(dir, &ledger, &j.first_seq);
 	if (rb_db_begin(g->db, e) != 0)
 		goto fail;
@@ -826,12 +889,17 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 	vo.jobs = g->o.jobs;
 	vo.on_entry = on_entry;
 	vo.ctx = &j;
-	vo.known = known_leaf;
+	vo.known = known_entry;
 	vo.known_ctx = &j;
 	vo.progress = g->o.progress;
 	vo.progress_ctx = g->o.progress_ctx;
-	if (rb_verify_export(dir, g->o.trust, &vo, &oc->report, e) != 0)
+	rc = rb_verify_export(dir, g->o.trust, &vo, &oc->report, e);
+	known_done(&j);
+	if (rc != 0) {
+		rc = -1;
 		goto fail;
+	}
+	rc = -1;
 	if (j.reject == 1)
 		rb_vreport_add_error(oc->report, "E_GAP", 0, -1,
 				     "ledger '%s' has no stored history: its first export must "

@@ -56,7 +56,7 @@ struct slot {
 	/* What the caller has stored for the expected seq (opts->known). */
 	int known;
 	int64_t known_seq;
-	uint8_t known_leaf[32], known_env[32];
+	struct rb_vknown kn;
 	int stored;             /* 1 same leaf, 2 other leaf */
 };
 
@@ -355,6 +355,23 @@ static void work(void *ctx, size_t i)
 		slot_err(s, "E_PARSE", "line starts with a byte-order mark");
 		return;
 	}
+	if (s->known) {
+		/* The very line verified when seq was stored: take it from there. */
+		rb_sha256(s->line, s->len, s->line_sha256);
+		if (memcmp(s->line_sha256, s->kn.line_sha256, 32) == 0 &&
+		    rb_time_parse(s->kn.time, strlen(s->kn.time), &s->t) == 0) {
+			s->seq = s->known_seq;
+			s->have_seq = 1;
+			memcpy(s->leaf, s->kn.leaf, 32);
+			s->have_leaf = 1;
+			memcpy(s->prev, s->kn.prev, 32);
+			s->have_prev = s->kn.have_prev;
+			s->time = s->kn.time;
+			s->have_time = 1;
+			s->stored = 1;
+			return;
+		}
+	}
 	if (rb_json_parse_in(s->arena, s->line, s->len, 8, &s->env, why,
 			     sizeof(why)) != 0) {
 		slot_err(s, "E_PARSE", "envelope: %s", why);
@@ -404,14 +421,10 @@ static void work(void *ctx, size_t i)
 		return;
 	}
 	check_payload(s, run->ledger);
-	if (run->store || s->known)
+	if (run->store && !s->known)
 		rb_sha256(s->line, s->len, s->line_sha256);
-	if (s->known && s->have_seq && s->seq == s->known_seq) {
-		s->stored = memcmp(s->leaf, s->known_leaf, 32) == 0 ? 1 : 2;
-		/* The very line verified when it was stored: no need to check again. */
-		if (s->stored == 1 && memcmp(s->line_sha256, s->known_env, 32) == 0)
-			return;
-	}
+	if (s->known && s->have_seq && s->seq == s->known_seq)
+		s->stored = memcmp(s->leaf, s->kn.leaf, 32) == 0 ? 1 : 2;
 	/*
 	 * The signatures as stored: compact JSON, never longer than their text
 	 * in the line (cJSON prints UTF-8 as is and drops needless escapes).
@@ -814,8 +827,7 @@ static int read_batch(rb_lines *lr, const rb_vreport *r,
 		s->lineno = rb_lines_lineno(lr);
 		if (o->known != NULL) {
 			s->known_seq = r->first_seq + (int64_t)*nread;
-			s->known = o->known(o->known_ctx, s->known_seq, s->known_leaf,
-					    s->known_env);
+			s->known = o->known(o->known_ctx, s->known_seq, &s->kn);
 		}
 		s->toolong = got == RB_LINES_TOOLONG;
 		s->len = 0;

@@ -65,13 +65,23 @@ typedef struct rb_vreport rb_vreport;
 typedef int (*rb_ventry_fn)(void *ctx, rb_vreport *r, const struct rb_ventry *v,
 			    struct rb_err *e);
 
+/* What the caller has stored for a seq (rb_vknown_fn). */
+struct rb_vknown {
+	uint8_t leaf[32];               /* its leaf hash */
+	uint8_t line_sha256[32];        /* SHA-256 of the line it was stored from */
+	uint8_t prev[32];               /* the leaf hash of seq - 1 ... */
+	int have_prev;                  /* ... when that is stored (or seq is 0) */
+	char time[RB_TIME_MAX];         /* its time, as signed */
+};
+
 /*
  * Asked, on the reading thread, whether seq is already stored: returns 1
- * and fills leaf with its stored leaf hash and env with the SHA-256 of the
- * line it was stored from, or 0.  An entry whose line is byte for byte the
- * one verified when it was stored is not signature-checked again.
+ * and fills k, or 0.  A line byte for byte the one verified when seq was
+ * stored (same SHA-256) is taken from k: it is not parsed, decoded or
+ * signature-checked again; its seq, chain, time and leaf still go through
+ * the in-order checks and the tree.  Any other line is checked in full.
  */
-typedef int (*rb_vknown_fn)(void *ctx, int64_t seq, uint8_t leaf[32], uint8_t env[32]);
+typedef int (*rb_vknown_fn)(void *ctx, int64_t seq, struct rb_vknown *k);
 
 /* Called after each batch of entries with the counts so far. */
 typedef void (*rb_vprogress_fn)(void *ctx, uint64_t entries, uint64_t bytes);

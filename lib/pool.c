@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 struct rb_pool {
@@ -43,6 +44,8 @@ static void *worker(void *arg)
 	rb_pool *p = arg;
 	unsigned long seen = 0;
 
+	/* Named, so that top -H and perf tell the workers from the caller. */
+	(void)prctl(PR_SET_NAME, "rbaudit-worker", 0, 0, 0);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (!p->quit && p->gen == seen)
