@@ -87,6 +87,7 @@ struct run {
 	const char *ledger;     /* the manifest's, or NULL */
 	struct slot *slots;
 	int store;              /* the caller stores entries: digest, signatures */
+	int full;               /* no line is taken from what is stored */
 };
 
 static void add_finding(rb_vreport *r, int warn, const char *code, int64_t seq,
@@ -358,7 +359,7 @@ static void work(void *ctx, size_t i)
 	if (s->known) {
 		/* The very line verified when seq was stored: take it from there. */
 		rb_sha256(s->line, s->len, s->line_sha256);
-		if (memcmp(s->line_sha256, s->kn.line_sha256, 32) == 0 &&
+		if (!run->full && memcmp(s->line_sha256, s->kn.line_sha256, 32) == 0 &&
 		    rb_time_parse(s->kn.time, strlen(s->kn.time), &s->t) == 0) {
 			s->seq = s->known_seq;
 			s->have_seq = 1;
@@ -920,6 +921,7 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 	run[0].trust = run[1].trust = trust;
 	run[0].ledger = run[1].ledger = r->ledger;
 	run[0].store = run[1].store = o->on_entry != NULL;
+	run[0].full = run[1].full = o->full;
 	run[0].slots = batch[0].slots;
 	run[1].slots = batch[1].slots;
 	memset(&st, 0, sizeof(st));

@@ -94,6 +94,7 @@ struct rb_verify_opts {
 	void *progress_ctx;
 	rb_vknown_fn known;             /* may be NULL */
 	void *known_ctx;
+	int full;                       /* check identical known lines in full too */
 };
 
 int rb_verify_export(const char *dir, const rb_trust *t,

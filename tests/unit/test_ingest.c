@@ -354,6 +354,36 @@ static void overlapping_export_stores_only_new_entries(void **state)
 	rb_state_clear(&s6);
 }
 
+/*
+ * Re-ingest takes a line identical to a stored one from its row, so the
+ * rows are checked against the export's signed checkpoint on the way: a
+ * stored leaf changed behind rbaudit's back makes the re-ingest fail, where
+ * trusting the row blindly would call it a no-op, and the second, full
+ * pass names the row: E_FORK at its seq.
+ */
+static void reingest_checks_the_stored_rows(void **state)
+{
+	const char *db = new_db();
+	char code[32];
+	int64_t seq = -1;
+	sqlite3 *h = NULL;
+
+	(void)state;
+	tu_make_fixture(dir);   /* export A: seq 0..11 */
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "A"), 0, NULL, NULL,
+				NULL), RB_ACCEPTED);
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "A"), 0, NULL, NULL,
+				NULL), RB_NOOP);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "UPDATE entry SET leaf = zeroblob(32) WHERE seq = 5",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "A"), 0, code, &seq,
+				NULL), RB_REJECTED);
+	assert_string_equal(code, "E_FORK");
+	assert_int_equal(seq, 5);
+}
+
 static void bootstrap_starts_mid_ledger(void **state)
 {
 	const char *db = new_db();
@@ -575,6 +605,7 @@ int main(void)
 		cmocka_unit_test(tampered_exports_change_nothing),
 		cmocka_unit_test(fork_is_E_FORK_at_the_first_differing_seq),
 		cmocka_unit_test(overlapping_export_stores_only_new_entries),
+		cmocka_unit_test(reingest_checks_the_stored_rows),
 		cmocka_unit_test(bootstrap_starts_mid_ledger),
 		cmocka_unit_test(anomalies_are_recorded),
 		cmocka_unit_test(database_busy_is_a_temporary_failure),
