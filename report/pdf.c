@@ -466,13 +466,10 @@ static void sec_key_figures(struct pdf *p, const char *title)
 		"rollback rate", "mean time to detect (MTTD)", "mean time to restore (MTTR)",
 		"median approval latency", "complete evidence packages",
 		"rollbacks with findings", "high or critical security impact" };
-	const cJSON *r;
-	int i, with = 0;
+	int i, with = p->d->rollup->with_findings;
 
 	need(p, 3 * 60 + 70);   /* the heading with its boxes */
 	heading(p, title ? title : "Key figures", 1);
-	cJSON_ArrayForEach(r, get(a, "rollbacks"))
-		with += cJSON_GetArraySize(get(r, "findings")) > 0;
 	snprintf(v[0], 64, "%.0f", num(a, "rollbacks_executed"));
 	snprintf(v[1], 64, "%.0f", num(a, "deployments"));
 	rb_fmt_pct(get(a, "rollback_rate"), v[2], 64);
@@ -578,18 +575,10 @@ static void chart_evidence(struct pdf *p)
 	int i;
 
 	for (i = 0; i < 8; i++) {
-		const cJSON *r;
-		int req = 0, pres = 0;
+		const cJSON *c = get(p->d->rollup->evidence, items[i]);
+		double req = num(c, "required"), pres = num(c, "present");
 
-		cJSON_ArrayForEach(r, get(p->a, "rollbacks")) {
-			const cJSON *ev = get(get(r, "evidence"), items[i]);
-
-			if (cJSON_IsTrue(get(ev, "required"))) {
-				req++;
-				pres += cJSON_IsTrue(get(ev, "present"));
-			}
-		}
-		v[i] = req ? 100.0 * pres / req : 0;
+		v[i] = req > 0 ? 100.0 * pres / req : 0;
 	}
 	hbar_chart(p, "Evidence completeness by item", (const char **)items, v, 8, 100, "%",
 		   "share of rollbacks that required the item and had it", 0x3d8b5a);
@@ -772,11 +761,6 @@ static void sec_findings_summary(struct pdf *p, const char *title)
 	p->y -= 8;
 }
 
-static int flagged(const cJSON *r)
-{
-	return cJSON_GetArraySize(get(r, "findings")) > 0 || num(r, "score") >= 50;
-}
-
 static void sec_findings(struct pdf *p, const char *title, int limit)
 {
 	static const char *const hdr[] = { "Rollback", "Service / env", "Finding", "Facts",
@@ -789,16 +773,16 @@ static void sec_findings(struct pdf *p, const char *title, int limit)
 
 	heading(p, title ? title : "Findings", 1);
 	table_header(p, &t);
-	cJSON_ArrayForEach(r, get(p->a, "rollbacks")) {
+	total = p->d->rollup->findings;
+	cJSON_ArrayForEach(r, p->d->rollup->shown) {
 		const cJSON *f;
 
 		cJSON_ArrayForEach(f, get(r, "findings")) {
 			char se[200], facts[400], ctl[256];
 			const char *cells[5];
 
-			total++;
 			if (shown >= limit)
-				continue;
+				break;
 			snprintf(se, sizeof(se), "%s / %s", str(r, "service"), str(r, "environment"));
 			snprintf(facts, sizeof(facts), "tier %s%s; requested by %s, executed by %s "
 				 "at %s; %.0f of %.0f approvals valid", str(r, "risk_tier"),
@@ -833,7 +817,7 @@ static void sec_top_risk(struct pdf *p, const char *title, int limit)
 	static const double w[] = { 0.14, 0.22, 0.08, 0.1, 0.46 };
 	struct table t = { 5, hdr, w, 8 };
 	const cJSON *r, **v;
-	int n = cJSON_GetArraySize(get(p->a, "rollbacks")), k = 0, i, j, shade = 0;
+	int n = cJSON_GetArraySize(p->d->rollup->shown), k = 0, i, j, shade = 0;
 
 	heading(p, title ? title : "Highest security impact", 1);
 	v = calloc((size_t)n + 1, sizeof(const cJSON *));
@@ -841,7 +825,8 @@ static void sec_top_risk(struct pdf *p, const char *title, int limit)
 		p->failed = 1;
 		return;
 	}
-	cJSON_ArrayForEach(r, get(p->a, "rollbacks"))
+	/* The rollup keeps the highest scores (and others), in order. */
+	cJSON_ArrayForEach(r, p->d->rollup->shown)
 		v[k++] = r;
 	/* Stable selection of the highest scores. */
 	for (i = 0; i < k && i < limit; i++) {
@@ -1105,33 +1090,37 @@ static void sec_details(struct pdf *p, const char *title, const char *select, in
 {
 	const cJSON *trails = get(p->d->attest, "trails"), *r;
 	int shown = 0, want_sample = strstr(select, "sample") != NULL,
-	    want_flagged = strstr(select, "flagged") != NULL, in_sample;
+	    want_flagged = strstr(select, "flagged") != NULL, in_sample, qualify;
 
 	heading(p, title ? title : "Rollbacks in detail", 1);
 	para(p, p->reg, 9, "Each rollback below was drawn in the audit sample or has a "
 	     "finding or a high security impact.  Its timeline lists every ledger entry "
 	     "behind it, with its seq, so that each line can be checked against the ledger.");
-	cJSON_ArrayForEach(r, get(p->a, "rollbacks")) {
+	/* The rollup keeps the first ones of each selection, in order. */
+	qualify = p->d->rollup->qualify[(want_sample ? RB_SEL_SAMPLE : 0) |
+					(want_flagged ? RB_SEL_FLAGGED : 0)];
+	cJSON_ArrayForEach(r, p->d->rollup->shown) {
 		const cJSON *s;
 		const char *id = str(r, "rollback_id");
 
 		in_sample = 0;
 		cJSON_ArrayForEach(s, get(get(p->a, "sample"), "rollbacks"))
 			in_sample |= strcmp(str(s, "rollback_id"), id) == 0;
-		if (!((want_sample && in_sample) || (want_flagged && flagged(r))))
+		if (!((want_sample && in_sample) || (want_flagged && rb_flagged(r))))
 			continue;
-		if (shown++ >= limit)
-			continue;
+		if (shown >= limit)
+			break;
+		shown++;
 		rollback_detail(p, r, get(trails, id));
 	}
-	if (shown > limit) {
+	if (qualify > limit) {
 		char buf[160];
 
 		snprintf(buf, sizeof(buf), "%d more rollbacks qualify; they are in the XLSX "
-			 "workbook and the JSON analysis.", shown - limit);
+			 "workbook and the JSON analysis.", qualify - limit);
 		para(p, p->reg, 9, buf);
 	}
-	if (shown == 0)
+	if (qualify == 0)
 		para(p, p->reg, 9, "No rollback qualifies.");
 }
 

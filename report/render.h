@@ -16,12 +16,36 @@
 
 struct sqlite3;
 
+/*
+ * What the PDF sections need of all the rollbacks of an analysis, from one
+ * pass over them (report.c), so that no renderer holds them all: counts,
+ * and the few rollbacks some section shows (the first findings, the
+ * highest scores, the first sampled or flagged ones, the trails), in the
+ * analysis's order.  Memory grows with the templates' limits, not with the
+ * period.
+ */
+struct rb_rollup {
+	int with_findings;      /* rollbacks with at least one finding */
+	int findings;           /* findings, in all */
+	int qualify[4];         /* rollbacks a details section selects, by RB_SEL_* */
+	cJSON *evidence;        /* item -> {"required": n, "present": n} */
+	cJSON *shown;           /* array: the rollbacks some section shows */
+};
+
+/* A details section's selection (bits). */
+#define RB_SEL_SAMPLE 1
+#define RB_SEL_FLAGGED 2
+
 struct rb_report_data {
-	const cJSON *a;         /* the stored analysis document */
-	const cJSON *attest;    /* ledger state, ingests and signing keys */
+	const cJSON *a;         /* the stored analysis document (no rollbacks) */
+	const cJSON *attest;    /* ledger state, ingests, signing keys, trails */
+	const struct rb_rollup *rollup;   /* for PDF and JSON reports, else NULL */
 	struct sqlite3 *db;     /* open, read-only */
 	int64_t analysis_id;
 };
+
+/* Is r flagged: a finding, or a security impact score of 50 or more? */
+int rb_flagged(const cJSON *r);
 
 /*
  * The rollbacks of the analysis, one at a time from the database, in the
@@ -31,6 +55,9 @@ struct rb_report_data {
 typedef struct rb_rows rb_rows;
 int rb_rows_open(const struct rb_report_data *d, rb_rows **out, struct rb_err *e);
 const cJSON *rb_rows_next(rb_rows *r);
+/* After rb_rows_next returned NULL: 0 at the end, -1 (e) on a read error
+ * or a stored row that is not JSON. */
+int rb_rows_check(rb_rows *r, struct sqlite3 *db, struct rb_err *e);
 void rb_rows_close(rb_rows *r);
 
 enum rb_format { RB_FMT_PDF, RB_FMT_XLSX, RB_FMT_JSON };

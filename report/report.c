@@ -139,32 +139,50 @@ fail:
 	return NULL;
 }
 
+int rb_flagged(const cJSON *r)
+{
+	const cJSON *score = cJSON_GetObjectItemCaseSensitive(r, "score");
+
+	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "findings")) > 0 ||
+	       (cJSON_IsNumber(score) && score->valuedouble >= 50);
+}
+
+/* Is the rollback with this id in the analysis's audit sample? */
+static int in_sample(const cJSON *a, const char *id)
+{
+	const cJSON *s;
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(
+				   cJSON_GetObjectItemCaseSensitive(a, "sample"), "rollbacks")) {
+		const char *sid = rb_json_str(s, "rollback_id");
+
+		if (sid != NULL && id != NULL && strcmp(sid, id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The trails of the rollbacks the detail sections show (sampled, with a
- * finding, or of high impact): every entry behind them, read from the ledger.
+ * finding, or of high impact; the first MAX_DETAIL of them): every entry
+ * behind them, read from the ledger.  The rollup keeps all of these.
  */
-static int trails(sqlite3 *db, int64_t lid, const cJSON *a, cJSON *at, struct rb_err *e)
+static int trails(sqlite3 *db, int64_t lid, const cJSON *a, const struct rb_rollup *ru,
+		  cJSON *at, struct rb_err *e)
 {
 	sqlite3_stmt *q = NULL;
 	cJSON *tr = cJSON_AddObjectToObject(at, "trails");
-	const cJSON *r, *s, *seq;
+	const cJSON *r, *seq;
 	int n = 0;
 
 	if (rb_db_prepare(db, "SELECT seq, time, event, actor, payload, countersigner FROM entry "
 			  "WHERE ledger_id = ?1 AND seq = ?2", &q, e) != 0)
 		return -1;
-	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(a, "rollbacks")) {
+	cJSON_ArrayForEach(r, ru->shown) {
 		const char *id = rb_json_str(r, "rollback_id");
-		int want = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "findings")) > 0;
 		cJSON *list;
 
-		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(
-					   cJSON_GetObjectItemCaseSensitive(a, "sample"), "rollbacks"))
-			want |= strcmp(rb_json_str(s, "rollback_id"), id) == 0;
-		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "score")) &&
-		    cJSON_GetObjectItemCaseSensitive(r, "score")->valuedouble >= 50)
-			want = 1;
-		if (!want || n++ >= MAX_DETAIL)
+		if (!(rb_flagged(r) || in_sample(a, id)) || n++ >= MAX_DETAIL)
 			continue;
 		list = cJSON_AddArrayToObject(tr, id);
 		cJSON_ArrayForEach(seq, cJSON_GetObjectItemCaseSensitive(r, "seqs")) {
@@ -198,6 +216,8 @@ static int trails(sqlite3 *db, int64_t lid, const cJSON *a, cJSON *at, struct rb
 struct rb_rows {
 	sqlite3_stmt *q;
 	cJSON *cur;
+	int step;               /* the last sqlite3_step */
+	int64_t bad;            /* rows whose facts are not JSON */
 };
 
 int rb_rows_open(const struct rb_report_data *d, rb_rows **out, struct rb_err *e)
@@ -213,6 +233,7 @@ int rb_rows_open(const struct rb_report_data *d, rb_rows **out, struct rb_err *e
 		return -1;
 	}
 	sqlite3_bind_int64(r->q, 1, d->analysis_id);
+	r->step = SQLITE_DONE;
 	*out = r;
 	return 0;
 }
@@ -221,9 +242,21 @@ const cJSON *rb_rows_next(rb_rows *r)
 {
 	cJSON_Delete(r->cur);
 	r->cur = NULL;
-	while (r->cur == NULL && sqlite3_step(r->q) == SQLITE_ROW)
+	while (r->cur == NULL && (r->step = sqlite3_step(r->q)) == SQLITE_ROW) {
 		r->cur = cJSON_Parse((const char *)sqlite3_column_text(r->q, 0));
+		r->bad += r->cur == NULL;
+	}
 	return r->cur;
+}
+
+int rb_rows_check(rb_rows *r, sqlite3 *db, struct rb_err *e)
+{
+	if (r->step != SQLITE_DONE && r->step != SQLITE_ROW)
+		return rb_db_fail(db, r->step, e, "cannot read the analysis's rollbacks");
+	if (r->bad > 0)
+		return RB_ERR(e, RB_EX_DATAERR, "%lld stored rollbacks of the analysis are not "
+			      "valid JSON", (long long)r->bad);
+	return 0;
 }
 
 void rb_rows_close(rb_rows *r)
@@ -235,19 +268,211 @@ void rb_rows_close(rb_rows *r)
 	free(r);
 }
 
-/* Put the rollbacks back into the document (for PDF and JSON reports). */
-static int attach_rollbacks(const struct rb_report_data *d, cJSON *a, struct rb_err *e)
+/* The largest limit of the PDF sections of this type in the templates. */
+static int max_limit(struct rb_template *const *tpl, size_t n, const char *type, int dflt)
 {
-	cJSON *arr = cJSON_AddArrayToObject(a, "rollbacks");
-	rb_rows *rows = NULL;
-	const cJSON *x;
+	int best = 0;
+	size_t i;
 
-	if (arr == NULL || rb_rows_open(d, &rows, e) != 0)
-		return -1;
-	while ((x = rb_rows_next(rows)) != NULL)
-		cJSON_AddItemToArray(arr, cJSON_Duplicate(x, 1));
-	rb_rows_close(rows);
+	for (i = 0; i < n; i++) {
+		const cJSON *s;
+
+		if (tpl[i]->format != RB_FMT_PDF)
+			continue;
+		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(tpl[i]->doc, "sections")) {
+			const cJSON *lim = cJSON_GetObjectItemCaseSensitive(s, "limit");
+			const char *t = rb_json_str(s, "type");
+			int l = cJSON_IsNumber(lim) && lim->valuedouble >= 1 ?
+				(int)lim->valuedouble : dflt;
+
+			if (t != NULL && strcmp(t, type) == 0 && l > best)
+				best = l;
+		}
+	}
+	return best;
+}
+
+/* A rollback the rollup keeps, for as long as some section may show it. */
+struct kept {
+	cJSON *r;
+	double score;
+	int top;                /* among the highest scores so far */
+	int other;              /* kept for another section: for good */
+	struct kept *prev, *next;
+};
+
+struct rollup_state {
+	struct kept *head, *tail;
+	struct kept **top;      /* highest scores first; ties: the earlier first */
+	int ntop, maxtop;
+};
+
+static void kept_unlink(struct rollup_state *st, struct kept *k)
+{
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else
+		st->head = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	else
+		st->tail = k->prev;
+	cJSON_Delete(k->r);
+	free(k);
+}
+
+/* Count what the PDF sections count, over one rollback. */
+static int rollup_count(struct rb_rollup *ru, const cJSON *r, int sel)
+{
+	const cJSON *ev;
+	int nf = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "findings"));
+
+	ru->with_findings += nf > 0;
+	ru->findings += nf;
+	if (sel != 0) {
+		ru->qualify[sel]++;
+		if (sel == (RB_SEL_SAMPLE | RB_SEL_FLAGGED)) {
+			ru->qualify[RB_SEL_SAMPLE]++;
+			ru->qualify[RB_SEL_FLAGGED]++;
+		}
+		else
+			ru->qualify[RB_SEL_SAMPLE | RB_SEL_FLAGGED]++;
+	}
+	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(r, "evidence")) {
+		cJSON *c = cJSON_GetObjectItemCaseSensitive(ru->evidence, ev->string);
+
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "required")))
+			continue;
+		if (c == NULL) {
+			c = cJSON_AddObjectToObject(ru->evidence, ev->string);
+			if (c == NULL || cJSON_AddNumberToObject(c, "required", 0) == NULL ||
+			    cJSON_AddNumberToObject(c, "present", 0) == NULL)
+				return -1;
+		}
+		cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "required"),
+				     cJSON_GetObjectItemCaseSensitive(c, "required")->valuedouble + 1);
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "present")))
+			cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "present"),
+					     cJSON_GetObjectItemCaseSensitive(c, "present")->valuedouble + 1);
+	}
 	return 0;
+}
+
+/*
+ * One pass over the rollbacks (the stored rows, or an older analysis's own
+ * array): the rollup's counts, and the rollbacks a section may show.  A
+ * rollback is kept when it holds one of the first `lf` findings, is among
+ * the first `ld` a details selection takes or the first MAX_DETAIL with a
+ * trail, or (while it lasts) among the `lt` highest scores.
+ */
+static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl,
+		  size_t ntpl, struct rb_rollup *ru, struct rb_err *e)
+{
+	int lf = max_limit(tpl, ntpl, "findings", 400);
+	int lt = max_limit(tpl, ntpl, "top-risk", 10);
+	int ld = max_limit(tpl, ntpl, "rollback-details", 60);
+	const cJSON *inline_rb = cJSON_GetObjectItemCaseSensitive(d->a, "rollbacks");
+	const cJSON *r, *it = inline_rb ? inline_rb->child : NULL;
+	struct rollup_state st = { NULL, NULL, NULL, 0, 0 };
+	rb_rows *rows = NULL;
+	int findings_before = 0, rc = -1;
+	struct kept *k;
+
+	memset(ru, 0, sizeof(*ru));
+	ru->evidence = cJSON_CreateObject();
+	ru->shown = cJSON_CreateArray();
+	st.maxtop = lt;
+	st.top = calloc((size_t)lt + 1, sizeof(*st.top));
+	if (ru->evidence == NULL || ru->shown == NULL || st.top == NULL)
+		goto oom;
+	if (inline_rb == NULL && rb_rows_open(d, &rows, e) != 0)
+		goto out;
+	for (;;) {
+		int before[4], sel, other, pos;
+		double score;
+		const cJSON *sc;
+
+		if (inline_rb != NULL) {
+			r = it;
+			it = it ? it->next : NULL;
+		} else {
+			r = rb_rows_next(rows);
+		}
+		if (r == NULL)
+			break;
+		sel = (in_sample(d->a, rb_json_str(r, "rollback_id")) ? RB_SEL_SAMPLE : 0) |
+		      (rb_flagged(r) ? RB_SEL_FLAGGED : 0);
+		memcpy(before, ru->qualify, sizeof(before));
+		findings_before = ru->findings;
+		if (rollup_count(ru, r, sel) != 0)
+			goto oom;
+		other = (ru->findings > findings_before && findings_before < lf) ||
+			(sel != 0 && before[RB_SEL_SAMPLE | RB_SEL_FLAGGED] < MAX_DETAIL) ||
+			((sel & RB_SEL_SAMPLE) && before[RB_SEL_SAMPLE] < ld) ||
+			((sel & RB_SEL_FLAGGED) && before[RB_SEL_FLAGGED] < ld) ||
+			(sel != 0 && before[RB_SEL_SAMPLE | RB_SEL_FLAGGED] < ld);
+		sc = cJSON_GetObjectItemCaseSensitive(r, "score");
+		score = cJSON_IsNumber(sc) ? sc->valuedouble : 0;
+		/* Its place among the highest scores (after the equal ones). */
+		pos = st.ntop;
+		while (pos > 0 && st.top[pos - 1]->score < score)
+			pos--;
+		if (!other && pos >= lt)
+			continue;
+		k = calloc(1, sizeof(*k));
+		if (k == NULL || (k->r = cJSON_Duplicate(r, 1)) == NULL) {
+			free(k);
+			goto oom;
+		}
+		k->score = score;
+		k->other = other;
+		k->prev = st.tail;
+		if (st.tail != NULL)
+			st.tail->next = k;
+		else
+			st.head = k;
+		st.tail = k;
+		if (pos < lt) {
+			if (st.ntop == lt) {
+				struct kept *out = st.top[--st.ntop];
+
+				out->top = 0;
+				if (!out->other)
+					kept_unlink(&st, out);
+			}
+			memmove(&st.top[pos + 1], &st.top[pos],
+				(size_t)(st.ntop - pos) * sizeof(*st.top));
+			st.top[pos] = k;
+			st.ntop++;
+			k->top = 1;
+		}
+	}
+	if (rows != NULL && rb_rows_check(rows, d->db, e) != 0)
+		goto out;
+	/* The kept rollbacks, in the analysis's order. */
+	while ((k = st.head) != NULL) {
+		st.head = k->next;
+		cJSON_AddItemToArray(ru->shown, k->r);
+		free(k);
+	}
+	st.tail = NULL;
+	rc = 0;
+	goto out;
+oom:
+	RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+out:
+	while (st.head != NULL)
+		kept_unlink(&st, st.head);
+	free(st.top);
+	rb_rows_close(rows);
+	return rc;
+}
+
+static void rollup_free(struct rb_rollup *ru)
+{
+	cJSON_Delete(ru->evidence);
+	cJSON_Delete(ru->shown);
+	memset(ru, 0, sizeof(*ru));
 }
 
 /* A template by name (in the template folders) or by path. */
@@ -304,6 +529,113 @@ static int tmp_name(const char *dir, const char *name, char *tmp, size_t len,
 	return 0;
 }
 
+/* v as cJSON prints it at `depth` levels: its own lines indented by depth tabs. */
+static void put_value(FILE *f, const cJSON *v, int depth, int *bad)
+{
+	char *s = cJSON_Print(v), *c;
+	int i;
+
+	if (s == NULL) {
+		*bad = 1;
+		return;
+	}
+	for (c = s; *c != '\0'; c++) {
+		putc(*c, f);
+		for (i = 0; *c == '\n' && i < depth; i++)
+			putc('\t', f);
+	}
+	cJSON_free(s);
+}
+
+/* A member's key, as cJSON prints it at `depth`. */
+static void put_key(FILE *f, const char *key, int depth, int *bad)
+{
+	cJSON *k = cJSON_CreateString(key);
+	char *s = k != NULL ? cJSON_PrintUnformatted(k) : NULL;
+	int i;
+
+	if (s == NULL)
+		*bad = 1;
+	for (i = 0; i < depth; i++)
+		putc('\t', f);
+	fprintf(f, "%s:\t", s != NULL ? s : "\"\"");
+	cJSON_free(s);
+	cJSON_Delete(k);
+}
+
+/*
+ * The JSON report, {"analysis", "attestation"}, byte for byte as cJSON
+ * prints it, with the analysis's rollbacks streamed from the rows one at a
+ * time (after its other members, where the document had them): memory does
+ * not grow with the period.  An older analysis that holds its rollbacks is
+ * printed whole.
+ */
+static int write_json_report(const struct rb_report_data *d, const char *path,
+			     struct rb_err *e)
+{
+	FILE *f;
+	const cJSON *m;
+	rb_rows *rows = NULL;
+	int bad = 0, stream = !cJSON_HasObjectItem(d->a, "rollbacks"), n = 0;
+
+	if (!stream) {
+		cJSON *doc = cJSON_CreateObject();
+		int rc;
+
+		cJSON_AddItemReferenceToObject(doc, "analysis", (cJSON *)d->a);
+		cJSON_AddItemReferenceToObject(doc, "attestation", (cJSON *)d->attest);
+		rc = rb_write_json(path, doc, 0640, e);
+		cJSON_Delete(doc);
+		return rc;
+	}
+	if (rb_rows_open(d, &rows, e) != 0)
+		return -1;
+	f = fopen(path, "w");
+	if (f == NULL) {
+		rb_rows_close(rows);
+		return RB_ERR(e, RB_EX_CANTCREAT, "cannot create '%s': %s", path,
+			      strerror(errno));
+	}
+	fputs("{\n", f);
+	put_key(f, "analysis", 1, &bad);
+	fputs("{\n", f);
+	cJSON_ArrayForEach(m, d->a) {
+		put_key(f, m->string, 2, &bad);
+		put_value(f, m, 2, &bad);
+		fputs(",\n", f);        /* the rollbacks come last */
+	}
+	put_key(f, "rollbacks", 2, &bad);
+	putc('[', f);
+	for (m = rb_rows_next(rows); m != NULL && !bad; m = rb_rows_next(rows)) {
+		if (n++ > 0)
+			fputs(", ", f);
+		put_value(f, m, 3, &bad);
+	}
+	if (!bad && rb_rows_check(rows, d->db, e) != 0) {
+		fclose(f);
+		rb_rows_close(rows);
+		return -1;
+	}
+	fputs("]\n\t},\n", f);
+	put_key(f, "attestation", 1, &bad);
+	put_value(f, d->attest, 1, &bad);
+	fputs("\n}\n", f);
+	rb_rows_close(rows);
+	if (bad) {
+		fclose(f);
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
+		int err = errno;
+
+		fclose(f);
+		return RB_ERR(e, RB_EX_IOERR, "cannot write '%s': %s", path, strerror(err));
+	}
+	if (fclose(f) != 0)
+		return RB_ERR(e, RB_EX_IOERR, "cannot write '%s': %s", path, strerror(errno));
+	return 0;
+}
+
 /*
  * Write one report under its temporary name, mode 0640.  The caller renames
  * every report into place only when all of them are written, so a failure
@@ -334,15 +666,9 @@ static int render_one(const struct rb_report_data *d, const struct rb_template *
 	case RB_FMT_XLSX:
 		rc = rb_render_xlsx(d, t, tmp, e);
 		break;
-	default: {
-		cJSON *doc = cJSON_CreateObject();
-
-		cJSON_AddItemReferenceToObject(doc, "analysis", (cJSON *)d->a);
-		cJSON_AddItemReferenceToObject(doc, "attestation", (cJSON *)d->attest);
-		rc = rb_write_json(tmp, doc, 0640, e);
-		cJSON_Delete(doc);
+	default:
+		rc = write_json_report(d, tmp, e);
 		break;
-	}
 	}
 	if (rc == 0 && chmod(tmp, 0640) != 0)
 		rc = RB_ERR(e, RB_EX_CANTCREAT, "cannot set the mode of '%s': %s", tmp,
@@ -459,7 +785,8 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	      struct rb_err *e)
 {
 	struct rb_period per;
-	struct rb_report_data d = { NULL, NULL, NULL, 0 };
+	struct rb_report_data d = { NULL, NULL, NULL, NULL, 0 };
+	struct rb_rollup ru = { 0, 0, { 0 }, NULL, NULL };
 	struct rb_template *tpl[16] = { NULL };
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
@@ -529,12 +856,15 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 		ntpl++;
 		need_all |= tpl[i]->format != RB_FMT_XLSX;
 	}
-	if (!cJSON_HasObjectItem(a, "rollbacks") && need_all && attach_rollbacks(&d, a, e) != 0)
-		goto out;
-	at = attestation(db, lid, e);
-	if (at == NULL || (need_all && trails(db, lid, a, at, e) != 0))
-		goto out;
 	d.a = a;
+	if (need_all) {
+		if (rollup(&d, tpl, ntpl, &ru, e) != 0)
+			goto out;
+		d.rollup = &ru;
+	}
+	at = attestation(db, lid, e);
+	if (at == NULL || (need_all && trails(db, lid, a, &ru, at, e) != 0))
+		goto out;
 	d.attest = at;
 	if (rb_mkdir_p(o->out_dir, 0750, e) != 0)
 		goto out;
@@ -573,6 +903,7 @@ out:
 	}
 	for (i = 0; i < ntpl; i++)
 		rb_template_free(tpl[i]);
+	rollup_free(&ru);
 	cJSON_Delete(a);
 	cJSON_Delete(at);
 	rb_db_close(db);

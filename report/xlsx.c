@@ -89,8 +89,10 @@ static void finish(lxw_worksheet *ws, lxw_row_t rows_written, int ncols)
 
 /* Iterate the rollbacks from the database, one in memory at a time. */
 #define FOR_EACH_ROLLBACK(x, r) \
-	for (rb_rows *rows_ = ((x)->rows_err = rb_rows_open((x)->d, &rows_, NULL)) == 0 ? \
-	     rows_ : NULL; rows_ != NULL; rb_rows_close(rows_), rows_ = NULL) \
+	for (rb_rows *rows_ = rb_rows_open((x)->d, &rows_, NULL) == 0 ? rows_ : \
+	     ((x)->rows_err = -1, NULL); rows_ != NULL; \
+	     (x)->rows_err = rb_rows_check(rows_, (x)->d->db, NULL) != 0 ? -1 : (x)->rows_err, \
+	     rb_rows_close(rows_), rows_ = NULL) \
 		while (((r) = rb_rows_next(rows_)) != NULL)
 
 static void sheet_summary(struct xl *x)

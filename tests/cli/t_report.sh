@@ -58,6 +58,58 @@ expect_grep "the workbook has a native chart" x/xl/charts/chart1.xml 'c:barChart
 expect_grep "Rollbacks has an autofilter" x/xl/worksheets/sheet2.xml '<autoFilter'
 expect_grep "Rollbacks has a frozen header" x/xl/worksheets/sheet2.xml 'state="frozen"'
 
+# The JSON report streams the rollbacks from the rows: its analysis is the
+# very document analyze printed, and it is valid JSON.
+check "the JSON report's analysis is what analyze --json printed" python3 -c '
+import json, sys
+a = json.load(open("analysis.json"))
+r = json.load(open("r/analysis-2026-10.json"))
+sys.exit(0 if r["analysis"] == a and len(a["rollbacks"]) > 0 else 1)'
+
+# An analysis stored by an older rbaudit, with its rollbacks inside the
+# document: the reports are the same bytes.
+cp a.db old.db
+sqlite3 old.db "UPDATE analysis SET document = json_set(document, '\$.rollbacks',
+  (SELECT json_group_array(json(facts)) FROM (SELECT facts FROM analysis_rollback
+   WHERE analysis_id = analysis.id ORDER BY ord, rowid)))"
+check "the older stored document holds the rollbacks" test \
+	"$(sqlite3 old.db "SELECT json_array_length(document, '\$.rollbacks') FROM analysis")" = "$n"
+expect_exit 0 "reports of an older stored analysis" -- "$RBAUDIT" report --db old.db \
+	--period 2026-10 --template governance-monthly --template auditor-pack \
+	--template engineering-metrics --template analysis-json --out rold
+for f in governance-2026-10.pdf auditor-pack-2026-10.pdf engineering-metrics-2026-10.xlsx \
+	analysis-2026-10.json; do
+	expect_same "  $f is the same" "r/$f" "rold/$f"
+done
+
+# The PDF sections keep only what they show: with small limits, the first
+# ones in the analysis's order, and the rest counted.
+cat > small.json <<'EOT'
+{"template": "small", "format": "pdf", "file": "small-{period}.pdf",
+ "sections": [{"type": "findings", "limit": 2}, {"type": "top-risk", "limit": 3},
+  {"type": "rollback-details", "select": "flagged", "limit": 1}]}
+EOT
+expect_exit 0 "a template with small limits renders" -- "$RBAUDIT" report --db a.db \
+	--period 2026-10 --template ./small.json --out rs
+pdftotext -layout rs/small-2026-10.pdf small.txt 2>/dev/null
+nf=$(python3 -c '
+import json
+a = json.load(open("analysis.json"))
+print(sum(len(r["findings"]) for r in a["rollbacks"]))')
+nq=$(python3 -c '
+import json
+a = json.load(open("analysis.json"))
+print(sum(1 for r in a["rollbacks"] if r["findings"] or r["score"] >= 50))')
+top=$(python3 -c '
+import json
+a = json.load(open("analysis.json"))
+rs = sorted(enumerate(a["rollbacks"]), key=lambda x: (-x[1]["score"], x[0]))
+print(rs[0][1]["rollback_id"], rs[2][1]["rollback_id"])')
+expect_grep "the findings table counts the findings it leaves out" small.txt "$((nf - 2)) more findings"
+expect_grep "the details count the flagged rollbacks left out" small.txt "$((nq - 1)) more rollbacks qualify"
+expect_grep "the highest score is listed" small.txt "${top%% *}"
+expect_grep "and the third highest" small.txt "${top##* }"
+
 # A formula-like actor stays text: a ledger of our own with actor "=HYPERLINK(...)".
 "$RBAUDIT" keygen --name led --out k --valid-from 2026-01-01T00:00:00Z >/dev/null 2>&1
 "$RBAUDIT" keys add k/led.pub.json --keys keys.json >/dev/null
