@@ -382,7 +382,7 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 	ru->evidence = cJSON_CreateObject();
 	ru->shown = cJSON_CreateArray();
 	st.maxtop = lt;
-	st.top = calloc((size_t)lt + 1, sizeof(*st.top));
+	st.top = calloc((size_t)lt + 1, sizeof(struct kept *));
 	if (ru->evidence == NULL || ru->shown == NULL || st.top == NULL)
 		goto oom;
 	if (inline_rb == NULL && rb_rows_open(d, &rows, e) != 0)
@@ -441,7 +441,7 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 					kept_unlink(&st, out);
 			}
 			memmove(&st.top[pos + 1], &st.top[pos],
-				(size_t)(st.ntop - pos) * sizeof(*st.top));
+				(size_t)(st.ntop - pos) * sizeof(struct kept *));
 			st.top[pos] = k;
 			st.ntop++;
 			k->top = 1;
