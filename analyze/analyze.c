@@ -1538,6 +1538,9 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 	}
 	if (o->store && store_finish(&c, doc, e) != 0)
 		goto out;
+	/* Read without locks (a read-only folder): only if no writer changed it. */
+	if (!o->store && rb_db_unchanged(c.db, e) != 0)
+		goto out;
 	*out = doc;
 	doc = NULL;
 	rc = 0;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,6 +97,100 @@ void rb_db_rollback(sqlite3 *db)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/*
+ * Open path for reading as an immutable file: SQLite then needs no
+ * shared-memory file (-shm) beside it, so a reader without write access to
+ * the folder can read it.  Only for a database with no write-ahead log
+ * (-wal) on disk, whose content is then all in the file.  The file's
+ * identity, size and mtime are kept in a temporary table, for
+ * rb_db_unchanged.
+ */
+static int open_immutable(const char *path, sqlite3 **out, struct rb_err *e)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char uri[3 * 4096 + 32];
+	size_t n = 0, i;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	memcpy(uri, "file:", 5);
+	n = 5;
+	for (i = 0; path[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)path[i];
+
+		if (n + 4 >= sizeof(uri) - 16)
+			return RB_ERR(e, RB_EX_USAGE, "database path too long: '%s'", path);
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '/' || c == '.' || c == '-' || c == '_' || c == '~') {
+			uri[n++] = (char)c;
+		} else {
+			uri[n++] = '%';
+			uri[n++] = hex[c >> 4];
+			uri[n++] = hex[c & 15];
+		}
+	}
+	memcpy(uri + n, "?immutable=1", sizeof("?immutable=1"));
+	rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK || stat(path, &st) != 0) {
+		rb_db_fail(db, rc != SQLITE_OK ? rc : SQLITE_CANTOPEN, e, "cannot open");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	if (rb_db_exec(db, "CREATE TEMP TABLE rb_snapshot (dev INTEGER, ino INTEGER, "
+		       "size INTEGER, mtime_s INTEGER, mtime_ns INTEGER)", e) != 0 ||
+	    rb_db_prepare(db, "INSERT INTO temp.rb_snapshot VALUES (?1, ?2, ?3, ?4, ?5)", &q,
+			  e) != 0)
+		goto fail;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)st.st_dev);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)st.st_ino);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)st.st_size);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)st.st_mtim.tv_sec);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)st.st_mtim.tv_nsec);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		rb_db_fail(db, rc, e, "cannot open");
+		goto fail;
+	}
+	*out = db;
+	return 0;
+fail:
+	sqlite3_close(db);
+	return -1;
+}
+
+int rb_db_unchanged(sqlite3 *db, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	const char *path = sqlite3_db_filename(db, "main");
+	struct stat st;
+	int same = 1;
+
+	if (sqlite3_prepare_v2(db, "SELECT dev, ino, size, mtime_s, mtime_ns FROM "
+			       "temp.rb_snapshot", -1, &q, NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return 0;       /* opened the usual way: SQLite's locks hold */
+	}
+	if (sqlite3_step(q) == SQLITE_ROW)
+		same = path != NULL && stat(path, &st) == 0 &&
+		       sqlite3_column_int64(q, 0) == (sqlite3_int64)st.st_dev &&
+		       sqlite3_column_int64(q, 1) == (sqlite3_int64)st.st_ino &&
+		       sqlite3_column_int64(q, 2) == (sqlite3_int64)st.st_size &&
+		       sqlite3_column_int64(q, 3) == (sqlite3_int64)st.st_mtim.tv_sec &&
+		       sqlite3_column_int64(q, 4) == (sqlite3_int64)st.st_mtim.tv_nsec;
+	sqlite3_finalize(q);
+	if (!same)
+		return RB_ERR(e, RB_EX_TEMPFAIL, "database '%s' changed while it was read (it "
+			      "was read without SQLite's locks, as its folder is not writable); "
+			      "nothing was written: try again", path ? path : "?");
+	return 0;
+}
+
 int rb_db_open(const char *path, int flags, int busy_ms, sqlite3 **out,
 	       struct rb_err *e)
 {
@@ -157,7 +252,25 @@ int rb_db_open(const char *path, int flags, int busy_ms, sqlite3 **out,
 			goto fail;
 	} else {
 		int v = rb_schema_version(db, e);
+		char wal[4096 + 8];
 
+		/*
+		 * WAL needs the -shm file beside the database: a reader who may
+		 * not write the folder cannot create it.  When no -wal is on
+		 * disk (no writer has data outside the file), read the file as
+		 * immutable instead; rb_db_unchanged tells whether a writer
+		 * changed it meanwhile.
+		 */
+		if (v < 0 && ((sqlite3_errcode(db) & 0xff) == SQLITE_READONLY ||
+			      (sqlite3_errcode(db) & 0xff) == SQLITE_CANTOPEN) &&
+		    snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal) &&
+		    access(wal, F_OK) != 0 && errno == ENOENT) {
+			sqlite3_close(db);
+			db = NULL;
+			if (open_immutable(path, &db, e) != 0)
+				return -1;
+			v = rb_schema_version(db, e);
+		}
 		if (v < 0)
 			goto fail;
 		if (v != RB_SCHEMA_VERSION) {

@@ -21,9 +21,20 @@ enum {
 	RB_DB_CREATE = 2        /* create the file when it does not exist */
 };
 
-/* Open (and migrate, unless read-only) the database at path. */
+/*
+ * Open (and migrate, unless read-only) the database at path.  Read-only,
+ * when the folder is not writable (SQLite cannot create the WAL's -shm
+ * file) and no -wal is on disk, the file is read as immutable, without
+ * SQLite's locks: call rb_db_unchanged before acting on what was read.
+ */
 int rb_db_open(const char *path, int flags, int busy_ms, sqlite3 **out,
 	       struct rb_err *e);
+/*
+ * 0 when db was opened the usual way, or when its file is still the one
+ * opened (same inode, size and mtime); else RB_EX_TEMPFAIL: a writer
+ * changed it while it was read without locks.
+ */
+int rb_db_unchanged(sqlite3 *db, struct rb_err *e);
 void rb_db_close(sqlite3 *db);
 
 /* Fill *e from db's last error, prefixed by what was being done; -1. */

@@ -874,6 +874,9 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 			goto out;
 		nrendered = i + 1;
 	}
+	/* Read without locks (a read-only folder): only if no writer changed it. */
+	if (rb_db_unchanged(db, e) != 0)
+		goto out;
 	/* All written: now into place. */
 	for (i = 0; i < ntpl; i++) {
 		char tmp[PATH_MAX], final[PATH_MAX];

@@ -151,9 +151,14 @@ chmod 0555 "$NB/noout"
 # shared-memory file for WAL lives next to it).
 mkdir "$NB/dbdir"
 cp full.db "$NB/dbdir/rep.db"
+# An auditor's access: the database readable, its folder not writable.
+mkdir "$NB/audit" "$NB/out"
+cp full.db "$NB/audit/a.db"
+chmod 0644 "$NB/audit/a.db"
+chmod 0555 "$NB/audit"
 if [ "$(id -u)" = 0 ]; then
 	if command -v setpriv >/dev/null 2>&1; then
-		chown -R 65534:65534 "$NB/dbdir"
+		chown -R 65534:65534 "$NB/dbdir" "$NB/out"
 		as() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	else
 		as() { false; }
@@ -178,6 +183,20 @@ expect_eq "  nothing is written there" "" "$(ls -A "$NB/noout")"
 expect_exit 73 "report into a folder that cannot be created: exit 73" -- \
 	as "$NB/rbaudit" report --db "$NB/dbdir/rep.db" --period 2026-08 --template governance-monthly \
 	--out "$NB/noout/sub"
+auditdump=$(dump "$NB/audit/a.db")
+expect_exit 0 "report from a database whose folder is read-only (an auditor's access): exit 0" -- \
+	as "$NB/rbaudit" report --db "$NB/audit/a.db" --period 2026-08 --template governance-monthly \
+	--template analysis-json --out "$NB/out"
+check "  the reports are written" test -s "$NB/out/governance-2026-08.pdf" -a \
+	-s "$NB/out/analysis-2026-08.json"
+expect_exit 0 "analyze --no-store from that folder: exit 0" -- \
+	as "$NB/rbaudit" analyze --db "$NB/audit/a.db" --period 2026-08 --no-store
+expect_grep "  and it prints the analysis" "$OUT" 'rollbacks executed'
+expect_eq "  nothing is created beside the database" "a.db" "$(ls -A "$NB/audit")"
+expect_eq "  the database is as it was" "$auditdump" "$(dump "$NB/audit/a.db")"
+expect_exit 73 "analyze (storing) there: exit 73, it cannot write" -- \
+	as "$NB/rbaudit" analyze --db "$NB/audit/a.db" --period 2026-08
+chmod 0755 "$NB/audit"
 rm -rf "$NB"
 
 done_testing
