@@ -3,8 +3,9 @@
 # (7000 + 7000 + 6000) is ingested in one run that is killed with SIGKILL
 # at a random moment, again and again (20 times, delays from 10 ms up to
 # the time the ingest of what is not yet stored takes); after every kill
-# the database passes PRAGMA integrity_check, holds only whole exports (0, 7000, 14000 or 20000
-# entries), and ledger.size and the ingest_export rows agree with that.
+# the database passes PRAGMA integrity_check, holds only whole exports (0,
+# 7000, 14000 or 20000 entries), and ledger.size and the ingest_export rows
+# agree with that.
 # Re-run to completion, the database holds exactly what one uninterrupted
 # run stores.  Also: 500 more change.deployed events (which ingest checks for
 # duplicates) on top of the 20,000 stored must ingest about as fast as 500
