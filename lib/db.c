@@ -116,7 +116,7 @@ static int open_immutable(const char *path, sqlite3 **out, struct rb_err *e)
 	int rc;
 
 	*out = NULL;
-	memcpy(uri, "file:", 5);
+	memcpy(uri, "file:", sizeof("file:"));
 	n = 5;
 	for (i = 0; path[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)path[i];
