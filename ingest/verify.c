@@ -427,16 +427,26 @@ static void work(void *ctx, size_t i)
 	if (s->known && s->have_seq && s->seq == s->known_seq)
 		s->stored = memcmp(s->leaf, s->kn.leaf, 32) == 0 ? 1 : 2;
 	/*
-	 * The signatures as stored: compact JSON, never longer than their text
-	 * in the line (cJSON prints UTF-8 as is and drops needless escapes).
+	 * The signatures as stored: compact JSON.  Usually no longer than their
+	 * text in the line (cJSON prints UTF-8 as is and drops needless
+	 * escapes), but a number in an extra member can grow (1e9), so the
+	 * buffer grows until it fits.
 	 */
-	if (run->store && (reserve(&s->sigjson, &s->sigcap, s->len + 64) != 0 ||
-			   !cJSON_PrintPreallocated((cJSON *)sigs, s->sigjson,
-						    (int)(s->len + 64), 0))) {
-		slot_err(s, "E_PARSE", "out of memory");
-		return;
+	if (run->store) {
+		size_t want = s->len + 64;
+		int ok = 0;
+
+		while (!ok && want <= 16 * s->len + 64 &&
+		       reserve(&s->sigjson, &s->sigcap, want) == 0) {
+			ok = cJSON_PrintPreallocated((cJSON *)sigs, s->sigjson, (int)want, 0);
+			want *= 2;
+		}
+		if (!ok) {
+			slot_err(s, "E_PARSE", "out of memory");
+			return;
+		}
+		s->have_sigjson = 1;
 	}
-	s->have_sigjson = run->store;
 	check_signatures(s, run->trust, sigs);
 }
 

@@ -384,6 +384,63 @@ static void reingest_checks_the_stored_rows(void **state)
 	assert_int_equal(seq, 5);
 }
 
+/*
+ * Extra members in the first entry's signature object, numbers that cJSON
+ * prints longer than they are written (1e9 is 1000000000): 100 of them.
+ */
+static void long_numbers_in_a_signature(const char *d)
+{
+	size_t n, i, used;
+	char **l = tu_lines(tu_path(d, "entries.jsonl"), &n);
+	char *end = strstr(l[0], "\"}]}"), *nl;
+
+	assert_non_null(end);
+	nl = malloc(strlen(l[0]) + 100 * 16 + 1);
+	assert_non_null(nl);
+	used = (size_t)(end - l[0]) + 1;
+	memcpy(nl, l[0], used);
+	for (i = 0; i < 100; i++)
+		used += (size_t)sprintf(nl + used, ",\"n%zu\":1e9", i);
+	strcpy(nl + used, "}]}");
+	free(l[0]);
+	l[0] = nl;
+	tu_write_lines(tu_path(d, "entries.jsonl"), l, n, "\n", 1);
+	tu_free_lines(l, n);
+	tu_fix_manifest(d);
+}
+
+/*
+ * The row keeps the envelope's signatures as compact JSON and the SHA-256
+ * of the exact line, whatever the signature objects hold.
+ */
+static void stored_signatures_and_line_digest(void **state)
+{
+	const char *db = new_db(), *d;
+	char hex[65], want[200];
+	uint8_t digest[32];
+	size_t n;
+	char **l;
+
+	(void)state;
+	tu_make_fixture(dir);   /* export A: seq 0..11 */
+	d = tampered(tu_path(dir, "A"), long_numbers_in_a_signature);
+	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), d, 0, NULL, NULL, NULL),
+			 RB_ACCEPTED);
+	assert_int_equal(tu_query_int(db, "SELECT json_extract(signatures, '$[0].n99') FROM "
+				   "entry WHERE seq = 0"), 1000000000);
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM entry WHERE "
+				   "json_array_length(signatures) >= 1 AND "
+				   "json_extract(signatures, '$[0].keyid') IS NOT NULL AND "
+				   "length(line_sha256) = 32"), 12);
+	l = tu_lines(tu_path(d, "entries.jsonl"), &n);
+	rb_sha256(l[0], strlen(l[0]), digest);
+	rb_hex_encode(digest, 32, hex);
+	tu_free_lines(l, n);
+	snprintf(want, sizeof(want), "SELECT count(*) FROM entry WHERE seq = 0 AND "
+		 "lower(hex(line_sha256)) = '%s'", hex);
+	assert_int_equal(tu_query_int(db, want), 1);
+}
+
 static void bootstrap_starts_mid_ledger(void **state)
 {
 	const char *db = new_db();
@@ -606,6 +663,7 @@ int main(void)
 		cmocka_unit_test(fork_is_E_FORK_at_the_first_differing_seq),
 		cmocka_unit_test(overlapping_export_stores_only_new_entries),
 		cmocka_unit_test(reingest_checks_the_stored_rows),
+		cmocka_unit_test(stored_signatures_and_line_digest),
 		cmocka_unit_test(bootstrap_starts_mid_ledger),
 		cmocka_unit_test(anomalies_are_recorded),
 		cmocka_unit_test(database_busy_is_a_temporary_failure),
