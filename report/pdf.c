@@ -1090,7 +1090,7 @@ static void sec_details(struct pdf *p, const char *title, const char *select, in
 {
 	const cJSON *trails = get(p->d->attest, "trails"), *r;
 	int shown = 0, want_sample = strstr(select, "sample") != NULL,
-	    want_flagged = strstr(select, "flagged") != NULL, in_sample, qualify;
+	    want_flagged = strstr(select, "flagged") != NULL, qualify;
 
 	heading(p, title ? title : "Rollbacks in detail", 1);
 	para(p, p->reg, 9, "Each rollback below was drawn in the audit sample or has a "
@@ -1100,13 +1100,9 @@ static void sec_details(struct pdf *p, const char *title, const char *select, in
 	qualify = p->d->rollup->qualify[(want_sample ? RB_SEL_SAMPLE : 0) |
 					(want_flagged ? RB_SEL_FLAGGED : 0)];
 	cJSON_ArrayForEach(r, p->d->rollup->shown) {
-		const cJSON *s;
 		const char *id = str(r, "rollback_id");
 
-		in_sample = 0;
-		cJSON_ArrayForEach(s, get(get(p->a, "sample"), "rollbacks"))
-			in_sample |= strcmp(str(s, "rollback_id"), id) == 0;
-		if (!((want_sample && in_sample) || (want_flagged && rb_flagged(r))))
+		if (!((want_sample && rb_in_sample(p->a, id)) || (want_flagged && rb_flagged(r))))
 			continue;
 		if (shown >= limit)
 			break;
@@ -1284,9 +1280,9 @@ int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
 		else if (strcmp(type, "findings-summary") == 0)
 			sec_findings_summary(p, title);
 		else if (strcmp(type, "findings") == 0)
-			sec_findings(p, title, limit ? limit : 400);
+			sec_findings(p, title, limit ? limit : RB_LIMIT_FINDINGS);
 		else if (strcmp(type, "top-risk") == 0)
-			sec_top_risk(p, title, limit ? limit : 10);
+			sec_top_risk(p, title, limit ? limit : RB_LIMIT_TOP_RISK);
 		else if (strcmp(type, "trend-table") == 0)
 			sec_trend(p, title);
 		else if (strcmp(type, "controls") == 0)
@@ -1295,7 +1291,7 @@ int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
 			sec_attestation(p, title);
 		else if (strcmp(type, "rollback-details") == 0)
 			sec_details(p, title, rb_json_str(s, "select") ? str(s, "select") :
-				    "sample+flagged", limit ? limit : 60);
+				    "sample+flagged", limit ? limit : RB_LIMIT_DETAILS);
 		else if (strcmp(type, "anomalies") == 0)
 			sec_anomalies(p, title, limit ? limit : 200);
 		else if (strcmp(type, "methodology") == 0)

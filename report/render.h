@@ -36,6 +36,11 @@ struct rb_rollup {
 #define RB_SEL_SAMPLE 1
 #define RB_SEL_FLAGGED 2
 
+/* The PDF sections' limits when a template gives none. */
+#define RB_LIMIT_FINDINGS 400
+#define RB_LIMIT_TOP_RISK 10
+#define RB_LIMIT_DETAILS 60
+
 struct rb_report_data {
 	const cJSON *a;         /* the stored analysis document (no rollbacks) */
 	const cJSON *attest;    /* ledger state, ingests, signing keys, trails */
@@ -46,6 +51,8 @@ struct rb_report_data {
 
 /* Is r flagged: a finding, or a security impact score of 50 or more? */
 int rb_flagged(const cJSON *r);
+/* Is the rollback with this id in the analysis a's audit sample? */
+int rb_in_sample(const cJSON *a, const char *id);
 
 /*
  * The rollbacks of the analysis, one at a time from the database, in the

@@ -147,8 +147,7 @@ int rb_flagged(const cJSON *r)
 	       (cJSON_IsNumber(score) && score->valuedouble >= 50);
 }
 
-/* Is the rollback with this id in the analysis's audit sample? */
-static int in_sample(const cJSON *a, const char *id)
+int rb_in_sample(const cJSON *a, const char *id)
 {
 	const cJSON *s;
 
@@ -182,7 +181,7 @@ static int trails(sqlite3 *db, int64_t lid, const cJSON *a, const struct rb_roll
 		const char *id = rb_json_str(r, "rollback_id");
 		cJSON *list;
 
-		if (!(rb_flagged(r) || in_sample(a, id)) || n++ >= MAX_DETAIL)
+		if (!(rb_flagged(r) || rb_in_sample(a, id)) || n++ >= MAX_DETAIL)
 			continue;
 		list = cJSON_AddArrayToObject(tr, id);
 		cJSON_ArrayForEach(seq, cJSON_GetObjectItemCaseSensitive(r, "seqs")) {
@@ -296,7 +295,6 @@ static int max_limit(struct rb_template *const *tpl, size_t n, const char *type,
 struct kept {
 	cJSON *r;
 	double score;
-	int top;                /* among the highest scores so far */
 	int other;              /* kept for another section: for good */
 	struct kept *prev, *next;
 };
@@ -304,7 +302,7 @@ struct kept {
 struct rollup_state {
 	struct kept *head, *tail;
 	struct kept **top;      /* highest scores first; ties: the earlier first */
-	int ntop, maxtop;
+	int ntop;
 };
 
 static void kept_unlink(struct rollup_state *st, struct kept *k)
@@ -325,19 +323,13 @@ static void kept_unlink(struct rollup_state *st, struct kept *k)
 static int rollup_count(struct rb_rollup *ru, const cJSON *r, int sel)
 {
 	const cJSON *ev;
-	int nf = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "findings"));
+	int nf = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "findings")), m;
 
 	ru->with_findings += nf > 0;
 	ru->findings += nf;
-	if (sel != 0) {
-		ru->qualify[sel]++;
-		if (sel == (RB_SEL_SAMPLE | RB_SEL_FLAGGED)) {
-			ru->qualify[RB_SEL_SAMPLE]++;
-			ru->qualify[RB_SEL_FLAGGED]++;
-		}
-		else
-			ru->qualify[RB_SEL_SAMPLE | RB_SEL_FLAGGED]++;
-	}
+	/* A selection (sample, flagged, either) takes r when r has one of its bits. */
+	for (m = 1; m < 4; m++)
+		ru->qualify[m] += (sel & m) != 0;
 	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(r, "evidence")) {
 		cJSON *c = cJSON_GetObjectItemCaseSensitive(ru->evidence, ev->string);
 
@@ -368,12 +360,12 @@ static int rollup_count(struct rb_rollup *ru, const cJSON *r, int sel)
 static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl,
 		  size_t ntpl, struct rb_rollup *ru, struct rb_err *e)
 {
-	int lf = max_limit(tpl, ntpl, "findings", 400);
-	int lt = max_limit(tpl, ntpl, "top-risk", 10);
-	int ld = max_limit(tpl, ntpl, "rollback-details", 60);
+	int lf = max_limit(tpl, ntpl, "findings", RB_LIMIT_FINDINGS);
+	int lt = max_limit(tpl, ntpl, "top-risk", RB_LIMIT_TOP_RISK);
+	int ld = max_limit(tpl, ntpl, "rollback-details", RB_LIMIT_DETAILS);
 	const cJSON *inline_rb = cJSON_GetObjectItemCaseSensitive(d->a, "rollbacks");
 	const cJSON *r, *it = inline_rb ? inline_rb->child : NULL;
-	struct rollup_state st = { NULL, NULL, NULL, 0, 0 };
+	struct rollup_state st = { NULL, NULL, NULL, 0 };
 	rb_rows *rows = NULL;
 	int findings_before = 0, rc = -1;
 	struct kept *k;
@@ -381,14 +373,13 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 	memset(ru, 0, sizeof(*ru));
 	ru->evidence = cJSON_CreateObject();
 	ru->shown = cJSON_CreateArray();
-	st.maxtop = lt;
 	st.top = calloc((size_t)lt + 1, sizeof(struct kept *));
 	if (ru->evidence == NULL || ru->shown == NULL || st.top == NULL)
 		goto oom;
 	if (inline_rb == NULL && rb_rows_open(d, &rows, e) != 0)
 		goto out;
 	for (;;) {
-		int before[4], sel, other, pos;
+		int before[4], sel, other, pos, m;
 		double score;
 		const cJSON *sc;
 
@@ -400,17 +391,17 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 		}
 		if (r == NULL)
 			break;
-		sel = (in_sample(d->a, rb_json_str(r, "rollback_id")) ? RB_SEL_SAMPLE : 0) |
+		sel = (rb_in_sample(d->a, rb_json_str(r, "rollback_id")) ? RB_SEL_SAMPLE : 0) |
 		      (rb_flagged(r) ? RB_SEL_FLAGGED : 0);
 		memcpy(before, ru->qualify, sizeof(before));
 		findings_before = ru->findings;
 		if (rollup_count(ru, r, sel) != 0)
 			goto oom;
+		/* The trails take the first MAX_DETAIL of either selection. */
 		other = (ru->findings > findings_before && findings_before < lf) ||
-			(sel != 0 && before[RB_SEL_SAMPLE | RB_SEL_FLAGGED] < MAX_DETAIL) ||
-			((sel & RB_SEL_SAMPLE) && before[RB_SEL_SAMPLE] < ld) ||
-			((sel & RB_SEL_FLAGGED) && before[RB_SEL_FLAGGED] < ld) ||
-			(sel != 0 && before[RB_SEL_SAMPLE | RB_SEL_FLAGGED] < ld);
+			(sel != 0 && before[RB_SEL_SAMPLE | RB_SEL_FLAGGED] < MAX_DETAIL);
+		for (m = 1; m < 4; m++)
+			other |= (sel & m) != 0 && before[m] < ld;
 		sc = cJSON_GetObjectItemCaseSensitive(r, "score");
 		score = cJSON_IsNumber(sc) ? sc->valuedouble : 0;
 		/* Its place among the highest scores (after the equal ones). */
@@ -436,7 +427,6 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 			if (st.ntop == lt) {
 				struct kept *out = st.top[--st.ntop];
 
-				out->top = 0;
 				if (!out->other)
 					kept_unlink(&st, out);
 			}
@@ -444,7 +434,6 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 				(size_t)(st.ntop - pos) * sizeof(struct kept *));
 			st.top[pos] = k;
 			st.ntop++;
-			k->top = 1;
 		}
 	}
 	if (rows != NULL && rb_rows_check(rows, d->db, e) != 0)
