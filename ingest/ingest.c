@@ -111,7 +111,8 @@ struct job {
 	int created_run;                /* this export's transaction made the run row */
 	struct rb_merkle below;         /* leaves below a bootstrapped base */
 	int below_started;
-	/* known_entry's scan: the seq it returns next, and the leaf before it. */
+	/* known_entry's scan: the seq it returns next (-1: none open), and the
+	 * leaf before it. */
 	int64_t kseq;
 	uint8_t kprev[32];
 	int kprev_ok;
@@ -234,10 +235,11 @@ static int stored_leaf(struct job *j, int64_t seq, uint8_t leaf[32])
 	return found;
 }
 
-/* End known_entry's scan (before anything is written, and at the end). */
+/* End known_entry's scan, if one is open (kseq >= 0). */
 static void known_done(struct job *j)
 {
-	sqlite3_reset(j->g->q[Q_KNOWN]);
+	if (j->kseq >= 0)
+		sqlite3_reset(j->g->q[Q_KNOWN]);
 	j->kseq = -1;
 }
 
@@ -260,6 +262,7 @@ static int known_entry(void *ctx, int64_t seq, struct rb_vknown *k)
 		known_done(j);
 		sqlite3_bind_int64(q, 1, j->ledger_id);
 		sqlite3_bind_int64(q, 2, seq > j->base ? seq - 1 : seq);
+		j->kseq = seq;          /* open from here on */
 		j->kprev_ok = 0;
 		if (seq > j->base) {
 			if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int64(q, 0) != seq - 1 ||
@@ -876,7 +879,16 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 	}
 	oc->new_first_seq = -1;
 	(void)peek_manifest(dir, &ledger, &first_seq);
+	vo.jobs = g->o.jobs;
+	vo.on_entry = on_entry;
+	vo.ctx = &j;
+	vo.known = known_entry;
+	vo.known_ctx = &j;
+	vo.progress = g->o.progress;
+	vo.progress_ctx = g->o.progress_ctx;
 	for (pass = 0;; pass++) {
+		int vrc;
+
 		memset(&j, 0, sizeof(j));
 		j.g = g;
 		j.dir = dir;
@@ -892,21 +904,11 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 			j.reject = 1;
 		if (j.have_ledger && j.first_seq > j.size)
 			j.reject = 2;
-		vo.jobs = g->o.jobs;
 		vo.full = pass > 0;
-		vo.on_entry = on_entry;
-		vo.ctx = &j;
-		vo.known = known_entry;
-		vo.known_ctx = &j;
-		vo.progress = g->o.progress;
-		vo.progress_ctx = g->o.progress_ctx;
-		rc = rb_verify_export(dir, g->o.trust, &vo, &oc->report, e);
+		vrc = rb_verify_export(dir, g->o.trust, &vo, &oc->report, e);
 		known_done(&j);
-		if (rc != 0) {
-			rc = -1;
+		if (vrc != 0)
 			goto fail;
-		}
-		rc = -1;
 		/*
 		 * Lines were taken from stored rows and something failed: check
 		 * every line in full once more, for the exact diagnosis (a stored
