@@ -366,7 +366,6 @@ static void reingest_checks_the_stored_rows(void **state)
 	const char *db = new_db();
 	char code[32];
 	int64_t seq = -1;
-	sqlite3 *h = NULL;
 
 	(void)state;
 	tu_make_fixture(dir);   /* export A: seq 0..11 */
@@ -374,10 +373,7 @@ static void reingest_checks_the_stored_rows(void **state)
 				NULL), RB_ACCEPTED);
 	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "A"), 0, NULL, NULL,
 				NULL), RB_NOOP);
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "UPDATE entry SET leaf = zeroblob(32) WHERE seq = 5",
-				      NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	tu_exec(db, "UPDATE entry SET leaf = zeroblob(32) WHERE seq = 5");
 	assert_int_equal(ingest(db, tu_path(dir, "keys.json"), tu_path(dir, "A"), 0, code, &seq,
 				NULL), RB_REJECTED);
 	assert_string_equal(code, "E_FORK");
@@ -511,10 +507,7 @@ static void migration_to_v6_keeps_what_ingest_stores(const char *db, const char 
 	sqlite3 *h = NULL;
 	struct rb_err e;
 
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "CREATE TABLE kept AS SELECT seq, signatures, "
-				      "line_sha256 FROM entry", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	tu_exec(db, "CREATE TABLE kept AS SELECT seq, signatures, line_sha256 FROM entry");
 	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM kept WHERE "
 				   "length(line_sha256) = 32 AND signatures LIKE '[{\"keyid\":%'"),
 			 tu_query_int(db, "SELECT count(*) FROM entry"));
@@ -531,9 +524,7 @@ static void migration_to_v6_keeps_what_ingest_stores(const char *db, const char 
 				   "entry.line_sha256 = kept.line_sha256"),
 			 tu_query_int(db, "SELECT count(*) FROM entry"));
 	assert_int_equal(ingest(db, keys, export, 0, NULL, NULL, NULL), RB_NOOP);
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "DROP TABLE kept", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	tu_exec(db, "DROP TABLE kept");
 }
 
 /*
@@ -556,9 +547,7 @@ static void migration_to_v5_marks_the_repeats(const char *db, const char *export
 	struct rb_err e;
 
 	down_to_v5(db, export);
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, to_v4, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	tu_exec(db, to_v4);
 	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), 4);
 	assert_int_equal(rb_db_open(db, 0, 1000, &h, &e), 0);
 	rb_db_close(h);

@@ -354,6 +354,19 @@ void tu_make_fixture(const char *dir)
 	rb_privkey_free(ck);
 }
 
+void tu_exec(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	char *err = NULL;
+
+	if (sqlite3_open(db, &h) != SQLITE_OK ||
+	    sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK) {
+		fprintf(stderr, "tu_exec: %s: %s\n", sql, err ? err : sqlite3_errmsg(h));
+		abort();
+	}
+	sqlite3_close(h);
+}
+
 int64_t tu_query_int(const char *db, const char *sql)
 {
 	sqlite3 *h = NULL;

@@ -66,6 +66,9 @@ void tu_make_fixture(const char *dir);
 /* The text of `sqlite3 PATH .dump` (malloc'd), to compare databases. */
 char *tu_db_dump(const char *path);
 
+/* Run sql (no parameters) on the database db; aborts when it fails. */
+void tu_exec(const char *db, const char *sql);
+
 /* The first column of the first row of sql on the database db (read-only);
  * -1 when there is no row.  Aborts when the query cannot run. */
 int64_t tu_query_int(const char *db, const char *sql);
