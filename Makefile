@@ -15,8 +15,23 @@ DEB_PKGS := gcc make pkg-config libsqlite3-dev libssl-dev libcjson-dev \
             poppler-utils sqlite3 python3 python3-cryptography cppcheck \
             clang-tidy clang libclang-rt-14-dev unzip openssl time valgrind
 
-PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 openssl libcjson xlsxwriter 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs sqlite3 openssl libcjson xlsxwriter 2>/dev/null) -lhpdf
+# What the build learns from pkg-config it learns when this Makefile is read.
+# On a fresh machine the packages are not there yet, so `demo`, `check` and
+# `bench` first run `deps` and then a new $(MAKE) that reads this file again.
+PKG_MODULES := sqlite3 openssl libcjson xlsxwriter
+PKG_OK     := $(shell pkg-config --exists $(PKG_MODULES) 2>/dev/null && \
+                test -f /usr/include/hpdf.h && echo yes)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKG_MODULES) 2>/dev/null) -lhpdf
+
+# Targets that install the packages themselves, or need none.
+SELF_DEPS := deps demo check bench clean uninstall fresh-machine help
+ifneq ($(PKG_OK),yes)
+ifneq ($(filter-out $(SELF_DEPS),$(or $(MAKECMDGOALS),all)),)
+$(error the build packages are missing (pkg-config finds no $(PKG_MODULES), or no hpdf.h): \
+run 'make deps' as root, or the apt-get line it prints; 'make demo' and 'make check' do it for you)
+endif
+endif
 
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wno-unused-parameter
@@ -78,9 +93,9 @@ $(eval $(call flavour,PLAIN,$(BUILD),$(PLAIN_FLAGS)))
 $(eval $(call flavour,CHECK,$(BUILD)/check,$(CHECK_FLAGS)))
 $(eval $(call flavour,SAN,$(BUILD)/san,$(SAN_FLAGS)))
 
-.PHONY: all deps check test test-check test-san test-valgrind lint install uninstall \
-        clean demo fuzz \
-        bench bench-clean
+.PHONY: all deps check check-run test test-check test-san test-valgrind lint install \
+        uninstall clean demo demo-run fuzz fresh-machine \
+        bench bench-run bench-clean
 .DEFAULT_GOAL := all
 
 all: rbaudit
@@ -144,7 +159,12 @@ test-valgrind: $(VALGRIND_UNIT) $(BUILD)/rbaudit
 	  echo "valgrind reported:"; cat $$logs/vg.*.log | head -n 60; fail=1; fi; \
 	rm -rf $$logs; exit $$fail
 
+# `check` and `demo` install the packages, then run the real work in a new
+# $(MAKE), which reads pkg-config's answers only now that they are there.
 check: deps
+	$(MAKE) check-run
+
+check-run:
 	$(MAKE) test-check
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  $(MAKE) test-san
@@ -159,7 +179,10 @@ check: deps
 # the first time (generating the ledgers), 10 after.
 BENCH_DIR ?= $(BUILD)/bench
 
-bench: deps $(BUILD)/rbaudit
+bench: deps
+	$(MAKE) bench-run
+
+bench-run: $(BUILD)/rbaudit
 	python3 tests/bench/bench.py --rbaudit $(BUILD)/rbaudit \
 	  --data $(BENCH_DIR)/data --work $(BENCH_DIR)/work
 
@@ -227,7 +250,10 @@ uninstall:
 # sample-data/), dropped into an inbox, and the monthly job run for its last
 # complete month: ingest, analysis, reports with a signed MANIFEST.
 DEMO := $(BUILD)/demo
-demo: deps rbaudit
+demo: deps
+	$(MAKE) demo-run
+
+demo-run: rbaudit
 	rm -rf $(DEMO) && mkdir -p $(DEMO)/job
 	./rbaudit sample --out $(DEMO)/sample
 	diff -r $(DEMO)/sample/exports sample-data/exports
@@ -247,3 +273,11 @@ demo: deps rbaudit
 
 clean:
 	rm -rf $(BUILD) rbaudit
+
+# The README's two commands on a fresh Debian 12 root (make and git only),
+# from the committed HEAD, twice `make demo` then `make check`, with the
+# workplace's ../shared/tools/fresh-machine.sh when it is there.
+FRESH := ../shared/tools/fresh-machine.sh
+fresh-machine:
+	@if [ -f $(FRESH) ]; then bash $(FRESH) . "make demo" "make demo" "make check"; \
+	else echo "fresh-machine: no $(FRESH) beside this checkout: nothing to run"; fi
