@@ -11,7 +11,7 @@ VERSION  := 0.1.0
 
 # Debian 12 packages the build, the tests and the linters need.
 DEB_PKGS := gcc make pkg-config libsqlite3-dev libssl-dev libcjson-dev \
-            libxlsxwriter-dev libhpdf-dev libcmocka-dev fonts-dejavu-core \
+            libxlsxwriter-dev zlib1g-dev libhpdf-dev libcmocka-dev fonts-dejavu-core \
             poppler-utils sqlite3 python3 python3-cryptography cppcheck \
             clang-tidy clang libclang-rt-14-dev unzip openssl time valgrind
 
