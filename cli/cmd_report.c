@@ -13,7 +13,8 @@
 static const char report_usage[] =
 	"usage: rbaudit report --db FILE --period P --template NAME|FILE [--template ...]\n"
 	"                      --out DIR [--policy FILE] [--ledger ORIGIN]\n"
-	"                      [--sign KEY.pem [--sign-name NAME]]\n"
+	"                      [--sign KEY.pem [--sign-name NAME] [--keys KEYS.json]]\n"
+	"                      [--allow-unsigned]\n"
 	"\n"
 	"Render reports from the analysis that 'rbaudit analyze' stored for the period\n"
 	"(and policy): PDF packs, XLSX workbooks, JSON.  Built-in templates:\n"
@@ -21,7 +22,18 @@ static const char report_usage[] =
 	"analysis-json (JSON).  DIR/MANIFEST lists every file with its SHA-256; with\n"
 	"--sign it is a C2SP signed note by a key with role \"report\", which\n"
 	"'rbaudit verify-report' checks.  Files are written 0640; the same data and\n"
-	"template give byte-identical files.\n";
+	"template give byte-identical files.\n"
+	"\n"
+	"DIR changes all at once or not at all: every file is written into a new\n"
+	"folder beside it, which then replaces DIR whole; a failure leaves DIR as it\n"
+	"was.  DIR must be new, empty, or a report folder rbaudit wrote (every file in\n"
+	"it listed in its MANIFEST); a signed folder is replaced by an unsigned report\n"
+	"only with --allow-unsigned.  With --keys, the --sign key must be in the trust\n"
+	"store under its name with role \"report\".  A text too long for a workbook\n"
+	"cell is cut with a visible marker and counted in a warning.\n"
+	"Exit status: 0 written; 64 usage; 65 a malformed key; 66 a missing input;\n"
+	"73 DIR cannot be written or replaced; 75 the database or DIR is busy;\n"
+	"78 a bad template, or a report key readable by others or not trusted.\n";
 
 static const char verify_report_usage[] =
 	"usage: rbaudit verify-report DIR --keys KEYS.json\n"
@@ -41,16 +53,19 @@ int cmd_report(int argc, char **argv, struct rb_err *e)
 		{ "ledger", required_argument, NULL, 'l' },
 		{ "sign", required_argument, NULL, 's' },
 		{ "sign-name", required_argument, NULL, 'n' },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "allow-unsigned", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct rb_report_opts ro;
 	struct rb_report_result res;
 	struct rb_policy pol;
-	const char *templates[16], *policy = NULL;
+	const char *templates[16], *policy = NULL, *store = NULL;
+	rb_trust *trust = NULL;
 	char hash[65];
 	size_t i;
-	int c;
+	int c, rc;
 
 	memset(&ro, 0, sizeof(ro));
 	ro.period = "last-month";
@@ -72,6 +87,8 @@ int cmd_report(int argc, char **argv, struct rb_err *e)
 		case 'l': ro.ledger = optarg; break;
 		case 's': ro.sign_key = optarg; break;
 		case 'n': ro.sign_name = optarg; break;
+		case 'k': store = optarg; break;
+		case 'u': ro.allow_unsigned = 1; break;
 		case 'h': fputs(report_usage, stdout); return RB_EX_OK;
 		default: return cli_usage(e, "report", "unknown option");
 		}
@@ -86,8 +103,19 @@ int cmd_report(int argc, char **argv, struct rb_err *e)
 	if (rb_policy_hash(&pol, hash) != 0)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	ro.policy_sha256 = hash;
-	if (rb_report(&ro, &res, e) != 0)
+	if (store != NULL && ro.sign_key == NULL)
+		return cli_usage(e, "report", "--keys checks the --sign key: give --sign too");
+	if (store != NULL && rb_trust_load(store, &trust, e) != 0)
 		return -1;
+	ro.trust = trust;
+	rc = rb_report(&ro, &res, e);
+	rb_trust_free(trust);
+	if (rc != 0)
+		return -1;
+	if (res.truncated_cells > 0)
+		fprintf(stderr, "rbaudit: warning: %lld texts were too long for a workbook cell "
+			"(the longest %lld characters) and were cut with a marker; the JSON "
+			"report holds them whole\n", res.truncated_cells, res.truncated_chars);
 	for (i = 0; i < res.nfiles; i++)
 		printf("wrote %s/%s\n", ro.out_dir, res.files[i]);
 	printf("wrote %s/MANIFEST (%s)\n", ro.out_dir,

@@ -1,5 +1,6 @@
 /* crypto.c - SHA-256, Ed25519, base64 and hex through OpenSSL. */
 #include "crypto.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,9 +88,9 @@ int rb_sha256_file(const char *path, uint8_t out[RB_SHA256_LEN], long long *size
 	ssize_t got;
 	int fd, rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = rb_open_input(path, e);
 	if (fd < 0)
-		return RB_ERR(e, RB_EX_NOINPUT, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
 	c = rb_sha256_new();
 	buf = malloc(1u << 16);
 	if (c == NULL || buf == NULL) {
@@ -261,13 +262,20 @@ int rb_privkey_load(const char *path, rb_privkey **out, struct rb_err *e)
 	int rc = -1;
 
 	*out = NULL;
-	f = fopen(path, "rb");
-	if (f == NULL) {
-		RB_ERR(e, RB_EX_NOINPUT, "cannot open '%s': %s", path, strerror(errno));
-		goto out;
+	{
+		int fd = rb_open_input(path, e);
+
+		if (fd < 0)
+			goto out;
+		f = fdopen(fd, "rb");
+		if (f == NULL) {
+			RB_ERR(e, RB_EX_SOFTWARE, "cannot read '%s': %s", path, strerror(errno));
+			close(fd);
+			goto out;
+		}
 	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		RB_ERR(e, RB_EX_NOINPUT, "'%s' is not a regular file", path);
+	if (fstat(fileno(f), &st) != 0) {
+		RB_ERR(e, RB_EX_IOERR, "cannot read '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	if ((st.st_mode & 077) != 0) {

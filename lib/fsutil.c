@@ -1,8 +1,11 @@
 /* fsutil.c - whole-file reads, atomic writes, directories. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,50 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+
+const char *rb_file_kind(unsigned mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "a regular file";
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFSOCK: return "a socket";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFLNK: return "a symbolic link";
+	default: return "not a regular file";
+	}
+}
+
+int rb_open_input(const char *path, struct rb_err *e)
+{
+	struct stat st;
+	int fd, fl;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return RB_ERR(e, RB_EX_NOINPUT, "cannot open '%s': %s", path,
+			      strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		int err = errno;
+
+		close(fd);
+		return RB_ERR(e, RB_EX_NOINPUT, "cannot read '%s': %s", path, strerror(err));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return RB_ERR(e, RB_EX_NOINPUT, "'%s' is %s, not a regular file", path,
+			      rb_file_kind((unsigned)st.st_mode));
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+		int err = errno;
+
+		close(fd);
+		return RB_ERR(e, RB_EX_IOERR, "cannot read '%s': %s", path, strerror(err));
+	}
+	return fd;
+}
 
 int rb_read_file(const char *path, size_t maxlen, char **buf, size_t *len,
 		 struct rb_err *e)
@@ -22,12 +69,11 @@ int rb_read_file(const char *path, size_t maxlen, char **buf, size_t *len,
 
 	*buf = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = rb_open_input(path, e);
 	if (fd < 0)
-		return RB_ERR(e, RB_EX_NOINPUT, "cannot open '%s': %s", path,
-			      strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		RB_ERR(e, RB_EX_NOINPUT, "'%s' is not a regular file", path);
+		return -1;
+	if (fstat(fd, &st) != 0) {
+		RB_ERR(e, RB_EX_IOERR, "cannot read '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	if ((unsigned long long)st.st_size > maxlen) {
@@ -64,7 +110,7 @@ out:
 	return rc;
 }
 
-static int sync_dir_of(const char *path)
+int rb_sync_parent(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -135,7 +181,7 @@ int rb_write_atomic(const char *path, const void *data, size_t len,
 		       strerror(errno));
 		goto out;
 	}
-	(void)sync_dir_of(path);
+	(void)rb_sync_parent(path);
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -165,6 +211,36 @@ int rb_write_json(const char *path, const struct cJSON *doc, mode_t mode,
 	rc = rb_write_atomic(path, withnl, n + 1, mode, e);
 	free(withnl);
 	return rc;
+}
+
+int rb_dir_state(const char *path, int *state, struct rb_err *e)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+
+	*state = 0;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return RB_ERR(e, RB_EX_CANTCREAT, "cannot look at '%s': %s", path,
+			      strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return RB_ERR(e, RB_EX_CANTCREAT, "'%s' is %s, not a folder", path,
+			      rb_file_kind((unsigned)st.st_mode));
+	d = opendir(path);
+	if (d == NULL)
+		return RB_ERR(e, RB_EX_CANTCREAT, "cannot read the folder '%s': %s", path,
+			      strerror(errno));
+	*state = 1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			*state = 2;
+			break;
+		}
+	closedir(d);
+	return 0;
 }
 
 int rb_mkdir_p(const char *path, mode_t mode, struct rb_err *e)
@@ -201,5 +277,25 @@ int rb_path_join(char *out, size_t n, const char *dir, const char *name,
 	w = snprintf(out, n, "%.*s/%s", (int)dl, dir, name);
 	if (w < 0 || (size_t)w >= n)
 		return RB_ERR(e, RB_EX_USAGE, "path too long: '%s/%s'", dir, name);
+	return 0;
+}
+
+static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(p) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int rb_remove_tree(const char *path, struct rb_err *e)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : RB_ERR(e, RB_EX_IOERR, "cannot remove '%s': %s",
+						     path, strerror(errno));
+	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		return RB_ERR(e, RB_EX_IOERR, "cannot remove '%s': %s", path, strerror(errno));
 	return 0;
 }

@@ -15,6 +15,19 @@
 #include "err.h"
 
 /*
+ * Open an input file for reading, never blocking: it is opened with
+ * O_NONBLOCK (a FIFO with no writer, a device or a socket cannot hold the
+ * caller) and refused unless it is a regular file, then switched back to
+ * blocking reads.  Returns the descriptor (the caller closes it), or -1:
+ * RB_EX_NOINPUT when it is missing, unreadable or not a regular file (the
+ * message says what it is: a directory, a FIFO, ...).
+ */
+int rb_open_input(const char *path, struct rb_err *e);
+
+/* What kind of file mode is, in words ("a FIFO", "a directory", ...). */
+const char *rb_file_kind(unsigned mode);
+
+/*
  * Read all of path, at most maxlen bytes (a larger file is RB_EX_DATAERR).
  * Missing, unreadable or not a regular file: RB_EX_NOINPUT.
  */
@@ -32,6 +45,22 @@ int rb_write_atomic(const char *path, const void *data, size_t len,
 struct cJSON;
 int rb_write_json(const char *path, const struct cJSON *doc, mode_t mode,
 		  struct rb_err *e);
+
+/*
+ * Is path missing (*state 0), an empty directory (1), or a directory with
+ * entries (2)?  Anything else there (a file, a FIFO) is -1, RB_EX_CANTCREAT,
+ * and so is a directory that cannot be read.
+ */
+int rb_dir_state(const char *path, int *state, struct rb_err *e);
+
+/*
+ * Remove path and everything under it, following no symbolic link (a link
+ * is removed, never what it points to).  A missing path is no error.
+ */
+int rb_remove_tree(const char *path, struct rb_err *e);
+
+/* fsync the directory that holds path (best effort: 0 or -1, errno). */
+int rb_sync_parent(const char *path);
 
 /* Create directory path and its parents (like mkdir -p) with mode. */
 int rb_mkdir_p(const char *path, mode_t mode, struct rb_err *e);

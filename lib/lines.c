@@ -1,5 +1,6 @@
 /* lines.c - bounded line reading with an optional running SHA-256. */
 #include "lines.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,18 +29,12 @@ int rb_lines_open(const char *path, size_t maxlen, int hash, rb_lines **out,
 		  struct rb_err *e)
 {
 	rb_lines *r = NULL;
-	struct stat st;
 	int fd = -1;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = rb_open_input(path, e);
 	if (fd < 0)
-		return RB_ERR(e, RB_EX_NOINPUT, "cannot open '%s': %s", path,
-			      strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return RB_ERR(e, RB_EX_NOINPUT, "'%s' is not a regular file", path);
-	}
+		return -1;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		goto oom;

@@ -819,6 +819,16 @@ int rb_sample_generate(const struct rb_sample_opts *o, struct rb_sample_stats *s
 		if (o->months < 2)
 			mid = end;
 	}
+	/* Never over what a user has: a new or empty folder only. */
+	{
+		int st;
+
+		if (rb_dir_state(o->out, &st, e) != 0)
+			return -1;
+		if (st == 2)
+			return RB_ERR(e, RB_EX_CANTCREAT, "'%s' is not empty: sample writes only "
+				      "into a new or empty folder, and replaces nothing", o->out);
+	}
 	if (rb_mkdir_p(o->out, 0750, e) != 0)
 		return -1;
 	if (derive_key(o->seed, "sample-ledger-k1", &g.k1, e) != 0 ||

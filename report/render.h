@@ -41,12 +41,28 @@ struct rb_rollup {
 #define RB_LIMIT_TOP_RISK 10
 #define RB_LIMIT_DETAILS 60
 
+/* What rendering had to change, for the report's warnings. */
+struct rb_render_stats {
+	long long truncated_cells;      /* texts cut to fit a spreadsheet cell */
+	long long truncated_chars;      /* the longest of them, in characters */
+};
+
+/* The most characters a spreadsheet cell holds (Excel's limit). */
+#define RB_XLSX_CELL_MAX 32767
+
+/*
+ * The marker that ends a text cut to fit a cell: "… [truncated: 40,000
+ * characters, see the JSON]" for a text of n characters.
+ */
+void rb_truncation_marker(long long n, char *out, size_t len);
+
 struct rb_report_data {
 	const cJSON *a;         /* the stored analysis document (no rollbacks) */
 	const cJSON *attest;    /* ledger state, ingests, signing keys, trails */
 	const struct rb_rollup *rollup;   /* for PDF and JSON reports, else NULL */
 	struct sqlite3 *db;     /* open, read-only */
 	int64_t analysis_id;
+	struct rb_render_stats *stats;  /* filled by the renderers; may be NULL */
 };
 
 /* Is r flagged: a finding, or a security impact score of 50 or more? */

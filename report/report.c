@@ -1,4 +1,4 @@
-/* report.c - reading the stored analysis, rendering templates, the MANIFEST. */
+/* report.c - reading the stored analysis, rendering templates into a new folder. */
 #include "report.h"
 
 #include <dirent.h>
@@ -19,13 +19,13 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/note.h"
+#include "report/pack.h"
 #include "report/render.h"
 
 #ifndef RB_DATADIR
 #define RB_DATADIR "/usr/local/share/rbaudit"
 #endif
 
-#define MANIFEST_HEAD "rbaudit report manifest v1\n"
 #define MAX_DETAIL 2000
 
 static int64_t pick_ledger(sqlite3 *db, const char *want, char *origin, size_t n,
@@ -137,6 +137,21 @@ fail:
 	sqlite3_finalize(q);
 	cJSON_Delete(at);
 	return NULL;
+}
+
+void rb_truncation_marker(long long n, char *out, size_t len)
+{
+	char digits[32], grouped[48];
+	size_t nd, i, g = 0;
+
+	nd = (size_t)snprintf(digits, sizeof(digits), "%lld", n);
+	for (i = 0; i < nd; i++) {
+		if (i > 0 && (nd - i) % 3 == 0)
+			grouped[g++] = ',';
+		grouped[g++] = digits[i];
+	}
+	grouped[g] = '\0';
+	snprintf(out, len, "\u2026 [truncated: %s characters, see the JSON]", grouped);
 }
 
 int rb_flagged(const cJSON *r)
@@ -509,15 +524,6 @@ static int find_template(const char *arg, char *path, size_t n, struct rb_err *e
 		      "next to rbaudit and in %s/templates)", arg, RB_DATADIR);
 }
 
-/* The temporary name a report is written under before it is renamed. */
-static int tmp_name(const char *dir, const char *name, char *tmp, size_t len,
-		    struct rb_err *e)
-{
-	if (snprintf(tmp, len, "%s/.%s.tmp%ld", dir, name, (long)getpid()) >= (int)len)
-		return RB_ERR(e, RB_EX_USAGE, "path too long in '%s'", dir);
-	return 0;
-}
-
 /* v as cJSON prints it at `depth` levels: its own lines indented by depth tabs. */
 static void put_value(FILE *f, const cJSON *v, int depth, int *bad)
 {
@@ -626,228 +632,238 @@ static int write_json_report(const struct rb_report_data *d, const char *path,
 }
 
 /*
- * Write one report under its temporary name, mode 0640.  The caller renames
- * every report into place only when all of them are written, so a failure
- * leaves the folder as it was.
+ * Write one report into the new folder, mode 0640.  A failure leaves the
+ * previous folder as it was: the new one is removed whole.
  */
 static int render_one(const struct rb_report_data *d, const struct rb_template *t,
 		      const char *dir, const char *name, struct rb_err *e)
 {
-	char tmp[PATH_MAX];
-	int rc;
+	char path[PATH_MAX];
+	int fd, rc;
 
-	if (tmp_name(dir, name, tmp, sizeof(tmp), e) != 0)
+	if (rb_path_join(path, sizeof(path), dir, name, e) != 0)
 		return -1;
-	unlink(tmp);
 	/* Created 0640 before the libraries open it: never wider, not even briefly. */
-	{
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-
-		if (fd < 0)
-			return RB_ERR(e, RB_EX_CANTCREAT, "cannot create '%s': %s", tmp,
-				      strerror(errno));
-		close(fd);
-	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return RB_ERR(e, RB_EX_CANTCREAT, "cannot create '%s': %s", path, strerror(errno));
+	close(fd);
 	switch (t->format) {
 	case RB_FMT_PDF:
-		rc = rb_render_pdf(d, t, tmp, e);
+		rc = rb_render_pdf(d, t, path, e);
 		break;
 	case RB_FMT_XLSX:
-		rc = rb_render_xlsx(d, t, tmp, e);
+		rc = rb_render_xlsx(d, t, path, e);
 		break;
 	default:
-		rc = write_json_report(d, tmp, e);
+		rc = write_json_report(d, path, e);
 		break;
 	}
-	if (rc == 0 && chmod(tmp, 0640) != 0)
-		rc = RB_ERR(e, RB_EX_CANTCREAT, "cannot set the mode of '%s': %s", tmp,
+	if (rc == 0 && chmod(path, 0640) != 0)
+		rc = RB_ERR(e, RB_EX_CANTCREAT, "cannot set the mode of '%s': %s", path,
 			    strerror(errno));
-	if (rc != 0)
-		unlink(tmp);
 	return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Everything checked before the database is opened or a byte written. */
+struct prep {
+	struct rb_period per;
+	char keyname[RB_KEYNAME_MAX + 1];
+	rb_privkey *key;
+	struct rb_template *tpl[16];
+	char names[16][256];
+	size_t ntpl;
+	struct rb_pack pack;
+};
+
+static void prep_free(struct prep *p)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	size_t i;
+
+	for (i = 0; i < p->ntpl; i++)
+		rb_template_free(p->tpl[i]);
+	p->ntpl = 0;
+	rb_privkey_free(p->key);
+	p->key = NULL;
 }
 
-/* The report files of dir (regular, not hidden, not MANIFEST), sorted. */
-static int list_files(const char *dir, char ***out, size_t *n, struct rb_err *e)
+/* The sign key's name: sign_name, else the key file's name less ".pem". */
+static int sign_key_name(const struct rb_report_opts *o, char *name, size_t n,
+			 struct rb_err *e)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **v = NULL;
-	size_t cnt = 0;
+	const char *base = strrchr(o->sign_key, '/');
+	size_t len;
 
-	*out = NULL;
-	*n = 0;
-	if (d == NULL)
-		return RB_ERR(e, RB_EX_NOINPUT, "cannot open '%s': %s", dir, strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		char p[PATH_MAX];
-		struct stat st;
-		char **nv;
-
-		if (de->d_name[0] == '.' || strcmp(de->d_name, "MANIFEST") == 0)
-			continue;
-		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p) ||
-		    lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		nv = realloc(v, (cnt + 1) * sizeof(*v));
-		if (nv == NULL)
-			break;
-		v = nv;
-		v[cnt++] = strdup(de->d_name);
-	}
-	closedir(d);
-	if (cnt > 0)
-		qsort(v, cnt, sizeof(*v), cmp_str);
-	*out = v;
-	*n = cnt;
+	base = base ? base + 1 : o->sign_key;
+	len = strlen(base);
+	if (len > 4 && strcmp(base + len - 4, ".pem") == 0)
+		len -= 4;
+	snprintf(name, n, "%.*s", (int)len, base);
+	if (o->sign_name != NULL)
+		snprintf(name, n, "%s", o->sign_name);
+	if (!rb_keyname_valid(name))
+		return RB_ERR(e, RB_EX_USAGE, "invalid key name '%s' (use --sign-name)", name);
 	return 0;
 }
 
-static int file_digest(const char *dir, const char *name, char hex[65], long long *size,
-		       struct rb_err *e)
+/*
+ * Load the sign key (missing 66, readable by others 78, not Ed25519 65);
+ * with a trust store, it must be there under its name with role report.
+ */
+static int load_sign_key(const struct rb_report_opts *o, struct prep *p, struct rb_err *e)
 {
-	char p[PATH_MAX];
-	uint8_t d[32];
+	const rb_tkey *k;
+	uint8_t pub[32];
 
-	if (rb_path_join(p, sizeof(p), dir, name, e) != 0 ||
-	    rb_sha256_file(p, d, size, e) != 0)
+	if (sign_key_name(o, p->keyname, sizeof(p->keyname), e) != 0 ||
+	    rb_privkey_load(o->sign_key, &p->key, e) != 0)
 		return -1;
-	rb_hex_encode(d, 32, hex);
+	if (o->trust == NULL)
+		return 0;
+	k = rb_trust_find(o->trust, p->keyname, strlen(p->keyname));
+	if (k == NULL)
+		return RB_ERR(e, RB_EX_CONFIG, "the trust store holds no key '%s' (the report key "
+			      "'%s'): add its .pub.json with 'rbaudit keys add'", p->keyname,
+			      o->sign_key);
+	rb_privkey_public(p->key, pub);
+	if (memcmp(pub, rb_pubkey_raw(rb_tkey_pub(k)), 32) != 0)
+		return RB_ERR(e, RB_EX_CONFIG, "'%s' is not the key '%s' of the trust store",
+			      o->sign_key, p->keyname);
+	if (!rb_tkey_has_role(k, "report"))
+		return RB_ERR(e, RB_EX_CONFIG, "the trust store's key '%s' lacks the role "
+			      "\"report\": its MANIFEST would not verify", p->keyname);
 	return 0;
 }
 
-static int write_manifest(const char *dir, const char *origin, const char *period,
-			  const char *keypath, const char *keyname, int *signed_out,
-			  struct rb_err *e)
+/* The templates, loaded, and the file each writes: no file twice. */
+static int load_templates(const struct rb_report_opts *o, struct prep *p, struct rb_err *e)
 {
-	char **files = NULL, path[PATH_MAX], *text = NULL, *note = NULL;
-	size_t n = 0, i, cap, used;
-	rb_privkey *key = NULL;
-	int rc = -1;
+	size_t i, k;
 
-	*signed_out = 0;
-	if (list_files(dir, &files, &n, e) != 0)
+	if (o->ntemplates == 0 || o->ntemplates > 16)
+		return RB_ERR(e, RB_EX_USAGE, "give 1 to 16 templates, not %zu", o->ntemplates);
+	for (i = 0; i < o->ntemplates; i++) {
+		char tp[PATH_MAX];
+
+		if (find_template(o->templates[i], tp, sizeof(tp), e) != 0 ||
+		    rb_template_load(tp, &p->tpl[i], e) != 0)
+			return -1;
+		p->ntpl++;
+		if (rb_template_filename(p->tpl[i], p->per.name, p->names[i],
+					 sizeof(p->names[i]), e) != 0)
+			return -1;
+		for (k = 0; k < i; k++)
+			if (strcmp(p->names[k], p->names[i]) == 0)
+				return RB_ERR(e, RB_EX_CONFIG, "templates '%s' and '%s' both write "
+					      "'%s': name each template once", o->templates[k],
+					      o->templates[i], p->names[i]);
+	}
+	return 0;
+}
+
+static int prepare(const struct rb_report_opts *o, struct prep *p, struct rb_err *e)
+{
+	memset(p, 0, sizeof(*p));
+	p->pack.lockfd = -1;
+	if (rb_period_parse(o->period, o->now, &p->per, e) != 0 ||
+	    (o->sign_key != NULL && load_sign_key(o, p, e) != 0) ||
+	    load_templates(o, p, e) != 0 ||
+	    rb_pack_plan(o->out_dir, &p->pack, e) != 0 ||
+	    rb_pack_check(&p->pack, p->key != NULL, o->allow_unsigned, e) != 0) {
+		prep_free(p);
 		return -1;
-	cap = 256 + strlen(origin) + strlen(period) + n * 400;
-	text = malloc(cap);
-	if (text == NULL) {
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
 	}
-	used = (size_t)snprintf(text, cap, "%sledger %s\nperiod %s\n", MANIFEST_HEAD, origin,
-				period);
-	for (i = 0; i < n; i++) {
-		char hex[65];
-		long long size;
+	return 0;
+}
 
-		if (file_digest(dir, files[i], hex, &size, e) != 0)
-			goto out;
-		used += (size_t)snprintf(text + used, cap - used, "%s %lld %s\n", hex, size,
-					 files[i]);
+int rb_report_preflight(const struct rb_report_opts *o, struct rb_err *e)
+{
+	struct prep p;
+
+	if (prepare(o, &p, e) != 0)
+		return -1;
+	prep_free(&p);
+	return 0;
+}
+
+/* The newest stored analysis of the period under this policy. */
+static int read_analysis(sqlite3 *db, int64_t lid, const char *origin, const char *period,
+			 const char *policy, cJSON **a, int64_t *id, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int step;
+
+	*a = NULL;
+	if (rb_db_prepare(db, "SELECT document, id FROM analysis WHERE ledger_id = ?1 AND "
+			  "period = ?2 AND policy_sha256 = ?3 ORDER BY id DESC LIMIT 1", &q, e) != 0)
+		return -1;
+	sqlite3_bind_int64(q, 1, lid);
+	sqlite3_bind_text(q, 2, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, policy, -1, SQLITE_STATIC);
+	step = sqlite3_step(q);
+	if (step == SQLITE_ROW) {
+		*a = cJSON_Parse((const char *)sqlite3_column_text(q, 0));
+		*id = sqlite3_column_int64(q, 1);
 	}
-	if (keypath != NULL) {
-		if (rb_privkey_load(keypath, &key, e) != 0 ||
-		    rb_note_sign(text, keyname, key, &note, e) != 0)
-			goto out;
-		*signed_out = 1;
+	sqlite3_finalize(q);
+	if (step == SQLITE_DONE)
+		return RB_ERR(e, RB_EX_NOINPUT, "no stored analysis of %s for period %s with this "
+			      "policy: run 'rbaudit analyze --period %s' first", origin, period,
+			      period);
+	if (step != SQLITE_ROW)
+		return rb_db_fail(db, step, e, "cannot read the analysis");
+	if (*a == NULL)
+		return RB_ERR(e, RB_EX_DATAERR, "the stored analysis is not valid JSON");
+	return 0;
+}
+
+/* Render every template into the new folder and write its MANIFEST. */
+static int render_all(const struct rb_report_data *d, struct prep *p, const char *origin,
+		      struct rb_report_result *res, struct rb_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < p->ntpl; i++) {
+		if (render_one(d, p->tpl[i], p->pack.newdir, p->names[i], e) != 0)
+			return -1;
+		snprintf(res->files[res->nfiles++], sizeof(res->files[0]), "%.255s", p->names[i]);
 	}
-	if (rb_path_join(path, sizeof(path), dir, "MANIFEST", e) != 0 ||
-	    rb_write_atomic(path, note ? note : text, strlen(note ? note : text), 0640, e) != 0)
-		goto out;
-	rc = 0;
-out:
-	for (i = 0; i < n; i++)
-		free(files[i]);
-	free(files);
-	free(text);
-	free(note);
-	rb_privkey_free(key);
-	return rc;
+	if (rb_pack_manifest(&p->pack, origin, p->per.name, p->key, p->keyname, e) != 0)
+		return -1;
+	res->signed_manifest = p->key != NULL;
+	return 0;
 }
 
 int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	      struct rb_err *e)
 {
-	struct rb_period per;
-	struct rb_report_data d = { NULL, NULL, NULL, NULL, 0 };
+	struct prep p;
+	struct rb_render_stats stats = { 0, 0 };
+	struct rb_report_data d = { NULL, NULL, NULL, NULL, 0, &stats };
 	struct rb_rollup ru = { 0, 0, { 0 }, NULL, NULL };
-	struct rb_template *tpl[16] = { NULL };
 	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
 	cJSON *a = NULL, *at = NULL;
-	char origin[512], keyname[RB_KEYNAME_MAX + 1], names[16][256];
+	char origin[512];
 	int64_t lid;
-	size_t i, ntpl = 0, nrendered = 0;
-	int rc = -1, step, need_all = 0;
+	size_t i;
+	int rc = -1, need_all = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (rb_period_parse(o->period, o->now, &per, e) != 0)
+	if (prepare(o, &p, e) != 0)
 		return -1;
-	if (o->sign_key != NULL) {
-		const char *base = strrchr(o->sign_key, '/');
-		size_t len;
-
-		base = base ? base + 1 : o->sign_key;
-		len = strlen(base);
-		if (len > 4 && strcmp(base + len - 4, ".pem") == 0)
-			len -= 4;
-		snprintf(keyname, sizeof(keyname), "%.*s", (int)len, base);
-		if (o->sign_name != NULL)
-			snprintf(keyname, sizeof(keyname), "%s", o->sign_name);
-		if (!rb_keyname_valid(keyname))
-			return RB_ERR(e, RB_EX_USAGE, "invalid key name '%s' (use --sign-name)",
-				      keyname);
-	}
 	if (rb_db_open(o->db_path, RB_DB_READONLY, o->busy_ms, &db, e) != 0)
-		return -1;
+		goto out;
 	lid = pick_ledger(db, o->ledger, origin, sizeof(origin), e);
-	if (lid < 0)
+	if (lid < 0 || read_analysis(db, lid, origin, p.per.name, o->policy_sha256, &a,
+				     &d.analysis_id, e) != 0)
 		goto out;
-	if (rb_db_prepare(db, "SELECT document, id FROM analysis WHERE ledger_id = ?1 AND period = ?2 "
-			  "AND policy_sha256 = ?3 ORDER BY id DESC LIMIT 1", &q, e) != 0)
-		goto out;
-	sqlite3_bind_int64(q, 1, lid);
-	sqlite3_bind_text(q, 2, per.name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, o->policy_sha256, -1, SQLITE_STATIC);
-	step = sqlite3_step(q);
-	if (step == SQLITE_ROW) {
-		a = cJSON_Parse((const char *)sqlite3_column_text(q, 0));
-		d.analysis_id = sqlite3_column_int64(q, 1);
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if (step != SQLITE_ROW) {
-		if (step != SQLITE_DONE)
-			rb_db_fail(db, step, e, "cannot read the analysis");
-		else
-			RB_ERR(e, RB_EX_NOINPUT, "no stored analysis of %s for period %s with this "
-			       "policy: run 'rbaudit analyze --period %s' first", origin, per.name,
-			       per.name);
-		goto out;
-	}
-	if (a == NULL) {
-		RB_ERR(e, RB_EX_DATAERR, "the stored analysis is not valid JSON");
-		goto out;
-	}
 	d.db = db;
-	/* The templates first: the rollbacks are loaded only for PDF and JSON. */
-	for (i = 0; i < o->ntemplates && i < 16; i++) {
-		char tp[PATH_MAX];
-
-		if (find_template(o->templates[i], tp, sizeof(tp), e) != 0 ||
-		    rb_template_load(tp, &tpl[i], e) != 0)
-			goto out;
-		ntpl++;
-		need_all |= tpl[i]->format != RB_FMT_XLSX;
-	}
 	d.a = a;
+	/* The rollbacks are gone over only for PDF and JSON. */
+	for (i = 0; i < p.ntpl; i++)
+		need_all |= p.tpl[i]->format != RB_FMT_XLSX;
 	if (need_all) {
-		if (rollup(&d, tpl, ntpl, &ru, e) != 0)
+		if (rollup(&d, p.tpl, p.ntpl, &ru, e) != 0)
 			goto out;
 		d.rollup = &ru;
 	}
@@ -855,163 +871,23 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	if (at == NULL || (need_all && trails(db, lid, a, &ru, at, e) != 0))
 		goto out;
 	d.attest = at;
-	if (rb_mkdir_p(o->out_dir, 0750, e) != 0)
+	if (rb_pack_begin(&p.pack, p.key != NULL, o->allow_unsigned, e) != 0 ||
+	    render_all(&d, &p, origin, res, e) != 0)
 		goto out;
-	for (i = 0; i < ntpl; i++) {
-		if (rb_template_filename(tpl[i], per.name, names[i], sizeof(names[i]), e) != 0 ||
-		    render_one(&d, tpl[i], o->out_dir, names[i], e) != 0)
-			goto out;
-		nrendered = i + 1;
-	}
 	/* Read without locks (a read-only folder): only if no writer changed it. */
-	if (rb_db_unchanged(db, e) != 0)
+	if (rb_db_unchanged(db, e) != 0 || rb_pack_commit(&p.pack, e) != 0)
 		goto out;
-	/* All written: now into place. */
-	for (i = 0; i < ntpl; i++) {
-		char tmp[PATH_MAX], final[PATH_MAX];
-
-		if (tmp_name(o->out_dir, names[i], tmp, sizeof(tmp), e) != 0 ||
-		    rb_path_join(final, sizeof(final), o->out_dir, names[i], e) != 0)
-			goto out;
-		if (rename(tmp, final) != 0) {
-			RB_ERR(e, RB_EX_CANTCREAT, "cannot rename '%s': %s", tmp, strerror(errno));
-			goto out;
-		}
-		if (res->nfiles < sizeof(res->files) / sizeof(res->files[0]))
-			snprintf(res->files[res->nfiles++], sizeof(res->files[0]), "%.255s", names[i]);
-	}
-	nrendered = 0;
-	if (write_manifest(o->out_dir, origin, per.name, o->sign_key, keyname,
-			   &res->signed_manifest, e) != 0)
-		goto out;
+	res->truncated_cells = stats.truncated_cells;
+	res->truncated_chars = stats.truncated_chars;
 	rc = 0;
 out:
-	for (i = 0; i < nrendered; i++) {
-		char tmp[PATH_MAX];
-		struct rb_err ignored;
-
-		if (tmp_name(o->out_dir, names[i], tmp, sizeof(tmp), &ignored) == 0)
-			unlink(tmp);    /* not renamed: a later one failed */
-	}
-	for (i = 0; i < ntpl; i++)
-		rb_template_free(tpl[i]);
+	if (rc != 0)
+		res->nfiles = 0;
+	rb_pack_abort(&p.pack);
+	prep_free(&p);
 	rollup_free(&ru);
 	cJSON_Delete(a);
 	cJSON_Delete(at);
 	rb_db_close(db);
-	return rc;
-}
-
-int rb_report_verify(const char *dir, const rb_trust *t, int *ok, char *why,
-		     size_t whylen, char *signer, size_t signerlen, struct rb_err *e)
-{
-	char path[PATH_MAX], *buf = NULL, *body = NULL, **files = NULL;
-	const rb_tkey *k = NULL;
-	size_t len, n = 0, i, used = 0;
-	long bodylen;
-	char *line, *save = NULL;
-	int rc = -1;
-
-#define PROBLEM(...) do { \
-		int w_ = snprintf(why + used, whylen - used, __VA_ARGS__); \
-		if (w_ > 0 && (size_t)w_ < whylen - used) \
-			used += (size_t)w_; \
-		*ok = 0; \
-	} while (0)
-	*ok = 1;
-	why[0] = '\0';
-	signer[0] = '\0';
-	if (rb_path_join(path, sizeof(path), dir, "MANIFEST", e) != 0 ||
-	    rb_read_file(path, 16u << 20, &buf, &len, e) != 0)
-		return -1;
-	if (strncmp(buf, MANIFEST_HEAD, strlen(MANIFEST_HEAD)) != 0) {
-		PROBLEM("MANIFEST is not an rbaudit report manifest\n");
-		rc = 0;
-		goto out;
-	}
-	/* Signed: a note whose signature verifies; the digests are its body. */
-	if (strstr(buf, "\n\n") != NULL) {
-		k = rb_note_verify(buf, len, t, "report", &bodylen);
-		if (bodylen < 0)
-			PROBLEM("MANIFEST: malformed signature lines\n");
-		else if (k == NULL)
-			PROBLEM("MANIFEST: no signature by a trusted key with role \"report\"\n");
-		else
-			snprintf(signer, signerlen, "%s", rb_tkey_name(k));
-		body = strndup(buf, bodylen > 0 ? (size_t)bodylen : strlen(buf));
-	} else {
-		PROBLEM("MANIFEST is not signed: the digests bind nothing to a key\n");
-		body = strdup(buf);
-	}
-	if (body == NULL) {
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
-	if (list_files(dir, &files, &n, e) != 0)
-		goto out;
-	{
-		int *seen = calloc(n + 1, sizeof(int));
-
-		if (seen == NULL) {
-			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-		for (line = strtok_r(body, "\n", &save); line != NULL;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char hex[65], name[256], actual[65];
-			long long size, asize;
-
-			if (strncmp(line, "rbaudit ", 8) == 0 || strncmp(line, "ledger ", 7) == 0 ||
-			    strncmp(line, "period ", 7) == 0)
-				continue;
-			{
-				/* "<64 hex> <size> <name>" */
-				char *sp1 = strchr(line, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-				char *end = NULL;
-
-				size = -1;
-				name[0] = '\0';
-				if (sp1 != NULL && sp2 != NULL && sp1 - line == 64 &&
-				    strlen(sp2 + 1) < sizeof(name)) {
-					memcpy(hex, line, 64);
-					hex[64] = '\0';
-					size = strtoll(sp1 + 1, &end, 10);
-					if (end != sp2)
-						size = -1;
-					snprintf(name, sizeof(name), "%s", sp2 + 1);
-				}
-			}
-			if (size < 0 || name[0] == '\0' ||
-			    strchr(name, '/') != NULL || name[0] == '.') {
-				PROBLEM("MANIFEST: malformed line '%.80s'\n", line);
-				continue;
-			}
-			for (i = 0; i < n && strcmp(files[i], name) != 0; i++)
-				;
-			if (i == n) {
-				PROBLEM("%s: listed but missing\n", name);
-				continue;
-			}
-			seen[i] = 1;
-			if (file_digest(dir, name, actual, &asize, e) != 0) {
-				free(seen);
-				goto out;
-			}
-			if (strcmp(actual, hex) != 0 || asize != size)
-				PROBLEM("%s: SHA-256 %s, the manifest says %s\n", name, actual, hex);
-		}
-		for (i = 0; i < n; i++)
-			if (!seen[i])
-				PROBLEM("%s: present but not in the manifest\n", files[i]);
-		free(seen);
-	}
-	rc = 0;
-out:
-#undef PROBLEM
-	for (i = 0; i < n; i++)
-		free(files[i]);
-	free(files);
-	free(body);
-	free(buf);
 	return rc;
 }

@@ -27,6 +27,9 @@ struct rb_report_opts {
 	const char *out_dir;
 	const char *sign_key;           /* PEM of a key with role report, or NULL */
 	const char *sign_name;          /* its name; NULL: the file name */
+	const rb_trust *trust;          /* when set, the sign key must be in it with
+					 * role report, under its name */
+	int allow_unsigned;             /* may replace a signed folder unsigned */
 	int busy_ms;
 };
 
@@ -35,10 +38,37 @@ struct rb_report_result {
 	char files[16][256];
 	size_t nfiles;
 	int signed_manifest;
+	long long truncated_cells;      /* texts cut to fit a spreadsheet cell */
+	long long truncated_chars;      /* the longest such text, in characters */
 };
 
+/*
+ * Render the templates into o->out_dir, which changes all at once or not at
+ * all: everything that can fail (templates, the sign key and its mode, the
+ * stored analysis) is checked first, every file is written into a new
+ * sibling folder, and that folder then replaces out_dir (the old one is
+ * renamed aside, the new one in, the old one removed).  An out_dir holding
+ * anything its MANIFEST does not list is refused (RB_EX_CANTCREAT), and so
+ * is replacing a signed folder with an unsigned one unless allow_unsigned.
+ */
 int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	      struct rb_err *e);
+
+/*
+ * Everything rb_report would check before writing a byte, without opening
+ * the database: the output folder (replaceable by a report), the templates
+ * (found, valid, no output name twice), the sign key (exists, a regular
+ * file of mode 0600 or tighter, an Ed25519 private key and, with o->trust,
+ * held there with role report).  0, or -1 with the first problem in *e.
+ */
+int rb_report_preflight(const struct rb_report_opts *o, struct rb_err *e);
+
+/*
+ * Is dir a report folder rbaudit wrote: a MANIFEST of rbaudit's that lists
+ * every file under dir (subfolders included) but itself, and nothing else?
+ * *owned is 1 or 0 (a missing dir is 0); -1 only when dir cannot be read.
+ */
+int rb_report_owned(const char *dir, int *owned, struct rb_err *e);
 
 /*
  * Check DIR/MANIFEST: every listed file's digest, no file missing or extra,

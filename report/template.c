@@ -76,6 +76,7 @@ static int check_sections(struct tctx *c, const cJSON *secs, enum rb_format fmt)
 {
 	const cJSON *s;
 	const char *from = c->text;
+	unsigned sheets_seen = 0;
 
 	if (!cJSON_IsArray(secs) || cJSON_GetArraySize(secs) == 0)
 		return bad(c, "sections", NULL, "must be a non-empty array");
@@ -84,6 +85,7 @@ static int check_sections(struct tctx *c, const cJSON *secs, enum rb_format fmt)
 		const cJSON *x;
 		const char *type = rb_json_str(s, "type");
 		char what[200];
+		int k;
 
 		if (!cJSON_IsObject(s) || type == NULL)
 			return bad(c, "sections", NULL, "must hold objects with a \"type\"");
@@ -97,6 +99,15 @@ static int check_sections(struct tctx *c, const cJSON *secs, enum rb_format fmt)
 					 "Rollbacks, Findings, Approvals, Evidence, Trend, Sample");
 				return bad(c, "type", from - 1, what);
 			}
+			/* A workbook holds each sheet once (libxlsxwriter refuses a second). */
+			for (k = 0; k < 7 && strcmp(rb_json_str(s, "sheet"), sheets[k]) != 0; k++)
+				;
+			if (sheets_seen >> k & 1u) {
+				snprintf(what, sizeof(what), "names the sheet \"%s\" a second time: "
+					 "a workbook holds each sheet once", sheets[k]);
+				return bad(c, "sheet", from - 1, what);
+			}
+			sheets_seen |= 1u << k;
 		} else if (!one_of(type, pdf_sections, sizeof(pdf_sections) / sizeof(*pdf_sections))) {
 			snprintf(what, sizeof(what), "is \"%.40s\", not a section rbaudit knows "
 				 "(cover, key-figures, chart, findings, ...)", type);

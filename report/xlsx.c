@@ -30,11 +30,64 @@ static const char *str(const cJSON *o, const char *k)
 	return s ? s : "";
 }
 
-/* Text always as a string cell: never a formula, whatever it starts with. */
-static void put_str(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
-		    lxw_format *f)
+/*
+ * Characters of UTF-8 text as a spreadsheet counts them (UTF-16 units: a
+ * character beyond U+FFFF counts twice); *cut is set to the byte offset
+ * after which the count passes limit (strlen when it never does).
+ */
+static long long sheet_chars(const char *s, long long limit, size_t *cut)
 {
-	worksheet_write_string(ws, r, c, s ? s : "", f);
+	long long n = 0;
+	size_t i;
+
+	*cut = strlen(s);
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char b = (unsigned char)s[i];
+
+		if ((b & 0xC0) == 0x80)
+			continue;       /* a continuation byte */
+		if (n + (b >= 0xF0 ? 2 : 1) > limit && *cut == strlen(s))
+			*cut = i;
+		n += b >= 0xF0 ? 2 : 1;
+	}
+	return n;
+}
+
+/*
+ * Text always as a string cell: never a formula, whatever it starts with.
+ * A text longer than a cell holds is cut, with a marker saying so, and
+ * counted for the report's warning; never silently dropped.
+ */
+static void put_str(struct xl *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
+		    const char *s, lxw_format *f)
+{
+	char marker[96], *cell;
+	size_t cut, keep;
+	long long n;
+
+	if (s == NULL)
+		s = "";
+	n = sheet_chars(s, RB_XLSX_CELL_MAX, &cut);
+	if (n <= RB_XLSX_CELL_MAX) {
+		worksheet_write_string(ws, r, c, s, f);
+		return;
+	}
+	rb_truncation_marker(n, marker, sizeof(marker));
+	sheet_chars(s, RB_XLSX_CELL_MAX - sheet_chars(marker, RB_XLSX_CELL_MAX, &keep), &keep);
+	cell = malloc(keep + strlen(marker) + 1);
+	if (cell == NULL) {
+		x->rows_err = 1;        /* out of memory: the workbook fails */
+		return;
+	}
+	memcpy(cell, s, keep);
+	strcpy(cell + keep, marker);
+	worksheet_write_string(ws, r, c, cell, f);
+	free(cell);
+	if (x->d->stats != NULL) {
+		x->d->stats->truncated_cells++;
+		if (n > x->d->stats->truncated_chars)
+			x->d->stats->truncated_chars = n;
+	}
 }
 
 static void put_num(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const cJSON *v,
@@ -74,7 +127,7 @@ static void header(struct xl *x, lxw_worksheet *ws, const char *const *cols,
 	int i;
 
 	for (i = 0; i < n; i++) {
-		put_str(ws, 0, (lxw_col_t)i, cols[i], x->head);
+		put_str(x, ws, 0, (lxw_col_t)i, cols[i], x->head);
 		worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);
 	}
 	worksheet_freeze_panes(ws, 1, 0);
@@ -121,24 +174,24 @@ static void sheet_summary(struct xl *x)
 
 	worksheet_set_column(ws, 0, 0, 38, NULL);
 	worksheet_set_column(ws, 1, 1, 44, NULL);
-	put_str(ws, r++, 0, "Rollback metrics", x->title);
-	put_str(ws, r, 0, "Ledger", NULL);
-	put_str(ws, r++, 1, str(a, "ledger"), NULL);
-	put_str(ws, r, 0, "Period", NULL);
-	put_str(ws, r++, 1, str(a, "period"), NULL);
-	put_str(ws, r, 0, "Data as of", NULL);
+	put_str(x, ws, r++, 0, "Rollback metrics", x->title);
+	put_str(x, ws, r, 0, "Ledger", NULL);
+	put_str(x, ws, r++, 1, str(a, "ledger"), NULL);
+	put_str(x, ws, r, 0, "Period", NULL);
+	put_str(x, ws, r++, 1, str(a, "period"), NULL);
+	put_str(x, ws, r, 0, "Data as of", NULL);
 	put_time(x, ws, r++, 1, str(a, "as_of"));
-	put_str(ws, r, 0, "Policy SHA-256", NULL);
-	put_str(ws, r++, 1, str(a, "policy_sha256"), NULL);
+	put_str(x, ws, r, 0, "Policy SHA-256", NULL);
+	put_str(x, ws, r++, 1, str(a, "policy_sha256"), NULL);
 	r++;
-	put_str(ws, r, 0, "Metric", x->head);
-	put_str(ws, r++, 1, "Value", x->head);
+	put_str(x, ws, r, 0, "Metric", x->head);
+	put_str(x, ws, r++, 1, "Value", x->head);
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const cJSON *v = get(a, rows[i].k1);
 
 		if (rows[i].k2 != NULL)
 			v = get(v, rows[i].k2);
-		put_str(ws, r, 0, rows[i].label, NULL);
+		put_str(x, ws, r, 0, rows[i].label, NULL);
 		put_num(ws, r++, 1, v, rows[i].kind == 1 ? 1 / 3600.0 : 1,
 			rows[i].kind == 1 ? x->hours : rows[i].kind == 2 ? x->pct : x->intf);
 	}
@@ -146,22 +199,22 @@ static void sheet_summary(struct xl *x)
 		char label[64];
 
 		snprintf(label, sizeof(label), "Security level %s", s->string);
-		put_str(ws, r, 0, label, NULL);
+		put_str(x, ws, r, 0, label, NULL);
 		worksheet_write_number(ws, r++, 1, s->valuedouble, x->intf);
 	}
 	cJSON_ArrayForEach(s, get(a, "finding_counts")) {
 		char label[64];
 
 		snprintf(label, sizeof(label), "Finding %s", s->string);
-		put_str(ws, r, 0, label, NULL);
+		put_str(x, ws, r, 0, label, NULL);
 		worksheet_write_number(ws, r++, 1, s->valuedouble, x->intf);
 	}
 	r++;
-	put_str(ws, r, 0, "Service", x->head);
-	put_str(ws, r++, 1, "Rollbacks", x->head);
+	put_str(x, ws, r, 0, "Service", x->head);
+	put_str(x, ws, r++, 1, "Rollbacks", x->head);
 	first = r;
 	cJSON_ArrayForEach(s, get(a, "by_service")) {
-		put_str(ws, r, 0, s->string, NULL);
+		put_str(x, ws, r, 0, s->string, NULL);
 		worksheet_write_number(ws, r++, 1, s->valuedouble, x->intf);
 		n++;
 	}
@@ -193,29 +246,29 @@ static void sheet_rollbacks(struct xl *x)
 	FOR_EACH_ROLLBACK(x, r) {
 		char buf[2048];
 
-		put_str(ws, row, 0, str(r, "rollback_id"), NULL);
-		put_str(ws, row, 1, str(r, "service"), NULL);
-		put_str(ws, row, 2, str(r, "environment"), NULL);
-		put_str(ws, row, 3, str(r, "team"), NULL);
-		put_str(ws, row, 4, str(r, "risk_tier"), NULL);
-		put_str(ws, row, 5, cJSON_IsTrue(get(r, "emergency")) ? "yes" : "no", NULL);
+		put_str(x, ws, row, 0, str(r, "rollback_id"), NULL);
+		put_str(x, ws, row, 1, str(r, "service"), NULL);
+		put_str(x, ws, row, 2, str(r, "environment"), NULL);
+		put_str(x, ws, row, 3, str(r, "team"), NULL);
+		put_str(x, ws, row, 4, str(r, "risk_tier"), NULL);
+		put_str(x, ws, row, 5, cJSON_IsTrue(get(r, "emergency")) ? "yes" : "no", NULL);
 		put_time(x, ws, row, 6, str(r, "requested"));
 		put_time(x, ws, row, 7, str(r, "executed"));
 		put_num(ws, row, 8, get(r, "ttd"), 1 / 3600.0, x->hours);
 		put_num(ws, row, 9, get(r, "ttr"), 1 / 3600.0, x->hours);
 		put_num(ws, row, 10, get(r, "approval_latency"), 1 / 3600.0, x->hours);
 		put_num(ws, row, 11, get(r, "completeness"), 1, x->pct);
-		put_str(ws, row, 12, cJSON_IsTrue(get(r, "complete")) ? "yes" : "no", NULL);
+		put_str(x, ws, row, 12, cJSON_IsTrue(get(r, "complete")) ? "yes" : "no", NULL);
 		rb_join(get(r, "missing"), ", ", buf, sizeof(buf));
-		put_str(ws, row, 13, buf, NULL);
+		put_str(x, ws, row, 13, buf, NULL);
 		put_num(ws, row, 14, get(r, "score"), 1, x->intf);
-		put_str(ws, row, 15, str(r, "level"), NULL);
+		put_str(x, ws, row, 15, str(r, "level"), NULL);
 		rb_join(get(r, "findings"), ", ", buf, sizeof(buf));
-		put_str(ws, row, 16, buf, NULL);
-		put_str(ws, row, 17, str(r, "requester"), NULL);
-		put_str(ws, row, 18, str(r, "executor"), NULL);
-		put_str(ws, row, 19, str(r, "change_id"), NULL);
-		put_str(ws, row, 20, str(r, "incident_id"), NULL);
+		put_str(x, ws, row, 16, buf, NULL);
+		put_str(x, ws, row, 17, str(r, "requester"), NULL);
+		put_str(x, ws, row, 18, str(r, "executor"), NULL);
+		put_str(x, ws, row, 19, str(r, "change_id"), NULL);
+		put_str(x, ws, row, 20, str(r, "incident_id"), NULL);
 		{
 			const cJSON *s;
 			size_t used = 0;
@@ -230,7 +283,7 @@ static void sheet_rollbacks(struct xl *x)
 				used += (size_t)w;
 			}
 		}
-		put_str(ws, row, 21, buf, NULL);
+		put_str(x, ws, row, 21, buf, NULL);
 		row++;
 	}
 	finish(ws, row, 22);
@@ -252,13 +305,13 @@ static void sheet_findings(struct xl *x)
 
 			rb_join(get(get(r, "finding_controls"), f->valuestring), ", ", ctl,
 				sizeof(ctl));
-			put_str(ws, row, 0, str(r, "rollback_id"), NULL);
-			put_str(ws, row, 1, f->valuestring, NULL);
-			put_str(ws, row, 2, str(r, "service"), NULL);
-			put_str(ws, row, 3, str(r, "environment"), NULL);
+			put_str(x, ws, row, 0, str(r, "rollback_id"), NULL);
+			put_str(x, ws, row, 1, f->valuestring, NULL);
+			put_str(x, ws, row, 2, str(r, "service"), NULL);
+			put_str(x, ws, row, 3, str(r, "environment"), NULL);
 			put_time(x, ws, row, 4, str(r, "executed"));
 			put_num(ws, row, 5, get(r, "score"), 1, x->intf);
-			put_str(ws, row, 6, ctl, NULL);
+			put_str(x, ws, row, 6, ctl, NULL);
 			row++;
 		}
 	finish(ws, row, 7);
@@ -281,13 +334,13 @@ static void sheet_approvals(struct xl *x)
 
 			cJSON_ArrayForEach(v, get(r, "approvers"))
 				valid |= strcmp(str(v, "actor"), str(ap, "actor")) == 0;
-			put_str(ws, row, 0, str(r, "rollback_id"), NULL);
-			put_str(ws, row, 1, str(ap, "actor"), NULL);
+			put_str(x, ws, row, 0, str(r, "rollback_id"), NULL);
+			put_str(x, ws, row, 1, str(ap, "actor"), NULL);
 			put_time(x, ws, row, 2, str(ap, "time"));
-			put_str(ws, row, 3, valid ? "yes" : "no", NULL);
-			put_str(ws, row, 4, cJSON_IsTrue(get(ap, "countersigned")) ? "yes" : "no", NULL);
-			put_str(ws, row, 5, str(r, "requester"), NULL);
-			put_str(ws, row, 6, str(r, "executor"), NULL);
+			put_str(x, ws, row, 3, valid ? "yes" : "no", NULL);
+			put_str(x, ws, row, 4, cJSON_IsTrue(get(ap, "countersigned")) ? "yes" : "no", NULL);
+			put_str(x, ws, row, 5, str(r, "requester"), NULL);
+			put_str(x, ws, row, 6, str(r, "executor"), NULL);
 			row++;
 		}
 	finish(ws, row, 7);
@@ -309,11 +362,11 @@ static void sheet_evidence(struct xl *x)
 
 			rb_join(get(get(get(x->a, "control_mapping"), "evidence"), it->string), ", ", ctl,
 				sizeof(ctl));
-			put_str(ws, row, 0, str(r, "rollback_id"), NULL);
-			put_str(ws, row, 1, it->string, NULL);
-			put_str(ws, row, 2, cJSON_IsTrue(get(it, "required")) ? "yes" : "no", NULL);
-			put_str(ws, row, 3, cJSON_IsTrue(get(it, "present")) ? "yes" : "no", NULL);
-			put_str(ws, row, 4, ctl, NULL);
+			put_str(x, ws, row, 0, str(r, "rollback_id"), NULL);
+			put_str(x, ws, row, 1, it->string, NULL);
+			put_str(x, ws, row, 2, cJSON_IsTrue(get(it, "required")) ? "yes" : "no", NULL);
+			put_str(x, ws, row, 3, cJSON_IsTrue(get(it, "present")) ? "yes" : "no", NULL);
+			put_str(x, ws, row, 4, ctl, NULL);
 			row++;
 		}
 	finish(ws, row, 5);
@@ -345,7 +398,7 @@ static void sheet_trend(struct xl *x)
 	for (i = 0; i < n; i++) {
 		lxw_row_t r = (lxw_row_t)i + 1;
 
-		put_str(ws, r, 0, str(rows[i], "period"), NULL);
+		put_str(x, ws, r, 0, str(rows[i], "period"), NULL);
 		put_num(ws, r, 1, get(rows[i], "rollbacks_executed"), 1, x->intf);
 		put_num(ws, r, 2, get(rows[i], "deployments"), 1, x->intf);
 		put_num(ws, r, 3, get(rows[i], "rollback_rate"), 1, x->pct);
@@ -381,12 +434,12 @@ static void sheet_sample(struct xl *x)
 	header(x, ws, cols, widths, 6);
 	cJSON_ArrayForEach(s, get(get(x->a, "sample"), "rollbacks"))
 		cJSON_ArrayForEach(e, get(s, "trail")) {
-			put_str(ws, row, 0, str(s, "rollback_id"), NULL);
+			put_str(x, ws, row, 0, str(s, "rollback_id"), NULL);
 			put_num(ws, row, 1, get(e, "seq"), 1, x->intf);
 			put_time(x, ws, row, 2, str(e, "time"));
-			put_str(ws, row, 3, str(e, "event"), NULL);
-			put_str(ws, row, 4, str(e, "actor"), NULL);
-			put_str(ws, row, 5, str(e, "countersigned_by"), NULL);
+			put_str(x, ws, row, 3, str(e, "event"), NULL);
+			put_str(x, ws, row, 4, str(e, "actor"), NULL);
+			put_str(x, ws, row, 5, str(e, "countersigned_by"), NULL);
 			row++;
 		}
 	finish(ws, row, 6);
@@ -458,6 +511,8 @@ int rb_render_xlsx(const struct rb_report_data *d, const struct rb_template *t,
 			sheet_sample(&x);
 	}
 	rc = workbook_close(x.wb);
+	if (x.rows_err > 0)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	if (x.rows_err != 0)
 		return RB_ERR(e, RB_EX_SOFTWARE, "cannot read the analysis's rollbacks");
 	if (rc != LXW_NO_ERROR)

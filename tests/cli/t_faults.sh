@@ -152,13 +152,14 @@ chmod 0555 "$NB/noout"
 mkdir "$NB/dbdir"
 cp full.db "$NB/dbdir/rep.db"
 # An auditor's access: the database readable, its folder not writable.
-mkdir "$NB/audit" "$NB/out"
+# The report folder is replaced whole, so its parent must be writable too.
+mkdir "$NB/audit" "$NB/outp" "$NB/outp/out" "$NB/fixed" "$NB/fixed/out"
 cp full.db "$NB/audit/a.db"
 chmod 0644 "$NB/audit/a.db"
 chmod 0555 "$NB/audit"
 if [ "$(id -u)" = 0 ]; then
 	if command -v setpriv >/dev/null 2>&1; then
-		chown -R 65534:65534 "$NB/dbdir" "$NB/out"
+		chown -R 65534:65534 "$NB/dbdir" "$NB/outp" "$NB/fixed/out"
 		as() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	else
 		as() { false; }
@@ -186,9 +187,14 @@ expect_exit 73 "report into a folder that cannot be created: exit 73" -- \
 auditdump=$(dump "$NB/audit/a.db")
 expect_exit 0 "report from a database whose folder is read-only (an auditor's access): exit 0" -- \
 	as "$NB/rbaudit" report --db "$NB/audit/a.db" --period 2026-08 --template governance-monthly \
-	--template analysis-json --out "$NB/out"
-check "  the reports are written" test -s "$NB/out/governance-2026-08.pdf" -a \
-	-s "$NB/out/analysis-2026-08.json"
+	--template analysis-json --out "$NB/outp/out"
+check "  the reports are written" test -s "$NB/outp/out/governance-2026-08.pdf" -a \
+	-s "$NB/outp/out/analysis-2026-08.json"
+expect_exit 73 "report into a writable folder whose parent is not writable: exit 73" -- \
+	as "$NB/rbaudit" report --db "$NB/audit/a.db" --period 2026-08 --template governance-monthly \
+	--out "$NB/fixed/out"
+expect_grep "  the message names the parent, where the new folder is made" "$ERR" 'fixed/\.out\.rbaudit-new'
+expect_eq "  nothing is written into the folder" "" "$(ls -A "$NB/fixed/out")"
 expect_exit 0 "analyze --no-store from that folder: exit 0" -- \
 	as "$NB/rbaudit" analyze --db "$NB/audit/a.db" --period 2026-08 --no-store
 expect_grep "  and it prints the analysis" "$OUT" 'rollbacks executed'

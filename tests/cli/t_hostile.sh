@@ -78,4 +78,45 @@ expect_exit 1 "ingest of a hostile export changes nothing" -- sh -c \
 	"cp huge.json x/entries.jsonl && '$RBAUDIT' ingest --db h.db --keys '$V/keys.json' x"
 expect_eq "the database holds no entry" 0 "$(sqlite3 h.db 'SELECT count(*) FROM entry')"
 
+# Inputs that are not regular files: a FIFO (nobody writing: opening it
+# would block), a character device, a directory.  Each is refused at once
+# with a message saying what it is; timeout 20 turns a hang into a failure.
+mkfifo fifo
+make_key fk fkeys --roles entry,checkpoint || fail "setup: keygen" "$(_snip "$_LIB_DIR/keygen.err")"
+for what in entries.jsonl manifest.json checkpoint; do
+	rm -rf xf && mkdir xf && cp "$V/export-2026-08/"* xf/ && rm xf/$what && mkfifo xf/$what
+	expect_exit 1 "verify rejects a FIFO as $what at once (exit 1)" -- \
+		timeout 20 "$RBAUDIT" verify --keys "$V/keys.json" xf
+	expect_grep "  saying it is a FIFO" "$OUT" 'is a FIFO, not a regular file'
+	expect_exit 1 "ingest rejects a FIFO as $what at once (exit 1)" -- \
+		timeout 20 "$RBAUDIT" ingest --db fifo.db --keys "$V/keys.json" xf
+done
+for t in fifo /dev/null dir-not-file; do
+	expect_exit 66 "verify refuses the trust store $t at once (66)" -- \
+		timeout 20 "$RBAUDIT" verify --keys $t "$V/export-2026-08"
+	expect_grep "  saying what it is" "$ERR" 'is (a FIFO|a character device|a directory), not a regular file'
+	expect_exit 66 "analyze refuses the policy $t at once (66)" -- \
+		timeout 20 "$RBAUDIT" analyze --db t.db --period 2026-08 --policy $t --no-store
+	expect_exit 66 "report refuses the template $t at once (66)" -- \
+		timeout 20 "$RBAUDIT" report --db t.db --period 2026-08 --template ./$t --out rep-fifo
+	expect_exit 66 "report refuses the sign key $t at once (66)" -- \
+		timeout 20 "$RBAUDIT" report --db t.db --period 2026-08 --template analysis-json \
+		--sign $t --sign-name k --out rep-fifo
+	expect_exit 66 "run refuses the job file $t at once (66)" -- timeout 20 "$RBAUDIT" run --config $t
+	expect_exit 66 "seal refuses the events file $t at once (66)" -- timeout 20 "$RBAUDIT" seal \
+		--key fkeys/fk.pem --ledger "$LEDGER" --events $t --out seal-fifo
+	expect_exit 66 "keys add refuses the entry $t at once (66)" -- timeout 20 "$RBAUDIT" keys add $t --keys kf.json
+done
+expect_no_file "no report folder was made" rep-fifo
+# The monthly job with a FIFO inside an inbox export: rejected, never a hang
+# holding the lock.
+mkdir -p fjob/inbox/a fjob/inbox/e && cp "$V/export-2026-07/"* fjob/inbox/a/ && : > fjob/inbox/a/READY &&
+	cp "$V/export-2026-08/"* fjob/inbox/e/ && rm fjob/inbox/e/entries.jsonl &&
+	mkfifo fjob/inbox/e/entries.jsonl && : > fjob/inbox/e/READY
+cp "$V/keys.json" fjob/keys.json
+printf '{"database":"a.db","trust_store":"keys.json","inbox":"inbox","archive":"archive","quarantine":"quarantine","output":"reports/{period}","templates":["analysis-json"],"alert_level":"none","alert_findings":[]}' > fjob/job.json
+expect_exit 2 "run with a FIFO in an inbox export rejects it at once (exit 2)" -- \
+	timeout 20 "$RBAUDIT" run --config fjob/job.json --period 2026-07
+expect_exit 0 "  and the next run is not locked out" -- timeout 20 "$RBAUDIT" run --config fjob/job.json --period 2026-07
+
 done_testing

@@ -150,7 +150,7 @@ expect_grep "naming its signer" "$OUT" "signed by 'reports'"
 expect_exit 1 "a trust store without the report key refuses it" -- "$RBAUDIT" verify-report sr --keys s/keys.json
 printf 'x' >> sr/analysis-2026-10.json
 expect_exit 1 "a changed file is caught" -- "$RBAUDIT" verify-report sr --keys trust.json
-expect_grep "naming the file" "$OUT" 'analysis-2026-10.json: SHA-256'
+expect_grep "naming the file and both sizes" "$OUT" 'analysis-2026-10.json: [0-9]+ bytes, the manifest says [0-9]+$'
 cp sr/MANIFEST m.bak
 "$RBAUDIT" report --db a.db --period 2026-10 --template analysis-json --out sr2 --sign rk/reports.pem >/dev/null
 touch sr2/extra.txt

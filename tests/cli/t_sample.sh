@@ -46,4 +46,20 @@ expect_exit 0 "and both ingest" -- "$RBAUDIT" ingest --db m.db --keys m/keys.jso
 	m/exports/rollback-ledger-2/2026-09 m/exports/rollback-ledger-2/2026-10
 expect_eq "the database holds two ledgers" 2 "$(sqlite3 m.db 'SELECT count(*) FROM ledger')"
 
+# Nothing a user has is replaced: sample writes only into a new or empty folder.
+mkdir own && printf '{"keys":[]}\n' > own/keys.json && cp own/keys.json own-keys.before
+expect_exit 73 "sample into a folder holding a trust store exits 73" -- "$RBAUDIT" sample --out own
+expect_grep -F "and says the folder is not empty" "$ERR" "'own' is not empty"
+expect_same "the user's keys.json is untouched" own-keys.before own/keys.json
+expect_eq "and nothing is added to the folder" "keys.json" "$(ls -A own)"
+mkdir own2 own2/keys
+expect_exit 73 "sample into a folder holding an empty keys/ exits 73" -- "$RBAUDIT" sample --out own2
+expect_eq "  and writes nothing into it" "" "$(ls -A own2/keys)"
+printf 'mine' > afile
+expect_exit 73 "sample --out naming a file exits 73" -- "$RBAUDIT" sample --out afile
+expect_eq "  and the file is as it was" "mine" "$(cat afile)"
+mkdir emptydir
+expect_exit 0 "sample into an empty folder is fine" -- "$RBAUDIT" sample --out emptydir --months 1
+expect_file "  and writes the trust store there" emptydir/keys.json
+
 done_testing
