@@ -27,7 +27,7 @@ for f in governance-2026-10.pdf auditor-pack-2026-10.pdf engineering-metrics-202
 	analysis-2026-10.json MANIFEST; do
 	expect_mode "$f is written 0640" "r/$f" 640
 done
-expect_no_file "no temporary file is left behind" "r/.governance-2026-10.pdf.tmp$$"
+expect_no_file "no temporary folder is left beside it" ".r.rbaudit-new"
 
 # PDF read back.
 run pdfinfo r/governance-2026-10.pdf
