@@ -36,11 +36,18 @@ static const char keys_usage[] =
 	"usage: rbaudit keys add FILE.pub.json... --keys KEYS.json\n"
 	"       rbaudit keys list --keys KEYS.json [--json]\n"
 	"       rbaudit keys revoke NAME --at TIME --keys KEYS.json\n"
+	"       rbaudit keys set-valid-until NAME --at TIME --keys KEYS.json\n"
 	"\n"
 	"Keep a trust store.  'add' creates KEYS.json when it does not exist and\n"
-	"refuses a different key under a name already present.  'revoke' sets the\n"
-	"key's revoked_at: entries it signed at or after TIME fail verification\n"
-	"(E_KEY_REVOKED), earlier ones pass with W_KEY_REVOKED_LATER.\n";
+	"refuses a different key under a name already present, and a public key\n"
+	"already present under another name.  'revoke' sets the key's revoked_at:\n"
+	"entries it signed at or after TIME fail verification (E_KEY_REVOKED),\n"
+	"earlier ones pass with W_KEY_REVOKED_LATER.  'set-valid-until' ends the\n"
+	"key's validity at TIME.  Neither moves a time already set later (that\n"
+	"would make entries valid again); an earlier time is allowed.  'list' shows\n"
+	"each key's identity, roles, validity and revocation.  Every change is\n"
+	"appended to KEYS.json.log: the time, the command, and the SHA-256 of the\n"
+	"trust store before and after.\n";
 
 static int parse_time_arg(const char *cmd, const char *opt, const char *arg,
 			  struct rb_time *t, struct rb_err *e)
@@ -171,6 +178,34 @@ static int open_store(const char *path, int create, rb_trust **t, struct rb_err 
 	return rb_trust_load(path, t, e);
 }
 
+/* The SHA-256 of path in hex, or 0 in *have when it does not exist. */
+static int store_digest(const char *path, char hex[65], int *have, struct rb_err *e)
+{
+	uint8_t d[32];
+	long long size;
+
+	*have = access(path, F_OK) == 0;
+	if (!*have)
+		return 0;
+	if (rb_sha256_file(path, d, &size, e) != 0)
+		return -1;
+	rb_hex_encode(d, 32, hex);
+	return 0;
+}
+
+/* Save t to path and append the change to path.log. */
+static int save_logged(const rb_trust *t, const char *path, const char *command,
+		       struct rb_err *e)
+{
+	char before[65], after[65];
+	int had, have;
+
+	if (store_digest(path, before, &had, e) != 0 || rb_trust_save(t, path, e) != 0 ||
+	    store_digest(path, after, &have, e) != 0)
+		return -1;
+	return rb_trust_log_change(path, command, had ? before : NULL, after, e);
+}
+
 static int keys_add(int argc, char **argv, const char *store, struct rb_err *e)
 {
 	rb_trust *t = NULL;
@@ -203,8 +238,15 @@ static int keys_add(int argc, char **argv, const char *store, struct rb_err *e)
 		free(buf);
 		buf = NULL;
 	}
-	if ((changed || access(store, F_OK) != 0) && rb_trust_save(t, store, e) != 0)
-		goto out;
+	if (changed || access(store, F_OK) != 0) {
+		char cmd[1024];
+		size_t used = (size_t)snprintf(cmd, sizeof(cmd), "keys add");
+
+		for (i = 0; i < argc && used < sizeof(cmd); i++)
+			used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, " %s", argv[i]);
+		if (save_logged(t, store, cmd, e) != 0)
+			goto out;
+	}
 	rc = RB_EX_OK;
 out:
 	cJSON_Delete(entry);
@@ -232,8 +274,8 @@ static int keys_list(const char *store, int json, struct rb_err *e)
 	if (json)
 		arr = cJSON_CreateArray();
 	else
-		printf("%-28s %-20s %-20s %-20s %-20s %s\n", "NAME", "ROLES", "VALID FROM",
-		       "VALID UNTIL", "REVOKED AT", "KEY STRING");
+		printf("%-28s %-24s %-20s %-20s %-20s %-20s %s\n", "NAME", "IDENTITY", "ROLES",
+		       "VALID FROM", "VALID UNTIL", "REVOKED AT", "KEY STRING");
 	for (i = 0; i < rb_trust_count(t); i++) {
 		const rb_tkey *k = rb_trust_at(t, i);
 		char roles[256], from[RB_TIME_MAX], until[RB_TIME_MAX], rev[RB_TIME_MAX];
@@ -263,8 +305,9 @@ static int keys_list(const char *store, int json, struct rb_err *e)
 			cJSON_AddStringToObject(o, "keystring", ks);
 			cJSON_AddItemToArray(arr, o);
 		} else {
-			printf("%-28s %-20s %-20s %-20s %-20s %s\n", rb_tkey_name(k), roles, from,
-			       until, rev, ks);
+			printf("%-28s %-24s %-20s %-20s %-20s %-20s %s\n", rb_tkey_name(k),
+			       rb_tkey_identity(k) ? rb_tkey_identity(k) : "-", roles, from, until,
+			       rev, ks);
 		}
 	}
 	if (json) {
@@ -282,19 +325,24 @@ static int keys_list(const char *store, int json, struct rb_err *e)
 	return RB_EX_OK;
 }
 
-static int keys_revoke(const char *name, const struct rb_time *at, const char *store,
-		       struct rb_err *e)
+/* keys revoke, keys set-valid-until: one end of a key's validity. */
+static int keys_end(const char *sub, const char *name, const struct rb_time *at,
+		    const char *store, struct rb_err *e)
 {
+	int revoke = strcmp(sub, "revoke") == 0;
 	rb_trust *t = NULL;
-	char ts[RB_TIME_MAX];
+	char ts[RB_TIME_MAX], cmd[512];
 	int rc = -1;
 
 	if (rb_trust_load(store, &t, e) != 0)
 		return -1;
-	if (rb_trust_revoke(t, name, at, e) != 0 || rb_trust_save(t, store, e) != 0)
-		goto out;
 	rb_time_format(at, ts);
-	printf("revoked key '%s' at %s\n", name, ts);
+	snprintf(cmd, sizeof(cmd), "keys %s %s --at %s", sub, name, ts);
+	if ((revoke ? rb_trust_revoke(t, name, at, e) :
+	     rb_trust_set_valid_until(t, name, at, e)) != 0 ||
+	    save_logged(t, store, cmd, e) != 0)
+		goto out;
+	printf("%s key '%s' at %s\n", revoke ? "revoked" : "validity ends for", name, ts);
 	rc = RB_EX_OK;
 out:
 	rb_trust_free(t);
@@ -319,7 +367,7 @@ int cmd_keys(int argc, char **argv, struct rb_err *e)
 		return RB_EX_OK;
 	}
 	if (argc < 2)
-		return cli_usage(e, "keys", "say add, list or revoke");
+		return cli_usage(e, "keys", "say add, list, revoke or set-valid-until");
 	sub = argv[1];
 	optind = 1;
 	while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
@@ -349,10 +397,11 @@ int cmd_keys(int argc, char **argv, struct rb_err *e)
 			return cli_usage(e, "keys", "list takes no arguments");
 		return keys_list(store, json, e);
 	}
-	if (strcmp(sub, "revoke") == 0) {
+	if (strcmp(sub, "revoke") == 0 || strcmp(sub, "set-valid-until") == 0) {
 		if (argc != 1 || !have_at)
-			return cli_usage(e, "keys", "revoke takes one NAME and --at TIME");
-		return keys_revoke(argv[0], &at, store, e);
+			return cli_usage(e, "keys", "%s takes one NAME and --at TIME", sub);
+		return keys_end(sub, argv[0], &at, store, e);
 	}
-	return cli_usage(e, "keys", "unknown subcommand '%s': say add, list or revoke", sub);
+	return cli_usage(e, "keys", "unknown subcommand '%s': say add, list, revoke or "
+			 "set-valid-until", sub);
 }

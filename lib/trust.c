@@ -1,9 +1,12 @@
 /* trust.c - loading, checking and saving the trust store. */
 #include "trust.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "json.h"
@@ -275,16 +278,24 @@ int rb_trust_add(rb_trust *t, const cJSON *entry, int *added, struct rb_err *e)
 	*added = 0;
 	if (parse_key(entry, &probe, e) != 0)
 		return -1;
-	rb_pubkey_free(probe.pub);
 	name = rb_json_str(entry, "name");
 	old = rb_trust_find(t, name, strlen(name));
 	if (old != NULL) {
+		rb_pubkey_free(probe.pub);
 		if (cJSON_Compare(old->entry, entry, 1))
 			return 0;
 		return RB_ERR(e, RB_EX_DATAERR,
 			      "the trust store already holds a different key named '%s'",
 			      name);
 	}
+	/* One public key, one name: a second name would give it a second life. */
+	for (size_t i = 0; i < t->n; i++)
+		if (memcmp(rb_pubkey_raw(t->keys[i].pub), rb_pubkey_raw(probe.pub), 32) == 0) {
+			rb_pubkey_free(probe.pub);
+			return RB_ERR(e, RB_EX_DATAERR, "the trust store already holds this public "
+				      "key as '%s': one key has one name", t->keys[i].name);
+		}
+	rb_pubkey_free(probe.pub);
 	copy = cJSON_Duplicate(entry, 1);
 	if (copy == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
@@ -300,25 +311,74 @@ int rb_trust_add(rb_trust *t, const cJSON *entry, int *added, struct rb_err *e)
 	return 0;
 }
 
-int rb_trust_revoke(rb_trust *t, const char *name, const struct rb_time *at,
-		    struct rb_err *e)
+/* Set member (revoked_at or valid_until) of k's entry to at. */
+static int set_time_member(rb_tkey *k, const char *member, const struct rb_time *at,
+			   struct rb_err *e)
 {
-	rb_tkey *k = (rb_tkey *)rb_trust_find(t, name, strlen(name));
 	char ts[RB_TIME_MAX];
 	cJSON *v;
 
-	if (k == NULL)
-		return RB_ERR(e, RB_EX_DATAERR, "no key named '%s' in the trust store", name);
 	rb_time_format(at, ts);
 	v = cJSON_CreateString(ts);
 	if (v == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	if (cJSON_GetObjectItemCaseSensitive(k->entry, "revoked_at") != NULL)
-		cJSON_ReplaceItemInObjectCaseSensitive(k->entry, "revoked_at", v);
+	if (cJSON_GetObjectItemCaseSensitive(k->entry, member) != NULL)
+		cJSON_ReplaceItemInObjectCaseSensitive(k->entry, member, v);
 	else
-		cJSON_AddItemToObject(k->entry, "revoked_at", v);
+		cJSON_AddItemToObject(k->entry, member, v);
+	return 0;
+}
+
+/*
+ * An end already set may move earlier (it only takes validity away), never
+ * later: that would make entries valid again, rewriting the past.
+ */
+static int check_end(const rb_tkey *k, const char *what, int has, const struct rb_time *cur,
+		     const struct rb_time *at, struct rb_err *e)
+{
+	char ts[RB_TIME_MAX];
+
+	if (has && rb_time_cmp(at, cur) > 0) {
+		rb_time_format(cur, ts);
+		return RB_ERR(e, RB_EX_DATAERR, "key '%s' is %s %s: a later time would make what "
+			      "it signed since then valid again (an earlier time is allowed)",
+			      k->name, what, ts);
+	}
+	if (rb_time_cmp(at, &k->valid_from) < 0) {
+		rb_time_format(&k->valid_from, ts);
+		return RB_ERR(e, RB_EX_DATAERR, "key '%s' is valid from %s: give a time at or "
+			      "after it", k->name, ts);
+	}
+	return 0;
+}
+
+int rb_trust_revoke(rb_trust *t, const char *name, const struct rb_time *at,
+		    struct rb_err *e)
+{
+	rb_tkey *k = (rb_tkey *)rb_trust_find(t, name, strlen(name));
+
+	if (k == NULL)
+		return RB_ERR(e, RB_EX_DATAERR, "no key named '%s' in the trust store", name);
+	if (check_end(k, "already revoked at", k->has_revoked, &k->revoked_at, at, e) != 0 ||
+	    set_time_member(k, "revoked_at", at, e) != 0)
+		return -1;
 	k->revoked_at = *at;
 	k->has_revoked = 1;
+	return 0;
+}
+
+int rb_trust_set_valid_until(rb_trust *t, const char *name, const struct rb_time *at,
+			     struct rb_err *e)
+{
+	rb_tkey *k = (rb_tkey *)rb_trust_find(t, name, strlen(name));
+
+	if (k == NULL)
+		return RB_ERR(e, RB_EX_DATAERR, "no key named '%s' in the trust store", name);
+	if (check_end(k, "already valid only until", k->has_until, &k->valid_until, at, e) != 0 ||
+	    set_time_member(k, "valid_until", at, e) != 0)
+		return -1;
+	k->valid_until = *at;
+	k->has_until = 1;
 	return 0;
 }
 
@@ -450,4 +510,49 @@ cJSON *rb_tkey_entry(const char *name, const char *identity,
 	cJSON_AddNullToObject(o, "valid_until");
 	cJSON_AddNullToObject(o, "revoked_at");
 	return o;
+}
+
+int rb_trust_log_change(const char *path, const char *command, const char *before_hex,
+			const char *after_hex, struct rb_err *e)
+{
+	struct rb_time now = rb_time_now();
+	char log[4096], ts[RB_TIME_MAX], *line = NULL;
+	cJSON *o = cJSON_CreateObject();
+	size_t n;
+	int fd = -1, rc = -1;
+
+	rb_time_format(&now, ts);
+	if (snprintf(log, sizeof(log), "%s.log", path) >= (int)sizeof(log)) {
+		RB_ERR(e, RB_EX_USAGE, "path too long: '%s'", path);
+		goto out;
+	}
+	if (o == NULL || cJSON_AddStringToObject(o, "time", ts) == NULL ||
+	    cJSON_AddStringToObject(o, "command", command) == NULL ||
+	    (before_hex ? cJSON_AddStringToObject(o, "before_sha256", before_hex) :
+	     cJSON_AddNullToObject(o, "before_sha256")) == NULL ||
+	    cJSON_AddStringToObject(o, "after_sha256", after_hex) == NULL ||
+	    (line = cJSON_PrintUnformatted(o)) == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		RB_ERR(e, RB_EX_CANTCREAT, "cannot open the change log '%s': %s", log,
+		       strerror(errno));
+		goto out;
+	}
+	n = strlen(line);
+	line[n] = '\n';        /* cJSON's buffer: replace the NUL, write n + 1 */
+	if (write(fd, line, n + 1) != (ssize_t)(n + 1) || fsync(fd) != 0) {
+		RB_ERR(e, RB_EX_IOERR, "cannot write the change log '%s': %s", log,
+		       strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	cJSON_free(line);
+	cJSON_Delete(o);
+	return rc;
 }

@@ -50,13 +50,31 @@ void rb_trust_free(rb_trust *t);
 
 /*
  * Add one key entry (a copy of the JSON object is kept).  Adding a key whose
- * name exists is an error unless the entry is identical (then *added is 0).
+ * name exists is an error unless the entry is identical (then *added is 0);
+ * so is adding a public key the store holds under another name.
  */
 int rb_trust_add(rb_trust *t, const cJSON *entry, int *added, struct rb_err *e);
 
-/* Set revoked_at of key name to at (RB_EX_DATAERR when there is no such key). */
+/*
+ * Set revoked_at of key name to at.  RB_EX_DATAERR when there is no such
+ * key, when at is before its valid_from, or when it is revoked already at an
+ * earlier time (a later one would make entries valid again; an earlier one
+ * only widens the revocation).
+ */
 int rb_trust_revoke(rb_trust *t, const char *name, const struct rb_time *at,
 		    struct rb_err *e);
+
+/* Set valid_until of key name to at, under the same rules as revoke. */
+int rb_trust_set_valid_until(rb_trust *t, const char *name, const struct rb_time *at,
+			     struct rb_err *e);
+
+/*
+ * Append one line to PATH.log, the trust store's change log: a JSON object
+ * with the time, the command and the SHA-256 of the file before (null when
+ * it did not exist) and after.  Created 0644 (it holds no secret).
+ */
+int rb_trust_log_change(const char *path, const char *command, const char *before_hex,
+			const char *after_hex, struct rb_err *e);
 
 size_t rb_trust_count(const rb_trust *t);
 const rb_tkey *rb_trust_at(const rb_trust *t, size_t i);

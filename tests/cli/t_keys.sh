@@ -63,7 +63,7 @@ expect_json "list --json: ledger's keystring is the one keygen printed" list.jso
 
 expect_exit 0 "keys list (text) exits 0" -- "$RBAUDIT" keys list --keys keys.json
 expect_grep -F "keys list (text) shows ledger's key string" "$OUT" "$(cat k/ledger.keystring)"
-expect_grep "keys list (text) shows oren with role approver" "$OUT" '^oren +approver '
+expect_grep "keys list (text) shows oren with its identity and role approver" "$OUT" '^oren +oren@acme\.example +approver '
 
 # --- revoke ------------------------------------------------------------
 expect_exit 0 "keys revoke ledger --at 2026-08-01T00:00:00Z exits 0" -- \
@@ -90,6 +90,54 @@ expect_exit 0 "keys revoke accepts a time with a 9-digit fraction" -- \
 	"$RBAUDIT" keys revoke oren --at 2026-09-01T00:00:00.123456789Z --keys keys.json
 expect_json "the fraction is kept in revoked_at" keys.json \
 	'[k["revoked_at"] for k in d["keys"] if k["name"] == "oren"]' '["2026-09-01T00:00:00.123456789Z"]'
+
+# --- no silent rewriting of the past ---------------------------------------
+cp keys.json keys.before
+expect_exit 65 "revoking ledger again at a later time is refused" -- \
+	"$RBAUDIT" keys revoke ledger --at 2026-10-01T00:00:00Z --keys keys.json
+expect_grep -F "  saying it would make entries valid again" "$ERR" "already revoked at 2026-08-01T00:00:00Z: a later time would make"
+expect_same "  keys.json is untouched" keys.before keys.json
+expect_exit 0 "revoking ledger again at an earlier time widens the revocation" -- \
+	"$RBAUDIT" keys revoke ledger --at 2026-07-01T00:00:00Z --keys keys.json
+expect_json "  revoked_at moved earlier" keys.json \
+	'[k["revoked_at"] for k in d["keys"] if k["name"] == "ledger"]' '["2026-07-01T00:00:00Z"]'
+expect_exit 0 "keys set-valid-until oren ends its validity" -- \
+	"$RBAUDIT" keys set-valid-until oren --at 2026-08-15T00:00:00Z --keys keys.json
+expect_json "  valid_until is set" keys.json \
+	'[k["valid_until"] for k in d["keys"] if k["name"] == "oren"]' '["2026-08-15T00:00:00Z"]'
+expect_exit 65 "  a later valid_until is refused" -- \
+	"$RBAUDIT" keys set-valid-until oren --at 2026-12-01T00:00:00Z --keys keys.json
+expect_exit 65 "  a valid_until before valid_from is refused" -- \
+	"$RBAUDIT" keys set-valid-until oren --at 2025-12-01T00:00:00Z --keys keys.json
+expect_exit 0 "keys list --json shows identity, roles, validity and revocation" -- \
+	"$RBAUDIT" keys list --keys keys.json --json
+expect_json "  for oren" "$OUT" \
+	'[[k["identity"], k["roles"], k["valid_from"], k["valid_until"], k["revoked_at"]] for k in d["keys"] if k["name"] == "oren"][0]' \
+	'["oren@acme.example", "approver", "2026-01-01T00:00:00Z", "2026-08-15T00:00:00Z", "2026-09-01T00:00:00.123456789Z"]'
+"$PY" - keys.json > twin.pub.json <<'EOP'
+import json, sys
+k = [k for k in json.load(open(sys.argv[1]))["keys"] if k["name"] == "ledger"][0]
+k["name"] = "ledger-again"; k["revoked_at"] = None
+print(json.dumps(k))
+EOP
+cp keys.json keys.before
+expect_exit 65 "keys add refuses the same public key under a second name" -- \
+	"$RBAUDIT" keys add twin.pub.json --keys keys.json
+expect_grep -F "  naming the name it has" "$ERR" "already holds this public key as 'ledger'"
+expect_same "  keys.json is untouched" keys.before keys.json
+# The change log beside the store: one line per change, digests chained.
+check "keys.json.log has one line per change" sh -c '[ "$(wc -l < keys.json.log)" -ge 5 ]'
+"$PY" - keys.json keys.json.log > log.check <<'EOP'
+import hashlib, json, sys
+lines = [json.loads(l) for l in open(sys.argv[2])]
+last = lines[-1]
+ok = (last["command"] == "keys set-valid-until oren --at 2026-08-15T00:00:00Z"
+      and last["after_sha256"] == hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()
+      and lines[0]["before_sha256"] is None
+      and all(a["after_sha256"] == b["before_sha256"] for a, b in zip(lines, lines[1:])))
+print("ok" if ok else "bad: %r" % lines)
+EOP
+expect_eq "  the last line is the last change, each before is the one after it" ok "$(cat log.check)"
 
 # --- missing and malformed stores --------------------------------------
 expect_exit 66 "keys list on a missing store exits 66" -- "$RBAUDIT" keys list --keys nosuch.json
