@@ -18,7 +18,8 @@ static const char ingest_usage[] =
 	"usage: rbaudit ingest --db FILE --keys KEYS.json [--json] [--jobs N]\n"
 	"                      [--archive DIR] [--quarantine DIR] [--bootstrap]\n"
 	"                      [--busy-timeout SECONDS] EXPORT_DIR...\n"
-	"       rbaudit ingest --db FILE --keys KEYS.json --inbox DIR [options]\n"
+	"       rbaudit ingest --db FILE --keys KEYS.json --inbox DIR [--settle SECONDS]\n"
+	"                      [options]\n"
 	"\n"
 	"Verify ledger exports completely and store their new entries, each export\n"
 	"in one transaction.  An export that fails verification or contradicts the\n"
@@ -28,7 +29,11 @@ static const char ingest_usage[] =
 	"  --db FILE             the database (created, mode 0640, when missing)\n"
 	"  --keys KEYS.json      the trust store\n"
 	"  --inbox DIR           ingest every export directory in DIR, ordered by\n"
-	"                        ledger and first_seq\n"
+	"                        ledger and first_seq; an export still being written\n"
+	"                        is left there and listed as waiting\n"
+	"  --settle SECONDS      with --inbox: an export without a READY file is whole\n"
+	"                        once nothing in it changed for this long (default\n"
+	"                        300, 0..86400; 0 takes every export)\n"
 	"  --archive DIR         move accepted and no-op exports here\n"
 	"  --quarantine DIR      move rejected exports here, with REJECTED.json\n"
 	"  --bootstrap           a ledger's first export may start after seq 0:\n"
@@ -77,6 +82,48 @@ static void print_findings(const rb_vreport *r)
 	if (rb_vreport_errors_total(r) > rb_vreport_nerrors(r))
 		printf("  ... and %" PRIu64 " more errors\n",
 		       rb_vreport_errors_total(r) - rb_vreport_nerrors(r));
+}
+
+/* A whole number of seconds from 0 to 86400, or -1. */
+static long seconds_arg(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s == '\0' || *end != '\0' || v < 0 || v > 86400 ? -1 : v;
+}
+
+/*
+ * The whole exports of the inbox into *dirs; those still being written are
+ * left there and listed (in doc when it is set, else on stdout).
+ */
+static int inbox_dirs(const char *inbox, int settle, cJSON *doc, char ***dirs, size_t *n,
+		      struct rb_err *e)
+{
+	struct rb_inbox ib;
+	cJSON *arr = doc ? cJSON_AddArrayToObject(doc, "waiting") : NULL;
+	size_t i;
+
+	if (rb_inbox_scan(inbox, settle, (int64_t)time(NULL), &ib, e) != 0)
+		return -1;
+	for (i = 0; i < ib.nwaiting; i++) {
+		if (arr != NULL) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "path", ib.waiting[i]);
+			cJSON_AddStringToObject(o, "reason", ib.why[i]);
+			cJSON_AddItemToArray(arr, o);
+		} else {
+			printf("waiting  %s: %s; left in the inbox for a later run\n", ib.waiting[i],
+			       ib.why[i]);
+		}
+	}
+	*dirs = ib.ready;
+	*n = ib.nready;
+	ib.ready = NULL;
+	ib.nready = 0;
+	rb_inbox_clear(&ib);
+	return 0;
 }
 
 static cJSON *outcome_json(const struct rb_ingest_outcome *oc)
@@ -135,6 +182,41 @@ static void outcome_text(const struct rb_ingest_outcome *oc)
 		printf("  moved to %s\n", oc->moved_to);
 }
 
+/* A malloc'd copy of the n strings of v (NULL-terminated), or NULL. */
+static char **strv_dup(char *const *v, size_t n)
+{
+	char **d = calloc(n + 1, sizeof(*d));
+	size_t i;
+
+	for (i = 0; d != NULL && i < n; i++)
+		if ((d[i] = strdup(v[i])) == NULL) {
+			rb_strv_free(d, i);
+			d = NULL;
+		}
+	return d;
+}
+
+/* The last word: into doc (printed) when set, else one line. */
+static void summary(cJSON *doc, const uint64_t counts[3], const char *dbpath)
+{
+	char *s;
+
+	if (doc == NULL) {
+		printf("ingest: %" PRIu64 " accepted, %" PRIu64 " no-op, %" PRIu64
+		       " rejected; database %s\n", counts[RB_ACCEPTED], counts[RB_NOOP],
+		       counts[RB_REJECTED], dbpath);
+		return;
+	}
+	cJSON_AddStringToObject(doc, "database", dbpath);
+	cJSON_AddNumberToObject(doc, "accepted", (double)counts[RB_ACCEPTED]);
+	cJSON_AddNumberToObject(doc, "noop", (double)counts[RB_NOOP]);
+	cJSON_AddNumberToObject(doc, "rejected", (double)counts[RB_REJECTED]);
+	s = cJSON_Print(doc);
+	if (s != NULL)
+		printf("%s\n", s);
+	cJSON_free(s);
+}
+
 int cmd_ingest(int argc, char **argv, struct rb_err *e)
 {
 	static const struct option opts[] = {
@@ -147,6 +229,7 @@ int cmd_ingest(int argc, char **argv, struct rb_err *e)
 		{ "inbox", required_argument, NULL, 'i' },
 		{ "bootstrap", no_argument, NULL, 'b' },
 		{ "busy-timeout", required_argument, NULL, 't' },
+		{ "settle", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -161,8 +244,7 @@ int cmd_ingest(int argc, char **argv, struct rb_err *e)
 	uint64_t counts[3] = { 0, 0, 0 };
 	struct progress_ctx pc;
 	int c, json = 0, rc = -1;
-	char *end;
-	long secs;
+	long secs, settle = 300, settle_set = 0;
 
 	io.busy_ms = 10000;
 	optind = 1;
@@ -180,11 +262,15 @@ int cmd_ingest(int argc, char **argv, struct rb_err *e)
 		case 'i': inbox = optarg; break;
 		case 'b': io.bootstrap = 1; break;
 		case 't':
-			secs = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || secs < 0 || secs > 86400)
+			if ((secs = seconds_arg(optarg)) < 0)
 				return cli_usage(e, "ingest",
 						 "--busy-timeout takes seconds from 0 to 86400");
 			io.busy_ms = (int)secs * 1000;
+			break;
+		case 's':
+			if ((settle = seconds_arg(optarg)) < 0)
+				return cli_usage(e, "ingest", "--settle takes seconds from 0 to 86400");
+			settle_set = 1;
 			break;
 		case 'h': fputs(ingest_usage, stdout); return RB_EX_OK;
 		default: return cli_usage(e, "ingest", "unknown option");
@@ -196,23 +282,23 @@ int cmd_ingest(int argc, char **argv, struct rb_err *e)
 		return cli_usage(e, "ingest", "name EXPORT_DIRs or an --inbox");
 	if (inbox != NULL && optind != argc)
 		return cli_usage(e, "ingest", "give either EXPORT_DIRs or --inbox, not both");
+	if (settle_set && inbox == NULL)
+		return cli_usage(e, "ingest", "--settle applies to --inbox only");
 	if (rb_trust_load(store, &t, e) != 0)
 		return -1;
+	if (json) {
+		doc = cJSON_CreateObject();
+		arr = cJSON_AddArrayToObject(doc, "exports");
+	}
 	if (inbox != NULL) {
-		if (rb_inbox_list(inbox, &dirs, &ndirs, e) != 0)
+		if (inbox_dirs(inbox, (int)settle, doc, &dirs, &ndirs, e) != 0)
 			goto out;
 	} else {
 		ndirs = (size_t)(argc - optind);
-		dirs = calloc(ndirs + 1, sizeof(*dirs));
-		if (dirs == NULL) {
+		if ((dirs = strv_dup(argv + optind, ndirs)) == NULL) {
 			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 			goto out;
 		}
-		for (i = 0; i < ndirs; i++)
-			if ((dirs[i] = strdup(argv[optind + (int)i])) == NULL) {
-				RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-				goto out;
-			}
 	}
 	io.db_path = dbpath;
 	io.trust = t;
@@ -222,10 +308,6 @@ int cmd_ingest(int argc, char **argv, struct rb_err *e)
 	}
 	if (rb_ingest_open(&io, &g, e) != 0)
 		goto out;
-	if (json) {
-		doc = cJSON_CreateObject();
-		arr = cJSON_AddArrayToObject(doc, "exports");
-	}
 	for (i = 0; i < ndirs; i++) {
 		struct rb_ingest_outcome *oc = NULL;
 		char ep[PATH_MAX];
@@ -251,22 +333,7 @@ int cmd_ingest(int argc, char **argv, struct rb_err *e)
 			outcome_text(oc);
 		rb_ingest_outcome_free(oc);
 	}
-	if (json) {
-		char *s;
-
-		cJSON_AddStringToObject(doc, "database", dbpath);
-		cJSON_AddNumberToObject(doc, "accepted", (double)counts[RB_ACCEPTED]);
-		cJSON_AddNumberToObject(doc, "noop", (double)counts[RB_NOOP]);
-		cJSON_AddNumberToObject(doc, "rejected", (double)counts[RB_REJECTED]);
-		s = cJSON_Print(doc);
-		if (s != NULL)
-			printf("%s\n", s);
-		cJSON_free(s);
-	} else {
-		printf("ingest: %" PRIu64 " accepted, %" PRIu64 " no-op, %" PRIu64
-		       " rejected; database %s\n", counts[RB_ACCEPTED], counts[RB_NOOP],
-		       counts[RB_REJECTED], dbpath);
-	}
+	summary(doc, counts, dbpath);
 	rc = counts[RB_REJECTED] ? RB_EX_FAIL : RB_EX_OK;
 out:
 	if (g != NULL) {

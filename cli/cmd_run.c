@@ -19,14 +19,21 @@ static const char run_usage[] =
 	"render every template into the output folder with a signed MANIFEST, keep\n"
 	"the newest report folders, and record the run in the database.  A second run\n"
 	"with nothing new changes nothing and says so.  One line per step on stderr.\n"
+	"The report key, the templates and the folders are checked before any export\n"
+	"moves; an export still being written (no READY file, changed within\n"
+	"settle_seconds) waits in the inbox for a later run.  --dry-run checks and\n"
+	"verifies the same, creating nothing (no lock file, no inbox).\n"
 	"\n"
 	"Exit status for schedulers:\n"
 	"  0   success, nothing needs a human\n"
 	"  1   success, but rollbacks at or above the alert threshold (alert_level,\n"
 	"      alert_findings in the job file)\n"
 	"  2   an export was rejected and quarantined: tampering suspected\n"
+	"  66  a file the job names is missing (trust store, report key, ...)\n"
+	"  73  a folder of the job cannot be created or written\n"
 	"  75  temporary failure (another run holds the lock, database busy): retry\n"
-	"  78  configuration error (job file, policy, trust store, template)\n"
+	"  78  configuration error (job file, policy, trust store, template, report\n"
+	"      key mode or role)\n"
 	"  other codes as for every rbaudit command (see rbaudit(1))\n";
 
 struct logctx {
@@ -55,7 +62,7 @@ static void logline(void *vc, const char *step, const char *status, const char *
 		cJSON_free(s);
 		cJSON_Delete(o);
 	} else {
-		fprintf(stderr, "%s rbaudit run: %-8s %-8s %s\n", ts, step, status, detail);
+		fprintf(stderr, "%s rbaudit run: %-9s %-8s %s\n", ts, step, status, detail);
 	}
 }
 

@@ -1001,6 +1001,7 @@ void rb_ingest_outcome_free(struct rb_ingest_outcome *o)
 struct inbox_item {
 	char *path, *ledger;
 	int64_t first;
+	char *why;                      /* NULL: whole, to be taken */
 };
 
 static int cmp_items(const void *a, const void *b)
@@ -1017,22 +1018,90 @@ static int cmp_items(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-int rb_inbox_list(const char *inbox, char ***dirs, size_t *n, struct rb_err *e)
+/*
+ * Is the export folder whole?  Yes when it holds a regular file READY (the
+ * producer writes it last), or when neither the folder nor anything in it
+ * was modified within settle_s seconds before now.  Returns NULL when whole,
+ * else a malloc'd reason (or NULL also when out of memory: taken as whole,
+ * which verification then judges).
+ */
+static char *not_whole(const char *dir, int settle_s, int64_t now)
+{
+	char p[PATH_MAX], newest_name[256] = "", why[PATH_MAX + 160];
+	struct stat st;
+	struct dirent *de;
+	int64_t newest;
+	DIR *d;
+
+	if (settle_s <= 0 || (rb_path_join(p, sizeof(p), dir, "READY", NULL) == 0 &&
+			      lstat(p, &st) == 0 && S_ISREG(st.st_mode)))
+		return NULL;
+	if (lstat(dir, &st) != 0 || (d = opendir(dir)) == NULL)
+		return NULL;            /* unreadable: verification says why */
+	newest = (int64_t)st.st_mtime;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    rb_path_join(p, sizeof(p), dir, de->d_name, NULL) != 0 || lstat(p, &st) != 0 ||
+		    (int64_t)st.st_mtime <= newest)
+			continue;
+		newest = (int64_t)st.st_mtime;
+		snprintf(newest_name, sizeof(newest_name), "%s", de->d_name);
+	}
+	closedir(d);
+	if (now - newest >= settle_s)
+		return NULL;
+	if (newest > now)
+		snprintf(why, sizeof(why), "no READY file, and %s%s%s has a modification time in "
+			 "the future", newest_name[0] ? "'" : "the folder", newest_name,
+			 newest_name[0] ? "'" : "");
+	else
+		snprintf(why, sizeof(why), "no READY file, and %s%s%s changed %lld s ago (the "
+			 "settle time is %d s): still being written?", newest_name[0] ? "'" : "the folder",
+			 newest_name, newest_name[0] ? "'" : "", (long long)(now - newest), settle_s);
+	return strdup(why);
+}
+
+/*
+ * An export after one still being written, in the same ledger, waits too:
+ * taken now, it would start after the stored end (E_GAP) and be rejected.
+ */
+static void hold_back(struct inbox_item *items, size_t cnt)
+{
+	size_t i, k;
+	char why[PATH_MAX + 96];
+
+	for (i = 0; i < cnt; i++) {
+		if (items[i].why != NULL || items[i].ledger == NULL)
+			continue;
+		for (k = 0; k < i; k++) {
+			if (items[k].why == NULL || items[k].ledger == NULL ||
+			    strcmp(items[k].ledger, items[i].ledger) != 0 ||
+			    items[k].first >= items[i].first)
+				continue;
+			snprintf(why, sizeof(why), "it follows '%s' of the same ledger, which is "
+				 "still being written", items[k].path);
+			items[i].why = strdup(why);
+			break;
+		}
+	}
+}
+
+/* Append the folders of the inbox to *items (any order). */
+static int inbox_read(const char *inbox, int settle_s, int64_t now, struct inbox_item **items,
+		      size_t *cnt, struct rb_err *e)
 {
 	DIR *d = opendir(inbox);
 	struct dirent *de;
-	struct inbox_item *items = NULL;
-	size_t cnt = 0, cap = 0, i;
+	size_t cap = 0;
 	int rc = -1;
 
-	*dirs = NULL;
-	*n = 0;
 	if (d == NULL)
 		return RB_ERR(e, RB_EX_NOINPUT, "cannot open inbox '%s': %s", inbox,
 			      strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		char path[PATH_MAX];
 		struct stat st;
+		struct inbox_item *it;
 
 		if (de->d_name[0] == '.')
 			continue;       /* ., .. and hidden files (partial uploads) */
@@ -1040,45 +1109,100 @@ int rb_inbox_list(const char *inbox, char ***dirs, size_t *n, struct rb_err *e)
 			goto out;
 		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 			continue;
-		if (cnt == cap) {
-			struct inbox_item *ni = realloc(items, (cap = cap ? cap * 2 : 16) *
+		if (*cnt == cap) {
+			struct inbox_item *ni = realloc(*items, (cap = cap ? cap * 2 : 16) *
 							sizeof(*ni));
 
 			if (ni == NULL) {
 				RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 				goto out;
 			}
-			items = ni;
+			*items = ni;
 		}
-		items[cnt].path = strdup(path);
-		if (items[cnt].path == NULL) {
+		it = &(*items)[*cnt];
+		memset(it, 0, sizeof(*it));
+		it->path = strdup(path);
+		if (it->path == NULL) {
 			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 			goto out;
 		}
-		(void)peek_manifest(path, &items[cnt].ledger, &items[cnt].first);
-		cnt++;
+		(*cnt)++;
+		(void)peek_manifest(path, &it->ledger, &it->first);
+		it->why = not_whole(path, settle_s, now);
 	}
+	rc = 0;
+out:
+	closedir(d);
+	return rc;
+}
+
+int rb_inbox_scan(const char *inbox, int settle_s, int64_t now, struct rb_inbox *ib,
+		  struct rb_err *e)
+{
+	struct inbox_item *items = NULL;
+	size_t cnt = 0, i;
+	int rc = -1;
+
+	memset(ib, 0, sizeof(*ib));
+	if (inbox_read(inbox, settle_s, now, &items, &cnt, e) != 0)
+		goto out;
 	if (cnt > 0)
 		qsort(items, cnt, sizeof(*items), cmp_items);
-	*dirs = calloc(cnt + 1, sizeof(**dirs));
-	if (*dirs == NULL) {
+	hold_back(items, cnt);
+	ib->ready = calloc(cnt + 1, sizeof(*ib->ready));
+	ib->waiting = calloc(cnt + 1, sizeof(*ib->waiting));
+	ib->why = calloc(cnt + 1, sizeof(*ib->why));
+	if (ib->ready == NULL || ib->waiting == NULL || ib->why == NULL) {
 		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < cnt; i++) {
-		(*dirs)[i] = items[i].path;
+		if (items[i].why == NULL) {
+			ib->ready[ib->nready++] = items[i].path;
+		} else {
+			ib->why[ib->nwaiting] = items[i].why;
+			ib->waiting[ib->nwaiting++] = items[i].path;
+			items[i].why = NULL;
+		}
 		items[i].path = NULL;
 	}
-	*n = cnt;
 	rc = 0;
 out:
 	for (i = 0; i < cnt; i++) {
 		free(items[i].path);
 		free(items[i].ledger);
+		free(items[i].why);
 	}
 	free(items);
-	closedir(d);
+	if (rc != 0)
+		rb_inbox_clear(ib);
 	return rc;
+}
+
+void rb_inbox_clear(struct rb_inbox *ib)
+{
+	if (ib == NULL)
+		return;
+	rb_strv_free(ib->ready, ib->nready);
+	rb_strv_free(ib->waiting, ib->nwaiting);
+	rb_strv_free(ib->why, ib->nwaiting);
+	memset(ib, 0, sizeof(*ib));
+}
+
+int rb_inbox_list(const char *inbox, char ***dirs, size_t *n, struct rb_err *e)
+{
+	struct rb_inbox ib;
+
+	*dirs = NULL;
+	*n = 0;
+	if (rb_inbox_scan(inbox, 0, 0, &ib, e) != 0)
+		return -1;
+	*dirs = ib.ready;
+	*n = ib.nready;
+	ib.ready = NULL;
+	ib.nready = 0;
+	rb_inbox_clear(&ib);
+	return 0;
 }
 
 void rb_strv_free(char **v, size_t n)

@@ -78,6 +78,29 @@ int rb_inbox_list(const char *inbox, char ***dirs, size_t *n, struct rb_err *e);
 void rb_strv_free(char **v, size_t n);
 
 /*
+ * The export folders of an inbox, split into those that are whole and
+ * those still being written.  A folder is whole when it holds a regular
+ * file READY (the marker a producer writes last, docs/FORMATS.md), or when
+ * neither it nor anything in it was modified within the last settle_s
+ * seconds before now (Unix seconds); settle_s 0 takes every folder.  An
+ * export that follows a waiting one of the same ledger waits too.
+ * ready is ordered as for rb_inbox_list; waiting[i] (same order) is not
+ * taken because of why[i].  All arrays and strings are malloc'd: free them
+ * with rb_inbox_clear (NULL accepted).  -1 only when the inbox cannot be
+ * read (RB_EX_NOINPUT) or memory runs out.
+ */
+struct rb_inbox {
+	char **ready;
+	size_t nready;
+	char **waiting, **why;
+	size_t nwaiting;
+};
+
+int rb_inbox_scan(const char *inbox, int settle_s, int64_t now, struct rb_inbox *ib,
+		  struct rb_err *e);
+void rb_inbox_clear(struct rb_inbox *ib);
+
+/*
  * Move an export out of the inbox: an accepted or no-op one into archive
  * (when not NULL), a rejected one into quarantine (when not NULL) with a
  * REJECTED.json inside it listing every finding.  A name already taken

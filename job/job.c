@@ -1,11 +1,10 @@
 /* job.c - rbaudit run: the monthly job over the three stages. */
-#define _XOPEN_SOURCE 700 /* nftw */
+#define _XOPEN_SOURCE 700 /* realpath, strtok_r, flock */
 #include "job.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +33,7 @@ static const char *const levels[] = { "low", "medium", "high", "critical", "none
 static const char *const members[] = { "database", "trust_store", "policy", "inbox",
 	"archive", "quarantine", "output", "templates", "report_key", "report_key_name",
 	"retention", "alert_level", "alert_findings", "trend", "sample", "sample_seed",
-	"busy_timeout", "ledger", "log_format", "about" };
+	"busy_timeout", "settle_seconds", "ledger", "log_format", "about" };
 
 static int bad(const char *path, const char *text, const char *member, const char *what,
 	       struct rb_err *e)
@@ -88,14 +87,224 @@ static int int_member(const char *path, const char *text, const cJSON *doc,
 	return 0;
 }
 
+/*
+ * path made absolute, with `.`, `..` and repeated slashes collapsed, and its
+ * longest existing prefix resolved by realpath(), so that two names of one
+ * folder (a symbolic link among them) compare equal.  -1 when too long.
+ */
+static int canon(const char *in, char *out)
+{
+	char buf[2 * PATH_MAX + 2], pre[PATH_MAX], res[PATH_MAX], *comp[512] = { NULL };
+	char *tok, *save = NULL;
+	size_t n = 0, k, i, len;
+
+	if (in[0] == '/')
+		snprintf(buf, sizeof(buf), "%s", in);
+	else if (getcwd(pre, sizeof(pre)) != NULL)
+		snprintf(buf, sizeof(buf), "%s/%s", pre, in);
+	else
+		return -1;
+	for (tok = strtok_r(buf, "/", &save); tok != NULL; tok = strtok_r(NULL, "/", &save)) {
+		if (strcmp(tok, "..") == 0)
+			n -= n > 0;
+		else if (strcmp(tok, ".") != 0 && n < sizeof(comp) / sizeof(comp[0]))
+			comp[n++] = tok;
+		else if (strcmp(tok, ".") != 0)
+			return -1;
+	}
+	for (k = n;; k--) {
+		for (i = 0, len = 0, pre[0] = '\0'; i < k && len < sizeof(pre); i++)
+			len += (size_t)snprintf(pre + len, sizeof(pre) - len, "/%s", comp[i]);
+		if (len >= sizeof(pre))
+			return -1;
+		if (realpath(k > 0 ? pre : "/", res) != NULL)
+			break;
+		if (k == 0) {
+			snprintf(res, sizeof(res), "/");
+			break;
+		}
+	}
+	len = (size_t)snprintf(out, PATH_MAX, "%s", strcmp(res, "/") == 0 ? "" : res);
+	for (i = k; i < n && len < PATH_MAX; i++)
+		len += (size_t)snprintf(out + len, PATH_MAX - len, "/%s", comp[i]);
+	if (len == 0)
+		snprintf(out, PATH_MAX, "/");
+	return len < PATH_MAX ? 0 : -1;
+}
+
+/* 2 when canonical paths a and b are the same folder, 1 when a is inside b. */
+static int within(const char *a, const char *b)
+{
+	size_t lb = strlen(b);
+
+	if (strcmp(a, b) == 0)
+		return 2;
+	if (strcmp(b, "/") == 0)
+		return 1;
+	return strncmp(a, b, lb) == 0 && a[lb] == '/';
+}
+
+/*
+ * The folders must not overlap: inbox, archive and quarantine are three
+ * different folders, none inside another, and no report folder lies in any
+ * of them (what matters of the output pattern is the folder that holds its
+ * {period} part).
+ */
+static int check_layout(const char *path, const struct rb_job *j, struct rb_err *e)
+{
+	static const char *const names[] = { "inbox", "archive", "quarantine", "output" };
+	const char *v[4] = { j->inbox, j->archive, j->quarantine, NULL };
+	char c[4][PATH_MAX], prefix[PATH_MAX];
+	int a, b, w;
+
+	snprintf(prefix, sizeof(prefix), "%.*s", (int)(strstr(j->output, "{period}") - j->output),
+		 j->output);
+	v[3] = prefix[0] != '\0' ? prefix : ".";
+	for (a = 0; a < 4; a++)
+		if (v[a][0] != '\0' && canon(v[a], c[a]) != 0)
+			return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"%s\" is too long", path,
+				      names[a]);
+	for (a = 0; a < 3; a++)
+		for (b = a + 1; b < 3; b++) {
+			if (v[a][0] == '\0' || v[b][0] == '\0')
+				continue;
+			if ((w = within(c[a], c[b])) == 2)
+				return RB_ERR(e, RB_EX_CONFIG, "job '%s': members \"%s\" and \"%s\": "
+					      "they are the same folder", path, names[a], names[b]);
+			if (w == 1 || within(c[b], c[a]) == 1)
+				return RB_ERR(e, RB_EX_CONFIG, "job '%s': members \"%s\" and \"%s\": "
+					      "\"%s\" is inside \"%s\"", path, names[a], names[b],
+					      names[w ? a : b], names[w ? b : a]);
+		}
+	for (a = 0; a < 3; a++)
+		if (v[a][0] != '\0' && within(c[3], c[a]) != 0)
+			return RB_ERR(e, RB_EX_CONFIG, "job '%s': members \"output\" and \"%s\": "
+				      "\"output\" is inside \"%s\"", path, names[a], names[a]);
+	return 0;
+}
+
+/* The path members, and the output pattern's {period}: once, a whole path part. */
+static int load_paths(const char *path, const char *text, const cJSON *doc, const char *base,
+		      struct rb_job *j, struct rb_err *e)
+{
+	const char *p;
+
+	if (path_member(path, text, doc, "database", base, j->database, 1, e) != 0 ||
+	    path_member(path, text, doc, "trust_store", base, j->trust_store, 1, e) != 0 ||
+	    path_member(path, text, doc, "policy", base, j->policy, 0, e) != 0 ||
+	    path_member(path, text, doc, "inbox", base, j->inbox, 1, e) != 0 ||
+	    path_member(path, text, doc, "archive", base, j->archive, 0, e) != 0 ||
+	    path_member(path, text, doc, "quarantine", base, j->quarantine, 0, e) != 0 ||
+	    path_member(path, text, doc, "output", base, j->output, 1, e) != 0 ||
+	    path_member(path, text, doc, "report_key", base, j->report_key, 0, e) != 0)
+		return -1;
+	p = strstr(j->output, "{period}");
+	if (p == NULL)
+		return bad(path, text, "output", "must hold {period}, e.g. \"reports/{period}\"", e);
+	if (strstr(p + 8, "{period}") != NULL)
+		return bad(path, text, "output", "must hold {period} once", e);
+	if ((p != j->output && p[-1] != '/') || (p[8] != '\0' && p[8] != '/'))
+		return bad(path, text, "output", "must hold {period} as a whole path part, e.g. "
+			   "\"reports/{period}\" or \"reports/{period}/pack\"", e);
+	return check_layout(path, j, e);
+}
+
+/* "templates": names stay names; paths are relative to the job file. */
+static int load_templates(const char *path, const char *text, const cJSON *doc,
+			  const char *base, struct rb_job *j, struct rb_err *e)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(doc, "templates"), *x;
+
+	if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0 || cJSON_GetArraySize(it) > 16)
+		return bad(path, text, "templates", "must be an array of 1 to 16 template names "
+			   "or files", e);
+	cJSON_ArrayForEach(x, it) {
+		char *t = j->templates[j->ntemplates];
+
+		if (!cJSON_IsString(x) || x->valuestring[0] == '\0')
+			return bad(path, text, "templates", "must hold names or paths (strings)", e);
+		if ((strchr(x->valuestring, '/') != NULL && x->valuestring[0] != '/' ?
+		     snprintf(t, PATH_MAX, "%s/%s", base, x->valuestring) :
+		     snprintf(t, PATH_MAX, "%s", x->valuestring)) >= PATH_MAX)
+			return bad(path, text, "templates", "holds a path that is too long", e);
+		j->ntemplates++;
+	}
+	return 0;
+}
+
+/* The whole-number members, each within its range. */
+static int load_numbers(const char *path, const char *text, const cJSON *doc,
+			struct rb_job *j, struct rb_err *e)
+{
+	int64_t ret = j->retention, trend = j->trend, sample = j->sample, seed = 0,
+		busy = j->busy_ms / 1000, settle = j->settle_s;
+
+	if (int_member(path, text, doc, "retention", 0, 10000, &ret, e) != 0 ||
+	    int_member(path, text, doc, "trend", 0, 120, &trend, e) != 0 ||
+	    int_member(path, text, doc, "sample", 0, 100000, &sample, e) != 0 ||
+	    int_member(path, text, doc, "sample_seed", 0, RB_JSON_MAX_INT, &seed, e) != 0 ||
+	    int_member(path, text, doc, "busy_timeout", 0, 86400, &busy, e) != 0 ||
+	    int_member(path, text, doc, "settle_seconds", 0, 86400, &settle, e) != 0)
+		return -1;
+	j->retention = (int)ret;
+	j->trend = (int)trend;
+	j->sample = (int)sample;
+	j->sample_seed = (uint64_t)seed;
+	j->busy_ms = (int)busy * 1000;
+	j->settle_s = (int)settle;
+	return 0;
+}
+
+/* "alert_level", "alert_findings" and "log_format". */
+static int load_alerts(const char *path, const char *text, const cJSON *doc,
+		       struct rb_job *j, struct rb_err *e)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(doc, "alert_level"), *x;
+	size_t k;
+
+	if (it != NULL) {
+		j->alert_level = -1;
+		for (k = 0; k < 5 && cJSON_IsString(it); k++)
+			if (strcmp(it->valuestring, levels[k]) == 0)
+				j->alert_level = (int)k;
+		if (j->alert_level < 0)
+			return bad(path, text, "alert_level", "must be low, medium, high, critical "
+				   "or none", e);
+	}
+	it = cJSON_GetObjectItemCaseSensitive(doc, "alert_findings");
+	if (it != NULL) {
+		if (!cJSON_IsArray(it))
+			return bad(path, text, "alert_findings", "must be an array of finding codes", e);
+		j->alert_findings = 0;
+		cJSON_ArrayForEach(x, it) {
+			int f = -1;
+
+			for (k = 0; k < 6 && cJSON_IsString(x); k++)
+				if (strcmp(x->valuestring, finding_codes[k]) == 0)
+					f = (int)k;
+			if (f < 0)
+				return bad(path, text, "alert_findings", "names something that is not "
+					   "a finding code (approvals-missing, separation-of-duties, ...)", e);
+			j->alert_findings |= 1u << f;
+		}
+	}
+	it = cJSON_GetObjectItemCaseSensitive(doc, "log_format");
+	if (it != NULL) {
+		if (!cJSON_IsString(it) || (strcmp(it->valuestring, "text") != 0 &&
+					    strcmp(it->valuestring, "json") != 0))
+			return bad(path, text, "log_format", "must be \"text\" or \"json\"", e);
+		j->log_json = strcmp(it->valuestring, "json") == 0;
+	}
+	return 0;
+}
+
 int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 {
 	char *buf = NULL, why[160], base[PATH_MAX];
 	const char *slash = strrchr(path, '/');
 	cJSON *doc = NULL;
-	const cJSON *it, *x;
+	const cJSON *it;
 	size_t len, k;
-	int64_t v;
 	int rc = -1;
 
 	memset(j, 0, sizeof(*j));
@@ -104,6 +313,7 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 	j->trend = 6;
 	j->sample = 25;
 	j->busy_ms = 60000;
+	j->settle_s = 300;
 	if (slash == NULL)
 		snprintf(base, sizeof(base), ".");
 	else
@@ -125,113 +335,20 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 		if (!known) {
 			bad(path, buf, it->string, "is not a job member (database, trust_store, "
 			    "policy, inbox, archive, quarantine, output, templates, report_key, "
-			    "retention, alert_level, alert_findings, ...)", e);
+			    "retention, settle_seconds, alert_level, alert_findings, ...)", e);
 			goto out;
 		}
 	}
-	if (path_member(path, buf, doc, "database", base, j->database, 1, e) != 0 ||
-	    path_member(path, buf, doc, "trust_store", base, j->trust_store, 1, e) != 0 ||
-	    path_member(path, buf, doc, "policy", base, j->policy, 0, e) != 0 ||
-	    path_member(path, buf, doc, "inbox", base, j->inbox, 1, e) != 0 ||
-	    path_member(path, buf, doc, "archive", base, j->archive, 0, e) != 0 ||
-	    path_member(path, buf, doc, "quarantine", base, j->quarantine, 0, e) != 0 ||
-	    path_member(path, buf, doc, "output", base, j->output, 1, e) != 0 ||
-	    path_member(path, buf, doc, "report_key", base, j->report_key, 0, e) != 0)
+	if (load_paths(path, buf, doc, base, j, e) != 0 ||
+	    load_templates(path, buf, doc, base, j, e) != 0)
 		goto out;
-	if (strstr(j->output, "{period}") == NULL) {
-		bad(path, buf, "output", "must hold {period}, e.g. \"reports/{period}\"", e);
-		goto out;
-	}
-	it = cJSON_GetObjectItemCaseSensitive(doc, "templates");
-	if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0 || cJSON_GetArraySize(it) > 16) {
-		bad(path, buf, "templates", "must be an array of 1 to 16 template names or files", e);
-		goto out;
-	}
-	cJSON_ArrayForEach(x, it) {
-		if (!cJSON_IsString(x) || x->valuestring[0] == '\0') {
-			bad(path, buf, "templates", "must hold names or paths (strings)", e);
-			goto out;
-		}
-		/* A name stays a name; a path is relative to the job file. */
-		if (strlen(base) + strlen(x->valuestring) + 2 > PATH_MAX) {
-			bad(path, buf, "templates", "holds a path that is too long", e);
-			goto out;
-		}
-		if (strchr(x->valuestring, '/') != NULL && x->valuestring[0] != '/') {
-			size_t bl = strlen(base);
-
-			memcpy(j->templates[j->ntemplates], base, bl);
-			j->templates[j->ntemplates][bl] = '/';
-			strcpy(j->templates[j->ntemplates++] + bl + 1, x->valuestring);
-		} else
-			snprintf(j->templates[j->ntemplates++], PATH_MAX, "%s", x->valuestring);
-	}
 	if (rb_json_str(doc, "report_key_name") != NULL)
 		snprintf(j->report_key_name, sizeof(j->report_key_name), "%s",
 			 rb_json_str(doc, "report_key_name"));
 	if (rb_json_str(doc, "ledger") != NULL)
 		snprintf(j->ledger, sizeof(j->ledger), "%s", rb_json_str(doc, "ledger"));
-	v = j->retention;
-	if (int_member(path, buf, doc, "retention", 0, 10000, &v, e) != 0)
+	if (load_numbers(path, buf, doc, j, e) != 0 || load_alerts(path, buf, doc, j, e) != 0)
 		goto out;
-	j->retention = (int)v;
-	v = j->trend;
-	if (int_member(path, buf, doc, "trend", 0, 120, &v, e) != 0)
-		goto out;
-	j->trend = (int)v;
-	v = j->sample;
-	if (int_member(path, buf, doc, "sample", 0, 100000, &v, e) != 0)
-		goto out;
-	j->sample = (int)v;
-	v = 0;
-	if (int_member(path, buf, doc, "sample_seed", 0, RB_JSON_MAX_INT, &v, e) != 0)
-		goto out;
-	j->sample_seed = (uint64_t)v;
-	v = j->busy_ms / 1000;
-	if (int_member(path, buf, doc, "busy_timeout", 0, 86400, &v, e) != 0)
-		goto out;
-	j->busy_ms = (int)v * 1000;
-	it = cJSON_GetObjectItemCaseSensitive(doc, "alert_level");
-	if (it != NULL) {
-		j->alert_level = -1;
-		for (k = 0; k < 5 && cJSON_IsString(it); k++)
-			if (strcmp(it->valuestring, levels[k]) == 0)
-				j->alert_level = (int)k;
-		if (j->alert_level < 0) {
-			bad(path, buf, "alert_level", "must be low, medium, high, critical or none", e);
-			goto out;
-		}
-	}
-	it = cJSON_GetObjectItemCaseSensitive(doc, "alert_findings");
-	if (it != NULL) {
-		if (!cJSON_IsArray(it)) {
-			bad(path, buf, "alert_findings", "must be an array of finding codes", e);
-			goto out;
-		}
-		j->alert_findings = 0;
-		cJSON_ArrayForEach(x, it) {
-			int f = -1;
-
-			for (k = 0; k < 6 && cJSON_IsString(x); k++)
-				if (strcmp(x->valuestring, finding_codes[k]) == 0)
-					f = (int)k;
-			if (f < 0) {
-				bad(path, buf, "alert_findings", "names something that is not a finding "
-				    "code (approvals-missing, separation-of-duties, ...)", e);
-				goto out;
-			}
-			j->alert_findings |= 1u << f;
-		}
-	}
-	it = cJSON_GetObjectItemCaseSensitive(doc, "log_format");
-	if (it != NULL) {
-		if (!cJSON_IsString(it) || (strcmp(it->valuestring, "text") != 0 &&
-					    strcmp(it->valuestring, "json") != 0)) {
-			bad(path, buf, "log_format", "must be \"text\" or \"json\"", e);
-			goto out;
-		}
-		j->log_json = strcmp(it->valuestring, "json") == 0;
-	}
 	rc = 0;
 out:
 	cJSON_Delete(doc);
@@ -305,69 +422,158 @@ static int up_to_date(const struct rb_job *j, const char *period, const char *ha
 	return found;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+/* A report folder of the output pattern, by the period it covers. */
+struct held {
+	char name[48];
+	int64_t start, end;
+};
+
+/* Newest first: the later end, then the later start. */
+static int cmp_newest(const void *a, const void *b)
 {
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
+	const struct held *x = a, *y = b;
+
+	if (x->end != y->end)
+		return x->end > y->end ? -1 : 1;
+	if (x->start != y->start)
+		return x->start > y->start ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
-/* Keep the newest `retention` report folders next to this one (period names). */
-static void retain(const struct rb_job *j, const char *outdir, rb_job_log_fn log,
-		   void *ctx, cJSON *steps)
+/*
+ * The periods that have a report folder: the entries of the folder that
+ * holds the {period} part named as a period is (2026-04, 2026-Q2, 2026,
+ * ranges), for which the pattern with that period names something.
+ * Newest first.  -1 with errno when that folder cannot be read.
+ */
+static int periods_held(const struct rb_job *j, char *parent, struct held **out, size_t *n)
 {
-	char parent[PATH_MAX], **names = NULL;
-	const char *slash = strrchr(outdir, '/');
-	size_t n = 0, i, k;
-	DIR *d;
+	const char *p = strstr(j->output, "{period}");
+	struct held *h = NULL;
+	size_t cap = 0;
 	struct dirent *de;
+	DIR *d;
 
-	if (j->retention <= 0 || slash == NULL || strcmp(strstr(j->output, "{period}"),
-							 "{period}") != 0)
-		return;
-	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - outdir), outdir);
-	d = opendir(parent);
-	if (d == NULL)
-		return;
+	*out = NULL;
+	*n = 0;
+	/* {period} is a whole path part, so p[-1] is the '/' after the parent. */
+	snprintf(parent, PATH_MAX, "%.*s", p > j->output + 1 ? (int)(p - j->output - 1) : 1,
+		 p > j->output + 1 ? j->output : "/");
+	if ((d = opendir(parent)) == NULL)
+		return -1;
 	while ((de = readdir(d)) != NULL) {
 		struct rb_period per;
-		char m[PATH_MAX + 300];
+		char dir[PATH_MAX];
 		struct stat st;
-		char **nn;
 
-		/* Only folders named like a period and holding a MANIFEST. */
-		if (de->d_name[0] == '.' || rb_period_parse(de->d_name, 0, &per, NULL) != 0 ||
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(per.name) ||
+		    rb_period_parse(de->d_name, 0, &per, NULL) != 0 ||
 		    strcmp(per.name, de->d_name) != 0)
 			continue;
-		snprintf(m, sizeof(m), "%s/%s/MANIFEST", parent, de->d_name);
-		if (stat(m, &st) != 0)
+		output_of(j, de->d_name, dir);
+		if (lstat(dir, &st) != 0)
 			continue;
-		nn = realloc(names, (n + 1) * sizeof(*names));
-		if (nn == NULL)
-			break;
-		names = nn;
-		names[n++] = strdup(de->d_name);
+		if (*n == cap) {
+			struct held *nh = realloc(h, (cap = cap ? 2 * cap : 32) * sizeof(*h));
+
+			if (nh == NULL)
+				break;
+			h = nh;
+		}
+		snprintf(h[*n].name, sizeof(h[*n].name), "%s", per.name);
+		h[*n].start = per.start;
+		h[*n].end = per.end;
+		(*n)++;
 	}
 	closedir(d);
-	for (i = 1; i < n; i++)
-		for (k = i; k > 0 && strcmp(names[k], names[k - 1]) < 0; k--) {
-			char *t = names[k];
+	if (*n > 0)
+		qsort(h, *n, sizeof(*h), cmp_newest);
+	*out = h;
+	return 0;
+}
 
-			names[k] = names[k - 1];
-			names[k - 1] = t;
-		}
-	for (i = 0; n > (size_t)j->retention && i < n - (size_t)j->retention; i++) {
-		char p[PATH_MAX + 300];
+/*
+ * Remove the report folder dir of period name when rbaudit wrote it (its
+ * MANIFEST lists every file in it and nothing else), then the folders
+ * between it and the {period} folder, each only when it is empty.
+ */
+static void remove_report(const struct rb_job *j, const char *dir, const char *name,
+			  rb_job_log_fn log, void *ctx, cJSON *steps)
+{
+	const char *p = strstr(j->output, "{period}");
+	char up[PATH_MAX];
+	struct rb_err e = { 0 };
+	struct stat st;
+	int owned = 0;
+	size_t stop;
 
-		snprintf(p, sizeof(p), "%s/%s", parent, names[i]);
-		nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-		logf_(log, ctx, steps, "retention", "removed", "%s (keeping the newest %d)", p,
-		      j->retention);
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		logf_(log, ctx, steps, "retention", "skipped", "%s: not removed: not a folder", dir);
+		return;
+	}
+	if (rb_report_owned(dir, &owned, &e) != 0 || !owned) {
+		logf_(log, ctx, steps, "retention", "skipped", "%s: not removed: %s", dir,
+		      owned ? e.msg : "not a report folder rbaudit wrote (it holds no MANIFEST of "
+		      "rbaudit's, or files its MANIFEST does not list)");
+		return;
+	}
+	if (rb_remove_tree(dir, &e) != 0) {
+		logf_(log, ctx, steps, "retention", "skipped", "%s: not removed: %s", dir, e.msg);
+		return;
+	}
+	logf_(log, ctx, steps, "retention", "removed", "%s", dir);
+	/* "reports/{period}/pack": also reports/2026-04, if pack was all it held. */
+	snprintf(up, sizeof(up), "%s", dir);
+	stop = (size_t)(p - j->output) + strlen(name);
+	while (strlen(up) > stop) {
+		char *slash = strrchr(up, '/');
+
+		if (slash == NULL || (size_t)(slash - up) < stop)
+			break;
+		*slash = '\0';
+		if (rmdir(up) != 0)
+			break;
+	}
+}
+
+/*
+ * Keep the newest `retention` report folders, ranked by the period they
+ * cover (its end, then its start), and always the one of the period just
+ * run; remove the older ones that rbaudit wrote, and say so.
+ */
+static void retain(const struct rb_job *j, const char *period, rb_job_log_fn log,
+		   void *ctx, cJSON *steps)
+{
+	char parent[PATH_MAX], kept[768] = "";
+	struct held *h = NULL;
+	size_t n = 0, i, nkept = 0, len = 0;
+
+	if (j->retention <= 0)
+		return;
+	if (periods_held(j, parent, &h, &n) != 0) {
+		logf_(log, ctx, steps, "retention", "skipped", "cannot read '%s': %s", parent,
+		      strerror(errno));
+		return;
 	}
 	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+		if (i < (size_t)j->retention || strcmp(h[i].name, period) == 0) {
+			if (len < sizeof(kept))
+				len += (size_t)snprintf(kept + len, sizeof(kept) - len, "%s%s",
+							nkept ? ", " : "", h[i].name);
+			nkept++;
+		}
+	logf_(log, ctx, steps, "retention", "kept", "%zu of %zu report folders in %s (the newest "
+	      "%d by the period they cover, and always %s, just run): %s", nkept, n, parent,
+	      j->retention, period, kept);
+	for (i = 0; i < n; i++) {
+		char dir[PATH_MAX];
+
+		if (i < (size_t)j->retention || strcmp(h[i].name, period) == 0)
+			continue;
+		output_of(j, h[i].name, dir);
+		remove_report(j, dir, h[i].name, log, ctx, steps);
+	}
+	free(h);
 }
 
 static int record(const struct rb_job *j, const char *started, const struct rb_job_result *r,
@@ -436,179 +642,337 @@ static int count_alert(void *ctx, const cJSON *r, struct rb_err *e)
 	return 0;
 }
 
-int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_run,
-	       rb_job_log_fn log, void *ctx, struct rb_job_result *res, struct rb_err *e)
-{
-	char lockpath[PATH_MAX + 16], hash[65], started[RB_TIME_MAX];
-	struct rb_time t0 = rb_time_now();
-	struct rb_policy pol;
+/* One run: what its steps share. */
+struct run {
+	const struct rb_job *j;
 	struct rb_period per;
+	int64_t now;
+	int dry;
+	rb_job_log_fn log;
+	void *ctx;
+	cJSON *steps;
+	struct rb_job_result *res;
+	rb_trust *trust;
+	struct rb_policy pol;
+	char hash[65];
+	const char *tp[16];
+	struct rb_report_opts ro;
+	struct rb_inbox ib;
+};
+
+/*
+ * One run at a time per database.  A dry run creates nothing: it takes the
+ * lock only when the lock file is there (without it, no run is under way).
+ */
+static int take_lock(const struct run *r, int *fd, struct rb_err *e)
+{
+	char p[PATH_MAX + 16];
+
+	snprintf(p, sizeof(p), "%s.lock", r->j->database);
+	*fd = open(p, O_RDWR | O_CLOEXEC | (r->dry ? 0 : O_CREAT), 0640);
+	if (*fd < 0 && r->dry && errno == ENOENT)
+		return 0;
+	if (*fd < 0)
+		return RB_ERR(e, RB_EX_CANTCREAT, "cannot open the lock '%s': %s", p, strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
+		return RB_ERR(e, RB_EX_TEMPFAIL, "another rbaudit run holds '%s': try again later", p);
+	return 0;
+}
+
+/*
+ * Could a run create (or write in) the folder of member?  Checks without
+ * creating anything: the folder, or else its nearest existing parent, must
+ * be a folder rbaudit may write in.
+ */
+static int check_folder(const char *member, const char *path, struct rb_err *e)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	int self = 1;
+
+	snprintf(p, sizeof(p), "%s", path);
+	while (stat(p, &st) != 0) {
+		char *slash = strrchr(p, '/');
+
+		if ((errno != ENOENT && errno != ENOTDIR) || strcmp(p, ".") == 0 ||
+		    strcmp(p, "/") == 0)
+			return RB_ERR(e, RB_EX_CANTCREAT, "member \"%s\": cannot use '%s': %s",
+				      member, p, strerror(errno));
+		self = 0;
+		if (slash == p)
+			slash[1] = '\0';
+		else if (slash != NULL)
+			*slash = '\0';
+		else
+			snprintf(p, sizeof(p), ".");
+	}
+	if (!S_ISDIR(st.st_mode))
+		return RB_ERR(e, RB_EX_CANTCREAT, "member \"%s\": '%s' is not a folder", member, p);
+	if (access(p, (self ? R_OK : 0) | W_OK | X_OK) != 0)
+		return RB_ERR(e, RB_EX_CANTCREAT, "member \"%s\": %s '%s': %s", member,
+			      self ? "cannot use" : "cannot create a folder in", p, strerror(errno));
+	return 0;
+}
+
+/* The folders a run writes in, and the database beside its lock. */
+static int check_folders(const struct rb_job *j, struct rb_err *e)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(j->database, '/');
+	struct stat st;
+
+	if (check_folder("inbox", j->inbox, e) != 0 ||
+	    (j->archive[0] && check_folder("archive", j->archive, e) != 0) ||
+	    (j->quarantine[0] && check_folder("quarantine", j->quarantine, e) != 0))
+		return -1;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - j->database) : 1,
+		 slash ? j->database : ".");
+	if (dir[0] == '\0')
+		snprintf(dir, sizeof(dir), "/");
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0)
+		return RB_ERR(e, RB_EX_CANTCREAT, "member \"database\": '%s' is not a folder "
+			      "rbaudit may write in (the database, its journal and lock go there)", dir);
+	if (stat(j->database, &st) == 0 && (!S_ISREG(st.st_mode) ||
+					    access(j->database, R_OK | W_OK) != 0))
+		return RB_ERR(e, RB_EX_CANTCREAT, "member \"database\": '%s' is not a file rbaudit "
+			      "may read and write", j->database);
+	return 0;
+}
+
+/* The report options of the period, as the report step uses them. */
+static void report_opts(struct run *r)
+{
+	const struct rb_job *j = r->j;
+	int k;
+
+	memset(&r->ro, 0, sizeof(r->ro));
+	for (k = 0; k < j->ntemplates; k++)
+		r->tp[k] = j->templates[k];
+	r->ro.db_path = j->database;
+	r->ro.ledger = j->ledger[0] ? j->ledger : NULL;
+	r->ro.period = r->per.name;
+	r->ro.now = r->now;
+	r->ro.policy_sha256 = r->hash;
+	r->ro.templates = r->tp;
+	r->ro.ntemplates = (size_t)j->ntemplates;
+	r->ro.out_dir = r->res->output;
+	r->ro.sign_key = j->report_key[0] ? j->report_key : NULL;
+	r->ro.sign_name = j->report_key_name[0] ? j->report_key_name : NULL;
+	r->ro.trust = r->trust;
+	r->ro.busy_ms = j->busy_ms;
+}
+
+/*
+ * Before anything moves: the policy, the trust store, the report key and
+ * templates, the folders; then the inbox's whole exports (the others wait).
+ */
+static int prepare(struct run *r, struct rb_err *e)
+{
+	const struct rb_job *j = r->j;
+	struct stat st;
+	size_t i;
+
+	rb_policy_default(&r->pol);
+	if ((j->policy[0] && rb_policy_load(j->policy, &r->pol, e) != 0) ||
+	    rb_trust_load(j->trust_store, &r->trust, e) != 0)
+		return -1;
+	if (rb_policy_hash(&r->pol, r->hash) != 0)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	logf_(r->log, r->ctx, r->steps, "start", "ok", "period %s, database %s%s", r->per.name,
+	      j->database, r->dry ? " (dry run: nothing is written)" : "");
+	report_opts(r);
+	if (rb_report_preflight(&r->ro, e) != 0 || check_folders(j, e) != 0)
+		return -1;
+	logf_(r->log, r->ctx, r->steps, "check", "ok", "the report key, %d templates and the "
+	      "folders are usable", j->ntemplates);
+	if (r->dry && stat(j->inbox, &st) != 0 && errno == ENOENT) {
+		logf_(r->log, r->ctx, r->steps, "inbox", "ok", "%s does not exist yet: a run "
+		      "creates it", j->inbox);
+		return 0;
+	}
+	if ((!r->dry && rb_mkdir_p(j->inbox, 0750, e) != 0) ||
+	    rb_inbox_scan(j->inbox, j->settle_s, r->now, &r->ib, e) != 0)
+		return -1;
+	for (i = 0; i < r->ib.nwaiting; i++)
+		logf_(r->log, r->ctx, r->steps, "inbox", "waiting", "%s: %s; left in the inbox for "
+		      "a later run", r->ib.waiting[i], r->ib.why[i]);
+	return 0;
+}
+
+/* A dry run: verify the inbox's exports and say what a run would do. */
+static int dry_run_(struct run *r, struct rb_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < r->ib.nready; i++) {
+		struct rb_verify_opts vo = { 0 };
+		rb_vreport *v = NULL;
+		int ok;
+
+		if (rb_verify_export(r->ib.ready[i], r->trust, &vo, &v, e) != 0)
+			return -1;
+		ok = rb_vreport_valid(v);
+		r->res->accepted += ok;
+		r->res->rejected += !ok;
+		logf_(r->log, r->ctx, r->steps, "verify", ok ? "ok" : "rejected", "%s: %s",
+		      r->ib.ready[i], ok ? "would be ingested" : rb_vreport_error(v, 0)->msg);
+		rb_vreport_free(v);
+	}
+	logf_(r->log, r->ctx, r->steps, "analyze", "skipped", "would analyse %s and render %d "
+	      "templates into %s", r->per.name, r->j->ntemplates, r->res->output);
+	r->res->exit_code = r->res->rejected ? RB_EX_REJECTED : RB_EX_OK;
+	return 0;
+}
+
+/* Log one ingested export's verdict and count it. */
+static void log_outcome(struct run *r, const char *dir, const struct rb_ingest_outcome *oc)
+{
+	const struct rb_finding *f = rb_vreport_error(oc->report, 0);
+
+	switch (oc->verdict) {
+	case RB_ACCEPTED:
+		r->res->accepted++;
+		logf_(r->log, r->ctx, r->steps, "ingest", "accepted", "%s: %llu new entries", dir,
+		      (unsigned long long)oc->new_entries);
+		break;
+	case RB_NOOP:
+		r->res->noop++;
+		logf_(r->log, r->ctx, r->steps, "ingest", "noop", "%s: already stored", dir);
+		break;
+	default:
+		r->res->rejected++;
+		logf_(r->log, r->ctx, r->steps, "ingest", "rejected", "%s: %s seq %lld line %lld: "
+		      "%s%s%s", dir, f ? f->code : "?", f ? (long long)f->seq : -1LL,
+		      f ? f->line : -1LL, f ? f->msg : "", oc->moved_to ? "; moved to " : "",
+		      oc->moved_to ? oc->moved_to : "");
+		break;
+	}
+}
+
+/* Ingest the inbox's whole exports, filing each away. */
+static int ingest_all(struct run *r, struct rb_err *e)
+{
+	const struct rb_job *j = r->j;
 	struct rb_ingest_opts io = { 0 };
-	rb_trust *trust = NULL;
 	rb_ingest *g = NULL;
-	char **dirs = NULL;
-	size_t ndirs = 0, i;
-	cJSON *steps = cJSON_CreateArray(), *doc = NULL;
-	int lock = -1, rc = -1;
+	size_t i;
+	int rc = -1;
 
-	memset(res, 0, sizeof(*res));
-	rb_time_format(&t0, started);
-	if (rb_period_parse(period ? period : "last-month", now, &per, e) != 0)
-		goto out;
-	snprintf(res->period, sizeof(res->period), "%s", per.name);
-	output_of(j, per.name, res->output);
-	/* One run at a time per database. */
-	snprintf(lockpath, sizeof(lockpath), "%s.lock", j->database);
-	lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	if (lock < 0) {
-		RB_ERR(e, RB_EX_CANTCREAT, "cannot open the lock '%s': %s", lockpath, strerror(errno));
-		goto out;
-	}
-	if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
-		RB_ERR(e, RB_EX_TEMPFAIL, "another rbaudit run holds '%s': try again later", lockpath);
-		goto out;
-	}
-	rb_policy_default(&pol);
-	if ((j->policy[0] && rb_policy_load(j->policy, &pol, e) != 0) ||
-	    rb_trust_load(j->trust_store, &trust, e) != 0)
-		goto out;
-	if (rb_policy_hash(&pol, hash) != 0) {
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
-	logf_(log, ctx, steps, "start", "ok", "period %s, database %s%s", per.name, j->database,
-	      dry_run ? " (dry run: nothing is written)" : "");
-	/* 1. The inbox. */
-	if (rb_mkdir_p(j->inbox, 0750, e) != 0 || rb_inbox_list(j->inbox, &dirs, &ndirs, e) != 0)
-		goto out;
-	if (dry_run) {
-		for (i = 0; i < ndirs; i++) {
-			struct rb_verify_opts vo = { 0 };
-			rb_vreport *r = NULL;
-
-			if (rb_verify_export(dirs[i], trust, &vo, &r, e) != 0)
-				goto out;
-			if (rb_vreport_valid(r))
-				res->accepted++;
-			else
-				res->rejected++;
-			logf_(log, ctx, steps, "verify", rb_vreport_valid(r) ? "ok" : "rejected",
-			      "%s: %s", dirs[i], rb_vreport_valid(r) ? "would be ingested" :
-			      rb_vreport_error(r, 0)->msg);
-			rb_vreport_free(r);
-		}
-		logf_(log, ctx, steps, "analyze", "skipped", "would analyse %s and render %d "
-		      "templates into %s", per.name, j->ntemplates, res->output);
-		res->exit_code = res->rejected ? RB_EX_REJECTED : RB_EX_OK;
-		rc = 0;
-		goto out;
-	}
 	io.db_path = j->database;
-	io.trust = trust;
+	io.trust = r->trust;
 	io.busy_ms = j->busy_ms;
 	if (rb_ingest_open(&io, &g, e) != 0)
-		goto out;
-	for (i = 0; i < ndirs; i++) {
+		return -1;
+	for (i = 0; i < r->ib.nready; i++) {
 		struct rb_ingest_outcome *oc = NULL;
-		const struct rb_finding *f;
 
-		if (rb_ingest_export(g, dirs[i], &oc, e) != 0)
+		if (rb_ingest_export(g, r->ib.ready[i], &oc, e) != 0)
 			goto out;
 		if (rb_ingest_file_away(oc, j->archive[0] ? j->archive : NULL,
 					j->quarantine[0] ? j->quarantine : NULL, e) != 0) {
 			rb_ingest_outcome_free(oc);
 			goto out;
 		}
-		f = rb_vreport_error(oc->report, 0);
-		switch (oc->verdict) {
-		case RB_ACCEPTED:
-			res->accepted++;
-			logf_(log, ctx, steps, "ingest", "accepted", "%s: %llu new entries", dirs[i],
-			      (unsigned long long)oc->new_entries);
-			break;
-		case RB_NOOP:
-			res->noop++;
-			logf_(log, ctx, steps, "ingest", "noop", "%s: already stored", dirs[i]);
-			break;
-		default:
-			res->rejected++;
-			logf_(log, ctx, steps, "ingest", "rejected", "%s: %s seq %lld line %lld: %s%s%s",
-			      dirs[i], f ? f->code : "?", f ? (long long)f->seq : -1LL,
-			      f ? f->line : -1LL, f ? f->msg : "", oc->moved_to ? "; moved to " : "",
-			      oc->moved_to ? oc->moved_to : "");
-			break;
-		}
+		log_outcome(r, r->ib.ready[i], oc);
 		rb_ingest_outcome_free(oc);
 	}
-	if (rb_ingest_close(g, e) != 0) {
-		g = NULL;
+	rc = 0;
+out:
+	if (rc == 0)
+		return rb_ingest_close(g, e);
+	{
+		struct rb_err ce;
+
+		rb_ingest_close(g, &ce);
+	}
+	return rc;
+}
+
+/* Analyse the period, counting the rollbacks that alert. */
+static int analyse(struct run *r, cJSON **doc, struct rb_err *e)
+{
+	const struct rb_job *j = r->j;
+	struct rb_analyze_opts ao;
+	struct alerts al;
+
+	memset(&ao, 0, sizeof(ao));
+	ao.db_path = j->database;
+	ao.ledger = j->ledger[0] ? j->ledger : NULL;
+	ao.period = r->per.name;
+	ao.now = r->now;
+	ao.policy = &r->pol;
+	ao.trend = j->trend;
+	ao.sample = j->sample;
+	ao.sample_seed = j->sample_seed;
+	ao.store = 1;
+	ao.busy_ms = j->busy_ms;
+	ao.on_rollback = count_alert;
+	ao.rollback_ctx = &al;
+	al.j = j;
+	al.res = r->res;
+	if (rb_analyze(&ao, doc, e) != 0)
+		return -1;
+	logf_(r->log, r->ctx, r->steps, "analyze", "ok", "%d rollbacks in %s; %d at or above the "
+	      "alert threshold", r->res->rollbacks, r->per.name, r->res->alerts);
+	return 0;
+}
+
+int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_run,
+	       rb_job_log_fn log, void *ctx, struct rb_job_result *res, struct rb_err *e)
+{
+	struct rb_time t0 = rb_time_now();
+	struct rb_report_result rr;
+	char started[RB_TIME_MAX];
+	struct run *r = calloc(1, sizeof(*r));
+	cJSON *doc = NULL;
+	int lock = -1, rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (r == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	r->j = j;
+	r->now = now;
+	r->dry = dry_run;
+	r->log = log;
+	r->ctx = ctx;
+	r->res = res;
+	r->steps = cJSON_CreateArray();
+	rb_time_format(&t0, started);
+	if (rb_period_parse(period ? period : "last-month", now, &r->per, e) != 0)
+		goto out;
+	snprintf(res->period, sizeof(res->period), "%s", r->per.name);
+	output_of(j, r->per.name, res->output);
+	if (take_lock(r, &lock, e) != 0 || prepare(r, e) != 0)
+		goto out;
+	if (dry_run) {
+		rc = dry_run_(r, e);
 		goto out;
 	}
-	g = NULL;
+	/* 1. The inbox. */
+	if (ingest_all(r, e) != 0)
+		goto out;
 	/* 2. Nothing new and the reports are there: nothing to do. */
-	if (res->accepted == 0 && up_to_date(j, per.name, hash, res->output)) {
+	if (res->accepted == 0 && up_to_date(j, r->per.name, r->hash, res->output)) {
 		res->nothing_to_do = 1;
 		res->exit_code = res->rejected ? RB_EX_REJECTED : RB_EX_OK;
-		logf_(log, ctx, steps, "analyze", "noop", "nothing new since the last run: the "
-		      "analysis of %s and its reports in %s are current", per.name, res->output);
+		logf_(log, ctx, r->steps, "analyze", "noop", "nothing new since the last run: the "
+		      "analysis of %s and its reports in %s are current", r->per.name, res->output);
 		rc = 0;
 		goto out;
 	}
-	/* 3. Analyse. */
-	{
-		struct rb_analyze_opts ao;
-		struct alerts al;
-
-		memset(&ao, 0, sizeof(ao));
-		ao.db_path = j->database;
-		ao.ledger = j->ledger[0] ? j->ledger : NULL;
-		ao.period = per.name;
-		ao.now = now;
-		ao.policy = &pol;
-		ao.trend = j->trend;
-		ao.sample = j->sample;
-		ao.sample_seed = j->sample_seed;
-		ao.store = 1;
-		ao.busy_ms = j->busy_ms;
-		ao.on_rollback = count_alert;
-		ao.rollback_ctx = &al;
-		al.j = j;
-		al.res = res;
-		if (rb_analyze(&ao, &doc, e) != 0)
-			goto out;
-		logf_(log, ctx, steps, "analyze", "ok", "%d rollbacks in %s; %d at or above the "
-		      "alert threshold", res->rollbacks, per.name, res->alerts);
-	}
-	/* 4. Render and sign. */
-	{
-		struct rb_report_opts ro;
-		struct rb_report_result rr;
-		const char *tp[16];
-		int k;
-
-		memset(&ro, 0, sizeof(ro));
-		for (k = 0; k < j->ntemplates; k++)
-			tp[k] = j->templates[k];
-		ro.db_path = j->database;
-		ro.ledger = j->ledger[0] ? j->ledger : NULL;
-		ro.period = per.name;
-		ro.now = now;
-		ro.policy_sha256 = hash;
-		ro.templates = tp;
-		ro.ntemplates = (size_t)j->ntemplates;
-		ro.out_dir = res->output;
-		ro.sign_key = j->report_key[0] ? j->report_key : NULL;
-		ro.sign_name = j->report_key_name[0] ? j->report_key_name : NULL;
-		ro.busy_ms = j->busy_ms;
-		if (rb_report(&ro, &rr, e) != 0)
-			goto out;
-		logf_(log, ctx, steps, "report", "ok", "%zu files and a %s MANIFEST in %s", rr.nfiles,
-		      rr.signed_manifest ? "signed" : "unsigned", res->output);
-	}
-	retain(j, res->output, log, ctx, steps);
+	/* 3. Analyse, 4. render and sign. */
+	if (analyse(r, &doc, e) != 0 || rb_report(&r->ro, &rr, e) != 0)
+		goto out;
+	logf_(log, ctx, r->steps, "report", "ok", "%zu files and a %s MANIFEST in %s", rr.nfiles,
+	      rr.signed_manifest ? "signed" : "unsigned", res->output);
+	if (rr.truncated_cells > 0)
+		logf_(log, ctx, r->steps, "report", "warning", "%lld texts were too long for a "
+		      "workbook cell (the longest %lld characters) and were cut with a marker; "
+		      "the JSON report holds them whole", rr.truncated_cells, rr.truncated_chars);
+	retain(j, r->per.name, log, ctx, r->steps);
 	res->exit_code = res->rejected ? RB_EX_REJECTED : res->alerts ? RB_EX_FAIL : RB_EX_OK;
 	/* 5. Record the run. */
-	if (record(j, started, res, steps, e) != 0)
+	if (record(j, started, res, r->steps, e) != 0)
 		goto out;
 	logf_(log, ctx, NULL, "done", res->exit_code == 0 ? "ok" : res->exit_code == 1 ?
 	      "alerts" : "rejected", "exit %d: %d accepted, %d rejected, %d rollbacks, %d alerts; "
@@ -616,15 +980,11 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	      res->alerts, res->output);
 	rc = 0;
 out:
-	if (g != NULL) {
-		struct rb_err ce;
-
-		rb_ingest_close(g, &ce);
-	}
 	cJSON_Delete(doc);
-	cJSON_Delete(steps);
-	rb_strv_free(dirs, ndirs);
-	rb_trust_free(trust);
+	cJSON_Delete(r->steps);
+	rb_inbox_clear(&r->ib);
+	rb_trust_free(r->trust);
+	free(r);
 	if (lock >= 0)
 		close(lock);
 	return rc;

@@ -27,12 +27,18 @@ struct rb_job {
 	int trend, sample;
 	uint64_t sample_seed;
 	int busy_ms;
+	int settle_s;                   /* an export without READY: unchanged this long */
 	int log_json;
 };
 
 /*
  * Load and check a job file.  Relative paths are relative to its folder.
- * Errors are RB_EX_CONFIG and name the member (and line).
+ * Errors are RB_EX_CONFIG and name the member (and line).  The file is also
+ * checked as a whole: inbox, archive and quarantine must be three folders,
+ * none inside another, and output must hold {period} once, as a whole path
+ * part, with no report folder inside any of the three (paths compared after
+ * collapsing `.`, `..` and `//` and resolving the part that exists, so that
+ * symbolic links count); such errors name both members.
  */
 int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e);
 
@@ -50,8 +56,15 @@ struct rb_job_result {
 };
 
 /*
- * Run the job for period (NULL: the last complete month before now).  With
- * dry_run, only verify and say what would be done.  Returns 0 with *res
+ * Run the job for period (NULL: the last complete month before now).  Before
+ * any export moves, the report key and templates (rb_report_preflight) and
+ * the folders are checked.  The inbox's exports are taken when whole (a
+ * READY file, or settle_s seconds without change before now); the others
+ * are left there and logged as "waiting".  Retention keeps the newest
+ * report folders by the period they cover, and the one just written; it
+ * removes only folders rbaudit wrote (rb_report_owned).  With dry_run,
+ * check and verify only, creating nothing (no lock file, no inbox), and say
+ * what would be done.  Returns 0 with *res
  * filled (its exit_code tells the scheduler what happened), or -1 with *e:
  * RB_EX_TEMPFAIL when another run holds the lock or the database is busy.
  */

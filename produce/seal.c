@@ -170,7 +170,7 @@ int rb_sealer_open(const char *out_dir, const struct rb_ledger_state *st,
 	if (rb_mkdir_p(out_dir, 0750, e) != 0)
 		return -1;
 	if (exists_in(out_dir, "entries.jsonl") || exists_in(out_dir, "manifest.json") ||
-	    exists_in(out_dir, "checkpoint"))
+	    exists_in(out_dir, "checkpoint") || exists_in(out_dir, "READY"))
 		return RB_ERR(e, RB_EX_CANTCREAT, "'%s' already holds an export", out_dir);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -417,7 +417,7 @@ int rb_sealer_close(rb_sealer *s, int commit, struct rb_ledger_state *next,
 		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	/* entries and checkpoint first, the manifest last: it marks completion. */
+	/* entries and checkpoint first, then the manifest, and READY last. */
 	if (rb_path_join(path, sizeof(path), s->dir, "entries.jsonl", e) != 0)
 		goto out;
 	if (rename(s->tmp_entries, path) != 0) {
@@ -431,6 +431,10 @@ int rb_sealer_close(rb_sealer *s, int commit, struct rb_ledger_state *next,
 	if (rb_path_join(path, sizeof(path), s->dir, "manifest.json", e) != 0 ||
 	    rb_write_atomic(path, manifest, strlen(manifest), 0640, e) != 0)
 		goto out;
+	/* docs/FORMATS.md, the READY marker: written last, an inbox takes it whole. */
+	if (rb_path_join(path, sizeof(path), s->dir, "READY", e) != 0 ||
+	    rb_write_atomic(path, "", 0, 0640, e) != 0)
+		goto out;
 	if (next != NULL) {
 		*next = s->st;
 		next->checkpoint = cp;
@@ -443,6 +447,7 @@ out:
 		if (commit) {
 			remove_in(s->dir, "entries.jsonl");
 			remove_in(s->dir, "checkpoint");
+			remove_in(s->dir, "manifest.json");
 		}
 	}
 	free(cp);

@@ -1,6 +1,6 @@
 /*
  * seal.h - the producer side of ledger-export-v1: sealing events into an
- * export (entries.jsonl, manifest.json, checkpoint).
+ * export (entries.jsonl, manifest.json, checkpoint, and the READY marker).
  *
  * An rb_sealer writes one export directory.  It is opened on a ledger state
  * (empty for a new ledger, or the state a previous export left), takes
@@ -8,7 +8,8 @@
  * returns the new state.  Everything is deterministic: the same events,
  * key and state give byte-identical files (Ed25519 signing is
  * deterministic).  Files are written under temporary names and renamed
- * into place when the export is complete.
+ * into place when the export is complete; an empty READY file is written
+ * last, so that an inbox takes the export only when it is whole.
  *
  * Ownership: the sealer borrows the keys it is given (they must outlive
  * it); rb_sealer_close always frees the sealer.
@@ -77,7 +78,7 @@ uint64_t rb_sealer_count(const rb_sealer *s);
 
 /*
  * Finish the export: write manifest.json and checkpoint, move the files
- * into place, and fill *next (which the caller clears) with the new state.
+ * into place, write an empty READY (mode 0640) last, and fill *next (which the caller clears) with the new state.
  * With commit 0, abandon the export instead, removing what was written.
  * Frees s in every case.
  */

@@ -133,8 +133,11 @@ cp -r "$X08" inbox/a-08
 cp -r "$X09" inbox/b-09
 flipped=$(flip_payload "$X08" inbox/x-08 10) || fail "setup: flip a payload letter" "flip_payload failed"
 expect_eq "test data: the tampered copy x-08 has line 10 = seq 261 changed" 261 "$flipped"
+# The vector copies have no READY file and were written just now: --settle 0
+# takes them at once (t_job.sh tests the waiting).
 expect_exit 1 "ingest --inbox with a tampered export exits 1" -- \
-	"$RBAUDIT" ingest --db i.db --keys "$KEYS" --json --inbox inbox --archive archive --quarantine quarantine
+	"$RBAUDIT" ingest --db i.db --keys "$KEYS" --json --inbox inbox --archive archive --quarantine quarantine \
+	--settle 0
 cp "$OUT" inbox.json
 expect_json "inbox: processed by first_seq, not by name: c-07, a-08, x-08, b-09" inbox.json \
 	'[e["path"] for e in d["exports"]]' '["inbox/c-07", "inbox/a-08", "inbox/x-08", "inbox/b-09"]'
@@ -170,7 +173,7 @@ expect_eq "inbox: the stored entries are the genuine ones" \
 	"$(q i.db 'SELECT hex(leaf) FROM entry ORDER BY seq' | sha256sum)"
 # The archive re-ingested as an inbox: all no-ops, archived again.
 expect_exit 0 "ingest --inbox of the archive: all no-ops, exit 0" -- \
-	"$RBAUDIT" ingest --db i.db --keys "$KEYS" --json --inbox archive --archive archive2
+	"$RBAUDIT" ingest --db i.db --keys "$KEYS" --json --inbox archive --archive archive2 --settle 0
 expect_json "the archive as inbox: three noop verdicts, moved to archive2" "$OUT" \
 	'[[e["verdict"], e.get("moved_to")] for e in d["exports"]]' \
 	'[["noop", "archive2/c-07"], ["noop", "archive2/a-08"], ["noop", "archive2/b-09"]]'

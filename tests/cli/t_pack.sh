@@ -156,4 +156,10 @@ expect_eq "  and holds exactly Excel's 32,767 characters" 32767 "$cell"
 expect_json "the JSON holds the name whole" lx/analysis-2026-08.json \
 	"max(len(r['service'] or '') for r in d['analysis']['rollbacks'])" 40000
 
+# ... and the job logs the warning.
+mkdir -p ljob/inbox && cp -r longexp ljob/inbox/e && : > ljob/inbox/e/READY && cp long.json ljob/keys.json
+printf '{"database":"a.db","trust_store":"keys.json","inbox":"inbox","archive":"archive","output":"reports/{period}","templates":["engineering-metrics"],"alert_level":"none","alert_findings":[]}' > ljob/job.json
+expect_exit 0 "the job renders the workbook" -- "$RBAUDIT" run --config ljob/job.json --period 2026-08
+expect_grep "  and its log has a report warning counting the cut texts" "$ERR" 'report +warning +[0-9]+ texts were too long for a workbook cell \(the longest 40000 characters\)'
+
 done_testing

@@ -93,7 +93,8 @@ expect_file "the good one is archived" job/archive/2026-10/manifest.json
 expect_eq "and stored" 6 "$(sqlite3 job/audit.db 'SELECT count(*) FROM ingest_export')"
 expect_file "the month's reports are written" job/reports/2026-10/MANIFEST
 expect_exit 0 "a re-analysed earlier month" -- "$RBAUDIT" run --config job/job.json --period 2026-08
-expect_eq "retention keeps the newest two report folders" "2026-09 2026-10" "$(ls job/reports | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "retention keeps the newest two report folders, and the month just run" \
+	"2026-08 2026-09 2026-10" "$(ls job/reports | tr '\n' ' ' | sed 's/ $//')"
 
 # Alerts: exit 1 when a rollback reaches the threshold.
 sed 's/"alert_level": "none", "alert_findings": \[\]/"alert_level": "low"/' job/job.json > job/alert.json
