@@ -126,6 +126,14 @@ cp d2/keys/reports.pem d2/keys/open.pem && chmod 644 d2/keys/open.pem
 expect_exit 78 "a real run with a bad report key exits 78" -- "$RBAUDIT" run --config d2/open.json --period 2026-09
 expect_file "  before any export moves" d2/inbox/2026-09/manifest.json
 expect_eq "  or is stored" 4 "$(sqlite3 d2/audit.db 'SELECT count(*) FROM ingest_export')"
+printf '{"template":"x","format":"xlsx","file":"x-{period}.xlsx","sections":[\n {"type":"sheet","sheet":"Summary"},\n {"type":"sheet","sheet":"Summary"}]}\n' > d2/twice.json
+sed 's|"templates": \["analysis-json"\]|"templates": ["analysis-json", "./twice.json"]|' d2/job.json > d2/twice-job.json
+expect_exit 78 "a real run with a template naming a sheet twice exits 78, no crash" -- \
+	"$RBAUDIT" run --config d2/twice-job.json --period 2026-09
+expect_grep "  naming the template and the line" "$ERR" "twice.json' line 3: member \"sheet\" names the sheet \"Summary\" a second time"
+expect_file "  before any export moves" d2/inbox/2026-09/manifest.json
+expect_eq "  or is stored" 4 "$(sqlite3 d2/audit.db 'SELECT count(*) FROM ingest_export')"
+expect_no_file "  and no report folder is made" d2/reports
 
 # --- exports still being written ----------------------------------------------
 mkjob w1 part.db
