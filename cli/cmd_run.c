@@ -66,6 +66,19 @@ static void logline(void *vc, const char *step, const char *status, const char *
 	}
 }
 
+/*
+ * A JSON log stays JSON to its last line: the error is logged as a "fatal"
+ * step and its exit code returned (main prints nothing more).  A text log
+ * leaves the error to main: -1.
+ */
+static int fatal(struct logctx *lc, const struct rb_err *e)
+{
+	if (!lc->json)
+		return -1;
+	logline(lc, "fatal", "error", e->msg);
+	return e->code ? e->code : RB_EX_SOFTWARE;
+}
+
 int cmd_run(int argc, char **argv, struct rb_err *e)
 {
 	static const struct option opts[] = {
@@ -103,11 +116,16 @@ int cmd_run(int argc, char **argv, struct rb_err *e)
 		rc = cli_usage(e, "run", "--log-format takes text or json");
 		goto out;
 	}
-	if (rb_job_load(config, j, e) != 0)
+	lc.json = fmt != NULL && strcmp(fmt, "json") == 0;
+	if (rb_job_load(config, j, e) != 0) {
+		rc = fatal(&lc, e);
 		goto out;
+	}
 	lc.json = fmt ? strcmp(fmt, "json") == 0 : j->log_json;
-	if (rb_job_run(j, period, (int64_t)time(NULL), dry, logline, &lc, &res, e) != 0)
+	if (rb_job_run(j, period, (int64_t)time(NULL), dry, logline, &lc, &res, e) != 0) {
+		rc = fatal(&lc, e);
 		goto out;
+	}
 	if (!dry)
 		printf("%s: period %s, %d exports accepted, %d rejected, %d rollbacks, %d alerts%s; "
 		       "reports in %s\n", res.exit_code == 0 ? "ok" : res.exit_code == 1 ?

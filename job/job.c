@@ -628,17 +628,19 @@ static int count_alert(void *ctx, const cJSON *r, struct rb_err *e)
 	struct alerts *al = ctx;
 	const char *lv = rb_json_str(r, "level");
 	const cJSON *f;
-	int k, alert = 0;
+	int k, level = 0, finding = 0;
 
 	al->res->rollbacks++;
 	for (k = al->j->alert_level; k < 4; k++)
-		alert |= lv != NULL && strcmp(lv, levels[k]) == 0;
+		level |= lv != NULL && strcmp(lv, levels[k]) == 0;
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r, "findings"))
 		for (k = 0; k < 6; k++)
-			if ((al->j->alert_findings >> k & 1) &&
+			if ((al->j->alert_findings >> k & 1) && cJSON_IsString(f) &&
 			    strcmp(f->valuestring, finding_codes[k]) == 0)
-				alert = 1;
-	al->res->alerts += alert;
+				finding = 1;
+	al->res->alerts += level || finding;
+	al->res->alert_level_rollbacks += level;
+	al->res->alert_finding_rollbacks += finding;
 	return 0;
 }
 
@@ -912,9 +914,25 @@ static int analyse(struct run *r, cJSON **doc, struct rb_err *e)
 	al.res = r->res;
 	if (rb_analyze(&ao, doc, e) != 0)
 		return -1;
-	logf_(r->log, r->ctx, r->steps, "analyze", "ok", "%d rollbacks in %s; %d at or above the "
-	      "alert threshold", r->res->rollbacks, r->per.name, r->res->alerts);
+	logf_(r->log, r->ctx, r->steps, "analyze", "ok", "%d rollbacks in %s; %d alert: %d at or "
+	      "above alert_level %s, %d with an alert_findings finding", r->res->rollbacks,
+	      r->per.name, r->res->alerts, r->res->alert_level_rollbacks, levels[r->j->alert_level],
+	      r->res->alert_finding_rollbacks);
 	return 0;
+}
+
+/*
+ * A run that failed is recorded too, with the exit code it ends with and
+ * the error as its last step; a failure to record it is left unsaid (the
+ * caller reports the first error, in *e, which stays as it was).
+ */
+static void record_failure(struct run *r, const char *started, const struct rb_err *e)
+{
+	struct rb_err ignored;
+
+	r->res->exit_code = e->code ? e->code : RB_EX_SOFTWARE;
+	logf_(NULL, NULL, r->steps, "fatal", "error", "%s", e->msg);
+	(void)record(r->j, started, r->res, r->steps, &ignored);
 }
 
 int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_run,
@@ -925,7 +943,7 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	char started[RB_TIME_MAX];
 	struct run *r = calloc(1, sizeof(*r));
 	cJSON *doc = NULL;
-	int lock = -1, rc = -1;
+	int lock = -1, locked = 0, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	if (r == NULL)
@@ -942,7 +960,10 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 		goto out;
 	snprintf(res->period, sizeof(res->period), "%s", r->per.name);
 	output_of(j, r->per.name, res->output);
-	if (take_lock(r, &lock, e) != 0 || prepare(r, e) != 0)
+	if (take_lock(r, &lock, e) != 0)
+		goto out;
+	locked = lock >= 0;
+	if (prepare(r, e) != 0)
 		goto out;
 	if (dry_run) {
 		rc = dry_run_(r, e);
@@ -957,7 +978,7 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 		res->exit_code = res->rejected ? RB_EX_REJECTED : RB_EX_OK;
 		logf_(log, ctx, r->steps, "analyze", "noop", "nothing new since the last run: the "
 		      "analysis of %s and its reports in %s are current", r->per.name, res->output);
-		rc = 0;
+		rc = record(j, started, res, r->steps, e);
 		goto out;
 	}
 	/* 3. Analyse, 4. render and sign. */
@@ -980,6 +1001,8 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	      res->alerts, res->output);
 	rc = 0;
 out:
+	if (rc != 0 && locked && !dry_run)
+		record_failure(r, started, e);
 	cJSON_Delete(doc);
 	cJSON_Delete(r->steps);
 	rb_inbox_clear(&r->ib);

@@ -49,7 +49,9 @@ typedef void (*rb_job_log_fn)(void *ctx, const char *step, const char *status,
 struct rb_job_result {
 	int exit_code;                  /* enum rb_exit: 0, 1, 2 */
 	int accepted, noop, rejected;
-	int rollbacks, alerts;
+	int rollbacks, alerts;          /* alerts: rollbacks that alert, for either cause */
+	int alert_level_rollbacks;      /* at or above alert_level */
+	int alert_finding_rollbacks;    /* with a finding of alert_findings */
 	int nothing_to_do;              /* a second run: nothing changed */
 	char period[48];
 	char output[PATH_MAX];

@@ -438,13 +438,14 @@ int rb_pack_check(const struct rb_pack *p, int signing, int allow_unsigned,
 		return 0;
 	if (mf_read(p->dir, &m, &found, bad, sizeof(bad), e) != 0)
 		goto out;
-	if (!found) {
-		RB_ERR(e, RB_EX_CANTCREAT, "'%s' holds files and no rbaudit MANIFEST: a report "
-		       "replaces only a folder rbaudit wrote (choose a new or empty folder)", p->dir);
-		goto out;
-	}
 	if (tree_read(p->dir, &t, e) != 0)
 		goto out;
+	if (!found) {
+		RB_ERR(e, RB_EX_CANTCREAT, "'%s' holds '%s' and no rbaudit MANIFEST: a report "
+		       "replaces only a folder rbaudit wrote (choose a new or empty folder)", p->dir,
+		       t.nfiles > 0 ? t.files[0] : t.nodd > 0 ? t.odd[0] : "MANIFEST");
+		goto out;
+	}
 	for (i = 0; i < t.nfiles; i++)
 		if (mf_find(&m, t.files[i]) == NULL) {
 			RB_ERR(e, RB_EX_CANTCREAT, "'%s/%s' is not in the folder's MANIFEST: a report "

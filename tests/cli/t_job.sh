@@ -176,4 +176,48 @@ seal_quiet "$SAMPLES/events-2026-07.jsonl" sealed
 expect_file "seal writes a READY file" sealed/READY
 expect_eq "  empty, mode 0640" "0 640" "$(stat -c '%s %a' sealed/READY)"
 
+# --- every run is recorded; a JSON log stays JSON --------------------------------
+mkjob h1 full.db
+runs() { sqlite3 h1/audit.db "SELECT group_concat(exit_code, ' ') FROM (SELECT exit_code FROM job_run ORDER BY id)"; }
+expect_exit 0 "a first run exits 0" -- "$RBAUDIT" run --config h1/job.json --period 2026-09
+expect_exit 0 "a second run with nothing new exits 0" -- "$RBAUDIT" run --config h1/job.json --period 2026-09
+mkdir -p h1/reports/2026-10 && printf 'mine\n' > h1/reports/2026-10/notes.txt
+expect_exit 73 "a run whose report folder holds a user's file exits 73" -- \
+	"$RBAUDIT" run --config h1/job.json --period 2026-10
+expect_eq "  the note is kept" "mine" "$(cat h1/reports/2026-10/notes.txt)"
+expect_eq "job_run records all three runs, the failed one with its exit code" "0 0 73" "$(runs)"
+expect_eq "  and the failed one's last step is the error" "fatal error" \
+	"$(sqlite3 h1/audit.db "SELECT json_extract(steps, '\$[#-1].step') || ' ' || json_extract(steps, '\$[#-1].status') FROM job_run ORDER BY id DESC LIMIT 1")"
+expect_exit 73 "the same failure with --log-format json exits 73" -- \
+	"$RBAUDIT" run --config h1/job.json --period 2026-10 --log-format json
+check "  every line of stderr is JSON, the error too" "$PY" -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+objs = [json.loads(l) for l in lines]
+assert lines and objs[-1]["step"] == "fatal" and objs[-1]["status"] == "error", objs[-1]
+assert "notes.txt" in objs[-1]["detail"]' "$ERR"
+printf '{"database": 1}' > h1/bad.json
+expect_exit 78 "a bad job file with --log-format json exits 78" -- \
+	"$RBAUDIT" run --config h1/bad.json --log-format json
+check "  and its error is a JSON line" "$PY" -c '
+import json, sys
+o = json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert o["step"] == "fatal", o' "$ERR"
+
+# --- the alert line counts the two causes apart --------------------------------
+mkjob a1 full.db
+sed 's/"alert_level": "none", "alert_findings": \[\]/"alert_level": "high", "alert_findings": ["approvals-missing", "separation-of-duties"]/' \
+	a1/job.json > a1/alerts.json
+expect_exit 1 "a run with alerts exits 1" -- "$RBAUDIT" run --config a1/alerts.json --period 2026-10
+"$RBAUDIT" analyze --db full.db --period 2026-10 --no-store --json > a1.json
+want=$("$PY" - a1.json <<'EOP'
+import json, sys
+rs = json.load(open(sys.argv[1]))["rollbacks"]
+lv = sum(r["level"] in ("high", "critical") for r in rs)
+fd = sum(bool(set(r["findings"]) & {"approvals-missing", "separation-of-duties"}) for r in rs)
+al = sum(r["level"] in ("high", "critical") or bool(set(r["findings"]) & {"approvals-missing", "separation-of-duties"}) for r in rs)
+print("%d alert: %d at or above alert_level high, %d with an alert_findings finding" % (al, lv, fd))
+EOP
+)
+expect_grep -F "the log counts threshold rollbacks and finding rollbacks apart" "$ERR" "$want"
+
 done_testing

@@ -80,7 +80,12 @@ cp job/reports/2026-09/MANIFEST manifest.before
 expect_exit 0 "a second run with nothing new exits 0" -- "$RBAUDIT" run --config job/job.json --period 2026-09
 expect_grep "and says nothing is new" "$ERR" 'nothing new since the last run'
 sqlite3 job/audit.db .dump > after.sql
-expect_same "a second run changes nothing in the database" before.sql after.sql
+grep -v '^INSERT INTO job_run' before.sql > before-data.sql
+grep -v '^INSERT INTO job_run' after.sql > after-data.sql
+expect_same "a second run changes nothing in the database but the record of runs" \
+	before-data.sql after-data.sql
+expect_eq "  and records itself in job_run" 1 \
+	"$(( $(grep -c '^INSERT INTO job_run' after.sql) - $(grep -c '^INSERT INTO job_run' before.sql) ))"
 expect_same "nor the reports" manifest.before job/reports/2026-09/MANIFEST
 
 # New exports: one good (October) and one tampered copy of it under another name.
