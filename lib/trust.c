@@ -352,34 +352,37 @@ static int check_end(const rb_tkey *k, const char *what, int has, const struct r
 	return 0;
 }
 
-int rb_trust_revoke(rb_trust *t, const char *name, const struct rb_time *at,
-		    struct rb_err *e)
+/* Set the end (revoked_at, or valid_until) of key name's validity to at. */
+static int set_end(rb_trust *t, const char *name, int revoke, const struct rb_time *at,
+		   struct rb_err *e)
 {
 	rb_tkey *k = (rb_tkey *)rb_trust_find(t, name, strlen(name));
+	struct rb_time *cur;
+	int *has;
 
 	if (k == NULL)
 		return RB_ERR(e, RB_EX_DATAERR, "no key named '%s' in the trust store", name);
-	if (check_end(k, "already revoked at", k->has_revoked, &k->revoked_at, at, e) != 0 ||
-	    set_time_member(k, "revoked_at", at, e) != 0)
+	cur = revoke ? &k->revoked_at : &k->valid_until;
+	has = revoke ? &k->has_revoked : &k->has_until;
+	if (check_end(k, revoke ? "already revoked at" : "already valid only until", *has, cur,
+		      at, e) != 0 ||
+	    set_time_member(k, revoke ? "revoked_at" : "valid_until", at, e) != 0)
 		return -1;
-	k->revoked_at = *at;
-	k->has_revoked = 1;
+	*cur = *at;
+	*has = 1;
 	return 0;
+}
+
+int rb_trust_revoke(rb_trust *t, const char *name, const struct rb_time *at,
+		    struct rb_err *e)
+{
+	return set_end(t, name, 1, at, e);
 }
 
 int rb_trust_set_valid_until(rb_trust *t, const char *name, const struct rb_time *at,
 			     struct rb_err *e)
 {
-	rb_tkey *k = (rb_tkey *)rb_trust_find(t, name, strlen(name));
-
-	if (k == NULL)
-		return RB_ERR(e, RB_EX_DATAERR, "no key named '%s' in the trust store", name);
-	if (check_end(k, "already valid only until", k->has_until, &k->valid_until, at, e) != 0 ||
-	    set_time_member(k, "valid_until", at, e) != 0)
-		return -1;
-	k->valid_until = *at;
-	k->has_until = 1;
-	return 0;
+	return set_end(t, name, 0, at, e);
 }
 
 size_t rb_trust_count(const rb_trust *t)
