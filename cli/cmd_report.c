@@ -39,7 +39,9 @@ static const char verify_report_usage[] =
 	"usage: rbaudit verify-report DIR --keys KEYS.json\n"
 	"\n"
 	"Check a report folder: MANIFEST is signed by a trusted key with role\n"
-	"\"report\", and every file's SHA-256 matches, none missing, none added.\n"
+	"\"report\" that was valid and not revoked at the signing time the MANIFEST\n"
+	"carries (revoked later: VALID with a warning, W_KEY_REVOKED_LATER), and every\n"
+	"file's SHA-256 matches, none missing, nothing under the folder unlisted.\n"
 	"Exit status: 0 all good, 1 a problem found, 66 no MANIFEST.\n";
 
 int cmd_report(int argc, char **argv, struct rb_err *e)
@@ -151,12 +153,12 @@ int cmd_verify_report(int argc, char **argv, struct rb_err *e)
 	rb_trust_free(t);
 	if (rc != 0)
 		return -1;
+	fputs(why, stdout);     /* the problems, or the warnings of a valid folder */
 	if (ok) {
 		printf("%s: VALID, MANIFEST signed by '%s', every file matches\n", argv[optind],
 		       signer);
 		return RB_EX_OK;
 	}
-	fputs(why, stdout);
 	printf("%s: INVALID\n", argv[optind]);
 	return RB_EX_FAIL;
 }

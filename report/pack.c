@@ -15,6 +15,7 @@
 
 #include "lib/fsutil.h"
 #include "lib/note.h"
+#include "lib/rtime.h"
 #include "lib/trust.h"
 #include "report/report.h"
 
@@ -42,6 +43,8 @@ struct mf {
 	char *buf;              /* the file */
 	char *body;             /* the signed text (a copy) */
 	int is_signed;
+	int has_time;           /* a "signed TIME" line */
+	struct rb_time signed_at;
 	struct mf_line *v;
 	size_t n;
 };
@@ -228,6 +231,11 @@ static int mf_read(const char *dir, struct mf *m, int *found, char *bad, size_t 
 	     line = strtok_r(NULL, "\n", &save)) {
 		struct mf_line *nv;
 
+		if (strncmp(line, "signed ", 7) == 0) {
+			m->has_time = m->has_time ||
+				      rb_time_parse(line + 7, strlen(line + 7), &m->signed_at) == 0;
+			continue;
+		}
 		if (strncmp(line, "rbaudit ", 8) == 0 || strncmp(line, "ledger ", 7) == 0 ||
 		    strncmp(line, "period ", 7) == 0)
 			continue;
@@ -283,18 +291,36 @@ struct why {
 	int problems;
 };
 
+__attribute__((format(printf, 2, 0)))
+static void vappend(struct why *w, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(w->buf + w->used, w->len - w->used, fmt, ap);
+
+	if (n > 0 && (size_t)n < w->len - w->used)
+		w->used += (size_t)n;
+}
+
+/* A line that makes the folder INVALID. */
 __attribute__((format(printf, 2, 3)))
 static void problem(struct why *w, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	w->problems++;
 	va_start(ap, fmt);
-	n = vsnprintf(w->buf + w->used, w->len - w->used, fmt, ap);
+	vappend(w, fmt, ap);
 	va_end(ap);
-	if (n > 0 && (size_t)n < w->len - w->used)
-		w->used += (size_t)n;
+}
+
+/* A line that does not make the folder INVALID. */
+__attribute__((format(printf, 2, 3)))
+static void warning(struct why *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vappend(w, fmt, ap);
+	va_end(ap);
 }
 
 static int file_digest(const char *dir, const char *name, char hex[65], long long *size,
@@ -343,6 +369,48 @@ static int compare(const char *dir, struct mf *m, const struct tree *t, struct w
 	return 0;
 }
 
+/*
+ * A report key is judged like an entry key, at the signing time the
+ * MANIFEST carries: valid then, or INVALID; revoked only later, VALID with
+ * a warning (W_KEY_REVOKED_LATER).
+ */
+static void judge_key(const rb_tkey *k, const struct mf *m, struct why *w, char *signer,
+		      size_t signerlen)
+{
+	char ts[RB_TIME_MAX], at[RB_TIME_MAX];
+	const struct rb_time *rev = rb_tkey_revoked_at(k);
+
+	snprintf(signer, signerlen, "%s", rb_tkey_name(k));
+	if (!m->has_time) {
+		warning(w, "warning: MANIFEST carries no signing time (an older rbaudit wrote it): "
+			"the validity of key '%s' was not checked\n", rb_tkey_name(k));
+		return;
+	}
+	rb_time_format(&m->signed_at, ts);
+	switch (rb_tkey_state(k, &m->signed_at)) {
+	case RB_KEY_VALID:
+		break;
+	case RB_KEY_NOT_YET:
+		problem(w, "MANIFEST: signed at %s by key '%s' before it was valid\n", ts,
+			rb_tkey_name(k));
+		return;
+	case RB_KEY_EXPIRED:
+		problem(w, "MANIFEST: signed at %s by key '%s' after its validity ended\n", ts,
+			rb_tkey_name(k));
+		return;
+	default:
+		rb_time_format(rev, at);
+		problem(w, "MANIFEST: signed at %s by key '%s', revoked at %s (E_KEY_REVOKED)\n",
+			ts, rb_tkey_name(k), at);
+		return;
+	}
+	if (rev != NULL) {
+		rb_time_format(rev, at);
+		warning(w, "warning: W_KEY_REVOKED_LATER: key '%s' signed at %s and was revoked "
+			"later, at %s\n", rb_tkey_name(k), ts, at);
+	}
+}
+
 int rb_report_verify(const char *dir, const rb_trust *t, int *ok, char *why,
 		     size_t whylen, char *signer, size_t signerlen, struct rb_err *e)
 {
@@ -375,7 +443,7 @@ int rb_report_verify(const char *dir, const rb_trust *t, int *ok, char *why,
 		else if (k == NULL)
 			problem(&w, "MANIFEST: no signature by a trusted key with role \"report\"\n");
 		else
-			snprintf(signer, signerlen, "%s", rb_tkey_name(k));
+			judge_key(k, &m, &w, signer, signerlen);
 	} else {
 		problem(&w, "MANIFEST is not signed: the digests bind nothing to a key\n");
 	}
@@ -524,7 +592,7 @@ int rb_pack_manifest(const struct rb_pack *p, const char *origin, const char *pe
 
 	if (tree_read(p->newdir, &t, e) != 0)
 		return -1;
-	cap = 256 + strlen(origin) + strlen(period);
+	cap = 256 + RB_TIME_MAX + strlen(origin) + strlen(period);
 	for (i = 0; i < t.nfiles; i++)
 		cap += 96 + strlen(t.files[i]);
 	text = malloc(cap);
@@ -534,6 +602,14 @@ int rb_pack_manifest(const struct rb_pack *p, const char *origin, const char *pe
 	}
 	used = (size_t)snprintf(text, cap, "%sledger %s\nperiod %s\n", MANIFEST_HEAD, origin,
 				period);
+	if (key != NULL) {
+		/* The signing time, inside the signed text: the key is judged at it. */
+		struct rb_time now = rb_time_now();
+		char ts[RB_TIME_MAX];
+
+		rb_time_format(&now, ts);
+		used += (size_t)snprintf(text + used, cap - used, "signed %s\n", ts);
+	}
 	for (i = 0; i < t.nfiles; i++) {
 		char hex[65];
 		long long size;

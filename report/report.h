@@ -71,10 +71,13 @@ int rb_report_preflight(const struct rb_report_opts *o, struct rb_err *e);
 int rb_report_owned(const char *dir, int *owned, struct rb_err *e);
 
 /*
- * Check DIR/MANIFEST: every listed file's digest, no file missing or extra,
- * and (when it is signed) its signature by a trusted key with role report.
- * Returns 0 with *ok set (1 all good) and problems listed in why (one per
- * line), or -1 when the directory cannot be read.
+ * Check DIR/MANIFEST: every listed file's digest, no file missing, nothing
+ * under DIR unlisted (dotfiles, folders, FIFOs...), and its signature by a
+ * trusted key with role report, valid and not revoked at the signing time
+ * the MANIFEST carries.  Returns 0 with *ok set (1 all good) and why holding
+ * one line per problem, and per warning ("warning: ...", which leave *ok 1:
+ * a key revoked after the signing, a MANIFEST without a signing time), or
+ * -1 when the directory cannot be read (RB_EX_NOINPUT: no MANIFEST).
  */
 int rb_report_verify(const char *dir, const rb_trust *t, int *ok, char *why,
 		     size_t whylen, char *signer, size_t signerlen, struct rb_err *e);

@@ -33,6 +33,11 @@ expect_eq "  the folder holds the reports and the MANIFEST, nothing else" \
 	"MANIFEST analysis-2026-08.json governance-2026-08.pdf" "$(ls -A rs | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "  nothing is left beside it" "rk rs" "$(ls -A | grep -v -e '\.db' -e '^\.lib$' -e trust.json | tr '\n' ' ' | sed 's/ $//')"
 before=$(snap rs)
+listed=$(sed -n '/^$/q; /^signed /d; p' rs/MANIFEST)
+# The snapshot less the MANIFEST line (its signing time changes with each run).
+reports_of() { printf '%s\n' "$1" | grep -v ' ./MANIFEST$'; }
+expect_grep "the signed MANIFEST carries its signing time" rs/MANIFEST \
+	'^signed [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?Z$'
 
 # Failed runs leave the signed folder as it was.
 expect_exit 66 "report --sign with a missing key exits 66" -- report --template analysis-json \
@@ -53,6 +58,27 @@ expect_exit 78 "--keys refuses a --sign-name that is not the key's" -- report --
 	--out rs --sign rk/reports.pem --sign-name other --keys trust.json
 expect_eq "  the signed folder is byte-identical" "$before" "$(snap rs)"
 expect_exit 0 "  and still VALID" -- "$RBAUDIT" verify-report rs --keys trust.json
+
+# The report key judged at the signing time the MANIFEST carries.
+signed=$(sed -n 's/^signed //p' rs/MANIFEST)
+cp trust.json revoked-before.json
+"$RBAUDIT" keys revoke reports --at 2026-06-01T00:00:00Z --keys revoked-before.json >/dev/null
+expect_exit 1 "a MANIFEST signed by a key revoked before the signing is INVALID" -- \
+	"$RBAUDIT" verify-report rs --keys revoked-before.json
+expect_grep -F "  saying when it was signed and revoked" "$OUT" "signed at $signed by key 'reports', revoked at 2026-06-01T00:00:00Z (E_KEY_REVOKED)"
+cp trust.json revoked-later.json
+"$RBAUDIT" keys revoke reports --at 2099-01-01T00:00:00Z --keys revoked-later.json >/dev/null
+expect_exit 0 "a key revoked after the signing: VALID" -- "$RBAUDIT" verify-report rs --keys revoked-later.json
+expect_grep -F "  with the warning W_KEY_REVOKED_LATER" "$OUT" "warning: W_KEY_REVOKED_LATER: key 'reports' signed at $signed and was revoked later, at 2099-01-01T00:00:00Z"
+cp trust.json expired.json
+"$RBAUDIT" keys set-valid-until reports --at 2026-06-01T00:00:00Z --keys expired.json >/dev/null
+expect_exit 1 "a key whose validity ended before the signing: INVALID" -- \
+	"$RBAUDIT" verify-report rs --keys expired.json
+expect_grep -F "  saying so" "$OUT" "by key 'reports' after its validity ended"
+rm -rf v && cp -r rs v && sed -i "s/^signed .*/signed 2026-01-02T00:00:00Z/" v/MANIFEST
+expect_exit 1 "the signing time is signed: changing it breaks the signature" -- \
+	"$RBAUDIT" verify-report v --keys trust.json
+expect_grep -F "  (no signature verifies)" "$OUT" "no signature by a trusted key"
 
 # Unsigned over signed needs an explicit option.
 expect_exit 73 "an unsigned report over a signed folder exits 73" -- report --template analysis-json --out rs
@@ -101,7 +127,10 @@ mkdir .rs.rbaudit-new && printf 'half' > .rs.rbaudit-new/governance-2026-08.pdf
 expect_exit 0 "a run after a killed one (a half-written new folder beside)" -- report \
 	--template governance-monthly --template analysis-json --out rs --sign rk/reports.pem
 expect_no_file "  the half-written folder is gone" .rs.rbaudit-new
-expect_eq "  and the new pack has the same bytes as before" "$before" "$(snap rs)"
+expect_eq "  and the new pack has the same reports as before" "$(reports_of "$before")" \
+	"$(reports_of "$(snap rs)")"
+expect_eq "  and the same MANIFEST but for its signing time and signature" "$listed" \
+	"$(sed -n '/^$/q; /^signed /d; p' rs/MANIFEST)"
 mv rs .rs.rbaudit-old
 expect_exit 0 "a run after a crash between the two renames (the old folder aside)" -- report \
 	--template governance-monthly --template analysis-json --out rs --sign rk/reports.pem
