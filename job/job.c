@@ -389,20 +389,14 @@ static void output_of(const struct rb_job *j, const char *period, char *out)
 	snprintf(out, PATH_MAX, "%.*s%s%s", (int)(p - j->output), j->output, period, p + 8);
 }
 
-/* Is there a stored analysis for this ledger state, and its reports? */
-static int up_to_date(const struct rb_job *j, const char *period, const char *hash,
-		      const char *outdir)
+/* Is there a stored analysis of the period for this ledger state and job? */
+static int analysis_stored(const struct rb_job *j, const char *period, const char *hash)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
-	struct stat st;
-	char p[PATH_MAX + 16];
 	int found = 0;
 	struct rb_err e;
 
-	if (snprintf(p, sizeof(p), "%s/MANIFEST", outdir) >= (int)sizeof(p) ||
-	    stat(p, &st) != 0)
-		return 0;
 	if (rb_db_open(j->database, RB_DB_READONLY, j->busy_ms, &db, &e) != 0)
 		return 0;
 	if (rb_db_prepare(db, "SELECT count(*) FROM analysis a JOIN ledger l ON l.id = a.ledger_id "
@@ -891,7 +885,7 @@ out:
 }
 
 /* Analyse the period, counting the rollbacks that alert. */
-static int analyse(struct run *r, cJSON **doc, struct rb_err *e)
+static int analyse(struct run *r, int store, cJSON **doc, struct rb_err *e)
 {
 	const struct rb_job *j = r->j;
 	struct rb_analyze_opts ao;
@@ -906,7 +900,7 @@ static int analyse(struct run *r, cJSON **doc, struct rb_err *e)
 	ao.trend = j->trend;
 	ao.sample = j->sample;
 	ao.sample_seed = j->sample_seed;
-	ao.store = 1;
+	ao.store = store;
 	ao.busy_ms = j->busy_ms;
 	ao.on_rollback = count_alert;
 	ao.rollback_ctx = &al;
@@ -943,7 +937,7 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	char started[RB_TIME_MAX];
 	struct run *r = calloc(1, sizeof(*r));
 	cJSON *doc = NULL;
-	int lock = -1, locked = 0, rc = -1;
+	int lock = -1, locked = 0, current = 0, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	if (r == NULL)
@@ -972,17 +966,25 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	/* 1. The inbox. */
 	if (ingest_all(r, e) != 0)
 		goto out;
-	/* 2. Nothing new and the reports are there: nothing to do. */
-	if (res->accepted == 0 && up_to_date(j, r->per.name, r->hash, res->output)) {
-		res->nothing_to_do = 1;
-		res->exit_code = res->rejected ? RB_EX_REJECTED : RB_EX_OK;
-		logf_(log, ctx, r->steps, "analyze", "noop", "nothing new since the last run: the "
-		      "analysis of %s and its reports in %s are current", r->per.name, res->output);
-		rc = record(j, started, res, r->steps, e);
+	/*
+	 * 2. Nothing new, the analysis stored and its reports current (the
+	 * folder verifies and holds every template): nothing to write, but the
+	 * period's real figures and alerts all the same.
+	 */
+	if (res->accepted == 0 && analysis_stored(j, r->per.name, r->hash) &&
+	    rb_report_current(&r->ro, &current, e) != 0)
 		goto out;
+	if (current) {
+		res->nothing_to_do = 1;
+		if (analyse(r, 0, &doc, e) != 0)
+			goto out;
+		logf_(log, ctx, r->steps, "report", "noop", "nothing new since the last run: the "
+		      "reports of %s in %s are current (they verify and hold every template)",
+		      r->per.name, res->output);
+		goto done;
 	}
 	/* 3. Analyse, 4. render and sign. */
-	if (analyse(r, &doc, e) != 0 || rb_report(&r->ro, &rr, e) != 0)
+	if (analyse(r, 1, &doc, e) != 0 || rb_report(&r->ro, &rr, e) != 0)
 		goto out;
 	logf_(log, ctx, r->steps, "report", "ok", "%zu files and a %s MANIFEST in %s", rr.nfiles,
 	      rr.signed_manifest ? "signed" : "unsigned", res->output);
@@ -991,6 +993,7 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 		      "workbook cell (the longest %lld characters) and were cut with a marker; "
 		      "the JSON report holds them whole", rr.truncated_cells, rr.truncated_chars);
 	retain(j, r->per.name, log, ctx, r->steps);
+done:
 	res->exit_code = res->rejected ? RB_EX_REJECTED : res->alerts ? RB_EX_FAIL : RB_EX_OK;
 	/* 5. Record the run. */
 	if (record(j, started, res, r->steps, e) != 0)

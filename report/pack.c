@@ -411,50 +411,86 @@ static void judge_key(const rb_tkey *k, const struct mf *m, struct why *w, char 
 	}
 }
 
-int rb_report_verify(const char *dir, const rb_trust *t, int *ok, char *why,
-		     size_t whylen, char *signer, size_t signerlen, struct rb_err *e)
+/*
+ * Verify dir into *w (problems and warnings) with the MANIFEST left in *m
+ * for the caller to look at and free; -1 only when dir cannot be read.
+ */
+static int verify_into(const char *dir, const rb_trust *t, struct why *w, char *signer,
+		       size_t signerlen, struct mf *m, struct rb_err *e)
 {
-	struct why w = { why, whylen, 0, 0 };
 	struct tree tr = { NULL, 0, NULL, 0 };
-	struct mf m;
 	char bad[96], path[PATH_MAX];
 	int found, rc = -1;
 
-	*ok = 0;
-	why[0] = '\0';
+	memset(m, 0, sizeof(*m));
 	signer[0] = '\0';
 	if (rb_path_join(path, sizeof(path), dir, "MANIFEST", e) != 0)
 		return -1;
 	if (access(path, F_OK) != 0)
 		return RB_ERR(e, RB_EX_NOINPUT, "no MANIFEST in '%s': %s", dir, strerror(errno));
-	if (mf_read(dir, &m, &found, bad, sizeof(bad), e) != 0)
-		goto out;
+	if (mf_read(dir, m, &found, bad, sizeof(bad), e) != 0)
+		return -1;
 	if (!found) {
-		problem(&w, "MANIFEST is not an rbaudit report manifest\n");
-		rc = 0;
-		goto out;
+		problem(w, "MANIFEST is not an rbaudit report manifest\n");
+		return 0;
 	}
-	if (m.is_signed) {
+	if (m->is_signed) {
 		long bodylen;
-		const rb_tkey *k = rb_note_verify(m.buf, strlen(m.buf), t, "report", &bodylen);
+		const rb_tkey *k = rb_note_verify(m->buf, strlen(m->buf), t, "report", &bodylen);
 
 		if (bodylen < 0)
-			problem(&w, "MANIFEST: malformed signature lines\n");
+			problem(w, "MANIFEST: malformed signature lines\n");
 		else if (k == NULL)
-			problem(&w, "MANIFEST: no signature by a trusted key with role \"report\"\n");
+			problem(w, "MANIFEST: no signature by a trusted key with role \"report\"\n");
 		else
-			judge_key(k, &m, &w, signer, signerlen);
+			judge_key(k, m, w, signer, signerlen);
 	} else {
-		problem(&w, "MANIFEST is not signed: the digests bind nothing to a key\n");
+		problem(w, "MANIFEST is not signed: the digests bind nothing to a key\n");
 	}
 	if (bad[0] != '\0')
-		problem(&w, "MANIFEST: malformed line '%s'\n", bad);
-	if (tree_read(dir, &tr, e) != 0 || compare(dir, &m, &tr, &w, e) != 0)
-		goto out;
-	rc = 0;
-out:
-	*ok = rc == 0 && w.problems == 0;
+		problem(w, "MANIFEST: malformed line '%s'\n", bad);
+	if (tree_read(dir, &tr, e) == 0 && compare(dir, m, &tr, w, e) == 0)
+		rc = 0;
 	tree_free(&tr);
+	return rc;
+}
+
+int rb_report_verify(const char *dir, const rb_trust *t, int *ok, char *why,
+		     size_t whylen, char *signer, size_t signerlen, struct rb_err *e)
+{
+	struct why w = { why, whylen, 0, 0 };
+	struct mf m;
+	int rc;
+
+	why[0] = '\0';
+	rc = verify_into(dir, t, &w, signer, signerlen, &m, e);
+	*ok = rc == 0 && w.problems == 0;
+	mf_free(&m);
+	return rc;
+}
+
+int rb_pack_current(const struct rb_pack *p, const rb_trust *t, int want_signed,
+		    const char (*names)[256], size_t n, int *current, struct rb_err *e)
+{
+	char why[4096], signer[RB_KEYNAME_MAX + 1];
+	struct why w = { why, sizeof(why), 0, 0 };
+	struct mf m;
+	size_t i;
+	int rc = 0;
+
+	*current = 0;
+	if (access(p->dir, F_OK) != 0)
+		return 0;
+	if (verify_into(p->dir, t, &w, signer, sizeof(signer), &m, e) != 0) {
+		rc = e != NULL && e->code == RB_EX_NOINPUT ? 0 : -1;   /* no MANIFEST: not current */
+		goto out;
+	}
+	/* Signed and VALID; or, for an unsigned job, valid but for the signature. */
+	*current = want_signed ? m.is_signed && w.problems == 0 :
+		   !m.is_signed && w.problems == 1;
+	for (i = 0; *current && i < n; i++)
+		*current = mf_find(&m, names[i]) != NULL;
+out:
 	mf_free(&m);
 	return rc;
 }

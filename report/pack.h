@@ -23,6 +23,7 @@
 
 #include "lib/crypto.h"
 #include "lib/err.h"
+#include "lib/trust.h"
 
 struct rb_pack {
 	char dir[PATH_MAX];     /* the report folder, no trailing '/' */
@@ -57,6 +58,14 @@ int rb_pack_manifest(const struct rb_pack *p, const char *origin, const char *pe
 
 /* Put the new folder in place of the old one, remove the old one, unlock. */
 int rb_pack_commit(struct rb_pack *p, struct rb_err *e);
+
+/*
+ * Is p->dir current: a folder verify-report calls VALID under t (for an
+ * unsigned report, valid but for the missing signature), that lists every
+ * file in names[0..n)?  A missing folder or MANIFEST is not current (0).
+ */
+int rb_pack_current(const struct rb_pack *p, const rb_trust *t, int want_signed,
+		    const char (*names)[256], size_t n, int *current, struct rb_err *e);
 
 /* Remove the new folder (if this run made it) and unlock.  Never fails. */
 void rb_pack_abort(struct rb_pack *p);

@@ -786,6 +786,20 @@ int rb_report_preflight(const struct rb_report_opts *o, struct rb_err *e)
 	return 0;
 }
 
+int rb_report_current(const struct rb_report_opts *o, int *current, struct rb_err *e)
+{
+	struct prep p;
+	int rc;
+
+	*current = 0;
+	if (prepare(o, &p, e) != 0)
+		return -1;
+	rc = rb_pack_current(&p.pack, o->trust, p.key != NULL,
+			     (const char (*)[256])p.names, p.ntpl, current, e);
+	prep_free(&p);
+	return rc;
+}
+
 /* The newest stored analysis of the period under this policy. */
 static int read_analysis(sqlite3 *db, int64_t lid, const char *origin, const char *period,
 			 const char *policy, cJSON **a, int64_t *id, struct rb_err *e)

@@ -64,6 +64,14 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 int rb_report_preflight(const struct rb_report_opts *o, struct rb_err *e);
 
 /*
+ * Are the reports of o current in o->out_dir: after the checks of
+ * rb_report_preflight, the folder verifies (as verify-report, under
+ * o->trust; for an unsigned report, but for its signature) and holds every
+ * template's file?  *current 1 or 0; -1 when a check fails.
+ */
+int rb_report_current(const struct rb_report_opts *o, int *current, struct rb_err *e);
+
+/*
  * Is dir a report folder rbaudit wrote: a MANIFEST of rbaudit's that lists
  * every file under dir (subfolders included) but itself, and nothing else?
  * *owned is 1 or 0 (a missing dir is 0); -1 only when dir cannot be read.
