@@ -24,6 +24,7 @@ static const struct {
 	{ "seal", cmd_seal, "sign events into a ledger export (producer side)" },
 	{ "verify", cmd_verify, "verify ledger exports offline" },
 	{ "ingest", cmd_ingest, "verify exports and store them in the database" },
+	{ "check", cmd_check, "verify everything stored again, against the trust store" },
 	{ "analyze", cmd_analyze, "metrics, findings and scores of a period" },
 	{ "report", cmd_report, "PDF, XLSX and JSON reports from a stored analysis" },
 	{ "verify-report", cmd_verify_report, "check a report folder's signed MANIFEST" },

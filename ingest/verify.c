@@ -564,7 +564,7 @@ static int sequential(rb_vreport *r, struct seqstate *st, struct slot *s,
 	} else {
 		st->root_known = 0;
 	}
-	if (clean && r->errtotal == 0 && o->on_entry != NULL) {
+	if ((o->every || (clean && r->errtotal == 0)) && o->on_entry != NULL) {
 		struct rb_ventry v = {
 			.seq = s->seq, .line = s->lineno,
 			.line_sha256 = s->line_sha256, .signatures = s->have_sigjson ? s->sigjson : NULL,
@@ -806,11 +806,40 @@ struct batch {
 	char iomsg[512];
 };
 
+/* Where the lines come from: entries.jsonl, or the caller's rows. */
+struct input {
+	rb_lines *lr;                   /* a file, or */
+	const struct rb_vsource *src;   /* rows, which have no line numbers */
+	uint64_t bytes;
+};
+
+static int input_next(struct input *in, const char **line, size_t *len, long long *lineno,
+		      struct rb_err *e)
+{
+	int got;
+
+	if (in->lr != NULL) {
+		got = rb_lines_next(in->lr, line, len, e);
+		*lineno = rb_lines_lineno(in->lr) + (got < 0);
+		return got;
+	}
+	got = in->src->next(in->src->ctx, line, len, e);
+	if (got == RB_LINES_OK)
+		in->bytes += *len;
+	*lineno = -1;
+	return got;
+}
+
+static uint64_t input_bytes(const struct input *in)
+{
+	return in->lr != NULL ? rb_lines_bytes(in->lr) : in->bytes;
+}
+
 /*
  * Read up to BATCH_SLOTS lines (and about BATCH_BYTES) into b.  A read error
  * ends the batch and is kept in b, to be reported after its lines.
  */
-static int read_batch(rb_lines *lr, const rb_vreport *r,
+static int read_batch(struct input *in, const rb_vreport *r,
 		      const struct rb_verify_opts *o, struct batch *b,
 		      uint64_t *nread, struct rb_err *e)
 {
@@ -823,11 +852,12 @@ static int read_batch(rb_lines *lr, const rb_vreport *r,
 		struct slot *s = &b->slots[b->n];
 		const char *line = NULL;
 		size_t len = 0;
-		int got = rb_lines_next(lr, &line, &len, &fe);
+		long long lineno;
+		int got = input_next(in, &line, &len, &lineno, &fe);
 
 		if (got < 0) {
 			b->ioerr = 1;
-			b->ioline = rb_lines_lineno(lr) + 1;
+			b->ioline = lineno;
 			snprintf(b->iomsg, sizeof(b->iomsg), "%s", fe.msg);
 			break;
 		}
@@ -835,7 +865,7 @@ static int read_batch(rb_lines *lr, const rb_vreport *r,
 			b->eof = 1;
 			break;
 		}
-		s->lineno = rb_lines_lineno(lr);
+		s->lineno = lineno;
 		if (o->known != NULL) {
 			s->known_seq = r->first_seq + (int64_t)*nread;
 			s->known = o->known(o->known_ctx, s->known_seq, &s->kn);
@@ -875,25 +905,125 @@ static rb_vreport *report_new(const char *dir)
 	return r;
 }
 
+static void batches_free(struct batch batch[2])
+{
+	size_t i;
+	int b;
+
+	for (b = 0; b < 2; b++) {
+		if (batch[b].slots == NULL)
+			continue;
+		for (i = 0; i < BATCH_SLOTS; i++) {
+			slot_reset(&batch[b].slots[i]);
+			rb_json_arena_free(batch[b].slots[i].arena);
+			free(batch[b].slots[i].line);
+			free(batch[b].slots[i].pae);
+			free(batch[b].slots[i].sigjson);
+		}
+		free(batch[b].slots);
+		batch[b].slots = NULL;
+	}
+}
+
+static int batches_new(struct batch batch[2], struct rb_err *e)
+{
+	size_t i;
+	int b;
+
+	memset(batch, 0, 2 * sizeof(*batch));
+	for (b = 0; b < 2; b++) {
+		batch[b].slots = calloc(BATCH_SLOTS, sizeof(struct slot));
+		if (batch[b].slots == NULL)
+			goto oom;
+		for (i = 0; i < BATCH_SLOTS; i++) {
+			batch[b].slots[i].arena = rb_json_arena_new();
+			if (batch[b].slots[i].arena == NULL)
+				goto oom;
+		}
+	}
+	return 0;
+oom:
+	batches_free(batch);
+	return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+}
+
+/*
+ * Every line of in through the two phases.  A pipeline of two batches:
+ * while the workers check batch `cur`, this thread reads the next one, and
+ * while they check that one, it runs the in-order phase (and the caller's
+ * callback, which stores) of `cur`.
+ */
+static int pipeline(rb_vreport *r, struct input *in, const rb_trust *trust,
+		    const struct rb_verify_opts *o, struct seqstate *st, struct rb_err *e)
+{
+	rb_pool *pool = NULL;
+	struct batch batch[2];
+	struct run run[2];
+	uint64_t nread = 0;
+	size_t i;
+	int rc = -1, cur, jobs;
+
+	jobs = o->jobs > 0 ? o->jobs : rb_ncpu();
+	if (batches_new(batch, e) != 0)
+		return -1;
+	if (rb_pool_new(jobs > 1 ? jobs : 0, &pool, e) != 0)
+		goto out;
+	run[0].trust = run[1].trust = trust;
+	run[0].ledger = run[1].ledger = r->ledger;
+	run[0].store = run[1].store = o->on_entry != NULL;
+	run[0].full = run[1].full = o->full;
+	run[0].slots = batch[0].slots;
+	run[1].slots = batch[1].slots;
+	cur = 0;
+	if (read_batch(in, r, o, &batch[cur], &nread, e) != 0)
+		goto out;
+	rb_pool_start(pool, batch[cur].n, work, &run[cur]);
+	while (batch[cur].n > 0 || batch[cur].ioerr) {
+		struct batch *c = &batch[cur], *nx = &batch[!cur];
+
+		nx->n = 0;
+		if (!c->eof && !c->ioerr &&
+		    read_batch(in, r, o, nx, &nread, e) != 0)
+			goto out;
+		rb_pool_wait(pool);
+		rb_pool_start(pool, nx->n, work, &run[!cur]);
+		for (i = 0; i < c->n; i++) {
+			r->entries++;
+			if (sequential(r, st, &c->slots[i], o, e) != 0)
+				goto out;
+			slot_reset(&c->slots[i]);
+		}
+		if (c->ioerr) {
+			add_finding(r, 0, "E_IO", -1, c->ioline, "%s%s",
+				    in->lr != NULL ? "entries.jsonl: " : "", c->iomsg);
+			break;
+		}
+		if (o->progress != NULL)
+			o->progress(o->progress_ctx, r->entries, input_bytes(in));
+		if (c->eof)
+			break;
+		cur = !cur;
+	}
+	rc = 0;
+out:
+	rb_pool_free(pool);     /* first: it finishes a started batch */
+	batches_free(batch);
+	return rc;
+}
+
 int rb_verify_export(const char *dir, const rb_trust *trust,
 		     const struct rb_verify_opts *o, rb_vreport **out,
 		     struct rb_err *e)
 {
 	rb_vreport *r = NULL;
-	rb_lines *lr = NULL;
-	rb_pool *pool = NULL;
-	struct batch batch[2];
-	struct run run[2];
+	struct input in = { NULL, NULL, 0 };
 	struct seqstate st;
 	char path[4096], sha_hex[65] = "";
 	uint8_t digest[32];
-	size_t i;
-	uint64_t nread = 0;
-	int rc = -1, mrc, b, cur, jobs;
+	int rc = -1, mrc;
 	struct rb_err fe;
 
 	*out = NULL;
-	memset(batch, 0, sizeof(batch));
 	r = report_new(dir);
 	if (r == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
@@ -902,38 +1032,15 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 		goto out;
 	if (rb_path_join(path, sizeof(path), dir, "entries.jsonl", e) != 0)
 		goto out;
-	if (rb_lines_open(path, RB_ENTRY_MAX_LINE, 1, &lr, &fe) != 0) {
+	if (rb_lines_open(path, RB_ENTRY_MAX_LINE, 1, &in.lr, &fe) != 0) {
 		add_finding(r, 0, "E_IO", -1, -1, "entries.jsonl: %s", fe.msg);
-		lr = NULL;
+		in.lr = NULL;
 	}
-	if (mrc != 0 || lr == NULL) {
+	if (mrc != 0 || in.lr == NULL) {
 		/* Nothing to check the entries against, or no entries. */
 		check_checkpoint(r, dir, trust, 0);
 		goto done;
 	}
-	jobs = o->jobs > 0 ? o->jobs : rb_ncpu();
-	if (rb_pool_new(jobs > 1 ? jobs : 0, &pool, e) != 0)
-		goto out;
-	for (b = 0; b < 2; b++) {
-		batch[b].slots = calloc(BATCH_SLOTS, sizeof(struct slot));
-		if (batch[b].slots == NULL) {
-			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-		for (i = 0; i < BATCH_SLOTS; i++) {
-			batch[b].slots[i].arena = rb_json_arena_new();
-			if (batch[b].slots[i].arena == NULL) {
-				RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-				goto out;
-			}
-		}
-	}
-	run[0].trust = run[1].trust = trust;
-	run[0].ledger = run[1].ledger = r->ledger;
-	run[0].store = run[1].store = o->on_entry != NULL;
-	run[0].full = run[1].full = o->full;
-	run[0].slots = batch[0].slots;
-	run[1].slots = batch[1].slots;
 	memset(&st, 0, sizeof(st));
 	st.expect = r->first_seq;
 	st.root_known = 1;
@@ -942,47 +1049,14 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 		st.prev_known = 1;
 	}
 	r->have_first_prev = 0;
-	/*
-	 * A pipeline of two batches: while the workers check batch `cur`, this
-	 * thread reads the next one, and while they check that one, it runs the
-	 * in-order phase (and the caller's callback, which stores) of `cur`.
-	 */
-	cur = 0;
-	if (read_batch(lr, r, o, &batch[cur], &nread, e) != 0)
+	if (pipeline(r, &in, trust, o, &st, e) != 0)
 		goto out;
-	rb_pool_start(pool, batch[cur].n, work, &run[cur]);
-	while (batch[cur].n > 0 || batch[cur].ioerr) {
-		struct batch *c = &batch[cur], *nx = &batch[!cur];
-
-		nx->n = 0;
-		if (!c->eof && !c->ioerr &&
-		    read_batch(lr, r, o, nx, &nread, e) != 0)
-			goto out;
-		rb_pool_wait(pool);
-		rb_pool_start(pool, nx->n, work, &run[!cur]);
-		for (i = 0; i < c->n; i++) {
-			r->entries++;
-			if (sequential(r, &st, &c->slots[i], o, e) != 0)
-				goto out;
-			slot_reset(&c->slots[i]);
-		}
-		if (c->ioerr) {
-			add_finding(r, 0, "E_IO", -1, c->ioline, "entries.jsonl: %s", c->iomsg);
-			break;
-		}
-		if (o->progress != NULL)
-			o->progress(o->progress_ctx, r->entries, rb_lines_bytes(lr));
-		if (c->eof)
-			break;
-		cur = !cur;
-	}
-	rb_pool_wait(pool);
 	/* End of the entries: counts, file digest, checkpoint. */
 	if (r->entry_count >= 0 && (uint64_t)r->entry_count != r->entries)
 		add_finding(r, 0, "E_MANIFEST", -1, -1,
 			    "manifest entry_count %" PRId64 " but entries.jsonl has %" PRIu64
 			    " lines", r->entry_count, r->entries);
-	rb_lines_digest(lr, digest);
+	rb_lines_digest(in.lr, digest);
 	if (sha_hex[0] != '\0') {
 		char hex[65];
 
@@ -1001,22 +1075,39 @@ done:
 	r = NULL;
 	rc = 0;
 out:
-	rb_pool_free(pool);     /* first: it finishes a started batch */
-	for (b = 0; b < 2; b++) {
-		if (batch[b].slots == NULL)
-			continue;
-		for (i = 0; i < BATCH_SLOTS; i++) {
-			slot_reset(&batch[b].slots[i]);
-			rb_json_arena_free(batch[b].slots[i].arena);
-			free(batch[b].slots[i].line);
-			free(batch[b].slots[i].pae);
-			free(batch[b].slots[i].sigjson);
-		}
-		free(batch[b].slots);
-	}
-	rb_lines_close(lr);
+	rb_lines_close(in.lr);
 	rb_vreport_free(r);
 	return rc;
+}
+
+int rb_verify_rows(const struct rb_vrows *rows, const rb_trust *trust,
+		   const struct rb_verify_opts *o, rb_vreport **out, struct rb_err *e)
+{
+	struct input in = { NULL, &rows->source, 0 };
+	struct seqstate st;
+	rb_vreport *r = report_new(rows->name);
+
+	*out = NULL;
+	if (r == NULL || (r->ledger = strdup(rows->ledger)) == NULL) {
+		rb_vreport_free(r);
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	r->first_seq = rows->first_seq;
+	r->before = r->after = rows->before;
+	memset(&st, 0, sizeof(st));
+	st.expect = rows->first_seq;
+	st.root_known = 1;
+	if (rows->first_prev != NULL) {
+		memcpy(st.prev, rows->first_prev, 32);
+		st.prev_known = 1;
+	}
+	if (pipeline(r, &in, trust, o, &st, e) != 0) {
+		rb_vreport_free(r);
+		return -1;
+	}
+	r->last_seq = st.expect - 1;
+	*out = r;
+	return 0;
 }
 
 void rb_vreport_free(rb_vreport *r)

@@ -95,12 +95,44 @@ struct rb_verify_opts {
 	rb_vknown_fn known;             /* may be NULL */
 	void *known_ctx;
 	int full;                       /* check identical known lines in full too */
+	int every;                      /* on_entry for every entry, errors or not
+					   (its members may then be NULL) */
 };
 
 int rb_verify_export(const char *dir, const rb_trust *t,
 		     const struct rb_verify_opts *o, rb_vreport **out,
 		     struct rb_err *e);
 void rb_vreport_free(rb_vreport *r);
+
+/*
+ * Lines from elsewhere than a file (rbaudit check: envelopes rebuilt from
+ * stored rows).  next returns RB_LINES_OK with *line and *len set (valid
+ * until the next call), RB_LINES_EOF, or -1 with *e filled.
+ */
+struct rb_vsource {
+	int (*next)(void *ctx, const char **line, size_t *len, struct rb_err *e);
+	void *ctx;
+};
+
+/* A run of stored entries of one ledger, from first_seq on. */
+struct rb_vrows {
+	const char *name;               /* what the report calls them */
+	const char *ledger;             /* the origin every payload must name */
+	int64_t first_seq;
+	struct rb_merkle before;        /* the tree of the first_seq entries before */
+	const uint8_t *first_prev;      /* leaf of first_seq - 1 when known, or NULL */
+	struct rb_vsource source;
+};
+
+/*
+ * Verify lines from rows->source exactly as rb_verify_export verifies an
+ * export's entries (§§2-4, 6: envelope, payload, signatures under the trust
+ * store at each entry's time, seq, chain, time, tree), without a manifest or
+ * checkpoint; the report's "after" tree is the whole run's.  Returns as
+ * rb_verify_export does.  Entries carry no line number (-1).
+ */
+int rb_verify_rows(const struct rb_vrows *rows, const rb_trust *trust,
+		   const struct rb_verify_opts *o, rb_vreport **out, struct rb_err *e);
 
 const char *rb_vreport_path(const rb_vreport *r);
 const char *rb_vreport_ledger(const rb_vreport *r);     /* NULL if unknown */
