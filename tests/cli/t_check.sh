@@ -8,7 +8,7 @@
 # database is never written.
 . "$ROOT/tests/cli/lib.sh"
 
-"$RBAUDIT" sample --out s >/dev/null
+"$RBAUDIT" sample --out s --months 2 >/dev/null
 "$RBAUDIT" ingest --db a.db --keys s/keys.json s/exports/rollback-ledger/* >/dev/null
 L=acme.example/rollback-ledger
 # The number of entries, from the exports' manifests (not from rbaudit).
@@ -70,8 +70,8 @@ tamper "the ledger's root edited" "UPDATE ledger SET root = zeroblob(32)" \
 
 # A key revoked after the fact (compromise found): what it signed since fails.
 cp s/keys.json late.json
-"$RBAUDIT" keys revoke sample-ledger-k2 --at 2026-09-01T00:00:00Z --keys late.json >/dev/null
-want=$(sqlite3 a.db "SELECT count(*) FROM entry WHERE signer = 'sample-ledger-k2' AND time >= '2026-09-01T00:00:00Z'")
+"$RBAUDIT" keys revoke sample-ledger-k2 --at 2026-06-20T00:00:00Z --keys late.json >/dev/null
+want=$(sqlite3 a.db "SELECT count(*) FROM entry WHERE signer = 'sample-ledger-k2' AND time >= '2026-06-20T00:00:00Z'")
 expect_exit 1 "check against a trust store with a retroactive revocation exits 1" -- \
 	"$RBAUDIT" check --db a.db --keys late.json --json
 expect_json "  every entry it signed since the revocation is E_KEY_REVOKED" "$OUT" \
@@ -80,7 +80,7 @@ expect_json "  and each error is E_KEY_REVOKED" "$OUT" \
 	"sorted({x['code'] for x in d['ledgers'][0]['errors']})" '["E_KEY_REVOKED"]'
 expect_json "  the earlier ones it signed pass, with W_KEY_REVOKED_LATER" "$OUT" \
 	"d['ledgers'][0]['warnings_total']" \
-	"$(sqlite3 a.db "SELECT count(*) FROM entry WHERE signer = 'sample-ledger-k2' AND time < '2026-09-01T00:00:00Z'")"
+	"$(sqlite3 a.db "SELECT count(*) FROM entry WHERE signer = 'sample-ledger-k2' AND time < '2026-06-20T00:00:00Z'")"
 expect_json "  the JSON says the database is not valid" "$OUT" "d['valid']" false
 
 done_testing
