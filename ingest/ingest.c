@@ -106,6 +106,10 @@ struct job {
 	int64_t export_id;
 	int64_t new_first_seq;
 	uint64_t new_entries;
+	struct rb_time latest;          /* the latest time stored before this export */
+	char latest_text[RB_TIME_MAX];
+	int64_t latest_seq;
+	int have_latest;
 	int bootstrap;
 	int created;                    /* this export started the ledger */
 	int created_run;                /* this export's transaction made the run row */
@@ -561,6 +565,33 @@ static int check_anomalies(struct job *j, const struct rb_ventry *v, const cJSON
 }
 
 /* Create the run, the ledger (if new) and the export rows, at the first new entry. */
+/* The latest time stored for the ledger before this export, if any. */
+static int latest_stored(struct job *j, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	j->have_latest = 0;
+	if (!j->have_ledger || j->created)
+		return 0;
+	if (rb_db_prepare(j->g->db, "SELECT time, seq FROM entry WHERE ledger_id = ?1 "
+			  "ORDER BY time_s DESC, time_ns DESC, seq LIMIT 1", &q, e) != 0)
+		return -1;
+	sqlite3_bind_int64(q, 1, j->ledger_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(q, 0);
+
+		snprintf(j->latest_text, sizeof(j->latest_text), "%s", t);
+		j->latest_seq = sqlite3_column_int64(q, 1);
+		j->have_latest = rb_time_parse(t, strlen(t), &j->latest) == 0;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rb_db_fail(j->g->db, rc, e, "cannot read the latest stored time");
+	return 0;
+}
+
 static int start_storing(struct job *j, rb_vreport *r, struct rb_err *e)
 {
 	rb_ingest *g = j->g;
@@ -696,9 +727,15 @@ static int on_entry(void *ctx, rb_vreport *r, const struct rb_ventry *v, struct 
 	}
 	if (j->new_entries == 0) {
 		j->new_first_seq = v->seq;
-		if (start_storing(j, r, e) != 0)
+		if (start_storing(j, r, e) != 0 || latest_stored(j, e) != 0)
 			return -1;
 	}
+	/* Backdated: earlier than history already stored, not only than the
+	 * entry before it in this export (which the verifier says). */
+	if (j->have_latest && rb_time_cmp(&v->t, &j->latest) < 0)
+		rb_vreport_add_warning(r, "W_TIME_BACKWARDS", v->seq, v->line,
+				       "time %s is earlier than the latest stored entry's (%s, "
+				       "seq %" PRId64 ")", v->time, j->latest_text, j->latest_seq);
 	if (store_entry(j, v, e) != 0)
 		return -1;
 	if (v->countersigner != NULL) {

@@ -1139,6 +1139,18 @@ void rb_vreport_add_error(rb_vreport *r, const char *code, int64_t seq,
 	add_finding(r, 0, code, seq, line, "%s", msg);
 }
 
+void rb_vreport_add_warning(rb_vreport *r, const char *code, int64_t seq,
+			    long long line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	add_finding(r, 1, code, seq, line, "%s", msg);
+}
+
 const char *rb_vreport_previous_checkpoint(const rb_vreport *r)
 {
 	return r->prev_checkpoint;

@@ -152,6 +152,10 @@ uint64_t rb_vreport_warnings_total(const rb_vreport *r);
 void rb_vreport_add_error(rb_vreport *r, const char *code, int64_t seq,
 			  long long line, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* Add a warning found by the caller (ingest: W_TIME_BACKWARDS across exports). */
+void rb_vreport_add_warning(rb_vreport *r, const char *code, int64_t seq,
+			    long long line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
 /*
  * The kept errors (warnings when warnings is set) as a JSON array of

@@ -269,6 +269,21 @@ seal_quiet fork10.jsonl F || fail "setup: seal F" "$(_snip "$_LIB_DIR/seal.err")
 seal_quiet fork.jsonl F1 --state sf.json || fail "setup: seal F1" "$(_snip "$_LIB_DIR/seal.err")"
 seal_quiet next5.jsonl F2 --state sf.json || fail "setup: seal F2" "$(_snip "$_LIB_DIR/seal.err")"
 expect_exit 0 "own ledger: A (seq 0..4) is accepted" -- "$RBAUDIT" ingest --db f.db --keys keys.json A
+# A backdated entry that opens the next export: only stored history shows it.
+seal_quiet five.jsonl BA --state sb.json || fail "setup: seal BA" "$(_snip "$_LIB_DIR/seal.err")"
+sed '1s/"time":"[^"]*"/"time":"2026-03-15T00:00:00Z"/' next5.jsonl > back5.jsonl
+seal_quiet back5.jsonl BB --state sb.json || fail "setup: seal BB" "$(_snip "$_LIB_DIR/seal.err")"
+expect_exit 0 "a backdated export is verified alone without a warning on its first entry" -- \
+	"$RBAUDIT" verify --keys keys.json --json BB
+expect_json "  (the verifier sees no entry before it)" "$OUT" \
+	'[x["seq"] for x in d["exports"][0]["warnings"] if x["code"] == "W_TIME_BACKWARDS"]' '[]'
+"$RBAUDIT" ingest --db back.db --keys keys.json BA >/dev/null
+expect_exit 0 "ingested after the export before it, it is accepted" -- \
+	"$RBAUDIT" ingest --db back.db --keys keys.json --json BB
+expect_json "  with W_TIME_BACKWARDS at seq 5, against the stored history" "$OUT" \
+	'[(x["seq"], "latest stored" in x["message"]) for x in d["exports"][0]["warnings"] if x["code"] == "W_TIME_BACKWARDS"]' '[[5, true]]'
+expect_eq "  and the warning is stored with the export" 1 \
+	"$(sqlite3 back.db "SELECT count(*) FROM ingest_export, json_each(warnings) WHERE json_extract(value, '\$.code') = 'W_TIME_BACKWARDS'")"
 dump f.db f-before.sql
 expect_exit 1 "a fork overlapping stored history (F, seq 0..9, seq 4 differs) is rejected" -- \
 	"$RBAUDIT" ingest --db f.db --keys keys.json --json F
