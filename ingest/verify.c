@@ -1127,28 +1127,34 @@ void rb_vreport_free(rb_vreport *r)
 	free(r);
 }
 
+__attribute__((format(printf, 6, 0)))
+static void add_vfinding(rb_vreport *r, int warn, const char *code, int64_t seq,
+			 long long line, const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	add_finding(r, warn, code, seq, line, "%s", msg);
+}
+
 void rb_vreport_add_error(rb_vreport *r, const char *code, int64_t seq,
 			  long long line, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	add_vfinding(r, 0, code, seq, line, fmt, ap);
 	va_end(ap);
-	add_finding(r, 0, code, seq, line, "%s", msg);
 }
 
 void rb_vreport_add_warning(rb_vreport *r, const char *code, int64_t seq,
 			    long long line, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	add_vfinding(r, 1, code, seq, line, fmt, ap);
 	va_end(ap);
-	add_finding(r, 1, code, seq, line, "%s", msg);
 }
 
 const char *rb_vreport_previous_checkpoint(const rb_vreport *r)
