@@ -26,6 +26,13 @@ int cmd_check(int argc, char **argv, struct rb_err *e);
 int cli_usage(struct rb_err *e, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Parse the value of option opt (e.g. "--busy-timeout") of command cmd as
+ * whole seconds from 0 to 86400 into *secs; -1 with a usage error in *e.
+ */
+int cli_seconds(const char *cmd, const char *opt, const char *arg, long *secs,
+		struct rb_err *e);
+
 /* Parse a --jobs value; -1 with *e filled when invalid. */
 int cli_jobs(const char *arg, int *jobs, struct rb_err *e);
 

@@ -137,6 +137,7 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 	int c, rc, json = 0, have_seed = 0;
 	char *end;
 	long long v;
+	long secs;
 
 	memset(&ao, 0, sizeof(ao));
 	ao.period = "last-month";
@@ -155,11 +156,9 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 		case 'n': ao.store = 0; break;
 		case 'j': json = 1; break;
 		case 'B':
-			v = strtoll(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 86400)
-				return cli_usage(e, "analyze",
-						 "--busy-timeout takes seconds from 0 to 86400");
-			ao.busy_ms = (int)v * 1000;
+			if (cli_seconds("analyze", "--busy-timeout", optarg, &secs, e) != 0)
+				return -1;
+			ao.busy_ms = (int)secs * 1000;
 			break;
 		case 't':
 		case 's':

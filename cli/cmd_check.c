@@ -128,7 +128,6 @@ int cmd_check(int argc, char **argv, struct rb_err *e)
 	rb_trust *t = NULL;
 	rb_check *c = NULL;
 	int ch, json = 0, rc = -1;
-	char *end;
 	long v;
 
 	memset(&co, 0, sizeof(co));
@@ -144,9 +143,8 @@ int cmd_check(int argc, char **argv, struct rb_err *e)
 			break;
 		case 'J': json = 1; break;
 		case 'b':
-			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 86400)
-				return cli_usage(e, "check", "--busy-timeout takes 0 to 86400 seconds");
+			if (cli_seconds("check", "--busy-timeout", optarg, &v, e) != 0)
+				return -1;
 			co.busy_ms = (int)v * 1000;
 			break;
 		case 'h': fputs(check_usage, stdout); return RB_EX_OK;

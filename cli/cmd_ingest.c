@@ -84,15 +84,6 @@ static void print_findings(const rb_vreport *r)
 		       rb_vreport_errors_total(r) - rb_vreport_nerrors(r));
 }
 
-/* A whole number of seconds from 0 to 86400, or -1. */
-static long seconds_arg(const char *s)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	return *s == '\0' || *end != '\0' || v < 0 || v > 86400 ? -1 : v;
-}
-
 /*
  * The whole exports of the inbox into *dirs; those still being written are
  * left there and listed (in doc when it is set, else on stdout).
@@ -262,14 +253,13 @@ int cmd_ingest(int argc, char **argv, struct rb_err *e)
 		case 'i': inbox = optarg; break;
 		case 'b': io.bootstrap = 1; break;
 		case 't':
-			if ((secs = seconds_arg(optarg)) < 0)
-				return cli_usage(e, "ingest",
-						 "--busy-timeout takes seconds from 0 to 86400");
+			if (cli_seconds("ingest", "--busy-timeout", optarg, &secs, e) != 0)
+				return -1;
 			io.busy_ms = (int)secs * 1000;
 			break;
 		case 's':
-			if ((settle = seconds_arg(optarg)) < 0)
-				return cli_usage(e, "ingest", "--settle takes seconds from 0 to 86400");
+			if (cli_seconds("ingest", "--settle", optarg, &settle, e) != 0)
+				return -1;
 			settle_set = 1;
 			break;
 		case 'h': fputs(ingest_usage, stdout); return RB_EX_OK;

@@ -57,6 +57,18 @@ int cli_usage(struct rb_err *e, const char *cmd, const char *fmt, ...)
 	return RB_ERR(e, RB_EX_USAGE, "%s: %s (see 'rbaudit %s --help')", cmd, m, cmd);
 }
 
+int cli_seconds(const char *cmd, const char *opt, const char *arg, long *secs,
+		struct rb_err *e)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || v < 0 || v > 86400)
+		return cli_usage(e, cmd, "%s takes seconds from 0 to 86400", opt);
+	*secs = v;
+	return 0;
+}
+
 int cli_jobs(const char *arg, int *jobs, struct rb_err *e)
 {
 	char *end;

@@ -124,6 +124,18 @@ static int keep_row(struct led *l, struct row *w)
 	return 0;
 }
 
+/*
+ * The source could not read: the error is kept in l->err, because the
+ * verifier turns a source's error into a finding, and it is the database's.
+ */
+static int source_failed(struct led *l, struct rb_err *e)
+{
+	l->failed = 1;
+	if (e != NULL)
+		*e = l->err;
+	return -1;
+}
+
 /* The verifier's line source: each stored row as the envelope it came in. */
 static int rows_next(void *ctx, const char **line, size_t *len, struct rb_err *e)
 {
@@ -137,9 +149,8 @@ static int rows_next(void *ctx, const char **line, size_t *len, struct rb_err *e
 	if (rc == SQLITE_DONE)
 		return RB_LINES_EOF;
 	if (rc != SQLITE_ROW) {
-		l->failed = 1;
 		rb_db_fail(l->db, rc, &l->err, "cannot read the stored entries");
-		return rb_db_fail(l->db, rc, e, "cannot read the stored entries");
+		return source_failed(l, e);
 	}
 	payload = sqlite3_column_blob(l->q, 1);
 	plen = (size_t)sqlite3_column_bytes(l->q, 1);
@@ -149,13 +160,12 @@ static int rows_next(void *ctx, const char **line, size_t *len, struct rb_err *e
 	n = sizeof(head) - 1 + b64 + sizeof("\",\"signatures\":}") + slen;
 	if (grow(&l->line, &l->linecap, n + 1) != 0 ||
 	    keep_row(l, &l->ring[l->nread % RING]) != 0) {
-		l->failed = 1;
 		RB_ERR(&l->err, RB_EX_SOFTWARE, "out of memory");
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		return source_failed(l, e);
 	}
 	memcpy(l->line, head, sizeof(head) - 1);
 	rb_b64_encode(payload != NULL ? payload : "", plen, l->line + sizeof(head) - 1);
-	n = sizeof(head) - 1 + strlen(l->line + sizeof(head) - 1);
+	n = sizeof(head) - 1 + b64;
 	n += (size_t)snprintf(l->line + n, l->linecap - n, "\",\"signatures\":%s}",
 			      sigs != NULL ? sigs : "null");
 	l->nread++;

@@ -564,7 +564,6 @@ static int check_anomalies(struct job *j, const struct rb_ventry *v, const cJSON
 	return 0;
 }
 
-/* Create the run, the ledger (if new) and the export rows, at the first new entry. */
 /* The latest time stored for the ledger before this export, if any. */
 static int latest_stored(struct job *j, struct rb_err *e)
 {
@@ -592,6 +591,7 @@ static int latest_stored(struct job *j, struct rb_err *e)
 	return 0;
 }
 
+/* Create the run, the ledger (if new) and the export rows, at the first new entry. */
 static int start_storing(struct job *j, rb_vreport *r, struct rb_err *e)
 {
 	rb_ingest *g = j->g;

@@ -498,16 +498,16 @@ static void remove_report(const struct rb_job *j, const char *dir, const char *n
 	char up[PATH_MAX];
 	struct rb_err e = { 0 };
 	struct stat st;
-	int owned = 0;
+	int owned = 0, rc;
 	size_t stop;
 
 	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		logf_(log, ctx, steps, "retention", "skipped", "%s: not removed: not a folder", dir);
 		return;
 	}
-	if (rb_report_owned(dir, &owned, &e) != 0 || !owned) {
+	if ((rc = rb_report_owned(dir, &owned, &e)) != 0 || !owned) {
 		logf_(log, ctx, steps, "retention", "skipped", "%s: not removed: %s", dir,
-		      owned ? e.msg : "not a report folder rbaudit wrote (it holds no MANIFEST of "
+		      rc != 0 ? e.msg : "not a report folder rbaudit wrote (it holds no MANIFEST of "
 		      "rbaudit's, or files its MANIFEST does not list)");
 		return;
 	}

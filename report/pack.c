@@ -261,22 +261,35 @@ static struct mf_line *mf_find(struct mf *m, const char *name)
 	return NULL;
 }
 
+/*
+ * The first thing under the folder that m does not list (a file, or *odd
+ * set: a folder, FIFO, link...), or NULL when m lists all of it.
+ */
+static const char *first_unlisted(struct mf *m, const struct tree *t, int *odd)
+{
+	size_t i;
+
+	*odd = 0;
+	for (i = 0; i < t->nfiles; i++)
+		if (mf_find(m, t->files[i]) == NULL)
+			return t->files[i];
+	*odd = t->nodd > 0;
+	return *odd ? t->odd[0] : NULL;
+}
+
 int rb_report_owned(const char *dir, int *owned, struct rb_err *e)
 {
 	struct mf m;
 	struct tree t = { NULL, 0, NULL, 0 };
 	char bad[96];
-	size_t i;
-	int found, rc = -1;
+	int found, odd, rc = -1;
 
 	*owned = 0;
 	if (mf_read(dir, &m, &found, bad, sizeof(bad), e) != 0)
 		goto out;
 	if (found && tree_read(dir, &t, e) != 0)
 		goto out;
-	*owned = found && bad[0] == '\0' && t.nodd == 0;
-	for (i = 0; *owned && i < t.nfiles; i++)
-		*owned = mf_find(&m, t.files[i]) != NULL;
+	*owned = found && bad[0] == '\0' && first_unlisted(&m, &t, &odd) == NULL;
 	rc = 0;
 out:
 	tree_free(&t);
@@ -533,8 +546,8 @@ int rb_pack_check(const struct rb_pack *p, int signing, int allow_unsigned,
 	struct tree t = { NULL, 0, NULL, 0 };
 	struct mf m;
 	char bad[96];
-	size_t i;
-	int state, found, rc = -1;
+	const char *name;
+	int state, found, odd, rc = -1;
 
 	if (rb_dir_state(p->dir, &state, e) != 0)
 		return -1;
@@ -550,15 +563,13 @@ int rb_pack_check(const struct rb_pack *p, int signing, int allow_unsigned,
 		       t.nfiles > 0 ? t.files[0] : t.nodd > 0 ? t.odd[0] : "MANIFEST");
 		goto out;
 	}
-	for (i = 0; i < t.nfiles; i++)
-		if (mf_find(&m, t.files[i]) == NULL) {
-			RB_ERR(e, RB_EX_CANTCREAT, "'%s/%s' is not in the folder's MANIFEST: a report "
-			       "replaces the whole folder, so move it out first", p->dir, t.files[i]);
-			goto out;
-		}
-	if (t.nodd > 0) {
-		RB_ERR(e, RB_EX_CANTCREAT, "'%s' holds %s, which its MANIFEST does not list: move "
-		       "it out first", p->dir, t.odd[0]);
+	if ((name = first_unlisted(&m, &t, &odd)) != NULL) {
+		if (odd)
+			RB_ERR(e, RB_EX_CANTCREAT, "'%s' holds %s, which its MANIFEST does not "
+			       "list: move it out first", p->dir, name);
+		else
+			RB_ERR(e, RB_EX_CANTCREAT, "'%s/%s' is not in the folder's MANIFEST: a "
+			       "report replaces the whole folder, so move it out first", p->dir, name);
 		goto out;
 	}
 	if (m.is_signed && !signing && !allow_unsigned) {

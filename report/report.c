@@ -1,7 +1,6 @@
 /* report.c - reading the stored analysis, rendering templates into a new folder. */
 #include "report.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
