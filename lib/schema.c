@@ -220,7 +220,54 @@ static const char v6[] =
 	"  line_sha256 = rb_sha256(envelope);"
 	"ALTER TABLE entry DROP COLUMN envelope;";
 
-static const char *const migrations[] = { v1, v2, v3, v4, v5, v6 };
+/*
+ * Version 7: the chain of trust after ingest.
+ * - ingest_export.archived_path: where the export is now (the job moves it
+ *   to its archive after ingest); NULL while it is still at `path`, where it
+ *   was ingested from.
+ * - rejected_export: exports the job rejected or quarantined, with what
+ *   could be read of their range (manifest) and times (first and last
+ *   entry, unverified), so that the packs of the periods they touch list them.
+ * - trust_state: the SHA-256 of the trust store the stored history was last
+ *   checked against (one row), and trust_failure: the entries that did not
+ *   verify under it, with the reason (a retroactive revocation, a key
+ *   removed...).
+ */
+static const char v7[] =
+	"ALTER TABLE ingest_export ADD COLUMN archived_path TEXT;"
+	"CREATE TABLE rejected_export ("
+	"  id INTEGER PRIMARY KEY,"
+	"  job_run_id INTEGER REFERENCES job_run(id),"
+	"  path TEXT NOT NULL,"                 /* where it came from */
+	"  quarantined_path TEXT,"              /* where it is now; NULL: left in place */
+	"  ledger TEXT,"                        /* the manifest's, when readable */
+	"  first_seq INTEGER,"
+	"  last_seq INTEGER,"
+	"  first_time TEXT,"                    /* first and last entry's time, when readable */
+	"  last_time TEXT,"
+	"  first_time_s INTEGER,"
+	"  last_time_s INTEGER,"
+	"  code TEXT NOT NULL,"                 /* the first error's code */
+	"  reason TEXT NOT NULL,"
+	"  rejected TEXT NOT NULL"              /* when */
+	") STRICT;"
+	"CREATE INDEX rejected_export_time ON rejected_export(last_time_s, first_time_s);"
+	"CREATE TABLE trust_state ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  sha256 TEXT NOT NULL,"               /* of the trust store file */
+	"  checked TEXT NOT NULL,"              /* when the history was checked against it */
+	"  entries INTEGER NOT NULL,"           /* entries checked */
+	"  failures INTEGER NOT NULL"           /* entries that did not verify */
+	") STRICT;"
+	"CREATE TABLE trust_failure ("
+	"  ledger_id INTEGER NOT NULL REFERENCES ledger(id),"
+	"  seq INTEGER NOT NULL,"
+	"  code TEXT NOT NULL,"                 /* E_KEY_REVOKED, E_KEY_UNKNOWN, E_SIG... */
+	"  message TEXT NOT NULL,"
+	"  PRIMARY KEY (ledger_id, seq, code)"
+	") STRICT;";
+
+static const char *const migrations[] = { v1, v2, v3, v4, v5, v6, v7 };
 
 /* rb_sha256(text or blob): its SHA-256, for the version 6 migration. */
 static void sql_sha256(sqlite3_context *c, int argc, sqlite3_value **argv)

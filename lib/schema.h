@@ -13,7 +13,7 @@
 
 #include "err.h"
 
-#define RB_SCHEMA_VERSION 6
+#define RB_SCHEMA_VERSION 7
 
 int rb_schema_migrate(sqlite3 *db, struct rb_err *e);
 
