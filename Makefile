@@ -92,6 +92,9 @@ SAN_FLAGS   := -O1 -g -Werror -fsanitize=address,undefined \
 $(eval $(call flavour,PLAIN,$(BUILD),$(PLAIN_FLAGS)))
 $(eval $(call flavour,CHECK,$(BUILD)/check,$(CHECK_FLAGS)))
 $(eval $(call flavour,SAN,$(BUILD)/san,$(SAN_FLAGS)))
+# For make bench only: the same build without the per-use check of the
+# stored history, to measure what that check costs (never installed).
+$(eval $(call flavour,NOCHECK,$(BUILD)/bench-nocheck,$(OPTFLAGS) -DRB_BENCH_NO_STORED_CHECK))
 
 .PHONY: all deps check check-run test test-check test-san test-valgrind lint install \
         uninstall clean demo demo-run fuzz fresh-machine \
@@ -182,8 +185,9 @@ BENCH_DIR ?= $(BUILD)/bench
 bench: deps
 	$(MAKE) bench-run
 
-bench-run: $(BUILD)/rbaudit
+bench-run: $(BUILD)/rbaudit $(BUILD)/bench-nocheck/rbaudit
 	python3 tests/bench/bench.py --rbaudit $(BUILD)/rbaudit \
+	  --rbaudit-nocheck $(BUILD)/bench-nocheck/rbaudit \
 	  --data $(BENCH_DIR)/data --work $(BENCH_DIR)/work
 
 bench-clean:

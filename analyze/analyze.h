@@ -23,6 +23,7 @@
 
 #include "analyze/policy.h"
 #include "lib/err.h"
+#include "lib/trust.h"
 
 struct rb_analyze_opts {
 	const char *db_path;
@@ -34,12 +35,24 @@ struct rb_analyze_opts {
 	int sample;                     /* audit sample size, 0 for none */
 	uint64_t sample_seed;
 	const char *controls;           /* control mapping file; NULL: built in */
+	const cJSON *controls_doc;      /* or the mapping itself, {controls, findings,
+					 * evidence} (borrowed); before controls */
 	int store;                      /* write the analysis to the database */
 	int busy_ms;
 	int keep_rollbacks;             /* put every rollback's facts in the document */
 	/*
+	 * While the analysis runs, the stored history is held against its
+	 * payloads and signed checkpoint (lib/stored.h), the checkpoint's
+	 * signature under trust (NULL: not checked); a disagreement is
+	 * RB_EX_FAIL, and nothing is stored or returned.  `verified` skips it: the caller
+	 * has just done it on the same, unchanged database.
+	 */
+	const rb_trust *trust;
+	int verified;
+	/*
 	 * Called with each rollback's facts of the period, in order; the object
-	 * is borrowed for the call.  Nonzero (with e set) stops the analysis,
+	 * is borrowed for the call.  The stored history is checked while the
+	 * analysis runs: hold what is handed here until rb_analyze returns 0.  Nonzero (with e set) stops the analysis,
 	 * and nothing is stored.  NULL: not called.
 	 */
 	int (*on_rollback)(void *ctx, const cJSON *facts, struct rb_err *e);
@@ -47,6 +60,29 @@ struct rb_analyze_opts {
 };
 
 int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e);
+
+/*
+ * Prove a stored analysis equal to a recomputation: the analysis with id
+ * analysis_id is done again from the stored entries, with the parameters
+ * it was stored with (ledger, period, policy, trend, sample, control
+ * mapping), the stored history checked as rb_analyze checks it (the
+ * checkpoint's signature under trust when not NULL), and compared with
+ * what is stored: the document and, in order, every rollback's facts (what
+ * the reports read).  0 when they are equal.  -1 with RB_EX_FAIL naming
+ * the table, the analysis and the first difference; RB_EX_NOINPUT when
+ * entries were stored after it (it is out of date: analyze again); or the
+ * check's error.  The database is only read.
+ */
+int rb_analyze_rederive(const char *db_path, long long analysis_id, const rb_trust *trust,
+			int busy_ms, struct rb_err *e);
+
+/* The same as a report's rederive callback (report.h), ctx a struct rb_rederive. */
+struct rb_rederive {
+	const char *db_path;
+	const rb_trust *trust;
+	int busy_ms;
+};
+int rb_analyze_rederive_cb(void *ctx, long long analysis_id, struct rb_err *e);
 
 /* The built-in control mapping (analyze/controls.json). */
 extern const char rb_controls_json[];

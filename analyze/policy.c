@@ -251,11 +251,30 @@ static int apply(struct ctx *c, const cJSON *doc, struct rb_policy *p)
 	return 0;
 }
 
+int rb_policy_parse(const char *name, const char *text, size_t len, struct rb_policy *p,
+		    struct rb_err *e)
+{
+	struct ctx c = { name, text, e };
+	char why[160];
+	cJSON *doc = NULL;
+	int rc;
+
+	if (rb_json_parse(text, len, 16, &doc, why, sizeof(why)) != 0) {
+		rc = RB_ERR(e, RB_EX_CONFIG, "policy '%s': %s", name, why);
+	} else {
+		struct rb_policy tmp = *p;
+
+		rc = apply(&c, doc, &tmp);
+		if (rc == 0)
+			*p = tmp;
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
+
 int rb_policy_load(const char *path, struct rb_policy *p, struct rb_err *e)
 {
-	struct ctx c = { path, NULL, e };
-	char *buf = NULL, why[160];
-	cJSON *doc = NULL;
+	char *buf = NULL;
 	size_t len;
 	int rc;
 
@@ -265,17 +284,7 @@ int rb_policy_load(const char *path, struct rb_policy *p, struct rb_err *e)
 			e->code = RB_EX_CONFIG;
 		return -1;
 	}
-	c.text = buf;
-	if (rb_json_parse(buf, len, 16, &doc, why, sizeof(why)) != 0) {
-		rc = RB_ERR(e, RB_EX_CONFIG, "policy '%s': %s", path, why);
-	} else {
-		struct rb_policy tmp = *p;
-
-		rc = apply(&c, doc, &tmp);
-		if (rc == 0)
-			*p = tmp;
-	}
-	cJSON_Delete(doc);
+	rc = rb_policy_parse(path, buf, len, p, e);
 	free(buf);
 	return rc;
 }

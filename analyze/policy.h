@@ -8,6 +8,7 @@
 #ifndef RB_POLICY_H
 #define RB_POLICY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/err.h"
@@ -41,6 +42,10 @@ void rb_policy_default(struct rb_policy *p);
  * wrong, RB_EX_NOINPUT for a missing file.
  */
 int rb_policy_load(const char *path, struct rb_policy *p, struct rb_err *e);
+
+/* The same from text in memory; name stands for the file in messages. */
+int rb_policy_parse(const char *name, const char *text, size_t len, struct rb_policy *p,
+		    struct rb_err *e);
 
 /* Canonical JSON of the whole policy (malloc'd; the caller frees). */
 char *rb_policy_json(const struct rb_policy *p);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyze/analyze.h"
 #include "analyze/policy.h"
 #include "cli.h"
 #include "lib/trust.h"
@@ -62,6 +63,7 @@ int cmd_report(int argc, char **argv, struct rb_err *e)
 	};
 	struct rb_report_opts ro;
 	struct rb_report_result res;
+	struct rb_rederive rd;
 	struct rb_policy pol;
 	const char *templates[16], *policy = NULL, *store = NULL;
 	rb_trust *trust = NULL;
@@ -105,11 +107,14 @@ int cmd_report(int argc, char **argv, struct rb_err *e)
 	if (rb_policy_hash(&pol, hash) != 0)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	ro.policy_sha256 = hash;
-	if (store != NULL && ro.sign_key == NULL)
-		return cli_usage(e, "report", "--keys checks the --sign key: give --sign too");
 	if (store != NULL && rb_trust_load(store, &trust, e) != 0)
 		return -1;
 	ro.trust = trust;
+	rd.db_path = ro.db_path;
+	rd.trust = trust;
+	rd.busy_ms = ro.busy_ms;
+	ro.rederive = rb_analyze_rederive_cb;
+	ro.rederive_ctx = &rd;
 	rc = rb_report(&ro, &res, e);
 	rb_trust_free(trust);
 	if (rc != 0)

@@ -19,6 +19,7 @@
 #include "lib/json.h"
 #include "lib/merkle.h"
 #include "lib/rtime.h"
+#include "lib/stored.h"
 
 enum {
 	Q_LEDGER, Q_LEAF, Q_KNOWN, Q_INS_LEDGER, Q_UPD_LEDGER, Q_INS_RUN, Q_UPD_RUN,
@@ -88,6 +89,10 @@ struct rb_ingest {
 	int64_t run_id;                 /* 0 until something is stored */
 	uint64_t accepted;
 	char started[RB_TIME_MAX];
+	/* Ledgers whose stored history this ingest has checked (lib/stored.h);
+	 * what it adds itself keeps them checked. */
+	int64_t checked[32];
+	size_t nchecked;
 };
 
 /* What one export's ingest knows about the ledger and has done so far. */
@@ -898,12 +903,45 @@ static int check_history(struct job *j, rb_vreport *r, struct rb_err *e)
 	return 0;
 }
 
+/*
+ * Before an export meets the stored history, that history is checked
+ * (lib/stored.h), once per ledger and ingest, on threads of its own while
+ * the export is verified: the write lock is held, so it is what is read.
+ */
+static int start_check(rb_ingest *g, const struct job *j, rb_stored_job **check,
+		       struct rb_err *e)
+{
+	size_t i;
+
+	if (!j->have_ledger)
+		return 0;
+	for (i = 0; i < g->nchecked; i++)
+		if (g->checked[i] == j->ledger_id)
+			return 0;
+	return rb_stored_start(g->o.db_path, j->ledger_id, g->o.trust, g->o.busy_ms, check, e);
+}
+
+static int end_check(rb_ingest *g, const struct job *j, rb_stored_job **check,
+		     struct rb_err *e)
+{
+	int rc;
+
+	if (*check == NULL)
+		return 0;
+	rc = rb_stored_join(*check, NULL, e);
+	*check = NULL;
+	if (rc == 0 && g->nchecked < sizeof(g->checked) / sizeof(g->checked[0]))
+		g->checked[g->nchecked++] = j->ledger_id;
+	return rc;
+}
+
 int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **out,
 		     struct rb_err *e)
 {
 	struct rb_ingest_outcome *oc = calloc(1, sizeof(*oc));
 	struct rb_verify_opts vo = { 0 };
 	struct job j;
+	rb_stored_job *check = NULL;
 	char *ledger = NULL;
 	int64_t first_seq = -1;
 	int rc = -1, pass;
@@ -934,7 +972,8 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 		j.kseq = -1;
 		if (rb_db_begin(g->db, e) != 0)
 			goto fail;
-		if (load_ledger(&j, ledger, e) != 0)
+		if (load_ledger(&j, ledger, e) != 0 ||
+		    (pass == 0 && start_check(g, &j, &check, e) != 0))
 			goto fail;
 		/* Known gaps: verify anyway, for a full report, but store nothing. */
 		if (ledger != NULL && !j.have_ledger && j.first_seq > 0 && !g->o.bootstrap)
@@ -944,7 +983,7 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 		vo.full = pass > 0;
 		vrc = rb_verify_export(dir, g->o.trust, &vo, &oc->report, e);
 		known_done(&j);
-		if (vrc != 0)
+		if (vrc != 0 || end_check(g, &j, &check, e) != 0)
 			goto fail;
 		/*
 		 * Lines were taken from stored rows and something failed: check
@@ -991,6 +1030,8 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 	oc = NULL;
 	rc = 0;
 fail:
+	if (check != NULL)
+		rb_stored_join(check, NULL, NULL);
 	if (rc != 0) {
 		rb_db_rollback(g->db);
 		if (j.created_run)

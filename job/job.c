@@ -653,6 +653,7 @@ struct run {
 	char hash[65];
 	const char *tp[16];
 	struct rb_report_opts ro;
+	struct rb_rederive rd;
 	struct rb_inbox ib;
 };
 
@@ -756,6 +757,11 @@ static void report_opts(struct run *r)
 	r->ro.sign_name = j->report_key_name[0] ? j->report_key_name : NULL;
 	r->ro.trust = r->trust;
 	r->ro.busy_ms = j->busy_ms;
+	r->rd.db_path = j->database;
+	r->rd.trust = r->trust;
+	r->rd.busy_ms = j->busy_ms;
+	r->ro.rederive = rb_analyze_rederive_cb;
+	r->ro.rederive_ctx = &r->rd;
 }
 
 /*
@@ -902,6 +908,7 @@ static int analyse(struct run *r, int store, cJSON **doc, struct rb_err *e)
 	ao.sample_seed = j->sample_seed;
 	ao.store = store;
 	ao.busy_ms = j->busy_ms;
+	ao.trust = r->trust;
 	ao.on_rollback = count_alert;
 	ao.rollback_ctx = &al;
 	al.j = j;

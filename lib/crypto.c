@@ -144,6 +144,12 @@ void rb_sha256_final(rb_sha256_ctx *c, uint8_t out[RB_SHA256_LEN])
 	EVP_DigestFinal_ex(c->md, out, &n);
 }
 
+void rb_sha256_reset(rb_sha256_ctx *c)
+{
+	if (EVP_DigestInit_ex(c->md, sha256(), NULL) != 1)
+		abort();        /* the digest was fetched once already: cannot fail */
+}
+
 void rb_sha256_free(rb_sha256_ctx *c)
 {
 	if (c == NULL)

@@ -39,6 +39,8 @@ rb_sha256_ctx *rb_sha256_new(void);            /* NULL when out of memory */
 void rb_sha256_update(rb_sha256_ctx *c, const void *buf, size_t len);
 void rb_sha256_final(rb_sha256_ctx *c, uint8_t out[RB_SHA256_LEN]);
 void rb_sha256_free(rb_sha256_ctx *c);
+/* Start c again, as new: one context for many digests, no allocation. */
+void rb_sha256_reset(rb_sha256_ctx *c);
 
 /* Ed25519 public key. */
 typedef struct rb_pubkey rb_pubkey;

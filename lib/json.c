@@ -305,6 +305,21 @@ void rb_json_arena_free(rb_json_arena *a)
 	free(a);
 }
 
+int rb_json_parse_known_in(rb_json_arena *a, const char *buf, size_t len, cJSON **out)
+{
+	rb_json_arena *saved = cur_arena;
+	const char *end = NULL;
+
+	cur_arena = a;
+	*out = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	cur_arena = saved;
+	if (*out == NULL)
+		return -1;
+	while (end < buf + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+		end++;
+	return end == buf + len ? 0 : -1;       /* an arena tree is freed by the reset */
+}
+
 int rb_json_parse_in(rb_json_arena *a, const char *buf, size_t len, int maxdepth,
 		     cJSON **out, char *why, size_t whylen)
 {

@@ -41,6 +41,13 @@ typedef struct rb_json_arena rb_json_arena;
 rb_json_arena *rb_json_arena_new(void);
 int rb_json_parse_in(rb_json_arena *a, const char *buf, size_t len, int maxdepth,
 		     cJSON **out, char *why, size_t whylen);
+/*
+ * Parse, into the arena, bytes that rb_json_parse has accepted before and
+ * that are known to be those very bytes (bound to them by a hash): the
+ * strictness checks (UTF-8, duplicates, depth) are not done again.  -1
+ * when cJSON rejects them or they hold more than one value.
+ */
+int rb_json_parse_known_in(rb_json_arena *a, const char *buf, size_t len, cJSON **out);
 void rb_json_arena_reset(rb_json_arena *a);
 void rb_json_arena_free(rb_json_arena *a);
 

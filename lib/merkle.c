@@ -76,3 +76,22 @@ void rb_merkle_root(const struct rb_merkle *m, uint8_t out[32])
 		rb_merkle_node(m->h[i], acc, acc);
 	memcpy(out, acc, 32);
 }
+
+int rb_merkle_append_subtree(struct rb_merkle *m, int height, const uint8_t root[32])
+{
+	uint64_t step, units;
+	uint8_t cur[32];
+
+	if (height < 0 || height > 62)
+		return -1;
+	step = (uint64_t)1 << height;
+	if ((m->size & (step - 1)) != 0)
+		return -1;
+	memcpy(cur, root, 32);
+	/* The smallest subtrees have this size while the low bits are set. */
+	for (units = m->size >> height; units & 1; units >>= 1)
+		rb_merkle_node(m->h[--m->n], cur, cur);
+	memcpy(m->h[m->n++], cur, 32);
+	m->size += step;
+	return 0;
+}

@@ -40,6 +40,12 @@ void rb_merkle_node(const uint8_t left[32], const uint8_t right[32],
 /* Append one leaf hash, merging equal-sized subtrees as a binary counter. */
 void rb_merkle_append(struct rb_merkle *m, const uint8_t leaf[32]);
 
+/*
+ * Append the root of a perfect subtree of 2^height leaves.  -1 (m
+ * unchanged) unless m's size is a multiple of 2^height.
+ */
+int rb_merkle_append_subtree(struct rb_merkle *m, int height, const uint8_t root[32]);
+
 /* Root of the tree: the frontier folded from the right; SHA-256("") if empty. */
 void rb_merkle_root(const struct rb_merkle *m, uint8_t out[32]);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -830,6 +831,50 @@ static int read_analysis(sqlite3 *db, int64_t lid, const char *origin, const cha
 	return 0;
 }
 
+/* The re-derivation of the analysis, on a thread of its own. */
+struct rederive {
+	const struct rb_report_opts *o;
+	long long id;
+	pthread_t thread;
+	int started, rc;
+	struct rb_err err;
+};
+
+static void *rederive_main(void *arg)
+{
+	struct rederive *r = arg;
+
+	r->rc = r->o->rederive(r->o->rederive_ctx, r->id, &r->err);
+	return NULL;
+}
+
+static int rederive_start(struct rederive *r, const struct rb_report_opts *o, long long id,
+			  struct rb_err *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->o = o;
+	r->id = id;
+	if (o->rederive == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "no re-derivation of the analysis was given: a "
+			      "report renders only an analysis it has re-derived");
+	if (pthread_create(&r->thread, NULL, rederive_main, r) != 0)
+		return RB_ERR(e, RB_EX_SOFTWARE, "cannot start a thread");
+	r->started = 1;
+	return 0;
+}
+
+/* Wait for it: 0 when the analysis was proved equal (e set otherwise, if given). */
+static int rederive_join(struct rederive *r, struct rb_err *e)
+{
+	if (!r->started)
+		return -1;
+	pthread_join(r->thread, NULL);
+	r->started = 0;
+	if (r->rc != 0 && e != NULL)
+		*e = r->err;
+	return r->rc;
+}
+
 /* Render every template into the new folder and write its MANIFEST. */
 static int render_all(const struct rb_report_data *d, struct prep *p, const char *origin,
 		      struct rb_report_result *res, struct rb_err *e)
@@ -854,6 +899,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	struct rb_render_stats stats = { 0, 0 };
 	struct rb_report_data d = { NULL, NULL, NULL, NULL, 0, &stats };
 	struct rb_rollup ru = { 0, 0, { 0 }, NULL, NULL };
+	struct rederive rd;
 	sqlite3 *db = NULL;
 	cJSON *a = NULL, *at = NULL;
 	char origin[512];
@@ -862,13 +908,15 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	int rc = -1, need_all = 0;
 
 	memset(res, 0, sizeof(*res));
+	memset(&rd, 0, sizeof(rd));
 	if (prepare(o, &p, e) != 0)
 		return -1;
 	if (rb_db_open(o->db_path, RB_DB_READONLY, o->busy_ms, &db, e) != 0)
 		goto out;
 	lid = pick_ledger(db, o->ledger, origin, sizeof(origin), e);
 	if (lid < 0 || read_analysis(db, lid, origin, p.per.name, o->policy_sha256, &a,
-				     &d.analysis_id, e) != 0)
+				     &d.analysis_id, e) != 0 ||
+	    rederive_start(&rd, o, d.analysis_id, e) != 0)
 		goto out;
 	d.db = db;
 	d.a = a;
@@ -888,12 +936,15 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	    render_all(&d, &p, origin, res, e) != 0)
 		goto out;
 	/* Read without locks (a read-only folder): only if no writer changed it. */
-	if (rb_db_unchanged(db, e) != 0 || rb_pack_commit(&p.pack, e) != 0)
+	if (rederive_join(&rd, e) != 0 || rb_db_unchanged(db, e) != 0 ||
+	    rb_pack_commit(&p.pack, e) != 0)
 		goto out;
 	res->truncated_cells = stats.truncated_cells;
 	res->truncated_chars = stats.truncated_chars;
 	rc = 0;
 out:
+	if (rd.started)
+		rederive_join(&rd, NULL);
 	if (rc != 0)
 		res->nfiles = 0;
 	rb_pack_abort(&p.pack);

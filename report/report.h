@@ -31,6 +31,16 @@ struct rb_report_opts {
 					 * role report, under its name */
 	int allow_unsigned;             /* may replace a signed folder unsigned */
 	int busy_ms;
+	/*
+	 * Prove the stored analysis (its id) equal to a recomputation from the
+	 * verified entries (the analyze stage's rb_analyze_rederive, which the
+	 * report stage does not include): 0, or -1 with e set.  Required: a
+	 * report never renders an analysis it has not re-derived.  It runs on
+	 * a thread of its own while the files are rendered, and the folder is
+	 * replaced only when it returned 0.
+	 */
+	int (*rederive)(void *ctx, long long analysis_id, struct rb_err *e);
+	void *rederive_ctx;
 };
 
 /* The files written (names inside out_dir), for the caller to print. */

@@ -1,0 +1,569 @@
+/* stored.c - stored entries held against their payloads and checkpoint (see stored.h). */
+#include "stored.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "crypto.h"
+#include "db.h"
+#include "json.h"
+#include "merkle.h"
+#include "note.h"
+#include "rtime.h"
+
+/* Rows are read in chunks of 2^CHUNK_BITS seqs, aligned, so that a whole
+ * chunk's leaves are one perfect subtree of the ledger's tree. */
+#define CHUNK_BITS 16
+#define CHUNK ((int64_t)1 << CHUNK_BITS)
+
+static const char rows_sql[] =
+	"SELECT seq, payload, leaf, time, time_s, time_ns, event, actor, rollback_id, "
+	"change_id, incident_id, service, environment, counted FROM entry "
+	"WHERE ledger_id = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq";
+
+/* The text columns after time_ns, in rows_sql's order, and where the payload has them. */
+static const char *const text_cols[] = { "event", "actor", "rollback_id", "change_id",
+	"incident_id", "service", "environment" };
+#define NTEXT 7
+#define TEXT0 6         /* column of "event" */
+
+struct chunk {
+	int64_t from, to;               /* seqs [from, to) */
+	struct rb_merkle m;             /* its leaves, from an empty tree */
+	uint8_t (*leaves)[32];          /* a chunk not starting on a chunk boundary */
+	int64_t fail_seq;               /* first disagreement, or -1 */
+	struct rb_err err;
+};
+
+struct run {
+	const struct rb_stored_opts *o;
+	const char *origin;
+	int64_t base, size;
+	struct chunk *ch;
+	size_t nch;
+	uint8_t *counted;               /* stored counted, by seq - base */
+};
+
+static int same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Record the chunk's first disagreement at seq. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static void disagree(struct chunk *c, const char *origin, int64_t seq, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+
+	if (c->fail_seq >= 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	c->fail_seq = seq;
+	RB_ERR(&c->err, RB_EX_FAIL, "the stored history of %s does not verify: table entry, "
+	       "seq %" PRId64 ": %s; nothing was used or written (run 'rbaudit check' for "
+	       "every problem)", origin, seq, what);
+}
+
+/* The row's columns against its parsed payload. */
+static void columns(struct chunk *c, const char *origin, sqlite3_stmt *q, int64_t seq,
+		    const cJSON *body)
+{
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(body, "data");
+	const cJSON *sq = cJSON_GetObjectItemCaseSensitive(body, "seq");
+	const char *ts = rb_json_str(body, "time");
+	struct rb_time t;
+	int k;
+
+	if (!cJSON_IsNumber(sq) || sq->valuedouble != (double)seq) {
+		disagree(c, origin, seq, "the payload's seq is not the row's");
+		return;
+	}
+	if (ts == NULL || rb_time_parse(ts, strlen(ts), &t) != 0 ||
+	    !same((const char *)sqlite3_column_text(q, 3), ts) ||
+	    sqlite3_column_int64(q, 4) != t.sec || sqlite3_column_int64(q, 5) != t.nsec) {
+		disagree(c, origin, seq, "the time columns (%s, %" PRId64 ".%09" PRId64 ") "
+			 "are not the payload's time %.40s", sqlite3_column_text(q, 3),
+			 (int64_t)sqlite3_column_int64(q, 4), (int64_t)sqlite3_column_int64(q, 5),
+			 ts != NULL ? ts : "(none)");
+		return;
+	}
+	for (k = 0; k < NTEXT; k++) {
+		const char *stored = (const char *)sqlite3_column_text(q, TEXT0 + k);
+		const char *want = rb_json_str(k < 2 ? body : data, text_cols[k]);
+
+		if (!same(stored, want)) {
+			disagree(c, origin, seq, "the %s column holds %s%.60s%s, the payload %s%.60s%s",
+				 text_cols[k], stored ? "\"" : "", stored ? stored : "null",
+				 stored ? "\"" : "", want ? "\"" : "", want ? want : "null",
+				 want ? "\"" : "");
+			return;
+		}
+	}
+}
+
+/* One row: its place, its leaf, its columns; its leaf into the chunk's tree. */
+static void row(struct run *r, struct chunk *c, sqlite3_stmt *q, int64_t want,
+		rb_json_arena *arena, rb_sha256_ctx *sha)
+{
+	int64_t seq = sqlite3_column_int64(q, 0);
+	const void *payload = sqlite3_column_blob(q, 1);
+	size_t plen = (size_t)sqlite3_column_bytes(q, 1);
+	uint8_t leaf[32];
+	cJSON *body = NULL;
+	static const uint8_t zero = 0x00;
+
+	if (seq != want) {
+		disagree(c, r->origin, want, "no row, where the ledger's entries are seq %" PRId64
+			 " to %" PRId64 " (the next row is seq %" PRId64 ")", r->base,
+			 r->size - 1, seq);
+		return;
+	}
+	rb_sha256_reset(sha);          /* the leaf hash, SHA-256(0x00 || payload) */
+	rb_sha256_update(sha, &zero, 1);
+	rb_sha256_update(sha, payload != NULL ? payload : "", plen);
+	rb_sha256_final(sha, leaf);
+	if (sqlite3_column_bytes(q, 2) != 32 || memcmp(sqlite3_column_blob(q, 2), leaf, 32) != 0) {
+		disagree(c, r->origin, seq, "the leaf column is not the hash of the payload "
+			 "(the payload or the leaf was changed)");
+		return;
+	}
+	if (c->leaves != NULL)
+		memcpy(c->leaves[seq - c->from], leaf, 32);
+	else
+		rb_merkle_append(&c->m, leaf);
+	r->counted[seq - r->base] = (uint8_t)sqlite3_column_int(q, 13);
+	/* Its leaf is checked, and the leaves against the signed root at the end:
+	 * these are the bytes ingest checked for strictness, or the check fails. */
+	if (rb_json_parse_known_in(arena, payload, plen, &body) != 0) {
+		disagree(c, r->origin, seq, "the payload is not valid JSON");
+		return;
+	}
+	columns(c, r->origin, q, seq, body);
+	rb_json_arena_reset(arena);
+}
+
+static void check_chunk(struct run *r, struct chunk *c, sqlite3 *db, sqlite3_stmt *q,
+			rb_json_arena *arena, rb_sha256_ctx *sha)
+{
+	int64_t want = c->from;
+	int rc;
+
+	sqlite3_bind_int64(q, 1, r->o->ledger_id);
+	sqlite3_bind_int64(q, 2, c->from);
+	sqlite3_bind_int64(q, 3, c->to);
+	while (c->fail_seq < 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		row(r, c, q, want++, arena, sha);
+	if (c->fail_seq < 0 && rc != SQLITE_DONE) {
+		rb_db_fail(db, rc, &c->err, "cannot read the stored entries");
+		c->fail_seq = c->from;
+	} else if (c->fail_seq < 0 && want != c->to) {
+		disagree(c, r->origin, want, "no row, where the ledger's entries are seq %" PRId64
+			 " to %" PRId64, r->base, r->size - 1);
+	}
+	sqlite3_reset(q);
+}
+
+/* Worker i: chunks i, i + n, i + 2n ... on connection i. */
+static void work(void *ctx, size_t i)
+{
+	struct run *r = ctx;
+	sqlite3 *db = r->o->readers[i];
+	sqlite3_stmt *q = NULL;
+	rb_json_arena *arena = rb_json_arena_new();
+	rb_sha256_ctx *sha = rb_sha256_new();
+	struct rb_err e;
+	size_t k;
+
+	if (arena == NULL || sha == NULL || rb_db_prepare(db, rows_sql, &q, &e) != 0) {
+		if (arena == NULL || sha == NULL)
+			RB_ERR(&e, RB_EX_SOFTWARE, "out of memory");
+		for (k = i; k < r->nch; k += r->o->nreaders) {
+			r->ch[k].err = e;
+			r->ch[k].fail_seq = r->ch[k].from;
+		}
+	} else {
+		for (k = i; k < r->nch; k += r->o->nreaders)
+			check_chunk(r, &r->ch[k], db, q, arena, sha);
+	}
+	sqlite3_finalize(q);
+	rb_sha256_free(sha);
+	rb_json_arena_free(arena);
+}
+
+/*
+ * The expected counted of every entry, from the three id indexes in (id,
+ * event, seq) order: 0 for all but the first of each id and event.
+ */
+static int expect_counted(struct run *r, uint8_t *want, struct rb_err *e)
+{
+	static const char *const sql[3] = {
+		"SELECT rollback_id, event, seq FROM entry INDEXED BY entry_rollback "
+		"WHERE ledger_id = ?1 AND rollback_id IS NOT NULL AND event IN "
+		"('rollback.closed', 'rollback.executed', 'rollback.requested') "
+		"ORDER BY rollback_id, event, seq",
+		"SELECT incident_id, event, seq FROM entry INDEXED BY entry_incident "
+		"WHERE ledger_id = ?1 AND incident_id IS NOT NULL AND event = 'incident.detected' "
+		"ORDER BY incident_id, event, seq",
+		"SELECT change_id, event, seq FROM entry INDEXED BY entry_change "
+		"WHERE ledger_id = ?1 AND change_id IS NOT NULL AND event = 'change.deployed' "
+		"ORDER BY change_id, event, seq",
+	};
+	sqlite3_stmt *q = NULL;
+	char *last = NULL;
+	size_t cap = 0, lastlen = 0;
+	int k, rc = SQLITE_DONE;
+
+	memset(want, 1, (size_t)(r->size - r->base));
+	for (k = 0; k < 3 && rc == SQLITE_DONE; k++) {
+		if (rb_db_prepare(r->o->db, sql[k], &q, e) != 0)
+			goto fail;
+		sqlite3_bind_int64(q, 1, r->o->ledger_id);
+		lastlen = (size_t)-1;
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			/* id, 0x1f, event: a repeat has the key of the row before */
+			const void *id = sqlite3_column_blob(q, 0);
+			size_t il = (size_t)sqlite3_column_bytes(q, 0);
+			const void *ev = sqlite3_column_blob(q, 1);
+			size_t el = (size_t)sqlite3_column_bytes(q, 1), n = il + el + 1;
+			int64_t seq = sqlite3_column_int64(q, 2);
+
+			if (n == lastlen && memcmp(last, id, il) == 0 && last[il] == 0x1f &&
+			    memcmp(last + il + 1, ev, el) == 0) {
+				if (seq >= r->base && seq < r->size)
+					want[seq - r->base] = 0;
+				continue;
+			}
+			if (n > cap) {
+				char *nb = realloc(last, n * 2);
+
+				if (nb == NULL) {
+					RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+					goto fail;
+				}
+				last = nb;
+				cap = n * 2;
+			}
+			memcpy(last, id, il);
+			last[il] = 0x1f;
+			memcpy(last + il + 1, ev, el);
+			lastlen = n;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	free(last);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(r->o->db, rc, e, "cannot read the id indexes");
+	return 0;
+fail:
+	free(last);
+	sqlite3_finalize(q);
+	return -1;
+}
+
+static int check_counted(struct run *r, struct rb_err *e)
+{
+	uint8_t *want = malloc((size_t)(r->size - r->base) + 1);
+	int64_t i;
+	int rc = 0;
+
+	if (want == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (expect_counted(r, want, e) != 0) {
+		free(want);
+		return -1;
+	}
+	for (i = 0; i < r->size - r->base; i++)
+		if ((want[i] != 0) != (r->counted[i] != 0)) {
+			rc = RB_ERR(e, RB_EX_FAIL, "the stored history of %s does not verify: table "
+				    "entry, seq %" PRId64 ": the counted column says %s, but this is "
+				    "%s of its lifecycle event; nothing was used or written (run "
+				    "'rbaudit check' for every problem)", r->origin, r->base + i,
+				    r->counted[i] ? "it counts" : "it does not count",
+				    r->counted[i] ? "a repeat" : "the first");
+			break;
+		}
+	free(want);
+	return rc;
+}
+
+/* The chunks' trees, in order, onto the tree at base: the ledger's root. */
+static int fold(struct run *r, struct rb_merkle *m)
+{
+	size_t i;
+	int64_t k;
+	int j, h;
+
+	for (i = 0; i < r->nch; i++) {
+		const struct chunk *c = &r->ch[i];
+		uint64_t size = c->m.size;
+
+		if (c->leaves != NULL) {
+			for (k = 0; k < c->to - c->from; k++)
+				rb_merkle_append(m, c->leaves[k]);
+			continue;
+		}
+		/* Its perfect subtrees, largest first, each onto an aligned place. */
+		for (j = 0, h = 63; h >= 0; h--)
+			if (size & ((uint64_t)1 << h))
+				if (rb_merkle_append_subtree(m, h, c->m.h[j++]) != 0)
+					return -1;
+	}
+	return 0;
+}
+
+/* The ledger's stored checkpoint: of this ledger, size and root, and signed. */
+static int check_checkpoint(struct run *r, const char *text, const uint8_t root[32],
+			    struct rb_stored_result *res, struct rb_err *e)
+{
+	rb_checkpoint *cp = NULL;
+	char why[160];
+	const char *bad = NULL;
+
+	if (text == NULL)
+		return r->size == r->base ? 0 :
+			RB_ERR(e, RB_EX_FAIL, "the stored history of %s does not verify: table "
+			       "ledger: it has entries but no checkpoint", r->origin);
+	if (rb_checkpoint_parse(text, strlen(text), &cp, why, sizeof(why)) != 0)
+		return RB_ERR(e, RB_EX_FAIL, "the stored history of %s does not verify: table "
+			      "ledger: the stored checkpoint is malformed: %s", r->origin, why);
+	if (strcmp(rb_checkpoint_origin(cp), r->origin) != 0)
+		bad = "it is of another ledger";
+	else if (rb_checkpoint_size(cp) != (uint64_t)r->size)
+		bad = "its tree size is not the ledger's size";
+	else if (memcmp(rb_checkpoint_root(cp), root, 32) != 0)
+		bad = "its root is not the ledger's stored root";
+	else if (r->o->trust != NULL && rb_checkpoint_verify(cp, r->o->trust, "checkpoint") == NULL)
+		bad = "it is not signed by a trusted key with role checkpoint";
+	rb_checkpoint_free(cp);
+	if (bad != NULL)
+		return RB_ERR(e, RB_EX_FAIL, "the stored history of %s does not verify: table "
+			      "ledger, seq %" PRId64 ": the stored checkpoint: %s", r->origin,
+			      r->size - 1, bad);
+	res->checkpoint_signed = r->o->trust != NULL;
+	return 0;
+}
+
+/* The ledger row: origin, where stored history starts, size, root, checkpoint. */
+static int load_ledger(struct run *r, char *origin, size_t olen, struct rb_merkle *before,
+		       uint8_t root[32], char **checkpoint, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, nf;
+
+	if (rb_db_prepare(r->o->db, "SELECT origin, base_seq, base_frontier, size, root, "
+			  "checkpoint FROM ledger WHERE id = ?1", &q, e) != 0)
+		return -1;
+	sqlite3_bind_int64(q, 1, r->o->ledger_id);
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_finalize(q);
+		return rc == SQLITE_DONE ? RB_ERR(e, RB_EX_DATAERR, "no such ledger") :
+			rb_db_fail(r->o->db, rc, e, "cannot read the ledger");
+	}
+	snprintf(origin, olen, "%s", sqlite3_column_text(q, 0));
+	r->base = sqlite3_column_int64(q, 1);
+	r->size = sqlite3_column_int64(q, 3);
+	nf = sqlite3_column_bytes(q, 2) / 32;
+	rc = 0;
+	rb_merkle_init(before);
+	if (r->base < 0 || r->size < r->base ||
+	    (nf > 0 && rb_merkle_from_frontier(before, (uint64_t)r->base,
+					       (const uint8_t (*)[32])sqlite3_column_blob(q, 2),
+					       nf) != 0) ||
+	    (nf == 0 && r->base != 0) || sqlite3_column_bytes(q, 4) != 32)
+		rc = RB_ERR(e, RB_EX_FAIL, "the stored history of %s does not verify: table "
+			    "ledger: its base, frontier, size or root is malformed", origin);
+	else
+		memcpy(root, sqlite3_column_blob(q, 4), 32);
+	if (rc == 0 && sqlite3_column_type(q, 5) == SQLITE_TEXT &&
+	    (*checkpoint = strdup((const char *)sqlite3_column_text(q, 5))) == NULL)
+		rc = RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Cut [base, size) at the chunk boundaries. */
+static int make_chunks(struct run *r, struct rb_err *e)
+{
+	int64_t at = r->base;
+
+	r->nch = 0;
+	r->ch = calloc((size_t)((r->size - r->base) / CHUNK + 2), sizeof(*r->ch));
+	r->counted = malloc((size_t)(r->size - r->base) + 1);
+	if (r->ch == NULL || r->counted == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	while (at < r->size) {
+		struct chunk *c = &r->ch[r->nch++];
+		int64_t end = (at / CHUNK + 1) * CHUNK;
+
+		c->from = at;
+		c->to = end < r->size ? end : r->size;
+		c->fail_seq = -1;
+		rb_merkle_init(&c->m);
+		if (at % CHUNK != 0 && (c->leaves = malloc((size_t)(c->to - c->from) * 32)) == NULL)
+			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		at = c->to;
+	}
+	return 0;
+}
+
+/* The first disagreement of all chunks, in seq order (they are in order). */
+static int first_failure(const struct run *r, struct rb_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < r->nch; i++)
+		if (r->ch[i].fail_seq >= 0) {
+			if (e != NULL)
+				*e = r->ch[i].err;
+			return -1;
+		}
+	return 0;
+}
+
+int rb_stored_verify(const struct rb_stored_opts *o, struct rb_stored_result *res,
+		     struct rb_err *e)
+{
+	struct run r;
+	struct rb_merkle m;
+	uint8_t root[32], got[32];
+	char origin[512], *checkpoint = NULL;
+	size_t i;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	memset(res, 0, sizeof(*res));
+	r.o = o;
+	r.origin = origin;
+	if (load_ledger(&r, origin, sizeof(origin), &m, root, &checkpoint, e) != 0 ||
+	    check_checkpoint(&r, checkpoint, root, res, e) != 0 || make_chunks(&r, e) != 0)
+		goto out;
+	if (o->pool != NULL && o->nreaders > 1)
+		rb_pool_run(o->pool, o->nreaders, work, &r);
+	else
+		work(&r, 0);
+	if (first_failure(&r, e) != 0)
+		goto out;
+	if (fold(&r, &m) != 0) {
+		RB_ERR(e, RB_EX_SOFTWARE, "the stored entries do not fold into a tree");
+		goto out;
+	}
+	rb_merkle_root(&m, got);
+	if (memcmp(got, root, 32) != 0) {
+		RB_ERR(e, RB_EX_FAIL, "the stored history of %s does not verify: table entry, "
+		       "seq %" PRId64 " to %" PRId64 ": the stored entries give another root than "
+		       "the signed checkpoint's (a payload and its leaf were changed); nothing "
+		       "was used or written (run 'rbaudit check' for every problem)", origin,
+		       r.base, r.size - 1);
+		goto out;
+	}
+	if (check_counted(&r, e) != 0)
+		goto out;
+	res->entries = r.size - r.base;
+	rc = 0;
+out:
+	for (i = 0; i < r.nch; i++)
+		free(r.ch[i].leaves);
+	free(r.ch);
+	free(r.counted);
+	free(checkpoint);
+	return rc;
+}
+
+struct rb_stored_job {
+	pthread_t thread;
+	char *path;
+	int64_t ledger_id;
+	const rb_trust *trust;
+	int busy_ms;
+	int rc;
+	struct rb_stored_result res;
+	struct rb_err err;
+};
+
+/* The job's thread: its connections, its pool, the check. */
+static void *job_main(void *arg)
+{
+	struct rb_stored_job *j = arg;
+	struct rb_stored_opts o;
+	sqlite3 *db = NULL, **rd = NULL;
+	rb_pool *pool = NULL;
+	size_t n = (size_t)rb_ncpu(), i;
+
+	j->rc = -1;
+	memset(&o, 0, sizeof(o));
+	rd = calloc(n, sizeof(*rd));
+	if (rd == NULL) {
+		RB_ERR(&j->err, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (rb_db_open(j->path, RB_DB_READONLY, j->busy_ms, &db, &j->err) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (rb_db_open(j->path, RB_DB_READONLY, j->busy_ms, &rd[i], &j->err) != 0)
+			goto out;
+	if (n > 1 && rb_pool_new((int)n - 1, &pool, &j->err) != 0)
+		goto out;
+	o.db = db;
+	o.readers = rd;
+	o.nreaders = n;
+	o.pool = pool;
+	o.ledger_id = j->ledger_id;
+	o.trust = j->trust;
+	j->rc = rb_stored_verify(&o, &j->res, &j->err);
+out:
+	rb_pool_free(pool);
+	for (i = 0; rd != NULL && i < n; i++)
+		rb_db_close(rd[i]);
+	free(rd);
+	rb_db_close(db);
+	return NULL;
+}
+
+int rb_stored_start(const char *path, int64_t ledger_id, const rb_trust *trust, int busy_ms,
+		    rb_stored_job **out, struct rb_err *e)
+{
+	struct rb_stored_job *j = calloc(1, sizeof(*j));
+
+	*out = NULL;
+	if (j == NULL || (j->path = strdup(path)) == NULL) {
+		free(j);
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	j->ledger_id = ledger_id;
+	j->trust = trust;
+	j->busy_ms = busy_ms;
+	if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
+		free(j->path);
+		free(j);
+		return RB_ERR(e, RB_EX_SOFTWARE, "cannot start a thread");
+	}
+	*out = j;
+	return 0;
+}
+
+int rb_stored_join(rb_stored_job *j, struct rb_stored_result *res, struct rb_err *e)
+{
+	int rc;
+
+	pthread_join(j->thread, NULL);
+	rc = j->rc;
+	if (res != NULL)
+		*res = j->res;
+	if (rc != 0 && e != NULL)
+		*e = j->err;
+	free(j->path);
+	free(j);
+	return rc;
+}
