@@ -18,6 +18,7 @@
 #include "analyze/analyze.h"
 #include "analyze/policy.h"
 #include "ingest/ingest.h"
+#include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
@@ -936,6 +937,81 @@ static void record_failure(struct run *r, const char *started, const struct rb_e
 	(void)record(r->j, started, r->res, r->steps, &ignored);
 }
 
+/*
+ * The stored tree of ledger at size: *n entries stored, and the base64 root
+ * at size (from the ledger or the export that ended there; "" unknown).
+ */
+static int stored_tree(const struct rb_job *j, const char *ledger, long long size,
+		       long long *n, char root[48], struct rb_err *e)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc = -1;
+
+	*n = 0;
+	root[0] = '\0';
+	if (access(j->database, F_OK) != 0)
+		return 0;       /* no database at all: nothing stored */
+	if (rb_db_open(j->database, RB_DB_READONLY, j->busy_ms, &db, e) != 0 ||
+	    rb_db_prepare(db, "SELECT l.size, CASE WHEN l.size = ?2 THEN l.root ELSE (SELECT "
+			  "x.root FROM ingest_export x WHERE x.ledger_id = l.id AND x.last_seq + 1 "
+			  "= ?2 LIMIT 1) END FROM ledger l WHERE l.origin = ?1", &q, e) != 0)
+		goto out;
+	sqlite3_bind_text(q, 1, ledger, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, size);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*n = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_bytes(q, 1) == 32)
+			rb_b64_encode(sqlite3_column_blob(q, 1), 32, root);
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	rb_db_close(db);
+	return rc;
+}
+
+/*
+ * Is the database behind what the newest signed pack attests?  That pack
+ * (the newest report folder of the output pattern that verifies, signed,
+ * under the trust store) names the ledger's size and root it was made
+ * from: the database must hold at least as many entries, and the same tree
+ * at that size.  A database deleted, or replaced by an older copy, is
+ * caught here, before anything moves.
+ */
+static int check_behind(const struct run *r, struct rb_err *e)
+{
+	char parent[PATH_MAX], dir[PATH_MAX], ledger[512], root[48], have[48];
+	struct held *h = NULL;
+	size_t n = 0, i;
+	long long size = 0, stored = 0;
+	int found = 0, rc = 0;
+
+	if (periods_held(r->j, parent, &h, &n) != 0)
+		return 0;       /* no report folder yet */
+	for (i = 0; i < n && !found; i++) {
+		output_of(r->j, h[i].name, dir);
+		if (rb_report_attested(dir, r->trust, &found, ledger, sizeof(ledger), &size, root,
+				       NULL) != 0)
+			found = 0;
+	}
+	free(h);
+	if (!found || stored_tree(r->j, ledger, size, &stored, have, e) != 0)
+		return found ? -1 : 0;
+	if (stored < size)
+		rc = RB_ERR(e, RB_EX_FAIL, "the database '%s' holds %lld entries of %s, but the "
+			    "signed pack in '%s' was made from %lld: the database was deleted or "
+			    "replaced by an older copy; ingest the archived exports again "
+			    "(rbaudit ingest --db %s --keys %s %s/*), then run again",
+			    r->j->database, stored, ledger, dir, size, r->j->database,
+			    r->j->trust_store, r->j->archive);
+	else if (have[0] != '\0' && strcmp(have, root) != 0)
+		rc = RB_ERR(e, RB_EX_FAIL, "the database '%s' holds another history of %s than the "
+			    "signed pack in '%s' attests: its tree of %lld entries has another root",
+			    r->j->database, ledger, dir, size);
+	return rc;
+}
+
 int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_run,
 	       rb_job_log_fn log, void *ctx, struct rb_job_result *res, struct rb_err *e)
 {
@@ -970,8 +1046,8 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 		rc = dry_run_(r, e);
 		goto out;
 	}
-	/* 1. The inbox. */
-	if (ingest_all(r, e) != 0)
+	/* 1. The inbox, after the database is found not behind the signed packs. */
+	if (check_behind(r, e) != 0 || ingest_all(r, e) != 0)
 		goto out;
 	/*
 	 * 2. Nothing new, the analysis stored and its reports current (the

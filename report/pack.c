@@ -45,6 +45,10 @@ struct mf {
 	int is_signed;
 	int has_time;           /* a "signed TIME" line */
 	struct rb_time signed_at;
+	int has_tree;           /* a "tree SIZE ROOT" line: the ledger it was made from */
+	long long tree_size;
+	char tree_root[48];
+	char ledger[512];
 	struct mf_line *v;
 	size_t n;
 };
@@ -236,6 +240,12 @@ static int mf_read(const char *dir, struct mf *m, int *found, char *bad, size_t 
 				      rb_time_parse(line + 7, strlen(line + 7), &m->signed_at) == 0;
 			continue;
 		}
+		if (strncmp(line, "tree ", 5) == 0) {
+			m->has_tree = sscanf(line + 5, "%lld %47s", &m->tree_size, m->tree_root) == 2;
+			continue;
+		}
+		if (strncmp(line, "ledger ", 7) == 0)
+			snprintf(m->ledger, sizeof(m->ledger), "%s", line + 7);
 		if (strncmp(line, "rbaudit ", 8) == 0 || strncmp(line, "ledger ", 7) == 0 ||
 		    strncmp(line, "period ", 7) == 0)
 			continue;
@@ -482,6 +492,29 @@ int rb_report_verify(const char *dir, const rb_trust *t, int *ok, char *why,
 	return rc;
 }
 
+int rb_report_attested(const char *dir, const rb_trust *t, int *found, char *ledger,
+		       size_t ledgerlen, long long *size, char root[48], struct rb_err *e)
+{
+	char why[4096], signer[RB_KEYNAME_MAX + 1];
+	struct why w = { why, sizeof(why), 0, 0 };
+	struct mf m;
+	int rc = 0;
+
+	*found = 0;
+	if (access(dir, F_OK) != 0)
+		return 0;
+	if (verify_into(dir, t, &w, signer, sizeof(signer), &m, e) != 0)
+		rc = e != NULL && e->code == RB_EX_NOINPUT ? 0 : -1;
+	else if (m.is_signed && w.problems == 0 && m.has_tree) {
+		*found = 1;
+		snprintf(ledger, ledgerlen, "%s", m.ledger);
+		*size = m.tree_size;
+		snprintf(root, 48, "%s", m.tree_root);
+	}
+	mf_free(&m);
+	return rc;
+}
+
 int rb_pack_current(const struct rb_pack *p, const rb_trust *t, int want_signed,
 		    const char (*names)[256], size_t n, int *current, struct rb_err *e)
 {
@@ -630,7 +663,8 @@ int rb_pack_begin(struct rb_pack *p, int signing, int allow_unsigned, struct rb_
 }
 
 int rb_pack_manifest(const struct rb_pack *p, const char *origin, const char *period,
-		     const rb_privkey *key, const char *keyname, struct rb_err *e)
+		     const char *tree, const rb_privkey *key, const char *keyname,
+		     struct rb_err *e)
 {
 	struct tree t = { NULL, 0, NULL, 0 };
 	char path[PATH_MAX], *text = NULL, *note = NULL;
@@ -639,7 +673,7 @@ int rb_pack_manifest(const struct rb_pack *p, const char *origin, const char *pe
 
 	if (tree_read(p->newdir, &t, e) != 0)
 		return -1;
-	cap = 256 + RB_TIME_MAX + strlen(origin) + strlen(period);
+	cap = 256 + RB_TIME_MAX + strlen(origin) + strlen(period) + strlen(tree);
 	for (i = 0; i < t.nfiles; i++)
 		cap += 96 + strlen(t.files[i]);
 	text = malloc(cap);
@@ -647,8 +681,8 @@ int rb_pack_manifest(const struct rb_pack *p, const char *origin, const char *pe
 		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	used = (size_t)snprintf(text, cap, "%sledger %s\nperiod %s\n", MANIFEST_HEAD, origin,
-				period);
+	used = (size_t)snprintf(text, cap, "%sledger %s\nperiod %s\ntree %s\n", MANIFEST_HEAD,
+				origin, period, tree);
 	if (key != NULL) {
 		/* The signing time, inside the signed text: the key is judged at it. */
 		struct rb_time now = rb_time_now();

@@ -50,11 +50,13 @@ int rb_pack_check(const struct rb_pack *p, int signing, int allow_unsigned,
 int rb_pack_begin(struct rb_pack *p, int signing, int allow_unsigned, struct rb_err *e);
 
 /*
- * Write newdir/MANIFEST for origin and period, signed by key as keyname
- * when key is not NULL.
+ * Write newdir/MANIFEST for origin and period, with tree ("SIZE ROOT": the
+ * ledger's size and base64 root the reports were made from), signed by key
+ * as keyname when key is not NULL.
  */
 int rb_pack_manifest(const struct rb_pack *p, const char *origin, const char *period,
-		     const rb_privkey *key, const char *keyname, struct rb_err *e);
+		     const char *tree, const rb_privkey *key, const char *keyname,
+		     struct rb_err *e);
 
 /* Put the new folder in place of the old one, remove the old one, unlock. */
 int rb_pack_commit(struct rb_pack *p, struct rb_err *e);

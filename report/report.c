@@ -879,6 +879,9 @@ static int rederive_join(struct rederive *r, struct rb_err *e)
 static int render_all(const struct rb_report_data *d, struct prep *p, const char *origin,
 		      struct rb_report_result *res, struct rb_err *e)
 {
+	const cJSON *at = d->attest;
+	const char *root = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(at, "root"));
+	char tree[96];
 	size_t i;
 
 	for (i = 0; i < p->ntpl; i++) {
@@ -886,7 +889,11 @@ static int render_all(const struct rb_report_data *d, struct prep *p, const char
 			return -1;
 		snprintf(res->files[res->nfiles++], sizeof(res->files[0]), "%.255s", p->names[i]);
 	}
-	if (rb_pack_manifest(&p->pack, origin, p->per.name, p->key, p->keyname, e) != 0)
+	/* The ledger it was made from, inside the signed text. */
+	snprintf(tree, sizeof(tree), "%lld %s",
+		 (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(at, "size")),
+		 root != NULL ? root : "-");
+	if (rb_pack_manifest(&p->pack, origin, p->per.name, tree, p->key, p->keyname, e) != 0)
 		return -1;
 	res->signed_manifest = p->key != NULL;
 	return 0;

@@ -100,4 +100,14 @@ int rb_report_owned(const char *dir, int *owned, struct rb_err *e);
 int rb_report_verify(const char *dir, const rb_trust *t, int *ok, char *why,
 		     size_t whylen, char *signer, size_t signerlen, struct rb_err *e);
 
+/*
+ * What a report folder attests of its ledger: *found 1, with the ledger's
+ * origin, size and base64 root the reports were made from (the MANIFEST's
+ * "tree" line, inside the signed text), when dir verifies under t and is
+ * signed; 0 when it is missing, unsigned, not VALID, or older than the
+ * line.  -1 only when dir cannot be read.
+ */
+int rb_report_attested(const char *dir, const rb_trust *t, int *found, char *ledger,
+		       size_t ledgerlen, long long *size, char root[48], struct rb_err *e);
+
 #endif

@@ -145,4 +145,31 @@ expect_exit 75 "a second run while one holds the lock exits 75" -- "$RBAUDIT" ru
 expect_grep "with a clear message" "$ERR" 'another rbaudit run holds'
 wait $holder
 
+# The database deleted (or replaced by an older copy): the next run notices
+# from the last signed pack, whose MANIFEST names the tree it was made from,
+# before anything moves; ingesting the archive restores it.
+# 2026-09 was reported after its export was ingested: the tree up to its last seq.
+size=$("$PY" -c 'import json; print(json.load(open("s/exports/rollback-ledger/2026-09/manifest.json"))["last_seq"] + 1)')
+expect_grep "the MANIFEST names the ledger's size it was made from" job/reports/2026-09/MANIFEST \
+	"^tree $size [A-Za-z0-9+/=]{44}\$"
+# The newest signed pack is 2026-10's: the run holds the database against it.
+size=$(sed -n 's/^tree \([0-9]*\) .*/\1/p' job/reports/2026-10/MANIFEST)
+mv job/audit.db gone.db
+rm -f job/audit.db-wal job/audit.db-shm
+expect_exit 1 "a run after the database was deleted exits 1" -- \
+	"$RBAUDIT" run --config job/job.json --period 2026-09
+expect_grep "  it says the database is behind the signed pack" "$ERR" \
+	"holds 0 entries of acme.example/rollback-ledger, but the signed pack in 'job/reports/2026-10' was made from $size"
+expect_grep "  and how to restore it" "$ERR" "ingest the archived exports again"
+cp gone.db old.db
+sqlite3 old.db "DELETE FROM entry WHERE seq >= $((size - 10)); UPDATE ledger SET size = $((size - 10))" >/dev/null
+cp old.db job/audit.db
+expect_exit 1 "a run on an older copy of the database exits 1" -- \
+	"$RBAUDIT" run --config job/job.json --period 2026-09
+expect_grep "  naming both sizes" "$ERR" "holds $((size - 10)) entries of .*made from $size"
+rm -f job/audit.db job/audit.db-wal job/audit.db-shm
+(cd job && "$RBAUDIT" ingest --db audit.db --keys trust.json archive/* >/dev/null)
+expect_exit 0 "after ingesting the archive, the run exits 0" -- \
+	"$RBAUDIT" run --config job/job.json --period 2026-09
+
 done_testing
