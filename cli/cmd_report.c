@@ -32,7 +32,13 @@ static const char report_usage[] =
 	"only with --allow-unsigned.  With --keys, the --sign key must be in the trust\n"
 	"store under its name with role \"report\".  A text too long for a workbook\n"
 	"cell is cut with a visible marker and counted in a warning.\n"
-	"Exit status: 0 written; 64 usage; 65 a malformed key; 66 a missing input;\n"
+	"\n"
+	"The stored history is proved first (payloads, leaves, the signed checkpoint,\n"
+	"under --keys when given, the columns), and the stored analysis is computed\n"
+	"again and must be equal, or nothing is written.\n"
+	"Exit status: 0 written; 1 the stored history or analysis does not verify;\n"
+	"64 usage; 65 a malformed key; 66 a missing input, or an analysis older than\n"
+	"the entries stored since (analyze again);\n"
 	"73 DIR cannot be written or replaced; 75 the database or DIR is busy;\n"
 	"78 a bad template, or a report key readable by others or not trusted.\n";
 
