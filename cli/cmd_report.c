@@ -13,7 +13,7 @@
 static const char report_usage[] =
 	"usage: rbaudit report --db FILE --period P --template NAME|FILE [--template ...]\n"
 	"                      --out DIR [--policy FILE] [--ledger ORIGIN]\n"
-	"                      [--sign KEY.pem [--sign-name NAME] [--keys KEYS.json]]\n"
+	"                      [--sign KEY.pem [--sign-name NAME]] [--keys KEYS.json]\n"
 	"                      [--allow-unsigned]\n"
 	"\n"
 	"Render reports from the analysis that 'rbaudit analyze' stored for the period\n"
@@ -28,8 +28,12 @@ static const char report_usage[] =
 	"folder beside it, which then replaces DIR whole; a failure leaves DIR as it\n"
 	"was.  DIR must be new, empty, or a report folder rbaudit wrote (every file in\n"
 	"it listed in its MANIFEST); a signed folder is replaced by an unsigned report\n"
-	"only with --allow-unsigned.  With --keys, the --sign key must be in the trust\n"
-	"store under its name with role \"report\".  A text too long for a workbook\n"
+	"only with --allow-unsigned.  With --keys, the attestation's key table is the\n"
+	"trust store's as it is (roles, validity, revocation; keys that signed stored\n"
+	"entries and left it are marked), and the --sign key must be in it under its\n"
+	"name with role \"report\"; without, the keys as ingest recorded them.  The\n"
+	"entries that no longer verify are those the last re-check recorded (ingest,\n"
+	"analyze --keys, run).  A text too long for a workbook\n"
 	"cell is cut with a visible marker and counted in a warning.\n"
 	"Exit status: 0 written; 64 usage; 65 a malformed key; 66 a missing input;\n"
 	"73 DIR cannot be written or replaced; 75 the database or DIR is busy;\n"
@@ -105,8 +109,6 @@ int cmd_report(int argc, char **argv, struct rb_err *e)
 	if (rb_policy_hash(&pol, hash) != 0)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	ro.policy_sha256 = hash;
-	if (store != NULL && ro.sign_key == NULL)
-		return cli_usage(e, "report", "--keys checks the --sign key: give --sign too");
 	if (store != NULL && rb_trust_load(store, &trust, e) != 0)
 		return -1;
 	ro.trust = trust;
