@@ -8,18 +8,11 @@
 #include "lib/db.h"
 #include "lib/json.h"
 #include "lib/rtime.h"
+#include "lib/schema.h"
 #include "report/render.h"
 
-/* The rollbacks a failed entry concerns: its own, or its change's or incident's. */
-#define CONCERNS \
-	"y.ledger_id = x.ledger_id AND y.rollback_id IS NOT NULL AND (y.rollback_id = " \
-	"x.rollback_id OR (x.rollback_id IS NULL AND (y.change_id = x.change_id OR " \
-	"y.incident_id = x.incident_id)))"
-/* A failure touches the period: its entry's time is in it, or it concerns a rollback of it. */
-#define TOUCHES \
-	"f.ledger_id = ?1 AND ((x.time_s >= ?2 AND x.time_s < ?3) OR EXISTS (SELECT 1 FROM " \
-	"entry y JOIN analysis_rollback a ON a.analysis_id = ?4 AND a.rollback_id = " \
-	"y.rollback_id WHERE " CONCERNS "))"
+#define CONCERNS RB_SQL_CONCERNS
+#define TOUCHES RB_SQL_TRUST_TOUCHES
 
 static const char *name_of(const cJSON *x)
 {
@@ -147,8 +140,8 @@ static int key_counts(sqlite3 *db, int64_t lid, const struct rb_period *per, cJS
 }
 
 /* The failures that touch the period, with the rollbacks they concern. */
-static int failures(sqlite3 *db, int64_t lid, const struct rb_period *per, int64_t aid,
-		    cJSON *tr, struct rb_err *e)
+static int failures(sqlite3 *db, int64_t lid, const struct rb_period *per, cJSON *tr,
+		    struct rb_err *e)
 {
 	static const char sql[] =
 		"SELECT f.seq, x.time, x.event, f.code, f.message, (SELECT group_concat(rid, ', ') "
@@ -174,7 +167,6 @@ static int failures(sqlite3 *db, int64_t lid, const struct rb_period *per, int64
 		sqlite3_bind_int64(q, 1, lid);
 		sqlite3_bind_int64(q, 2, per->start);
 		sqlite3_bind_int64(q, 3, per->end);
-		sqlite3_bind_int64(q, 4, aid);
 		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 			cJSON *x;
 			int c;
@@ -236,8 +228,8 @@ static int state(sqlite3 *db, int64_t lid, cJSON *tr, struct rb_err *e)
 	return 0;
 }
 
-int rb_attest_trust(sqlite3 *db, int64_t lid, const struct rb_period *per, int64_t analysis_id,
-		    const rb_trust *t, cJSON *at, struct rb_err *e)
+int rb_attest_trust(sqlite3 *db, int64_t lid, const struct rb_period *per, const rb_trust *t,
+		    cJSON *at, struct rb_err *e)
 {
 	cJSON *tr = cJSON_AddObjectToObject(at, "trust"), *keys;
 	const cJSON *f;
@@ -256,7 +248,7 @@ int rb_attest_trust(sqlite3 *db, int64_t lid, const struct rb_period *per, int64
 	cJSON_AddStringToObject(tr, "keys_from", t != NULL ? "trust store" : "database");
 	keys = cJSON_GetObjectItemCaseSensitive(at, "keys");
 	if (key_counts(db, lid, per, keys, e) != 0 || state(db, lid, tr, e) != 0 ||
-	    failures(db, lid, per, analysis_id, tr, e) != 0)
+	    failures(db, lid, per, tr, e) != 0)
 		return -1;
 	f = cJSON_GetObjectItemCaseSensitive(tr, "failures_in_period");
 	cJSON_AddBoolToObject(tr, "all_verified", cJSON_IsNumber(f) && f->valuedouble == 0);

@@ -1045,11 +1045,11 @@ static void attest_failures(struct pdf *p, const cJSON *at)
 static void attest_keys(struct pdf *p, const cJSON *at)
 {
 	static const char *const h[] = { "Key", "Roles", "Valid from", "Valid until", "Revoked",
-		"Signed", "Counter-signed" };
-	static const double w[] = { 0.18, 0.13, 0.17, 0.17, 0.17, 0.08, 0.1 };
+		"Signed", "Countersigned" };
+	static const double w[] = { 0.17, 0.15, 0.18, 0.18, 0.18, 0.06, 0.08 };
 	static const char *const kh[] = { "Key", "C2SP verifier key string" };
 	static const double kw[] = { 0.2, 0.8 };
-	struct table t = { 7, h, w, 7 }, kt = { 2, kh, kw, 7 };
+	struct table t = { 7, h, w, 6.5 }, kt = { 2, kh, kw, 7 };
 	const cJSON *tr = get(at, "trust"), *x;
 	int shade = 0;
 

@@ -72,14 +72,13 @@ struct rb_report_data {
  * trust_store_sha256, checked, failures_total, failures_in_period,
  * failures [{seq, time, event, code, message, rollbacks}] (the first
  * 1000), rollbacks_affected, all_verified, keys_from}, where a failure
- * touches the period when its entry's time is in it or it concerns one of
- * the analysis's rollbacks; and per key of at's "keys" its entries_signed
+ * touches the period as RB_SQL_TRUST_TOUCHES says (lib/schema.h); and per key of at's "keys" its entries_signed
  * and countersigned in the period.  With t, "keys" is replaced by t's keys
  * as they are today (roles, validity, revocation), followed by the keys that
  * signed stored entries and are no longer in t (in_trust_store false).
  */
 int rb_attest_trust(struct sqlite3 *db, int64_t lid, const struct rb_period *per,
-		    int64_t analysis_id, const rb_trust *t, cJSON *at, struct rb_err *e);
+		    const rb_trust *t, cJSON *at, struct rb_err *e);
 
 /* Is r flagged: a finding, or a security impact score of 50 or more? */
 int rb_flagged(const cJSON *r);

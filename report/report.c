@@ -881,7 +881,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 		d.rollup = &ru;
 	}
 	at = attestation(db, lid, e);
-	if (at == NULL || rb_attest_trust(db, lid, &p.per, d.analysis_id, o->trust, at, e) != 0 ||
+	if (at == NULL || rb_attest_trust(db, lid, &p.per, o->trust, at, e) != 0 ||
 	    (need_all && trails(db, lid, a, &ru, at, e) != 0))
 		goto out;
 	d.attest = at;
