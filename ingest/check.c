@@ -662,7 +662,7 @@ int rb_check_run(const struct rb_check_opts *o, rb_check **out, struct rb_err *e
 			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 			goto out;
 		}
-		for (i = 0; i < rb_vreport_nerrors(r); i++)
+		for (i = 0; !o->no_rollbacks && i < rb_vreport_nerrors(r); i++)
 			if ((c->rollbacks[k][i] = rollbacks_of(db, sqlite3_column_int64(q, 0),
 							       rb_vreport_error(r, i)->seq, e)) == NULL)
 				goto out;

@@ -45,6 +45,7 @@ struct rb_check_opts {
 	 */
 	void (*on_trust)(void *ctx, int64_t ledger_id, const struct rb_finding *f);
 	void *trust_ctx;
+	int no_rollbacks;               /* rb_check_rollbacks gives "": not looked up */
 };
 
 typedef struct rb_check rb_check;

@@ -205,6 +205,7 @@ static int recheck(const struct rb_recheck_opts *o, struct fails *fs,
 	co.progress_ctx = o->progress_ctx;
 	co.on_trust = on_trust;
 	co.trust_ctx = fs;
+	co.no_rollbacks = 1;            /* the reports find them for their period */
 	if (rb_check_run(&co, &c, e) != 0)
 		return -1;
 	r->entries = 0;
