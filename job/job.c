@@ -851,20 +851,18 @@ static void log_outcome(struct run *r, const char *dir, const struct rb_ingest_o
 /* The stored entries that do not verify under the trust store and touch the period. */
 static int trust_in_period(struct run *r, struct rb_err *e)
 {
-	static const char sql[] =
-		"SELECT count(*) FROM (SELECT DISTINCT f.ledger_id, f.seq FROM ledger l JOIN "
-		"trust_failure f ON f.ledger_id = l.id LEFT JOIN entry x ON x.ledger_id = "
-		"f.ledger_id AND x.seq = f.seq WHERE (?4 IS NULL OR l.origin = ?4) AND "
-		"f.ledger_id = l.id AND " RB_SQL_TRUST_TOUCHES ")";
+	static const char sql[] = "WITH " RB_SQL_TRUST_PERIOD " SELECT count(DISTINCT seq) FROM tf";
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
 	int rc = -1;
 
 	if (rb_db_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
 		return -1;
-	/* ?1 is each ledger in turn: RB_SQL_TRUST_TOUCHES names it so. */
-	if (rb_db_prepare(db, "SELECT id FROM ledger", &q, e) != 0)
+	/* ?1 is each ledger of the job in turn. */
+	if (rb_db_prepare(db, "SELECT id FROM ledger WHERE ?1 IS NULL OR origin = ?1", &q, e) != 0)
 		goto out;
+	if (r->j->ledger[0])
+		sqlite3_bind_text(q, 1, r->j->ledger, -1, SQLITE_STATIC);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		sqlite3_stmt *c = NULL;
 		int64_t lid = sqlite3_column_int64(q, 0);
@@ -874,8 +872,6 @@ static int trust_in_period(struct run *r, struct rb_err *e)
 		sqlite3_bind_int64(c, 1, lid);
 		sqlite3_bind_int64(c, 2, r->per.start);
 		sqlite3_bind_int64(c, 3, r->per.end);
-		if (r->j->ledger[0])
-			sqlite3_bind_text(c, 4, r->j->ledger, -1, SQLITE_STATIC);
 		if (sqlite3_step(c) == SQLITE_ROW)
 			r->res->trust_failures_period += sqlite3_column_int64(c, 0);
 		sqlite3_finalize(c);

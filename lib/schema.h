@@ -18,25 +18,27 @@
 int rb_schema_migrate(sqlite3 *db, struct rb_err *e);
 
 /*
- * SQL, for a WHERE clause: the rollbacks entry y concerns for the stored
- * entry x (its own; or, when it has none, those of its change or incident).
+ * SQL, the common table expressions of "WITH ... SELECT ... FROM tf": tf
+ * holds the trust_failure rows of ledger ?1 that touch the period ?2 to ?3
+ * (Unix seconds, half-open), with their entry's time, event, rollback_id,
+ * change_id and incident_id.  A failure touches the period when its entry's
+ * time is in it, or it concerns a rollback with an entry in it (p): its own
+ * rollback, or, for an entry without one, a rollback of its change (pc) or
+ * incident (pi).  Analyze, report and run use this one definition.
  */
-#define RB_SQL_CONCERNS \
-	"y.ledger_id = x.ledger_id AND y.rollback_id IS NOT NULL AND (y.rollback_id = " \
-	"x.rollback_id OR (x.rollback_id IS NULL AND (y.change_id = x.change_id OR " \
-	"y.incident_id = x.incident_id)))"
-
-/*
- * SQL: the trust_failure f (joined with its entry x) touches a period, ?2
- * to ?3 (Unix seconds, half-open) of ledger ?1: its entry's time is in it,
- * or it concerns a rollback with an entry in it.  Analyze, report and run
- * use this one definition.
- */
-#define RB_SQL_TRUST_TOUCHES \
-	"f.ledger_id = ?1 AND ((x.time_s >= ?2 AND x.time_s < ?3) OR EXISTS (SELECT 1 " \
-	"FROM entry y WHERE " RB_SQL_CONCERNS " AND EXISTS (SELECT 1 FROM entry z WHERE " \
-	"z.ledger_id = y.ledger_id AND z.rollback_id = y.rollback_id AND z.time_s >= ?2 " \
-	"AND z.time_s < ?3)))"
+#define RB_SQL_TRUST_PERIOD \
+	"p(rid) AS (SELECT DISTINCT rollback_id FROM entry WHERE ledger_id = ?1 AND " \
+	"rollback_id IS NOT NULL AND time_s >= ?2 AND time_s < ?3), " \
+	"pc(cid) AS (SELECT DISTINCT change_id FROM entry WHERE ledger_id = ?1 AND " \
+	"change_id IS NOT NULL AND rollback_id IN (SELECT rid FROM p)), " \
+	"pi(iid) AS (SELECT DISTINCT incident_id FROM entry WHERE ledger_id = ?1 AND " \
+	"incident_id IS NOT NULL AND rollback_id IN (SELECT rid FROM p)), " \
+	"tf(seq, code, message, time, event, rollback_id, change_id, incident_id) AS (" \
+	"SELECT f.seq, f.code, f.message, x.time, x.event, x.rollback_id, x.change_id, " \
+	"x.incident_id FROM trust_failure f LEFT JOIN entry x ON x.ledger_id = f.ledger_id " \
+	"AND x.seq = f.seq WHERE f.ledger_id = ?1 AND ((x.time_s >= ?2 AND x.time_s < ?3) " \
+	"OR x.rollback_id IN (SELECT rid FROM p) OR (x.rollback_id IS NULL AND " \
+	"(x.change_id IN (SELECT cid FROM pc) OR x.incident_id IN (SELECT iid FROM pi)))))"
 
 /* The database's user_version, or -1 with *e filled. */
 int rb_schema_version(sqlite3 *db, struct rb_err *e);

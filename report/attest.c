@@ -11,9 +11,6 @@
 #include "lib/schema.h"
 #include "report/render.h"
 
-#define CONCERNS RB_SQL_CONCERNS
-#define TOUCHES RB_SQL_TRUST_TOUCHES
-
 static const char *name_of(const cJSON *x)
 {
 	const char *s = rb_json_str(x, "name");
@@ -143,18 +140,25 @@ static int key_counts(sqlite3 *db, int64_t lid, const struct rb_period *per, cJS
 static int failures(sqlite3 *db, int64_t lid, const struct rb_period *per, cJSON *tr,
 		    struct rb_err *e)
 {
+	/* The rollbacks of one failure: its own, or its change's or incident's. */
 	static const char sql[] =
-		"SELECT f.seq, x.time, x.event, f.code, f.message, (SELECT group_concat(rid, ', ') "
-		"FROM (SELECT DISTINCT y.rollback_id AS rid FROM entry y WHERE " CONCERNS
-		" ORDER BY 1 LIMIT 20)) FROM trust_failure f LEFT JOIN entry x ON x.ledger_id = "
-		"f.ledger_id AND x.seq = f.seq WHERE " TOUCHES " ORDER BY f.seq, f.code LIMIT 1000";
-	static const char count[] =
-		"SELECT count(DISTINCT f.seq) FROM trust_failure f LEFT JOIN entry x ON "
-		"x.ledger_id = f.ledger_id AND x.seq = f.seq WHERE " TOUCHES;
+		"WITH " RB_SQL_TRUST_PERIOD " SELECT tf.seq, tf.time, tf.event, tf.code, "
+		"tf.message, (SELECT group_concat(rid, ', ') FROM (SELECT tf.rollback_id AS rid "
+		"WHERE tf.rollback_id IS NOT NULL UNION SELECT y.rollback_id FROM entry y WHERE "
+		"tf.rollback_id IS NULL AND y.ledger_id = ?1 AND y.change_id = tf.change_id AND "
+		"y.rollback_id IS NOT NULL UNION SELECT y.rollback_id FROM entry y WHERE "
+		"tf.rollback_id IS NULL AND y.ledger_id = ?1 AND y.incident_id = tf.incident_id "
+		"AND y.rollback_id IS NOT NULL ORDER BY 1 LIMIT 20)) FROM tf ORDER BY tf.seq, "
+		"tf.code LIMIT 1000";
 	static const char rbs[] =
-		"SELECT DISTINCT y.rollback_id FROM trust_failure f JOIN entry x ON x.ledger_id = "
-		"f.ledger_id AND x.seq = f.seq JOIN entry y ON " CONCERNS " WHERE " TOUCHES
-		" ORDER BY 1";
+		"WITH " RB_SQL_TRUST_PERIOD " SELECT rollback_id FROM tf WHERE rollback_id IS NOT "
+		"NULL UNION SELECT y.rollback_id FROM entry y WHERE y.ledger_id = ?1 AND "
+		"y.rollback_id IS NOT NULL AND y.change_id IN (SELECT change_id FROM tf WHERE "
+		"rollback_id IS NULL) UNION SELECT y.rollback_id FROM entry y WHERE y.ledger_id = "
+		"?1 AND y.rollback_id IS NOT NULL AND y.incident_id IN (SELECT incident_id FROM tf "
+		"WHERE rollback_id IS NULL) ORDER BY 1";
+	static const char count[] =
+		"WITH " RB_SQL_TRUST_PERIOD " SELECT count(DISTINCT seq) FROM tf";
 	cJSON *arr = cJSON_AddArrayToObject(tr, "failures");
 	cJSON *ids = cJSON_AddArrayToObject(tr, "rollbacks_affected");
 	sqlite3_stmt *q = NULL;

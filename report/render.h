@@ -72,7 +72,7 @@ struct rb_report_data {
  * trust_store_sha256, checked, failures_total, failures_in_period,
  * failures [{seq, time, event, code, message, rollbacks}] (the first
  * 1000), rollbacks_affected, all_verified, keys_from}, where a failure
- * touches the period as RB_SQL_TRUST_TOUCHES says (lib/schema.h); and per key of at's "keys" its entries_signed
+ * touches the period as RB_SQL_TRUST_PERIOD says (lib/schema.h); and per key of at's "keys" its entries_signed
  * and countersigned in the period.  With t, "keys" is replaced by t's keys
  * as they are today (roles, validity, revocation), followed by the keys that
  * signed stored entries and are no longer in t (in_trust_store false).
