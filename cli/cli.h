@@ -8,7 +8,10 @@
 #ifndef RB_CLI_H
 #define RB_CLI_H
 
+#include <cjson/cJSON.h>
+
 #include "lib/err.h"
+#include "lib/trust.h"
 
 int cmd_keygen(int argc, char **argv, struct rb_err *e);
 int cmd_keys(int argc, char **argv, struct rb_err *e);
@@ -38,5 +41,16 @@ int cli_jobs(const char *arg, int *jobs, struct rb_err *e);
 
 /* 1 when stderr is a terminal (progress is shown only then). */
 int cli_progress_wanted(void);
+
+/*
+ * The stored history against trust store t (read from file store): when
+ * the store is not the one the history was last checked against, verify
+ * it all again and record the outcome (ingest/recheck.h), with progress on
+ * a terminal.  Says what it found on standard output, or, when doc is set,
+ * as its member "trust".  *found is 1 when this re-check found stored
+ * entries that do not verify under t (0 when the store was unchanged).
+ */
+int cli_recheck(const char *cmd, const char *db, const rb_trust *t, const char *store,
+		int jobs, int busy_ms, cJSON *doc, int *found, struct rb_err *e);
 
 #endif

@@ -17,7 +17,7 @@ static const char analyze_usage[] =
 	"usage: rbaudit analyze --db FILE --period P [--policy policy.json] [--trend N]\n"
 	"                       [--sample N --sample-seed S] [--ledger ORIGIN]\n"
 	"                       [--controls FILE] [--no-store] [--json]\n"
-	"                       [--busy-timeout SECONDS]\n"
+	"                       [--busy-timeout SECONDS] [--keys KEYS.json [--jobs N]]\n"
 	"\n"
 	"Analyse the rollbacks of a period (metrics-v1): frequency and rate, time to\n"
 	"detect and to restore, approval latency, evidence completeness, findings\n"
@@ -35,8 +35,14 @@ static const char analyze_usage[] =
 	"  --no-store          do not store the analysis (opens the database read-only)\n"
 	"  --json              print the whole analysis as one JSON object\n"
 	"  --busy-timeout SECS wait this long for a writer to finish (default 10)\n"
+	"  --keys KEYS.json    first, when this trust store is not the one the stored\n"
+	"                      history was last checked against, verify every stored\n"
+	"                      entry again under it and record those that no longer\n"
+	"                      verify (reports list them); not with --no-store\n"
+	"  --jobs N            threads for that re-check (default: all CPUs)\n"
 	"\n"
-	"Exit status: 0 done, 64 usage, 65 bad data, 66 no database or ledger,\n"
+	"Exit status: 0 done, 1 the re-check found stored entries that no longer\n"
+	"verify under --keys (the analysis is done and stored all the same), 64 usage, 65 bad data, 66 no database or ledger,\n"
 	"73 database not writable, 74 I/O error or disk full, 75 database busy:\n"
 	"retry, 78 bad policy or control mapping.\n";
 
@@ -110,6 +116,29 @@ static int flag_rollback(void *ctx, const cJSON *it, struct rb_err *e)
 	return 0;
 }
 
+/*
+ * --keys: the stored history against that trust store first; into *tdoc with
+ * --json.  The store is kept in *trust (the caller's) for the analysis, which
+ * checks the stored checkpoint's signature under it.
+ */
+static int recheck(const struct rb_analyze_opts *ao, const char *store, int jobs, int json,
+		   rb_trust **trust, cJSON **tdoc, int *untrusted, struct rb_err *e)
+{
+	int rc;
+
+	*tdoc = json ? cJSON_CreateObject() : NULL;
+	rc = rb_trust_load(store, trust, e) != 0 ||
+	     cli_recheck("analyze", ao->db_path, *trust, store, jobs, ao->busy_ms, *tdoc,
+			 untrusted, e) != 0 ? -1 : 0;
+	if (rc != 0) {
+		cJSON_Delete(*tdoc);
+		*tdoc = NULL;
+		rb_trust_free(*trust);
+		*trust = NULL;
+	}
+	return rc;
+}
+
 int cmd_analyze(int argc, char **argv, struct rb_err *e)
 {
 	static const struct option opts[] = {
@@ -124,17 +153,20 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 		{ "no-store", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "busy-timeout", required_argument, NULL, 'B' },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "jobs", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct rb_analyze_opts ao;
 	struct rb_policy pol;
-	const char *policy_path = NULL;
-	cJSON *doc = NULL;
+	const char *policy_path = NULL, *store = NULL;
+	cJSON *doc = NULL, *tdoc = NULL;
+	rb_trust *trust = NULL;
 	struct flagged fl = { NULL, 0 };
 	char *flagged = NULL;
 	size_t flagged_len = 0;
-	int c, rc, json = 0, have_seed = 0;
+	int c, rc, json = 0, have_seed = 0, jobs = 0, untrusted = 0;
 	char *end;
 	long long v;
 	long secs;
@@ -155,6 +187,11 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 		case 'c': ao.controls = optarg; break;
 		case 'n': ao.store = 0; break;
 		case 'j': json = 1; break;
+		case 'k': store = optarg; break;
+		case 'J':
+			if (cli_jobs(optarg, &jobs, e) != 0)
+				return -1;
+			break;
 		case 'B':
 			if (cli_seconds("analyze", "--busy-timeout", optarg, &secs, e) != 0)
 				return -1;
@@ -188,28 +225,42 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 		return cli_usage(e, "analyze", "--db FILE is required");
 	if (have_seed && ao.sample == 0)
 		return cli_usage(e, "analyze", "--sample-seed goes with --sample N");
+	if (store != NULL && !ao.store)
+		return cli_usage(e, "analyze", "--keys records a re-check: not with --no-store");
 	rb_policy_default(&pol);
 	if (policy_path != NULL && rb_policy_load(policy_path, &pol, e) != 0)
 		return -1;
 	ao.policy = &pol;
+	if (store != NULL && recheck(&ao, store, jobs, json, &trust, &tdoc, &untrusted, e) != 0)
+		return -1;
+	ao.trust = trust;
 	if (json) {
 		ao.keep_rollbacks = 1;
 	} else {
 		fl.f = open_memstream(&flagged, &flagged_len);
-		if (fl.f == NULL)
+		if (fl.f == NULL) {
+			rb_trust_free(trust);
+			cJSON_Delete(tdoc);
 			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		}
 		ao.on_rollback = flag_rollback;
 		ao.rollback_ctx = &fl;
 	}
 	rc = rb_analyze(&ao, &doc, e);
+	rb_trust_free(trust);
 	if (fl.f != NULL)
 		fclose(fl.f);
 	if (rc != 0) {
 		free(flagged);
+		cJSON_Delete(tdoc);
 		return -1;
 	}
 	if (json) {
-		char *s = cJSON_Print(doc);
+		char *s;
+
+		if (tdoc != NULL)
+			cJSON_AddItemToObject(doc, "trust", cJSON_DetachItemFromObject(tdoc, "trust"));
+		s = cJSON_Print(doc);
 
 		if (s != NULL)
 			printf("%s\n", s);
@@ -220,5 +271,6 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 	}
 	free(flagged);
 	cJSON_Delete(doc);
-	return RB_EX_OK;
+	cJSON_Delete(tdoc);
+	return untrusted ? RB_EX_FAIL : RB_EX_OK;
 }

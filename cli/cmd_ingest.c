@@ -24,7 +24,11 @@ static const char ingest_usage[] =
 	"Verify ledger exports completely and store their new entries, each export\n"
 	"in one transaction.  An export that fails verification or contradicts the\n"
 	"history already stored (E_FORK, E_GAP) is rejected whole and changes\n"
-	"nothing; one whose entries are all stored already is a no-op.\n"
+	"nothing; one whose entries are all stored already is a no-op.  First, when\n"
+	"the trust store is not the one the stored history was last checked against\n"
+	"(its SHA-256 is stored), every stored entry is verified again under it and\n"
+	"those that no longer verify (a key revoked after the fact, removed, its\n"
+	"validity shortened) are recorded for analyze, report and run.\n"
 	"\n"
 	"  --db FILE             the database (created, mode 0640, when missing)\n"
 	"  --keys KEYS.json      the trust store\n"
@@ -42,7 +46,8 @@ static const char ingest_usage[] =
 	"  --jobs N              threads checking signatures (default: online CPUs)\n"
 	"  --json                print a JSON summary for machines\n"
 	"\n"
-	"Exit status: 0 nothing rejected, 1 an export was rejected, 64 usage,\n"
+	"Exit status: 0 nothing rejected, 1 an export was rejected or the re-check\n"
+	"under a changed trust store found stored entries that no longer verify, 64 usage,\n"
 	"66 input missing, 74 I/O error or disk full, 75 database busy: retry.\n";
 
 struct progress_ctx {
@@ -234,7 +239,7 @@ int cmd_ingest(int argc, char **argv, struct rb_err *e)
 	cJSON *doc = NULL, *arr = NULL;
 	uint64_t counts[3] = { 0, 0, 0 };
 	struct progress_ctx pc;
-	int c, json = 0, rc = -1;
+	int c, json = 0, rc = -1, untrusted = 0;
 	long secs, settle = 300, settle_set = 0;
 
 	io.busy_ms = 10000;
@@ -296,7 +301,8 @@ int cmd_ingest(int argc, char **argv, struct rb_err *e)
 		io.progress = progress;
 		io.progress_ctx = &pc;
 	}
-	if (rb_ingest_open(&io, &g, e) != 0)
+	if (rb_ingest_open(&io, &g, e) != 0 ||
+	    cli_recheck("ingest", dbpath, t, store, io.jobs, io.busy_ms, doc, &untrusted, e) != 0)
 		goto out;
 	for (i = 0; i < ndirs; i++) {
 		struct rb_ingest_outcome *oc = NULL;
@@ -324,7 +330,7 @@ int cmd_ingest(int argc, char **argv, struct rb_err *e)
 		rb_ingest_outcome_free(oc);
 	}
 	summary(doc, counts, dbpath);
-	rc = counts[RB_REJECTED] ? RB_EX_FAIL : RB_EX_OK;
+	rc = counts[RB_REJECTED] || untrusted ? RB_EX_FAIL : RB_EX_OK;
 out:
 	if (g != NULL) {
 		struct rb_err ce;

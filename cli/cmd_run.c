@@ -24,12 +24,18 @@ static const char run_usage[] =
 	"The report key, the templates and the folders are checked before any export\n"
 	"moves; an export still being written (no READY file, changed within\n"
 	"settle_seconds) waits in the inbox for a later run.  --dry-run checks and\n"
-	"verifies the same, creating nothing (no lock file, no inbox).\n"
+	"verifies the same, creating nothing (no lock file, no inbox).  When the trust\n"
+	"store is not the one the stored history was last checked against, every\n"
+	"stored entry is verified again under it first, and the reports are written\n"
+	"again: they list the entries that no longer verify.\n"
 	"\n"
 	"Exit status for schedulers:\n"
 	"  0   success, nothing needs a human\n"
 	"  1   success, but rollbacks at or above the alert threshold (alert_level,\n"
-	"      alert_findings in the job file)\n"
+	"      alert_findings in the job file), or stored entries that no longer\n"
+	"      verify under the trust store as it is (a key revoked after the fact,\n"
+	"      removed, its validity shortened): touching the period, or found by\n"
+	"      this run's re-check (the trust store changed since the last one)\n"
 	"  2   an export was rejected and quarantined: tampering suspected\n"
 	"  66  a file the job names is missing (trust store, report key, ...)\n"
 	"  73  a folder of the job cannot be created or written\n"
@@ -134,6 +140,11 @@ int cmd_run(int argc, char **argv, struct rb_err *e)
 		       "ATTENTION" : "REJECTED EXPORT", res.period, res.accepted, res.rejected,
 		       res.rollbacks, res.alerts, res.nothing_to_do ? " (nothing new)" : "",
 		       res.output);
+	if (!dry && res.trust_alert)
+		printf("ATTENTION: %lld stored entries do not verify under the trust store as it "
+		       "is, %lld of them touching %s%s: see the auditor pack or 'rbaudit check'\n",
+		       res.trust_failures, res.trust_failures_period, res.period,
+		       res.trust_rechecked ? " (found by this run's re-check)" : "");
 	rc = res.exit_code;
 out:
 	free(j);

@@ -2,6 +2,7 @@
 #include "check.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ struct boundary {
 struct led {
 	sqlite3 *db;
 	const rb_trust *trust;
+	const struct rb_check_opts *o;
 	int64_t id, base, size;
 	uint8_t prev[32];       /* leaf of base - 1, when known */
 	int have_prev;
@@ -179,6 +181,44 @@ static int same(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* The codes of the findings about signatures and keys (check.h, on_trust). */
+static int trust_code(const char *code)
+{
+	return strcmp(code, "E_SIG") == 0 || strncmp(code, "E_KEY_", 6) == 0 ||
+	       strcmp(code, "E_COUNTERSIG") == 0 || strcmp(code, "E_CHECKPOINT_SIG") == 0;
+}
+
+/* The verifier's errors of one entry: those about signatures and keys, to the caller. */
+static void entry_error(void *ctx, const struct rb_finding *f)
+{
+	const struct led *l = ctx;
+
+	if (l->o->on_trust != NULL && trust_code(f->code))
+		l->o->on_trust(l->o->trust_ctx, l->id, f);
+}
+
+/* A finding of check's own about signatures or keys: in the report and to the caller. */
+static void trust_error(struct led *l, rb_vreport *r, const char *code, int64_t seq,
+			const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void trust_error(struct led *l, rb_vreport *r, const char *code, int64_t seq,
+			const char *fmt, ...)
+{
+	struct rb_finding f;
+	va_list ap;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.code, sizeof(f.code), "%s", code);
+	f.seq = seq;
+	f.line = -1;
+	va_start(ap, fmt);
+	vsnprintf(f.msg, sizeof(f.msg), fmt, ap);
+	va_end(ap);
+	rb_vreport_add_error(r, code, seq, -1, "%s", f.msg);
+	entry_error(l, &f);
+}
+
 /* One column against what the payload says. */
 static void column(rb_vreport *r, int64_t seq, const char *name, const char *stored,
 		   const char *signed_)
@@ -192,7 +232,8 @@ static void column(rb_vreport *r, int64_t seq, const char *name, const char *sto
 }
 
 /* The columns analysis reads, against the payload they were taken from. */
-static void columns(rb_vreport *r, const struct row *w, const struct rb_ventry *v)
+static void columns(struct led *l, rb_vreport *r, const struct row *w,
+		    const struct rb_ventry *v)
 {
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(v->body, "data");
 	const cJSON *sq = cJSON_GetObjectItemCaseSensitive(v->body, "seq");
@@ -216,7 +257,10 @@ static void columns(rb_vreport *r, const struct row *w, const struct rb_ventry *
 	for (k = 3; k < 8; k++)
 		column(r, w->seq, cols[k], w->col[k], rb_json_str(data, cols[k]));
 	/* Whose countersignature verifies, under this trust store (when the entry does). */
-	if (v->signer != NULL && !same(w->col[8], v->countersigner))
+	if (v->signer != NULL && w->col[8] != NULL && v->countersigner == NULL)
+		trust_error(l, r, "E_COUNTERSIG", w->seq, "the countersigner column holds %.60s, "
+			    "but no countersignature verifies under this trust store", w->col[8]);
+	else if (v->signer != NULL && !same(w->col[8], v->countersigner))
 		rb_vreport_add_error(r, "E_STORED", w->seq, -1, "the countersigner column holds "
 				     "%.60s, but the signatures under this trust store give %.60s",
 				     w->col[8] ? w->col[8] : "none",
@@ -224,9 +268,10 @@ static void columns(rb_vreport *r, const struct row *w, const struct rb_ventry *
 }
 
 /* A stored checkpoint: signed by a trusted checkpoint key, of this ledger and tree. */
-static void checkpoint(rb_vreport *r, const rb_trust *t, const char *what, const char *text,
-		       const char *origin, int64_t seq, uint64_t size, const uint8_t root[32])
+static void checkpoint(struct led *l, rb_vreport *r, const char *what, const char *text,
+		       int64_t seq, uint64_t size, const uint8_t root[32])
 {
+	const char *origin = l->origin;
 	rb_checkpoint *cp = NULL;
 	char why[160];
 
@@ -237,9 +282,9 @@ static void checkpoint(rb_vreport *r, const rb_trust *t, const char *what, const
 				     "is malformed: %s", what, why);
 		return;
 	}
-	if (rb_checkpoint_verify(cp, t, "checkpoint") == NULL)
-		rb_vreport_add_error(r, "E_CHECKPOINT_SIG", seq, -1, "%s: the stored checkpoint "
-				     "is not signed by a trusted checkpoint key", what);
+	if (rb_checkpoint_verify(cp, l->trust, "checkpoint") == NULL)
+		trust_error(l, r, "E_CHECKPOINT_SIG", seq, "%s: the stored checkpoint is not "
+			    "signed by a trusted checkpoint key", what);
 	if (strcmp(rb_checkpoint_origin(cp), origin) != 0)
 		rb_vreport_add_error(r, "E_LEDGER", seq, -1, "%s: the stored checkpoint is of "
 				     "\"%.80s\"", what, rb_checkpoint_origin(cp));
@@ -271,8 +316,7 @@ static void boundaries(struct led *l, rb_vreport *r, int64_t seq)
 			rb_vreport_add_error(r, "E_STORED", seq, -1, "%s: its stored root is not "
 					     "the root of the stored entries up to seq %" PRId64,
 					     what, seq);
-		checkpoint(r, l->trust, what, b->checkpoint, l->origin, seq, (uint64_t)seq + 1,
-			   root);
+		checkpoint(l, r, what, b->checkpoint, seq, (uint64_t)seq + 1, root);
 	}
 }
 
@@ -291,7 +335,7 @@ static int on_entry(void *ctx, rb_vreport *r, const struct rb_ventry *v, struct 
 				     " stands where seq %" PRId64 " should: rows are missing or "
 				     "out of place", w->seq, seq);
 	l->shift = w->seq - seq;
-	columns(r, w, v);
+	columns(l, r, w, v);
 	boundaries(l, r, seq);
 	return 0;
 }
@@ -350,7 +394,7 @@ static void ledger_end(struct led *l, rb_vreport *r)
 		rb_vreport_add_error(r, "E_STORED", l->b[l->next_b].last_seq, -1, "ingested export "
 				     "%" PRId64 " ends at seq %" PRId64 ", after the stored entries",
 				     l->b[l->next_b].id, l->b[l->next_b].last_seq);
-	checkpoint(r, l->trust, "the ledger", l->checkpoint, l->origin, n > 0 ? l->size - 1 : -1,
+	checkpoint(l, r, "the ledger", l->checkpoint, n > 0 ? l->size - 1 : -1,
 		   (uint64_t)l->size, root);
 }
 
@@ -462,6 +506,7 @@ static int check_ledger(sqlite3 *db, int64_t lid, const char *origin,
 	l.db = db;
 	l.id = lid;
 	l.trust = o->trust;
+	l.o = o;
 	snprintf(l.origin, sizeof(l.origin), "%s", origin);
 	l.ring = calloc(RING, sizeof(*l.ring));
 	if (l.ring == NULL) {
@@ -491,6 +536,8 @@ static int check_ledger(sqlite3 *db, int64_t lid, const char *origin,
 	vo.full = 1;
 	vo.progress = o->progress;
 	vo.progress_ctx = o->progress_ctx;
+	vo.on_error = entry_error;
+	vo.error_ctx = &l;
 	if (rb_verify_rows(&rows, o->trust, &vo, out, e) != 0)
 		goto out;
 	if (l.failed) {         /* a read error is the database's, not a finding */
@@ -615,7 +662,7 @@ int rb_check_run(const struct rb_check_opts *o, rb_check **out, struct rb_err *e
 			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 			goto out;
 		}
-		for (i = 0; i < rb_vreport_nerrors(r); i++)
+		for (i = 0; !o->no_rollbacks && i < rb_vreport_nerrors(r); i++)
 			if ((c->rollbacks[k][i] = rollbacks_of(db, sqlite3_column_int64(q, 0),
 							       rb_vreport_error(r, i)->seq, e)) == NULL)
 				goto out;

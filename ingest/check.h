@@ -9,7 +9,9 @@
  * time (role, validity, revocation), seq, chain and tree.  Then what was
  * stored beside the payload is held against it (code E_STORED): the leaf
  * hash, every column the analysis reads (time, event, actor, ids, service,
- * environment, countersigner, whether a lifecycle event counts), the root
+ * environment, countersigner, whether a lifecycle event counts; a
+ * countersigner whose countersignature no longer verifies is E_COUNTERSIG),
+ * the root
  * of each ingested export and the ledger's size and root; and every stored
  * checkpoint is verified again: signature, origin, size and root.
  *
@@ -32,6 +34,18 @@ struct rb_check_opts {
 	int busy_ms;
 	rb_vprogress_fn progress;       /* entries so far, all ledgers; may be NULL */
 	void *progress_ctx;
+	/*
+	 * Called for every finding about signatures and keys, all of them (not
+	 * only the 1000 a report keeps), with the ledger's id: E_SIG,
+	 * E_KEY_UNKNOWN, E_KEY_ROLE, E_KEY_NOT_VALID, E_KEY_REVOKED (the entry's
+	 * own signatures), E_COUNTERSIG (the countersigner column names a key
+	 * whose countersignature does not verify under this trust store) and
+	 * E_CHECKPOINT_SIG when a stored checkpoint is not signed by a trusted
+	 * checkpoint key.  May be NULL.
+	 */
+	void (*on_trust)(void *ctx, int64_t ledger_id, const struct rb_finding *f);
+	void *trust_ctx;
+	int no_rollbacks;               /* rb_check_rollbacks gives "": not looked up */
 };
 
 typedef struct rb_check rb_check;

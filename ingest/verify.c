@@ -514,9 +514,12 @@ static int sequential(rb_vreport *r, struct seqstate *st, struct slot *s,
 	int clean = r->errtotal == 0;
 	size_t n;
 
-	for (i = 0; i < s->nerrs; i++)
+	for (i = 0; i < s->nerrs; i++) {
 		add_finding(r, 0, s->errs[i].code, s->errs[i].seq, s->errs[i].line, "%s",
 			    s->errs[i].msg);
+		if (o->on_error != NULL)
+			o->on_error(o->error_ctx, &s->errs[i]);
+	}
 	if (s->have_seq) {
 		if (s->seq != st->expect)
 			add_finding(r, 0, "E_SEQ", s->seq, s->lineno,

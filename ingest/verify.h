@@ -86,6 +86,13 @@ typedef int (*rb_vknown_fn)(void *ctx, int64_t seq, struct rb_vknown *k);
 /* Called after each batch of entries with the counts so far. */
 typedef void (*rb_vprogress_fn)(void *ctx, uint64_t entries, uint64_t bytes);
 
+/*
+ * Called in seq order for every error found in one entry on its own (its
+ * envelope, payload, signatures and keys: not seq, chain or tree), all of
+ * them, not only the ones the report keeps; before on_entry for it.
+ */
+typedef void (*rb_vfinding_fn)(void *ctx, const struct rb_finding *f);
+
 struct rb_verify_opts {
 	int jobs;                       /* threads; <= 0: one per online CPU */
 	rb_ventry_fn on_entry;          /* may be NULL */
@@ -97,6 +104,8 @@ struct rb_verify_opts {
 	int full;                       /* check identical known lines in full too */
 	int every;                      /* on_entry for every entry, errors or not
 					   (its members may then be NULL) */
+	rb_vfinding_fn on_error;        /* may be NULL */
+	void *error_ctx;
 };
 
 int rb_verify_export(const char *dir, const rb_trust *t,

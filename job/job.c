@@ -18,12 +18,14 @@
 #include "analyze/analyze.h"
 #include "analyze/policy.h"
 #include "ingest/ingest.h"
+#include "ingest/recheck.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/period.h"
 #include "lib/rtime.h"
+#include "lib/schema.h"
 #include "lib/trust.h"
 #include "report/report.h"
 
@@ -656,6 +658,7 @@ struct run {
 	struct rb_report_opts ro;
 	struct rb_rederive rd;
 	struct rb_inbox ib;
+	char trust_sha256[65];          /* of the trust store file, when re-checked */
 };
 
 /*
@@ -852,6 +855,102 @@ static void log_outcome(struct run *r, const char *dir, const struct rb_ingest_o
 	}
 }
 
+/* The stored entries that do not verify under the trust store and touch the period. */
+static int trust_in_period(struct run *r, struct rb_err *e)
+{
+	static const char sql[] = "WITH " RB_SQL_TRUST_PERIOD " SELECT count(DISTINCT seq) FROM tf";
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc = -1;
+
+	if (rb_db_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
+		return -1;
+	/* ?1 is each ledger of the job in turn. */
+	if (rb_db_prepare(db, "SELECT id FROM ledger WHERE ?1 IS NULL OR origin = ?1", &q, e) != 0)
+		goto out;
+	if (r->j->ledger[0])
+		sqlite3_bind_text(q, 1, r->j->ledger, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		sqlite3_stmt *c = NULL;
+		int64_t lid = sqlite3_column_int64(q, 0);
+
+		if (rb_db_prepare(db, sql, &c, e) != 0)
+			goto out;
+		sqlite3_bind_int64(c, 1, lid);
+		sqlite3_bind_int64(c, 2, r->per.start);
+		sqlite3_bind_int64(c, 3, r->per.end);
+		if (sqlite3_step(c) == SQLITE_ROW)
+			r->res->trust_failures_period += sqlite3_column_int64(c, 0);
+		sqlite3_finalize(c);
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	rb_db_close(db);
+	return rc;
+}
+
+/*
+ * The stored history against the job's trust store: re-checked when the
+ * store changed since the last check, then what does not verify counted.
+ */
+static int trust_recheck(struct run *r, struct rb_err *e)
+{
+	struct rb_recheck_opts o;
+	struct rb_recheck_result t;
+	struct rb_job_result *res = r->res;
+
+	memset(&o, 0, sizeof(o));
+	o.db_path = r->j->database;
+	o.trust = r->trust;
+	o.trust_path = r->j->trust_store;
+	o.busy_ms = r->j->busy_ms;
+	if (rb_recheck_run(&o, &t, e) != 0)
+		return -1;
+	snprintf(r->trust_sha256, sizeof(r->trust_sha256), "%s", t.sha256);
+	res->trust_rechecked = t.rechecked;
+	res->trust_failures = (long long)t.failures;
+	rb_recheck_clear(&t);
+	if (trust_in_period(r, e) != 0)
+		return -1;
+	res->trust_alert = res->trust_failures_period > 0 ||
+			   (res->trust_rechecked && res->trust_failures > 0);
+	logf_(r->log, r->ctx, r->steps, "trust", res->trust_alert ? "alert" : "ok",
+	      "trust store sha256 %s: %s; %lld stored entries do not verify under it, %lld "
+	      "of them touching %s", t.sha256, !t.rechecked ? "the one the stored history was "
+	      "checked against" : t.previous[0] ? "changed since the last check: every stored "
+	      "entry re-checked" : "no check recorded before: every stored entry checked",
+	      res->trust_failures, res->trust_failures_period, r->per.name);
+	return 0;
+}
+
+/*
+ * Were the reports of the period last written (or found current) by a run
+ * under this trust store?  Its digest is in that run's "trust" step.
+ */
+static int trust_rendered(const struct run *r)
+{
+	char want[96];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	struct rb_err e;
+	int found = 0;
+
+	snprintf(want, sizeof(want), "trust store sha256 %s:", r->trust_sha256);
+	if (rb_db_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, &e) != 0)
+		return 0;
+	if (rb_db_prepare(db, "SELECT instr(steps, ?2) > 0 FROM job_run WHERE period = ?1 AND "
+			  "exit_code IN (0, 1, 2) ORDER BY id DESC LIMIT 1", &q, &e) == 0) {
+		sqlite3_bind_text(q, 1, r->per.name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, want, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			found = sqlite3_column_int(q, 0);
+	}
+	sqlite3_finalize(q);
+	rb_db_close(db);
+	return found;
+}
+
 /* Ingest the inbox's whole exports, filing each away. */
 static int ingest_all(struct run *r, struct rb_err *e)
 {
@@ -866,6 +965,9 @@ static int ingest_all(struct run *r, struct rb_err *e)
 	io.busy_ms = j->busy_ms;
 	if (rb_ingest_open(&io, &g, e) != 0)
 		return -1;
+	/* The history stored so far, before the new exports (verified under the store). */
+	if (trust_recheck(r, e) != 0)
+		goto out;
 	for (i = 0; i < r->ib.nready; i++) {
 		struct rb_ingest_outcome *oc = NULL;
 
@@ -1054,7 +1156,7 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	 * folder verifies and holds every template): nothing to write, but the
 	 * period's real figures and alerts all the same.
 	 */
-	if (res->accepted == 0 && analysis_stored(j, r->per.name, r->hash) &&
+	if (res->accepted == 0 && analysis_stored(j, r->per.name, r->hash) && trust_rendered(r) &&
 	    rb_report_current(&r->ro, &current, e) != 0)
 		goto out;
 	if (current) {
@@ -1077,7 +1179,8 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 		      "the JSON report holds them whole", rr.truncated_cells, rr.truncated_chars);
 	retain(j, r->per.name, log, ctx, r->steps);
 done:
-	res->exit_code = res->rejected ? RB_EX_REJECTED : res->alerts ? RB_EX_FAIL : RB_EX_OK;
+	res->exit_code = res->rejected ? RB_EX_REJECTED : res->alerts || res->trust_alert ?
+			 RB_EX_FAIL : RB_EX_OK;
 	/* 5. Record the run. */
 	if (record(j, started, res, r->steps, e) != 0)
 		goto out;

@@ -55,6 +55,11 @@ struct rb_job_result {
 	int nothing_to_do;              /* a second run: nothing changed */
 	char period[48];
 	char output[PATH_MAX];
+	/* The stored history against the job's trust store (ingest/recheck.h). */
+	int trust_rechecked;            /* the trust store changed: all re-checked */
+	long long trust_failures;       /* stored entries that do not verify under it */
+	long long trust_failures_period;        /* of them, touching the period */
+	int trust_alert;                /* touching the period, or newly found */
 };
 
 /*

@@ -955,25 +955,151 @@ static void sec_controls(struct pdf *p, const char *title)
 	p->y -= 8;
 }
 
+/*
+ * What the attestation may claim: every entry verified (at ingest, and again
+ * under the trust store as it is when a re-check was recorded), or which
+ * entries touching the period no longer verify.
+ */
+static void attest_claim(struct pdf *p, const cJSON *at)
+{
+	const cJSON *tr = get(at, "trust");
+	char buf[900], again[300] = "";
+	int all = !cJSON_IsFalse(get(tr, "all_verified"));
+
+	if (all) {
+		if (cJSON_IsTrue(get(tr, "rechecked")))
+			snprintf(again, sizeof(again), "  Every stored entry was verified again "
+				 "under the trust store as it is (SHA-256 %s, checked %s), and every "
+				 "one behind this report still verifies.", str(tr, "trust_store_sha256"),
+				 str(tr, "checked"));
+		snprintf(buf, sizeof(buf), "Every entry behind this report was verified by rbaudit "
+			 "before it was stored: its DSSE Ed25519 signature under a trusted key valid "
+			 "at its time, its sequence and hash chain, and the RFC 6962 Merkle root "
+			 "signed in the ledger's checkpoint (ledger-export-v1).%s  Verified history "
+			 "of ledger %s: entries %.0f to %.0f.", again, str(at, "ledger"),
+			 num(at, "base_seq"), num(at, "size") - 1);
+		para(p, p->reg, 9, buf);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "NOT EVERY ENTRY BEHIND THIS REPORT VERIFIES.  %.0f entries "
+		 "that this period's report rests on no longer verify under the trust store as it "
+		 "is (SHA-256 %s, checked %s): a key revoked after the fact, removed from the "
+		 "trust store or with its validity shortened.  They, the reason and the rollbacks "
+		 "they concern are listed below; findings and figures that rest on them are not "
+		 "attested.  The other entries were verified before they were stored (signature "
+		 "under a trusted key valid at its time, sequence, hash chain, the Merkle root "
+		 "signed in the checkpoint) and again under that trust store.  History of ledger "
+		 "%s: entries %.0f to %.0f; %.0f entries of it no longer verify in all.",
+		 num(tr, "failures_in_period"), str(tr, "trust_store_sha256"), str(tr, "checked"),
+		 str(at, "ledger"), num(at, "base_seq"), num(at, "size") - 1,
+		 num(tr, "failures_total"));
+	para(p, p->bold, 9, buf);
+}
+
+/* The entries of the period that no longer verify, and the rollbacks they concern. */
+static void attest_failures(struct pdf *p, const cJSON *at)
+{
+	static const char *const h[] = { "Seq", "Time", "Event", "Code", "Rollbacks", "Why" };
+	static const double w[] = { 0.06, 0.19, 0.15, 0.15, 0.13, 0.32 };
+	struct table t = { 6, h, w, 7 };
+	const cJSON *tr = get(at, "trust"), *x;
+	char ids[1200];
+	int shade = 0;
+
+	if (cJSON_GetArraySize(get(tr, "failures")) == 0)
+		return;
+	heading(p, "Entries that no longer verify", 2);
+	rb_join(get(tr, "rollbacks_affected"), ", ", ids, sizeof(ids));
+	{
+		char buf[1400];
+
+		snprintf(buf, sizeof(buf), "Rollbacks affected: %s.", ids[0] ? ids : "none");
+		para(p, p->reg, 9, buf);
+	}
+	table_header(p, &t);
+	cJSON_ArrayForEach(x, get(tr, "failures")) {
+		char seq[32];
+		const char *cells[6];
+
+		snprintf(seq, sizeof(seq), "%.0f", num(x, "seq"));
+		cells[0] = seq;
+		cells[1] = str(x, "time");
+		cells[2] = str(x, "event");
+		cells[3] = str(x, "code");
+		cells[4] = str(x, "rollbacks")[0] ? str(x, "rollbacks") : "-";
+		cells[5] = str(x, "message");
+		table_row(p, &t, cells, shade ^= 1);
+	}
+	if (num(tr, "failures_in_period") > cJSON_GetArraySize(get(tr, "failures"))) {
+		char buf[160];
+
+		snprintf(buf, sizeof(buf), "... and %.0f more entries: the JSON report and "
+			 "'rbaudit check' list them all.", num(tr, "failures_in_period") -
+			 cJSON_GetArraySize(get(tr, "failures")));
+		para(p, p->reg, 9, buf);
+	}
+	p->y -= 6;
+}
+
+/* The keys: roles, validity, revocation, and what each signed in the period. */
+static void attest_keys(struct pdf *p, const cJSON *at)
+{
+	static const char *const h[] = { "Key", "Roles", "Valid from", "Valid until", "Revoked",
+		"Signed", "Countersigned" };
+	static const double w[] = { 0.17, 0.15, 0.18, 0.18, 0.18, 0.06, 0.08 };
+	static const char *const kh[] = { "Key", "C2SP verifier key string" };
+	static const double kw[] = { 0.2, 0.8 };
+	struct table t = { 7, h, w, 6.5 }, kt = { 2, kh, kw, 7 };
+	const cJSON *tr = get(at, "trust"), *x;
+	int shade = 0;
+
+	heading(p, "Signing keys", 2);
+	para(p, p->reg, 9, strcmp(str(tr, "keys_from"), "trust store") == 0 ?
+	     "The trust store as it is when this report was rendered; \"Signed\" and "
+	     "\"Counter-signed\" count the entries of the period." :
+	     "The keys as the trust store held them when entries were ingested; \"Signed\" "
+	     "and \"Counter-signed\" count the entries of the period.");
+	table_header(p, &t);
+	cJSON_ArrayForEach(x, get(at, "keys")) {
+		char roles[300], n1[32], n2[32];
+		const char *cells[7];
+
+		snprintf(roles, sizeof(roles), "%s%s", str(x, "roles"),
+			 cJSON_IsFalse(get(x, "in_trust_store")) ? " (no longer in the trust store)" :
+			 "");
+		snprintf(n1, sizeof(n1), "%.0f", num(x, "entries_signed"));
+		snprintf(n2, sizeof(n2), "%.0f", num(x, "countersigned"));
+		cells[0] = str(x, "name");
+		cells[1] = roles;
+		cells[2] = str(x, "valid_from");
+		cells[3] = str(x, "valid_until")[0] ? str(x, "valid_until") : "-";
+		cells[4] = str(x, "revoked_at")[0] ? str(x, "revoked_at") : "-";
+		cells[5] = n1;
+		cells[6] = n2;
+		table_row(p, &t, cells, shade ^= 1);
+	}
+	p->y -= 6;
+	table_header(p, &kt);
+	shade = 0;
+	cJSON_ArrayForEach(x, get(at, "keys")) {
+		const char *cells[2] = { str(x, "name"), str(x, "keystring") };
+
+		table_row(p, &kt, cells, shade ^= 1);
+	}
+	p->y -= 6;
+}
+
 static void sec_attestation(struct pdf *p, const char *title)
 {
-	static const char *const kh[] = { "Key", "Roles", "C2SP verifier key string" };
-	static const double kw[] = { 0.2, 0.15, 0.65 };
 	static const char *const ih[] = { "Export", "Range", "New", "Checkpoint key", "Stored" };
 	static const double iw[] = { 0.36, 0.16, 0.08, 0.18, 0.22 };
-	struct table kt = { 3, kh, kw, 7.5 }, it = { 5, ih, iw, 7.5 };
+	struct table it = { 5, ih, iw, 7.5 };
 	const cJSON *at = p->d->attest, *x;
-	char buf[600];
 	int shade = 0;
 
 	heading(p, title ? title : "Verification attestation", 1);
-	snprintf(buf, sizeof(buf), "Every entry behind this report was verified by rbaudit "
-		 "before it was stored: its DSSE Ed25519 signature under a trusted key valid at "
-		 "its time, its sequence and hash chain, and the RFC 6962 Merkle root signed in "
-		 "the ledger's checkpoint (ledger-export-v1).  Verified history of ledger %s: "
-		 "entries %.0f to %.0f.", str(at, "ledger"), num(at, "base_seq"),
-		 num(at, "size") - 1);
-	para(p, p->reg, 9, buf);
+	attest_claim(p, at);
+	attest_failures(p, at);
 	text_at(p, LEFT, p->y - 9, p->bold, 9, "Checkpoint root (base64)");
 	text_at(p, LEFT + 140, p->y - 9, p->mono, 8.5, str(at, "root"));
 	p->y -= 16;
@@ -990,14 +1116,7 @@ static void sec_attestation(struct pdf *p, const char *title)
 		}
 	}
 	p->y -= 6;
-	heading(p, "Signing keys", 2);
-	table_header(p, &kt);
-	cJSON_ArrayForEach(x, get(at, "keys")) {
-		const char *cells[3] = { str(x, "name"), str(x, "roles"), str(x, "keystring") };
-
-		table_row(p, &kt, cells, shade ^= 1);
-	}
-	p->y -= 6;
+	attest_keys(p, at);
 	heading(p, "Ingests (verdict: accepted)", 2);
 	table_header(p, &it);
 	cJSON_ArrayForEach(x, get(at, "ingests")) {

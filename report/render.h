@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 
 #include "lib/err.h"
+#include "lib/period.h"
+#include "lib/trust.h"
 
 struct sqlite3;
 
@@ -64,6 +66,19 @@ struct rb_report_data {
 	int64_t analysis_id;
 	struct rb_render_stats *stats;  /* filled by the renderers; may be NULL */
 };
+
+/*
+ * The attestation's trust members (attest.c), into at: "trust" {rechecked,
+ * trust_store_sha256, checked, failures_total, failures_in_period,
+ * failures [{seq, time, event, code, message, rollbacks}] (the first
+ * 1000), rollbacks_affected, all_verified, keys_from}, where a failure
+ * touches the period as RB_SQL_TRUST_PERIOD says (lib/schema.h); and per key of at's "keys" its entries_signed
+ * and countersigned in the period.  With t, "keys" is replaced by t's keys
+ * as they are today (roles, validity, revocation), followed by the keys that
+ * signed stored entries and are no longer in t (in_trust_store false).
+ */
+int rb_attest_trust(struct sqlite3 *db, int64_t lid, const struct rb_period *per,
+		    const rb_trust *t, cJSON *at, struct rb_err *e);
 
 /* Is r flagged: a finding, or a security impact score of 50 or more? */
 int rb_flagged(const cJSON *r);

@@ -936,7 +936,8 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 		d.rollup = &ru;
 	}
 	at = attestation(db, lid, e);
-	if (at == NULL || (need_all && trails(db, lid, a, &ru, at, e) != 0))
+	if (at == NULL || rb_attest_trust(db, lid, &p.per, o->trust, at, e) != 0 ||
+	    (need_all && trails(db, lid, a, &ru, at, e) != 0))
 		goto out;
 	d.attest = at;
 	if (rb_pack_begin(&p.pack, p.key != NULL, o->allow_unsigned, e) != 0 ||

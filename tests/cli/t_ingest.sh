@@ -40,8 +40,8 @@ expect_json "in order: ranges and new entries 0..251/252, 252..468/217, 469..678
 	'[[0, 251, 0, 252], [252, 468, 252, 217], [469, 678, 469, 210]]'
 expect_json "in order: summary accepted 3, noop 0, rejected 0, database v.db" in-order.json \
 	'[d["accepted"], d["noop"], d["rejected"], d["database"]]' '[3, 0, 0, "v.db"]'
-expect_json "--json: the top level has exactly exports, accepted, noop, rejected, database" in-order.json \
-	'sorted(d)' '["accepted", "database", "exports", "noop", "rejected"]'
+expect_json "--json: the top level has exactly exports, accepted, noop, rejected, database, trust" in-order.json \
+	'sorted(d)' '["accepted", "database", "exports", "noop", "rejected", "trust"]'
 expect_json "--json: each export has path, verdict, ledger, first_seq, last_seq, new_entries, new_first_seq, bootstrap, errors, warnings" in-order.json \
 	'all({"path", "verdict", "ledger", "first_seq", "last_seq", "new_entries", "new_first_seq", "bootstrap", "errors", "warnings"} <= set(e) for e in d["exports"])' true
 expect_json "--json: without --archive/--quarantine no export has moved_to" in-order.json \

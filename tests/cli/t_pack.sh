@@ -124,8 +124,10 @@ expect_grep "  giving both sizes, not the same digest twice" "$OUT" 'analysis-20
 
 # What a killed run leaves is beside the folder, never in it, and repaired.
 mkdir .rs.rbaudit-new && printf 'half' > .rs.rbaudit-new/governance-2026-08.pdf
+# (--keys as for the first: the attestation's key table is the trust store's then.)
 expect_exit 0 "a run after a killed one (a half-written new folder beside)" -- report \
-	--template governance-monthly --template analysis-json --out rs --sign rk/reports.pem
+	--template governance-monthly --template analysis-json --out rs --sign rk/reports.pem \
+	--keys trust.json
 expect_no_file "  the half-written folder is gone" .rs.rbaudit-new
 expect_eq "  and the new pack has the same reports as before" "$(reports_of "$before")" \
 	"$(reports_of "$(snap rs)")"
