@@ -181,8 +181,7 @@ static int same(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* The codes of the findings about signatures and keys (check.h, on_trust). */
-static int trust_code(const char *code)
+int rb_check_trust_code(const char *code)
 {
 	return strcmp(code, "E_SIG") == 0 || strncmp(code, "E_KEY_", 6) == 0 ||
 	       strcmp(code, "E_COUNTERSIG") == 0 || strcmp(code, "E_CHECKPOINT_SIG") == 0;
@@ -193,7 +192,7 @@ static void entry_error(void *ctx, const struct rb_finding *f)
 {
 	const struct led *l = ctx;
 
-	if (l->o->on_trust != NULL && trust_code(f->code))
+	if (l->o->on_trust != NULL && rb_check_trust_code(f->code))
 		l->o->on_trust(l->o->trust_ctx, l->id, f);
 }
 

@@ -58,6 +58,9 @@ typedef struct rb_check rb_check;
 int rb_check_run(const struct rb_check_opts *o, rb_check **out, struct rb_err *e);
 void rb_check_free(rb_check *c);
 
+/* 1 for the codes of findings about signatures and keys (those on_trust gets). */
+int rb_check_trust_code(const char *code);
+
 /* 1 when no ledger has an error. */
 int rb_check_valid(const rb_check *c);
 

@@ -1,6 +1,7 @@
 /* recheck.c - stored history against the trust store as it is today (see recheck.h). */
 #include "recheck.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,8 +211,18 @@ static int recheck(const struct rb_recheck_opts *o, struct fails *fs,
 		return -1;
 	r->entries = 0;
 	for (i = 0; i < rb_check_nledgers(c); i++) {
-		r->entries += rb_vreport_entries(rb_check_report(c, i));
-		errors += rb_vreport_errors_total(rb_check_report(c, i));
+		const rb_vreport *v = rb_check_report(c, i);
+		size_t k;
+
+		r->entries += rb_vreport_entries(v);
+		errors += rb_vreport_errors_total(v);
+		for (k = 0; r->first_other[0] == '\0' && k < rb_vreport_nerrors(v); k++) {
+			const struct rb_finding *f = rb_vreport_error(v, k);
+
+			if (!rb_check_trust_code(f->code))
+				snprintf(r->first_other, sizeof(r->first_other), "%s seq %" PRId64
+					 ": %s", f->code, f->seq, f->msg);
+		}
 	}
 	rb_check_free(c);
 	if (fs->oom)
@@ -240,7 +251,18 @@ int rb_recheck_run(const struct rb_recheck_opts *o, struct rb_recheck_result *r,
 	if (!found || o->force || strcmp(r->previous, r->sha256) != 0) {
 		if (!found)
 			r->previous[0] = '\0';
-		if (recheck(o, &fs, r, e) != 0 || store(db, &fs, r, e) != 0)
+		if (recheck(o, &fs, r, e) != 0)
+			goto out;
+		/* A history that does not verify for other reasons is not a trust
+		 * verdict: nothing is recorded, and nothing may use it. */
+		if (r->other_errors > 0) {
+			RB_ERR(e, RB_EX_FAIL, "the stored history does not verify (table entry, "
+			       "%.300s); nothing was recorded or used (%llu such errors: run "
+			       "'rbaudit check' for every one)", r->first_other,
+			       (unsigned long long)r->other_errors);
+			goto out;
+		}
+		if (store(db, &fs, r, e) != 0)
 			goto out;
 	}
 	if (read_failures(db, r, e) != 0)

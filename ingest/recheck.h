@@ -18,8 +18,9 @@
  * Only findings about signatures and keys go to trust_failure (E_SIG,
  * E_KEY_UNKNOWN, E_KEY_ROLE, E_KEY_NOT_VALID, E_KEY_REVOKED, E_COUNTERSIG,
  * E_CHECKPOINT_SIG, see check.h); any other error the re-check meets (a
- * stored row that disagrees with its payload...) is only counted in
- * other_errors: `rbaudit check` names it.
+ * stored row that disagrees with its payload...) means the history does
+ * not verify at all: -1 with RB_EX_FAIL and nothing recorded (`rbaudit
+ * check` names each).
  *
  * The result's failures member is the caller's: rb_recheck_clear.
  */
@@ -57,14 +58,16 @@ struct rb_recheck_result {
 	uint64_t failures;              /* stored entries that do not verify under it */
 	uint64_t previous_failures;     /* as the check before found them */
 	uint64_t other_errors;          /* errors not about trust: see rbaudit check */
+	char first_other[400];          /* the first of them: "CODE seq N: message" */
 	cJSON *failures_json;           /* the first RB_RECHECK_KEPT trust_failure rows,
 					   [{ledger, seq, time, code, message}] */
 };
 
 /*
  * Re-check when the trust store changed (see above), else read what the
- * last check found.  -1 only when the work could not be done (no database,
- * the trust store unreadable, a read or write error, busy: RB_EX_TEMPFAIL).
+ * last check found.  -1 when the work could not be done (no database, the
+ * trust store unreadable, a read or write error, busy: RB_EX_TEMPFAIL), or
+ * the history does not verify for reasons other than keys (RB_EX_FAIL).
  */
 int rb_recheck_run(const struct rb_recheck_opts *o, struct rb_recheck_result *r,
 		   struct rb_err *e);
