@@ -29,7 +29,9 @@ static const char run_usage[] =
 	"Exit status for schedulers:\n"
 	"  0   success, nothing needs a human\n"
 	"  1   success, but rollbacks at or above the alert threshold (alert_level,\n"
-	"      alert_findings in the job file)\n"
+	"      alert_findings in the job file), stale data (the newest entry more\n"
+	"      than stale_after_hours before the period's end, or now), or late data\n"
+	"      (entries of an earlier period with a report folder: re-rendered)\n"
 	"  2   an export was rejected and quarantined: tampering suspected\n"
 	"  66  a file the job names is missing (trust store, report key, ...)\n"
 	"  73  a folder of the job cannot be created or written\n"
@@ -128,12 +130,18 @@ int cmd_run(int argc, char **argv, struct rb_err *e)
 		rc = fatal(&lc, e);
 		goto out;
 	}
-	if (!dry)
-		printf("%s: period %s, %d exports accepted, %d rejected, %d rollbacks, %d alerts%s; "
-		       "reports in %s\n", res.exit_code == 0 ? "ok" : res.exit_code == 1 ?
-		       "ATTENTION" : "REJECTED EXPORT", res.period, res.accepted, res.rejected,
-		       res.rollbacks, res.alerts, res.nothing_to_do ? " (nothing new)" : "",
-		       res.output);
+	if (!dry) {
+		printf("%s: period %s, %d exports accepted, %d rejected, %d rollbacks, %d alerts%s",
+		       res.exit_code == 0 ? "ok" : res.exit_code == 1 ? "ATTENTION" :
+		       "REJECTED EXPORT", res.period, res.accepted, res.rejected, res.rollbacks,
+		       res.alerts, res.nothing_to_do ? " (nothing new)" : "");
+		if (res.stale)
+			printf("; STALE DATA: the newest entry is %s, %.1f hours before the period's "
+			       "end (or now)", res.newest, res.stale_hours);
+		if (res.late)
+			printf("; LATE DATA in %s (%d re-rendered)", res.late_periods, res.late_done);
+		printf("; reports in %s\n", res.output);
+	}
 	rc = res.exit_code;
 out:
 	free(j);
