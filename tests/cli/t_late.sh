@@ -81,6 +81,11 @@ expect_grep -F "  the governance cover says the period is incomplete and how muc
 pdftext s/reports/2026-11/auditor-pack-2026-11.pdf aud11.txt
 expect_grep -F "  so does the auditor pack's" aud11.txt "Data coverage: INCOMPLETE. The data covers 0.0% of the period"
 expect_grep -F "  which has the section on late and missing data" aud11.txt "Late and missing data Coverage"
+check "  the workbook's Summary sheet says the period is incomplete" "$PY" -c '
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+text = b"".join(z.read(n) for n in z.namelist() if n.startswith("xl/"))
+assert b"Period complete" in text and b"no: INCOMPLETE" in text, "no coverage row"' s/reports/2026-11/engineering-metrics-2026-11.xlsx
 expect_exit 1 "run for June (data until the 3rd) alerts too" -- "$RBAUDIT" run --config s/job.json --period 2026-06
 # 2 days 9 hours of June's 30 days: 57 / 720 = 7.91...%, rounded down.
 expect_json "  its coverage: 7.9% of June, until the newest entry" s/reports/2026-06/analysis-2026-06.json \
