@@ -479,7 +479,7 @@ static void late_coverage(struct pdf *p, const cJSON *cov)
 		 cJSON_IsTrue(get(cov, "complete")) ? "complete" : "INCOMPLETE");
 	cells[0] = "Share covered";
 	cells[1] = pct;
-	table_row(p, &t, cells, shade ^= 1);
+	table_row(p, &t, cells, !shade);
 	p->y -= 6;
 }
 
