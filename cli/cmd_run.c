@@ -32,10 +32,14 @@ static const char run_usage[] =
 	"Exit status for schedulers:\n"
 	"  0   success, nothing needs a human\n"
 	"  1   success, but rollbacks at or above the alert threshold (alert_level,\n"
-	"      alert_findings in the job file), or stored entries that no longer\n"
-	"      verify under the trust store as it is (a key revoked after the fact,\n"
-	"      removed, its validity shortened): touching the period, or found by\n"
-	"      this run's re-check (the trust store changed since the last one)\n"
+	"      alert_findings in the job file); stale data (the newest entry more\n"
+	"      than stale_after_hours before the period's end, or now); late data\n"
+	"      (entries of an earlier period with a report folder: re-rendered);\n"
+	"      stored entries that no longer verify under the trust store as it is\n"
+	"      (a key revoked after the fact, removed, its validity shortened):\n"
+	"      touching the period, or found by this run's re-check; a stored\n"
+	"      history that does not verify; or a database behind the newest signed\n"
+	"      pack (deleted, or an older copy)\n"
 	"  2   an export was rejected and quarantined: tampering suspected\n"
 	"  66  a file the job names is missing (trust store, report key, ...)\n"
 	"  73  a folder of the job cannot be created or written\n"
@@ -134,12 +138,18 @@ int cmd_run(int argc, char **argv, struct rb_err *e)
 		rc = fatal(&lc, e);
 		goto out;
 	}
-	if (!dry)
-		printf("%s: period %s, %d exports accepted, %d rejected, %d rollbacks, %d alerts%s; "
-		       "reports in %s\n", res.exit_code == 0 ? "ok" : res.exit_code == 1 ?
-		       "ATTENTION" : "REJECTED EXPORT", res.period, res.accepted, res.rejected,
-		       res.rollbacks, res.alerts, res.nothing_to_do ? " (nothing new)" : "",
-		       res.output);
+	if (!dry) {
+		printf("%s: period %s, %d exports accepted, %d rejected, %d rollbacks, %d alerts%s",
+		       res.exit_code == 0 ? "ok" : res.exit_code == 1 ? "ATTENTION" :
+		       "REJECTED EXPORT", res.period, res.accepted, res.rejected, res.rollbacks,
+		       res.alerts, res.nothing_to_do ? " (nothing new)" : "");
+		if (res.stale)
+			printf("; STALE DATA: the newest entry is %s, %.1f hours before the period's "
+			       "end (or now)", res.newest, res.stale_hours);
+		if (res.late)
+			printf("; LATE DATA in %s (%d re-rendered)", res.late_periods, res.late_done);
+		printf("; reports in %s\n", res.output);
+	}
 	if (!dry && res.trust_alert)
 		printf("ATTENTION: %lld stored entries do not verify under the trust store as it "
 		       "is, %lld of them touching %s%s: see the auditor pack or 'rbaudit check'\n",

@@ -1024,6 +1024,7 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 		oc->new_first_seq = j.new_first_seq;
 		oc->new_entries = j.new_entries;
 		oc->bootstrap = j.bootstrap;
+		oc->export_id = j.export_id;
 		g->accepted++;
 	}
 	*out = oc;

@@ -46,6 +46,7 @@ struct rb_ingest_outcome {
 	int64_t new_first_seq;          /* first entry stored, -1 when none */
 	uint64_t new_entries;
 	int bootstrap;                  /* this ingest started the ledger mid-way */
+	int64_t export_id;              /* its ingest_export row when accepted, else 0 */
 	char *moved_to;                 /* set by rb_ingest_file_away */
 };
 

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static const char *const levels[] = { "low", "medium", "high", "critical", "none
 static const char *const members[] = { "database", "trust_store", "policy", "inbox",
 	"archive", "quarantine", "output", "templates", "report_key", "report_key_name",
 	"retention", "alert_level", "alert_findings", "trend", "sample", "sample_seed",
-	"busy_timeout", "settle_seconds", "ledger", "log_format", "about" };
+	"busy_timeout", "settle_seconds", "stale_after_hours", "ledger", "log_format", "about" };
 
 static int bad(const char *path, const char *text, const char *member, const char *what,
 	       struct rb_err *e)
@@ -240,14 +241,15 @@ static int load_numbers(const char *path, const char *text, const cJSON *doc,
 			struct rb_job *j, struct rb_err *e)
 {
 	int64_t ret = j->retention, trend = j->trend, sample = j->sample, seed = 0,
-		busy = j->busy_ms / 1000, settle = j->settle_s;
+		busy = j->busy_ms / 1000, settle = j->settle_s, stale = j->stale_after_h;
 
 	if (int_member(path, text, doc, "retention", 0, 10000, &ret, e) != 0 ||
 	    int_member(path, text, doc, "trend", 0, 120, &trend, e) != 0 ||
 	    int_member(path, text, doc, "sample", 0, 100000, &sample, e) != 0 ||
 	    int_member(path, text, doc, "sample_seed", 0, RB_JSON_MAX_INT, &seed, e) != 0 ||
 	    int_member(path, text, doc, "busy_timeout", 0, 86400, &busy, e) != 0 ||
-	    int_member(path, text, doc, "settle_seconds", 0, 86400, &settle, e) != 0)
+	    int_member(path, text, doc, "settle_seconds", 0, 86400, &settle, e) != 0 ||
+	    int_member(path, text, doc, "stale_after_hours", 0, 87600, &stale, e) != 0)
 		return -1;
 	j->retention = (int)ret;
 	j->trend = (int)trend;
@@ -255,6 +257,7 @@ static int load_numbers(const char *path, const char *text, const cJSON *doc,
 	j->sample_seed = (uint64_t)seed;
 	j->busy_ms = (int)busy * 1000;
 	j->settle_s = (int)settle;
+	j->stale_after_h = (int)stale;
 	return 0;
 }
 
@@ -317,6 +320,7 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 	j->sample = 25;
 	j->busy_ms = 60000;
 	j->settle_s = 300;
+	j->stale_after_h = 48;
 	if (slash == NULL)
 		snprintf(base, sizeof(base), ".");
 	else
@@ -338,7 +342,8 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 		if (!known) {
 			bad(path, buf, it->string, "is not a job member (database, trust_store, "
 			    "policy, inbox, archive, quarantine, output, templates, report_key, "
-			    "retention, settle_seconds, alert_level, alert_findings, ...)", e);
+			    "retention, settle_seconds, stale_after_hours, alert_level, alert_findings, "
+			    "...)", e);
 			goto out;
 		}
 	}
@@ -573,47 +578,6 @@ static void retain(const struct rb_job *j, const char *period, rb_job_log_fn log
 	free(h);
 }
 
-static int record(const struct rb_job *j, const char *started, const struct rb_job_result *r,
-		  cJSON *steps, struct rb_err *e)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	struct rb_time now = rb_time_now();
-	char fin[RB_TIME_MAX], *s = cJSON_PrintUnformatted(steps);
-	int rc = -1;
-
-	rb_time_format(&now, fin);
-	if (s == NULL)
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	if (rb_db_open(j->database, RB_DB_CREATE, j->busy_ms, &db, e) != 0 ||
-	    rb_db_prepare(db, "INSERT INTO job_run (started, finished, period, exit_code, accepted, "
-			  "noop, rejected, rollbacks, alerts, output, steps) VALUES "
-			  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &q, e) != 0)
-		goto out;
-	sqlite3_bind_text(q, 1, started, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, fin, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, r->period, -1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 4, r->exit_code);
-	sqlite3_bind_int(q, 5, r->accepted);
-	sqlite3_bind_int(q, 6, r->noop);
-	sqlite3_bind_int(q, 7, r->rejected);
-	sqlite3_bind_int(q, 8, r->rollbacks);
-	sqlite3_bind_int(q, 9, r->alerts);
-	sqlite3_bind_text(q, 10, r->output, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 11, s, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(q)) != SQLITE_DONE) {
-		rb_db_fail(db, rc, e, "cannot record the run");
-		rc = -1;
-		goto out;
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(q);
-	rb_db_close(db);
-	cJSON_free(s);
-	return rc;
-}
-
 /* The analysis hands over each rollback: count it, and whether it alerts. */
 struct alerts {
 	const struct rb_job *j;
@@ -659,7 +623,124 @@ struct run {
 	struct rb_rederive rd;
 	struct rb_inbox ib;
 	char trust_sha256[65];          /* of the trust store file, when re-checked */
+	char started[RB_TIME_MAX];
+	int64_t run_id;         /* its job_run row, once written */
+	cJSON *pending;         /* rejected and archived exports not yet recorded */
+	char reason[640];       /* why the period's pack replaces its folder */
 };
+
+/* What record() has to write of one export: its rejection, or its archive. */
+static int record_pending(struct run *r, sqlite3 *db, int64_t run_id, struct rb_err *e)
+{
+	sqlite3_stmt *rej = NULL, *arc = NULL;
+	const cJSON *x;
+	int rc = -1, step, k;
+
+	if (rb_db_prepare(db, "INSERT INTO rejected_export (job_run_id, path, quarantined_path, "
+			  "ledger, first_seq, last_seq, first_time, last_time, first_time_s, "
+			  "last_time_s, code, reason, rejected) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+			  "?8, ?9, ?10, ?11, ?12, ?13 WHERE ?3 IS NOT NULL OR NOT EXISTS (SELECT 1 "
+			  "FROM rejected_export WHERE path = ?2 AND quarantined_path IS NULL AND "
+			  "code = ?11 AND first_seq IS ?5 AND last_seq IS ?6)", &rej, e) != 0 ||
+	    rb_db_prepare(db, "UPDATE ingest_export SET archived_path = ?1 WHERE id = ?2",
+			  &arc, e) != 0)
+		goto out;
+	cJSON_ArrayForEach(x, r->pending) {
+		static const char *const cols[] = { "path", "quarantined_path", "ledger",
+			"first_seq", "last_seq", "first_time", "last_time", "first_time_s",
+			"last_time_s", "code", "reason", "rejected" };
+		sqlite3_stmt *q = cJSON_HasObjectItem(x, "export_id") ? arc : rej;
+
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+		if (q == arc) {
+			sqlite3_bind_text(q, 1, rb_json_str(x, "archived_path"), -1, SQLITE_STATIC);
+			sqlite3_bind_int64(q, 2, (sqlite3_int64)cJSON_GetObjectItemCaseSensitive(
+						   x, "export_id")->valuedouble);
+		} else {
+			sqlite3_bind_int64(q, 1, run_id);
+			for (k = 0; k < 12; k++) {
+				const cJSON *v = cJSON_GetObjectItemCaseSensitive(x, cols[k]);
+
+				if (cJSON_IsString(v))
+					sqlite3_bind_text(q, k + 2, v->valuestring, -1, SQLITE_STATIC);
+				else if (cJSON_IsNumber(v))
+					sqlite3_bind_int64(q, k + 2, (sqlite3_int64)v->valuedouble);
+			}
+		}
+		if ((step = sqlite3_step(q)) != SQLITE_DONE) {
+			rb_db_fail(db, step, e, "cannot record the exports filed away");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(rej);
+	sqlite3_finalize(arc);
+	return rc;
+}
+
+/*
+ * Write the run's job_run row (inserted the first time, updated after) and
+ * what it has to record so far (record_pending), in one transaction.  Not
+ * final, before the analysis: exit code 70 and the steps so far, which a
+ * run killed then keeps.
+ */
+static int record(struct run *r, int final, struct rb_err *e)
+{
+	const struct rb_job_result *res = r->res;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	struct rb_time now = rb_time_now();
+	char fin[RB_TIME_MAX], *s = cJSON_PrintUnformatted(r->steps);
+	int64_t id = r->run_id;
+	int rc = -1, step;
+
+	rb_time_format(&now, fin);
+	if (s == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (rb_db_open(r->j->database, RB_DB_CREATE, r->j->busy_ms, &db, e) != 0 ||
+	    rb_db_begin(db, e) != 0 ||
+	    rb_db_prepare(db, id ? "UPDATE job_run SET started = ?1, finished = ?2, period = ?3, "
+			  "exit_code = ?4, accepted = ?5, noop = ?6, rejected = ?7, rollbacks = ?8, "
+			  "alerts = ?9, output = ?10, steps = ?11 WHERE id = ?12" :
+			  "INSERT INTO job_run (started, finished, period, exit_code, accepted, "
+			  "noop, rejected, rollbacks, alerts, output, steps) VALUES "
+			  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &q, e) != 0)
+		goto out;
+	sqlite3_bind_text(q, 1, r->started, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, fin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, res->period, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, final ? res->exit_code : RB_EX_SOFTWARE);
+	sqlite3_bind_int(q, 5, res->accepted);
+	sqlite3_bind_int(q, 6, res->noop);
+	sqlite3_bind_int(q, 7, res->rejected);
+	sqlite3_bind_int(q, 8, res->rollbacks);
+	sqlite3_bind_int(q, 9, res->alerts);
+	sqlite3_bind_text(q, 10, res->output, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 11, s, -1, SQLITE_STATIC);
+	if (id)
+		sqlite3_bind_int64(q, 12, id);
+	if ((step = sqlite3_step(q)) != SQLITE_DONE) {
+		rb_db_fail(db, step, e, "cannot record the run");
+		goto out;
+	}
+	if (!id)
+		id = sqlite3_last_insert_rowid(db);
+	if (record_pending(r, db, id, e) != 0 || rb_db_commit(db, e) != 0)
+		goto out;
+	r->run_id = id;
+	cJSON_Delete(r->pending);
+	r->pending = cJSON_CreateArray();
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	if (rc != 0)
+		rb_db_rollback(db);
+	rb_db_close(db);
+	cJSON_free(s);
+	return rc;
+}
 
 /*
  * One run at a time per database.  A dry run creates nothing: it takes the
@@ -951,6 +1032,61 @@ static int trust_rendered(const struct run *r)
 	return found;
 }
 
+/* A time of the verifier's, as text and Unix seconds, when it has one. */
+static void add_time(cJSON *x, const char *name, const char *name_s, const char *t)
+{
+	struct rb_time tm;
+
+	if (t == NULL || t[0] == '\0' || rb_time_parse(t, strlen(t), &tm) != 0)
+		return;
+	cJSON_AddStringToObject(x, name, t);
+	cJSON_AddNumberToObject(x, name_s, (double)tm.sec);
+}
+
+/*
+ * Keep for record() what the run must remember of an export filed away: a
+ * rejected one, with what could be read of its range and times (manifest,
+ * first and last entry, unverified), or where an accepted one now is.
+ */
+static int note_filed(struct run *r, const struct rb_ingest_outcome *oc, struct rb_err *e)
+{
+	const struct rb_finding *f = rb_vreport_error(oc->report, 0);
+	cJSON *x = cJSON_CreateObject();
+	struct rb_time now = rb_time_now();
+	char ts[RB_TIME_MAX], reason[1200];
+
+	if (x == NULL || !cJSON_AddItemToArray(r->pending, x)) {
+		cJSON_Delete(x);
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	if (oc->verdict == RB_ACCEPTED) {
+		if (oc->moved_to != NULL)
+			cJSON_AddStringToObject(x, "archived_path", oc->moved_to);
+		cJSON_AddNumberToObject(x, "export_id", (double)oc->export_id);
+		return 0;
+	}
+	rb_time_format(&now, ts);
+	cJSON_AddStringToObject(x, "path", oc->path);
+	if (oc->moved_to != NULL)
+		cJSON_AddStringToObject(x, "quarantined_path", oc->moved_to);
+	if (rb_vreport_ledger(oc->report) != NULL)
+		cJSON_AddStringToObject(x, "ledger", rb_vreport_ledger(oc->report));
+	if (rb_vreport_first_seq(oc->report) >= 0)
+		cJSON_AddNumberToObject(x, "first_seq", (double)rb_vreport_first_seq(oc->report));
+	if (rb_vreport_last_seq(oc->report) >= 0)
+		cJSON_AddNumberToObject(x, "last_seq", (double)rb_vreport_last_seq(oc->report));
+	add_time(x, "first_time", "first_time_s", rb_vreport_first_time(oc->report));
+	add_time(x, "last_time", "last_time_s", rb_vreport_last_time(oc->report));
+	if (f != NULL && f->seq >= 0)
+		snprintf(reason, sizeof(reason), "seq %lld: %s", (long long)f->seq, f->msg);
+	else
+		snprintf(reason, sizeof(reason), "%s", f ? f->msg : "rejected");
+	cJSON_AddStringToObject(x, "code", f ? f->code : "?");
+	cJSON_AddStringToObject(x, "reason", reason);
+	cJSON_AddStringToObject(x, "rejected", ts);
+	return 0;
+}
+
 /* Ingest the inbox's whole exports, filing each away. */
 static int ingest_all(struct run *r, struct rb_err *e)
 {
@@ -979,6 +1115,11 @@ static int ingest_all(struct run *r, struct rb_err *e)
 			goto out;
 		}
 		log_outcome(r, r->ib.ready[i], oc);
+		if ((oc->verdict == RB_REJECTED || (oc->verdict == RB_ACCEPTED && oc->moved_to)) &&
+		    note_filed(r, oc, e) != 0) {
+			rb_ingest_outcome_free(oc);
+			goto out;
+		}
 		rb_ingest_outcome_free(oc);
 	}
 	rc = 0;
@@ -993,8 +1134,9 @@ out:
 	return rc;
 }
 
-/* Analyse the period, counting the rollbacks that alert. */
-static int analyse(struct run *r, int store, cJSON **doc, struct rb_err *e)
+/* Analyse period per, counting the rollbacks that alert into *res. */
+static int analyse(struct run *r, const struct rb_period *per, struct rb_job_result *res,
+		   int store, cJSON **doc, struct rb_err *e)
 {
 	const struct rb_job *j = r->j;
 	struct rb_analyze_opts ao;
@@ -1003,7 +1145,7 @@ static int analyse(struct run *r, int store, cJSON **doc, struct rb_err *e)
 	memset(&ao, 0, sizeof(ao));
 	ao.db_path = j->database;
 	ao.ledger = j->ledger[0] ? j->ledger : NULL;
-	ao.period = r->per.name;
+	ao.period = per->name;
 	ao.now = r->now;
 	ao.policy = &r->pol;
 	ao.trend = j->trend;
@@ -1015,13 +1157,288 @@ static int analyse(struct run *r, int store, cJSON **doc, struct rb_err *e)
 	ao.on_rollback = count_alert;
 	ao.rollback_ctx = &al;
 	al.j = j;
-	al.res = r->res;
+	al.res = res;
 	if (rb_analyze(&ao, doc, e) != 0)
 		return -1;
 	logf_(r->log, r->ctx, r->steps, "analyze", "ok", "%d rollbacks in %s; %d alert: %d at or "
-	      "above alert_level %s, %d with an alert_findings finding", r->res->rollbacks,
-	      r->per.name, r->res->alerts, r->res->alert_level_rollbacks, levels[r->j->alert_level],
-	      r->res->alert_finding_rollbacks);
+	      "above alert_level %s, %d with an alert_findings finding", res->rollbacks,
+	      per->name, res->alerts, res->alert_level_rollbacks, levels[r->j->alert_level],
+	      res->alert_finding_rollbacks);
+	return 0;
+}
+
+/*
+ * Entries with times in per stored after its last analysis under the job's
+ * policy (and ledger): those past the ledger size that analysis saw.
+ * *count is -1 when the period has no such analysis.
+ */
+static int late_count(sqlite3 *db, const struct run *r, const struct rb_period *per,
+		      long long *count, long long *size, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*count = -1;
+	*size = 0;
+	if (rb_db_prepare(db, "SELECT a.ledger_size, (SELECT count(*) FROM entry t WHERE "
+			  "t.ledger_id = a.ledger_id AND t.seq >= a.ledger_size AND t.time_s >= ?3 "
+			  "AND t.time_s < ?4) FROM analysis a WHERE a.id = (SELECT max(b.id) FROM "
+			  "analysis b JOIN ledger l ON l.id = b.ledger_id WHERE b.period = ?1 AND "
+			  "b.policy_sha256 = ?2 AND (?5 IS NULL OR l.origin = ?5))", &q, e) != 0)
+		return -1;
+	sqlite3_bind_text(q, 1, per->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, r->hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, per->start);
+	sqlite3_bind_int64(q, 4, per->end);
+	if (r->j->ledger[0])
+		sqlite3_bind_text(q, 5, r->j->ledger, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*size = sqlite3_column_int64(q, 0);
+		*count = sqlite3_column_int64(q, 1);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rb_db_fail(db, rc, e, "cannot look for late data");
+	return 0;
+}
+
+/* Why the period's new pack replaces its folder (said when it had a MANIFEST). */
+static int main_reason(struct run *r, struct rb_err *e)
+{
+	sqlite3 *db = NULL;
+	long long count, size;
+	int rc;
+
+	if (rb_db_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
+		return -1;
+	rc = late_count(db, r, &r->per, &count, &size, e);
+	rb_db_close(db);
+	if (rc != 0)
+		return -1;
+	if (count > 0)
+		snprintf(r->reason, sizeof(r->reason), "re-rendered by rbaudit run of %s: %lld "
+			 "entries with times in the period were stored after the analysis of the "
+			 "pack it replaces (ledger size %lld then)", r->per.name, count, size);
+	else if (r->res->accepted > 0)
+		snprintf(r->reason, sizeof(r->reason), "re-rendered by rbaudit run of %s after "
+			 "it stored %d new exports (no entry of the period among them)",
+			 r->per.name, r->res->accepted);
+	else
+		snprintf(r->reason, sizeof(r->reason), "re-rendered by rbaudit run of %s: the "
+			 "folder it replaces was not current (a file of it missing or changed, a "
+			 "template added, or another analysis: policy, trend or sample)", r->per.name);
+	r->ro.supersede_reason = r->reason;
+	return 0;
+}
+
+/*
+ * The period's reports: nothing to write when nothing is new and the
+ * folder is current (but the period's real figures and alerts all the
+ * same), else analyse, render and sign.
+ */
+static int report_period(struct run *r, cJSON **doc, struct rb_err *e)
+{
+	struct rb_job_result *res = r->res;
+	struct rb_report_result rr;
+	int current = 0;
+
+	if (res->accepted == 0 && analysis_stored(r->j, r->per.name, r->hash) &&
+	    trust_rendered(r) && rb_report_current(&r->ro, &current, e) != 0)
+		return -1;
+	if (current) {
+		res->nothing_to_do = 1;
+		if (analyse(r, &r->per, res, 0, doc, e) != 0)
+			return -1;
+		logf_(r->log, r->ctx, r->steps, "report", "noop", "nothing new since the last run: "
+		      "the reports of %s in %s are current (they verify and hold every template)",
+		      r->per.name, res->output);
+		return 0;
+	}
+	if (main_reason(r, e) != 0 || analyse(r, &r->per, res, 1, doc, e) != 0 ||
+	    rb_report(&r->ro, &rr, e) != 0)
+		return -1;
+	logf_(r->log, r->ctx, r->steps, "report", "ok", "%zu files and a %s MANIFEST in %s%s%s",
+	      rr.nfiles, rr.signed_manifest ? "signed" : "unsigned", res->output,
+	      rr.superseded[0] ? "; it supersedes the MANIFEST of SHA-256 " : "", rr.superseded);
+	if (rr.truncated_cells > 0)
+		logf_(r->log, r->ctx, r->steps, "report", "warning", "%lld texts were too long for a "
+		      "workbook cell (the longest %lld characters) and were cut with a marker; "
+		      "the JSON report holds them whole", rr.truncated_cells, rr.truncated_chars);
+	return 0;
+}
+
+/*
+ * Missing data: the ledger's newest entry (the analysis's as_of) against
+ * the period's end, or now for a period not over.  Older by more than
+ * stale_after_hours: an alert.  Either way the log says how much of the
+ * period the data covers (as the pack's cover does).
+ */
+static void check_stale(struct run *r, const cJSON *doc)
+{
+	struct rb_job_result *res = r->res;
+	const char *asof = rb_json_str(doc, "as_of");
+	struct rb_time t = { 0, 0 }, rt;
+	int64_t ref = r->per.end < r->now ? r->per.end : r->now;
+	char reft[RB_TIME_MAX];
+	double pct;
+
+	if (asof == NULL || rb_time_parse(asof, strlen(asof), &t) != 0)
+		asof = "unknown";
+	snprintf(res->newest, sizeof(res->newest), "%s", asof);
+	rt.sec = ref;
+	rt.nsec = 0;
+	rb_time_format(&rt, reft);
+	res->stale_hours = t.sec < ref ? (double)(ref - t.sec) / 3600.0 : 0;
+	pct = t.sec >= r->per.end ? 100 : t.sec <= r->per.start ? 0 :
+	      floor(1000.0 * (double)(t.sec - r->per.start) /
+		    (double)(r->per.end - r->per.start)) / 10;
+	if (t.sec < ref && ref - t.sec > (int64_t)r->j->stale_after_h * 3600) {
+		res->stale = 1;
+		logf_(r->log, r->ctx, r->steps, "coverage", "alert", "stale data: the ledger's "
+		      "newest entry is %s, %.1f hours before %s (%s), more than stale_after_hours "
+		      "(%d); the data covers %.1f%% of %s", asof, res->stale_hours, reft,
+		      ref == r->per.end ? "the end of the period" : "now: the period is not over",
+		      r->j->stale_after_h, pct, r->per.name);
+	} else if (t.sec < r->per.end) {
+		logf_(r->log, r->ctx, r->steps, "coverage", "partial", "the data covers %.1f%% of "
+		      "%s: the ledger's newest entry is %s, %.1f hours before %s (within "
+		      "stale_after_hours, %d)", pct, r->per.name, asof, res->stale_hours, reft,
+		      r->j->stale_after_h);
+	} else {
+		logf_(r->log, r->ctx, r->steps, "coverage", "ok", "the data covers all of %s (the "
+		      "ledger's newest entry is %s)", r->per.name, asof);
+	}
+}
+
+/* A period whose report folder exists and whose entries grew since its analysis. */
+struct late {
+	char name[48];
+	long long count, size;
+};
+
+/*
+ * The periods with a report folder (but the one run, and those retention
+ * is about to remove) that have late data, newest first.
+ */
+static int find_late(struct run *r, struct late **out, size_t *n, struct rb_err *e)
+{
+	char parent[PATH_MAX];
+	struct held *h = NULL;
+	struct late *l = NULL;
+	sqlite3 *db = NULL;
+	size_t nh = 0, i;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (periods_held(r->j, parent, &h, &nh) != 0 || nh == 0) {
+		free(h);
+		return 0;       /* no report folder yet (retention says why, if it reads) */
+	}
+	if ((l = calloc(nh, sizeof(*l))) == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (rb_db_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
+		goto out;
+	for (i = 0; i < nh; i++) {
+		struct rb_period per;
+
+		if (strcmp(h[i].name, r->per.name) == 0 ||
+		    (r->j->retention > 0 && i >= (size_t)r->j->retention))
+			continue;
+		memset(&per, 0, sizeof(per));
+		snprintf(per.name, sizeof(per.name), "%s", h[i].name);
+		per.start = h[i].start;
+		per.end = h[i].end;
+		snprintf(l[*n].name, sizeof(l[*n].name), "%s", h[i].name);
+		if (late_count(db, r, &per, &l[*n].count, &l[*n].size, e) != 0)
+			goto out;
+		*n += l[*n].count > 0;
+	}
+	*out = l;
+	l = NULL;
+	rc = 0;
+out:
+	free(l);
+	free(h);
+	rb_db_close(db);
+	return rc;
+}
+
+/*
+ * Render a period with late data again, as the job renders its own (checked
+ * first, so that nothing is stored for a folder it may not replace): the
+ * new pack names the MANIFEST it supersedes and why.
+ */
+static int rerender(struct run *r, const struct late *lt, struct rb_err *e)
+{
+	struct rb_report_opts ro = r->ro;
+	struct rb_report_result rr;
+	struct rb_job_result lr;
+	struct rb_period per;
+	char dir[PATH_MAX], reason[640];
+	cJSON *doc = NULL;
+	int rc;
+
+	memset(&lr, 0, sizeof(lr));
+	if (rb_period_parse(lt->name, r->now, &per, e) != 0)
+		return -1;
+	output_of(r->j, per.name, dir);
+	snprintf(reason, sizeof(reason), "late data: %lld entries with times in %s were stored "
+		 "after the analysis of the pack it replaces (ledger size %lld then); "
+		 "re-rendered by rbaudit run of %s", lt->count, per.name, lt->size, r->per.name);
+	ro.period = per.name;
+	ro.out_dir = dir;
+	ro.supersede_reason = reason;
+	if (rb_report_preflight(&ro, e) != 0 || analyse(r, &per, &lr, 1, &doc, e) != 0)
+		return -1;
+	rc = rb_report(&ro, &rr, e);
+	cJSON_Delete(doc);
+	if (rc != 0)
+		return -1;
+	logf_(r->log, r->ctx, r->steps, "late", "re-rendered", "%s: %lld entries with times in "
+	      "the period were stored after its last analysis; %zu files and a %s MANIFEST in "
+	      "%s, superseding the MANIFEST of SHA-256 %s", per.name, lt->count, rr.nfiles,
+	      rr.signed_manifest ? "signed" : "unsigned", dir,
+	      rr.superseded[0] ? rr.superseded : "(none: the folder held none)");
+	return 0;
+}
+
+/* Late data: re-render the periods it touches (RB_JOB_MAX_LATE at most), alerting. */
+static int late_all(struct run *r, struct rb_err *e)
+{
+	struct rb_job_result *res = r->res;
+	struct late *l = NULL;
+	size_t n = 0, i, len = 0;
+
+	if (find_late(r, &l, &n, e) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct rb_err le = { 0 };
+
+		if (len < sizeof(res->late_periods))
+			len += (size_t)snprintf(res->late_periods + len, sizeof(res->late_periods) - len,
+						"%s%s", i ? ", " : "", l[i].name);
+		res->late++;
+		if (i >= RB_JOB_MAX_LATE)
+			logf_(r->log, r->ctx, r->steps, "late", "skipped", "%s: %lld entries with times "
+			      "in the period were stored after its last analysis; not re-rendered: at "
+			      "most %d periods a run (a later run takes it)", l[i].name, l[i].count,
+			      RB_JOB_MAX_LATE);
+		else if (rerender(r, &l[i], &le) != 0)
+			logf_(r->log, r->ctx, r->steps, "late", "error", "%s: %lld entries with times "
+			      "in the period were stored after its last analysis; not re-rendered: %s",
+			      l[i].name, l[i].count, le.msg);
+		else
+			res->late_done++;
+	}
+	if (n > 0)
+		logf_(r->log, r->ctx, r->steps, "late", "alert", "late data in %zu earlier periods "
+		      "with a report folder: %s; %d re-rendered", n, res->late_periods,
+		      res->late_done);
+	free(l);
 	return 0;
 }
 
@@ -1030,13 +1447,13 @@ static int analyse(struct run *r, int store, cJSON **doc, struct rb_err *e)
  * the error as its last step; a failure to record it is left unsaid (the
  * caller reports the first error, in *e, which stays as it was).
  */
-static void record_failure(struct run *r, const char *started, const struct rb_err *e)
+static void record_failure(struct run *r, const struct rb_err *e)
 {
 	struct rb_err ignored;
 
 	r->res->exit_code = e->code ? e->code : RB_EX_SOFTWARE;
 	logf_(NULL, NULL, r->steps, "fatal", "error", "%s", e->msg);
-	(void)record(r->j, started, r->res, r->steps, &ignored);
+	(void)record(r, 1, &ignored);
 }
 
 /*
@@ -1118,11 +1535,9 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	       rb_job_log_fn log, void *ctx, struct rb_job_result *res, struct rb_err *e)
 {
 	struct rb_time t0 = rb_time_now();
-	struct rb_report_result rr;
-	char started[RB_TIME_MAX];
 	struct run *r = calloc(1, sizeof(*r));
 	cJSON *doc = NULL;
-	int lock = -1, locked = 0, current = 0, rc = -1;
+	int lock = -1, locked = 0, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	if (r == NULL)
@@ -1134,7 +1549,8 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	r->ctx = ctx;
 	r->res = res;
 	r->steps = cJSON_CreateArray();
-	rb_time_format(&t0, started);
+	r->pending = cJSON_CreateArray();
+	rb_time_format(&t0, r->started);
 	if (rb_period_parse(period ? period : "last-month", now, &r->per, e) != 0)
 		goto out;
 	snprintf(res->period, sizeof(res->period), "%s", r->per.name);
@@ -1148,52 +1564,39 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 		rc = dry_run_(r, e);
 		goto out;
 	}
-	/* 1. The inbox, after the database is found not behind the signed packs. */
-	if (check_behind(r, e) != 0 || ingest_all(r, e) != 0)
-		goto out;
 	/*
-	 * 2. Nothing new, the analysis stored and its reports current (the
-	 * folder verifies and holds every template): nothing to write, but the
-	 * period's real figures and alerts all the same.
+	 * 1. The inbox, once the database is found not behind the signed packs;
+	 * what was filed where is recorded before any report.
 	 */
-	if (res->accepted == 0 && analysis_stored(j, r->per.name, r->hash) && trust_rendered(r) &&
-	    rb_report_current(&r->ro, &current, e) != 0)
+	if (check_behind(r, e) != 0 || ingest_all(r, e) != 0 ||
+	    (cJSON_GetArraySize(r->pending) > 0 && record(r, 0, e) != 0))
 		goto out;
-	if (current) {
-		res->nothing_to_do = 1;
-		if (analyse(r, 0, &doc, e) != 0)
-			goto out;
-		logf_(log, ctx, r->steps, "report", "noop", "nothing new since the last run: the "
-		      "reports of %s in %s are current (they verify and hold every template)",
-		      r->per.name, res->output);
-		goto done;
-	}
-	/* 3. Analyse, 4. render and sign. */
-	if (analyse(r, 1, &doc, e) != 0 || rb_report(&r->ro, &rr, e) != 0)
+	/* 2. Analyse, render and sign (or nothing new); 3. missing and late data. */
+	if (report_period(r, &doc, e) != 0)
 		goto out;
-	logf_(log, ctx, r->steps, "report", "ok", "%zu files and a %s MANIFEST in %s", rr.nfiles,
-	      rr.signed_manifest ? "signed" : "unsigned", res->output);
-	if (rr.truncated_cells > 0)
-		logf_(log, ctx, r->steps, "report", "warning", "%lld texts were too long for a "
-		      "workbook cell (the longest %lld characters) and were cut with a marker; "
-		      "the JSON report holds them whole", rr.truncated_cells, rr.truncated_chars);
-	retain(j, r->per.name, log, ctx, r->steps);
-done:
-	res->exit_code = res->rejected ? RB_EX_REJECTED : res->alerts || res->trust_alert ?
+	check_stale(r, doc);
+	if (late_all(r, e) != 0)
+		goto out;
+	if (!res->nothing_to_do)
+		retain(j, r->per.name, log, ctx, r->steps);
+	res->exit_code = res->rejected ? RB_EX_REJECTED :
+			 res->alerts || res->trust_alert || res->stale || res->late ?
 			 RB_EX_FAIL : RB_EX_OK;
-	/* 5. Record the run. */
-	if (record(j, started, res, r->steps, e) != 0)
+	/* 4. Record the run. */
+	if (record(r, 1, e) != 0)
 		goto out;
 	logf_(log, ctx, NULL, "done", res->exit_code == 0 ? "ok" : res->exit_code == 1 ?
-	      "alerts" : "rejected", "exit %d: %d accepted, %d rejected, %d rollbacks, %d alerts; "
+	      "alerts" : "rejected", "exit %d: %d accepted, %d rejected, %d rollbacks, %d alerts%s%s%s; "
 	      "reports in %s", res->exit_code, res->accepted, res->rejected, res->rollbacks,
-	      res->alerts, res->output);
+	      res->alerts, res->stale ? "; stale data" : "", res->late ? "; late data in " : "",
+	      res->late_periods, res->output);
 	rc = 0;
 out:
 	if (rc != 0 && locked && !dry_run)
-		record_failure(r, started, e);
+		record_failure(r, e);
 	cJSON_Delete(doc);
 	cJSON_Delete(r->steps);
+	cJSON_Delete(r->pending);
 	rb_inbox_clear(&r->ib);
 	rb_trust_free(r->trust);
 	free(r);

@@ -28,6 +28,7 @@ struct rb_job {
 	uint64_t sample_seed;
 	int busy_ms;
 	int settle_s;                   /* an export without READY: unchanged this long */
+	int stale_after_h;              /* alert when the newest entry is older, hours */
 	int log_json;
 };
 
@@ -53,6 +54,13 @@ struct rb_job_result {
 	int alert_level_rollbacks;      /* at or above alert_level */
 	int alert_finding_rollbacks;    /* with a finding of alert_findings */
 	int nothing_to_do;              /* a second run: nothing changed */
+	int stale;                      /* the newest entry is more than stale_after_h
+					 * older than the period's end (or now) */
+	double stale_hours;             /* by how many hours it is older */
+	char newest[32];                /* the newest entry's time ("" unknown) */
+	int late;                       /* earlier periods with late data (alerts) */
+	int late_done;                  /* of them, re-rendered in this run */
+	char late_periods[512];         /* their names, ", " between */
 	char period[48];
 	char output[PATH_MAX];
 	/* The stored history against the job's trust store (ingest/recheck.h). */
@@ -71,10 +79,22 @@ struct rb_job_result {
  * report folders by the period they cover, and the one just written; it
  * removes only folders rbaudit wrote (rb_report_owned).  With dry_run,
  * check and verify only, creating nothing (no lock file, no inbox), and say
- * what would be done.  Returns 0 with *res
+ * what would be done.
+ *
+ * Late and missing data alert (exit 1 unless an export was rejected): the
+ * period is stale when the ledger's newest entry is more than stale_after_h
+ * hours older than the period's end, or than now for a period not over;
+ * an earlier period whose report folder exists and whose entries gained
+ * members since its last stored analysis (late data) is re-rendered, at
+ * most RB_JOB_MAX_LATE of them, the newest first; each named in *res.
+ * Each rejected export is recorded in rejected_export, each archived one's
+ * ingest_export.archived_path set, with the run's job_run row, before the
+ * analysis (that row is then completed at the end).  Returns 0 with *res
  * filled (its exit_code tells the scheduler what happened), or -1 with *e:
  * RB_EX_TEMPFAIL when another run holds the lock or the database is busy.
  */
+#define RB_JOB_MAX_LATE 12
+
 int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_run,
 	       rb_job_log_fn log, void *log_ctx, struct rb_job_result *res,
 	       struct rb_err *e);

@@ -404,6 +404,190 @@ static const cJSON *get(const cJSON *o, const char *k)
 	return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
+/* ---- late and missing data (docs/REPORTS.md) ---- */
+
+/* Where an export is now, and where it came from when it moved. */
+static const char *export_where(const cJSON *x, const char *now_key, char *buf, size_t n)
+{
+	const char *now = rb_json_str(x, now_key), *from = str(x, "path");
+
+	if (now == NULL || strcmp(now, from) == 0)
+		return from;
+	snprintf(buf, n, "%s (from %s)", now, from);
+	return buf;
+}
+
+/*
+ * On the cover: how much of the period the data covers, and what the pack
+ * lists of late and missing data, so that no template can leave it out.
+ */
+static void cover_late(struct pdf *p)
+{
+	const cJSON *at = p->d->attest, *cov = get(at, "coverage"), *sup = get(at, "supersedes");
+	int nrej = cJSON_GetArraySize(get(at, "rejected_exports"));
+	int nwarn = (int)num(at, "warnings_total");
+	char buf[1200];
+
+	if (cov != NULL && cJSON_IsTrue(get(cov, "complete")))
+		snprintf(buf, sizeof(buf), "Data coverage: complete, 100%% of the period (the "
+			 "ledger's newest entry, %s, is at or after its end).", str(cov, "newest_entry"));
+	else if (cov != NULL)
+		snprintf(buf, sizeof(buf), "Data coverage: INCOMPLETE. The data covers %.1f%% of "
+			 "the period, until %s: the ledger's newest entry is %s, before the "
+			 "period's end (%s).", num(cov, "percent"), str(cov, "covered_until"),
+			 str(cov, "newest_entry"), str(cov, "period_end"));
+	else
+		snprintf(buf, sizeof(buf), "Data coverage: unknown (the analysis gives no period "
+			 "or newest entry).");
+	para(p, cov != NULL && cJSON_IsTrue(get(cov, "complete")) ? p->reg : p->bold, 10, buf);
+	snprintf(buf, sizeof(buf), "%d exports rejected or quarantined touch this period; "
+		 "%d verification warnings concern its entries%s", nrej, nwarn,
+		 nrej || nwarn ? " (both listed under \"Late and missing data\" and in the "
+		 "attestation)." : ".");
+	para(p, nrej ? p->bold : p->reg, 10, buf);
+	if (sup != NULL) {
+		snprintf(buf, sizeof(buf), "This pack supersedes the report folder whose MANIFEST "
+			 "has SHA-256 %s: %s.", str(sup, "manifest_sha256"), str(sup, "reason"));
+		para(p, p->bold, 10, buf);
+	}
+}
+
+static void late_coverage(struct pdf *p, const cJSON *cov)
+{
+	static const char *const hdr[] = { "Coverage", "" };
+	static const double w[] = { 0.3, 0.7 };
+	static const char *const rows[][2] = { { "Period from", "period_start" },
+		{ "Until (exclusive)", "period_end" }, { "Ledger's newest entry", "newest_entry" },
+		{ "Data covers until", "covered_until" } };
+	struct table t = { 2, hdr, w, 8 };
+	char pct[64];
+	const char *cells[2];
+	size_t i;
+	int shade = 0;
+
+	if (cov == NULL) {
+		para(p, p->reg, 9, "Coverage unknown: the analysis gives no period or newest entry.");
+		return;
+	}
+	table_header(p, &t);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cells[0] = rows[i][0];
+		cells[1] = str(cov, rows[i][1]);
+		table_row(p, &t, cells, shade ^= 1);
+	}
+	snprintf(pct, sizeof(pct), "%.1f%% of the period: %s", num(cov, "percent"),
+		 cJSON_IsTrue(get(cov, "complete")) ? "complete" : "INCOMPLETE");
+	cells[0] = "Share covered";
+	cells[1] = pct;
+	table_row(p, &t, cells, !shade);
+	p->y -= 6;
+}
+
+static void late_rejected(struct pdf *p, const cJSON *arr)
+{
+	static const char *const hdr[] = { "Export (now, and where it came from)", "Ledger range",
+		"Entry times (unverified)", "Code", "Reason" };
+	static const double w[] = { 0.3, 0.12, 0.2, 0.1, 0.28 };
+	struct table t = { 5, hdr, w, 7 };
+	const cJSON *x;
+	int shade = 0;
+
+	heading(p, "Exports rejected or quarantined", 2);
+	para(p, p->reg, 9, "Exports the job refused, whose entries' times touch this period (or, "
+	     "when they could not be read, that the run of this period refused).  None of "
+	     "their entries is in the figures of this pack.");
+	if (cJSON_GetArraySize(arr) == 0) {
+		para(p, p->reg, 9, "None.");
+		return;
+	}
+	table_header(p, &t);
+	cJSON_ArrayForEach(x, arr) {
+		char where[1200], range[64], times[96];
+		const cJSON *fs = get(x, "first_seq"), *ls = get(x, "last_seq");
+		const char *cells[5];
+
+		if (cJSON_IsNumber(fs) && cJSON_IsNumber(ls))
+			snprintf(range, sizeof(range), "%.0f..%.0f", fs->valuedouble, ls->valuedouble);
+		else
+			snprintf(range, sizeof(range), "unknown");
+		if (rb_json_str(x, "first_time") != NULL)
+			snprintf(times, sizeof(times), "%s to %s", str(x, "first_time"),
+				 str(x, "last_time"));
+		else
+			snprintf(times, sizeof(times), "unknown");
+		cells[0] = export_where(x, "quarantined_path", where, sizeof(where));
+		cells[1] = range;
+		cells[2] = times;
+		cells[3] = str(x, "code");
+		cells[4] = str(x, "reason");
+		table_row(p, &t, cells, shade ^= 1);
+	}
+	p->y -= 6;
+}
+
+static void late_warnings(struct pdf *p, const cJSON *at, int limit)
+{
+	static const char *const hdr[] = { "Seq", "Time", "Code", "Message" };
+	static const double w[] = { 0.08, 0.22, 0.22, 0.48 };
+	struct table t = { 4, hdr, w, 7 };
+	const cJSON *x;
+	int n = 0, shade = 0, total = (int)num(at, "warnings_total");
+	char buf[160];
+
+	heading(p, "Verification warnings", 2);
+	para(p, p->reg, 9, "Warnings of the verification of this period's entries: they did not "
+	     "stop the ingest, but each deserves a look (an entry dated before the one stored "
+	     "before it, a key revoked after it signed, ...).");
+	if (total == 0) {
+		para(p, p->reg, 9, "None.");
+		return;
+	}
+	table_header(p, &t);
+	cJSON_ArrayForEach(x, get(at, "warnings")) {
+		char seq[24];
+		const char *cells[4];
+
+		if (n++ >= limit)
+			break;
+		if (cJSON_IsNumber(get(x, "seq")))
+			snprintf(seq, sizeof(seq), "%.0f", num(x, "seq"));
+		else
+			snprintf(seq, sizeof(seq), "-");
+		cells[0] = seq;
+		cells[1] = str(x, "time");
+		cells[2] = str(x, "code");
+		cells[3] = str(x, "message");
+		table_row(p, &t, cells, shade ^= 1);
+	}
+	if (total > limit) {
+		snprintf(buf, sizeof(buf), "%d more warnings; the JSON report's attestation holds "
+			 "the first 1000.", total - limit);
+		para(p, p->reg, 9, buf);
+	}
+	p->y -= 6;
+}
+
+/* The section: coverage, rejected exports, warnings, the folder superseded. */
+static void sec_late(struct pdf *p, const char *title, int limit)
+{
+	const cJSON *at = p->d->attest, *sup = get(at, "supersedes");
+	char buf[1200];
+
+	heading(p, title ? title : "Late and missing data", 1);
+	late_coverage(p, get(at, "coverage"));
+	late_rejected(p, get(at, "rejected_exports"));
+	late_warnings(p, at, limit);
+	heading(p, "Earlier pack replaced", 2);
+	if (sup != NULL)
+		snprintf(buf, sizeof(buf), "This pack supersedes the report folder whose MANIFEST "
+			 "has SHA-256 %s.  Why: %s.", str(sup, "manifest_sha256"), str(sup, "reason"));
+	else
+		snprintf(buf, sizeof(buf), "None named: this pack was rendered into an empty "
+			 "folder, or by 'rbaudit report', which does not say what it replaces.");
+	para(p, p->reg, 9, buf);
+	p->y -= 8;
+}
+
 /* ---- sections ---- */
 
 static void sec_cover(struct pdf *p)
@@ -442,7 +626,9 @@ static void sec_cover(struct pdf *p)
 		 num(a, "evidence_complete"), num(get(a, "levels"), "high") +
 		 num(get(a, "levels"), "critical"));
 	para(p, p->reg, 11, buf);
-	p->y -= 10;
+	p->y -= 4;
+	cover_late(p);
+	p->y -= 6;
 	snprintf(buf, sizeof(buf), "Generated by rbaudit from the verified ledger; the figures "
 		 "are those of the analysis stored for this period and policy, and the date "
 		 "is that of the data (%s), not of printing.", str(a, "as_of"));
@@ -1120,12 +1306,12 @@ static void sec_attestation(struct pdf *p, const char *title)
 	heading(p, "Ingests (verdict: accepted)", 2);
 	table_header(p, &it);
 	cJSON_ArrayForEach(x, get(at, "ingests")) {
-		char range[64], nw[32];
+		char range[64], nw[32], where[1200];
 		const char *cells[5];
 
 		snprintf(range, sizeof(range), "%.0f..%.0f", num(x, "first_seq"), num(x, "last_seq"));
 		snprintf(nw, sizeof(nw), "%.0f", num(x, "new_entries"));
-		cells[0] = str(x, "path");
+		cells[0] = export_where(x, "archived_path", where, sizeof(where));
 		cells[1] = range;
 		cells[2] = nw;
 		cells[3] = str(x, "checkpoint_key");
@@ -1411,6 +1597,8 @@ int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
 		else if (strcmp(type, "rollback-details") == 0)
 			sec_details(p, title, rb_json_str(s, "select") ? str(s, "select") :
 				    "sample+flagged", limit ? limit : RB_LIMIT_DETAILS);
+		else if (strcmp(type, "data-completeness") == 0)
+			sec_late(p, title, limit ? limit : 200);
 		else if (strcmp(type, "anomalies") == 0)
 			sec_anomalies(p, title, limit ? limit : 200);
 		else if (strcmp(type, "methodology") == 0)

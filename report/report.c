@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/note.h"
+#include "lib/rtime.h"
 #include "report/pack.h"
 #include "report/render.h"
 
@@ -137,6 +139,234 @@ fail:
 	sqlite3_finalize(q);
 	cJSON_Delete(at);
 	return NULL;
+}
+
+/*
+ * How much of the period the data covers: from the analysis's start, end
+ * and as_of (the ledger's newest entry when it was analysed).  percent is
+ * rounded down to one decimal, so that it never overstates the coverage.
+ */
+static int attest_coverage(const cJSON *a, cJSON *at)
+{
+	const char *st = rb_json_str(a, "start"), *en = rb_json_str(a, "end"),
+		   *asof = rb_json_str(a, "as_of");
+	struct rb_time ts, te, ta;
+	cJSON *c;
+	double pct;
+
+	if (st == NULL || en == NULL || asof == NULL ||
+	    rb_time_parse(st, strlen(st), &ts) != 0 || rb_time_parse(en, strlen(en), &te) != 0 ||
+	    rb_time_parse(asof, strlen(asof), &ta) != 0 || te.sec <= ts.sec)
+		return 0;       /* an analysis without them: nothing to say */
+	c = cJSON_AddObjectToObject(at, "coverage");
+	if (c == NULL)
+		return -1;
+	cJSON_AddStringToObject(c, "period_start", st);
+	cJSON_AddStringToObject(c, "period_end", en);
+	cJSON_AddStringToObject(c, "newest_entry", asof);
+	if (rb_time_cmp(&ta, &ts) < 0) {
+		cJSON_AddStringToObject(c, "covered_until", st);
+		pct = 0;
+	} else if (rb_time_cmp(&ta, &te) >= 0) {
+		cJSON_AddStringToObject(c, "covered_until", en);
+		pct = 100;
+	} else {
+		cJSON_AddStringToObject(c, "covered_until", asof);
+		pct = floor(1000.0 * (double)(ta.sec - ts.sec) / (double)(te.sec - ts.sec)) / 10;
+	}
+	cJSON_AddNumberToObject(c, "percent", pct);
+	cJSON_AddBoolToObject(c, "complete", rb_time_cmp(&ta, &te) >= 0);
+	return 0;
+}
+
+/* Column k as a JSON string, or null. */
+static void add_text_or_null(cJSON *o, const char *name, sqlite3_stmt *q, int k)
+{
+	if (sqlite3_column_type(q, k) == SQLITE_TEXT)
+		cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(q, k));
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+/*
+ * The exports the job rejected or quarantined that touch the period: their
+ * first and last entry times overlap it, or (times unknown) the run that
+ * rejected them was of this period.  Of this ledger, or of none known.
+ */
+static int attest_rejected(sqlite3 *db, const char *origin, const struct rb_period *per,
+			   cJSON *at, struct rb_err *e)
+{
+	static const char *const names[] = { "path", "quarantined_path", "ledger", "first_seq",
+		"last_seq", "first_time", "last_time", "code", "reason", "rejected" };
+	sqlite3_stmt *q = NULL;
+	cJSON *arr = cJSON_AddArrayToObject(at, "rejected_exports");
+	int rc, k;
+
+	if (arr == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (rb_db_prepare(db, "SELECT r.path, r.quarantined_path, r.ledger, r.first_seq, "
+			  "r.last_seq, r.first_time, r.last_time, r.code, r.reason, r.rejected "
+			  "FROM rejected_export r LEFT JOIN job_run j ON j.id = r.job_run_id "
+			  "WHERE (r.ledger IS NULL OR r.ledger = ?1) AND "
+			  "((r.first_time_s IS NOT NULL AND r.last_time_s IS NOT NULL AND "
+			  "r.first_time_s < ?3 AND r.last_time_s >= ?2) OR "
+			  "((r.first_time_s IS NULL OR r.last_time_s IS NULL) AND j.period = ?4)) "
+			  "ORDER BY r.id", &q, e) != 0)
+		return -1;
+	sqlite3_bind_text(q, 1, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, per->start);
+	sqlite3_bind_int64(q, 3, per->end);
+	sqlite3_bind_text(q, 4, per->name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		cJSON *x = cJSON_CreateObject();
+
+		for (k = 0; k < 10; k++)
+			if (sqlite3_column_type(q, k) == SQLITE_INTEGER)
+				cJSON_AddNumberToObject(x, names[k],
+							(double)sqlite3_column_int64(q, k));
+			else
+				add_text_or_null(x, names[k], q, k);
+		cJSON_AddItemToArray(arr, x);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(db, rc, e, "cannot read the rejected exports");
+	return 0;
+}
+
+#define MAX_WARNINGS 1000
+
+/*
+ * The verification warnings of the period's entries, as ingest kept them
+ * (ingest_export.warnings), each once (an entry in two exports is warned
+ * about twice), in seq order; a warning without a seq goes with the
+ * export when it stored an entry of the period.  The first MAX_WARNINGS,
+ * and how many there are.
+ */
+static int attest_warnings(sqlite3 *db, int64_t lid, const struct rb_period *per,
+			   cJSON *at, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	cJSON *arr = cJSON_AddArrayToObject(at, "warnings");
+	char prev[512] = "";
+	int rc, n = 0;
+
+	if (arr == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (rb_db_prepare(db, "SELECT json_extract(w.value, '$.code'), "
+			  "json_extract(w.value, '$.seq'), t.time, json_extract(w.value, '$.message'), "
+			  "x.path, x.archived_path FROM ingest_export x, json_each(x.warnings) w "
+			  "LEFT JOIN entry t ON t.ledger_id = x.ledger_id AND "
+			  "t.seq = json_extract(w.value, '$.seq') WHERE x.ledger_id = ?1 AND "
+			  "((t.time_s >= ?2 AND t.time_s < ?3) OR "
+			  "(json_extract(w.value, '$.seq') IS NULL AND EXISTS (SELECT 1 FROM entry f "
+			  "WHERE f.ledger_id = ?1 AND f.ingest_id = x.id AND f.time_s >= ?2 AND "
+			  "f.time_s < ?3))) ORDER BY json_extract(w.value, '$.seq'), 1, x.id, w.key",
+			  &q, e) != 0)
+		return -1;
+	sqlite3_bind_int64(q, 1, lid);
+	sqlite3_bind_int64(q, 2, per->start);
+	sqlite3_bind_int64(q, 3, per->end);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char key[512];
+		cJSON *x;
+
+		snprintf(key, sizeof(key), "%s\n%lld\n%s", (const char *)sqlite3_column_text(q, 0),
+			 (long long)sqlite3_column_int64(q, 1), (const char *)sqlite3_column_text(q, 3));
+		if (strcmp(key, prev) == 0)
+			continue;
+		snprintf(prev, sizeof(prev), "%s", key);
+		if (n++ >= MAX_WARNINGS)
+			continue;
+		x = cJSON_CreateObject();
+		add_text_or_null(x, "code", q, 0);
+		if (sqlite3_column_type(q, 1) == SQLITE_INTEGER)
+			cJSON_AddNumberToObject(x, "seq", (double)sqlite3_column_int64(q, 1));
+		else
+			cJSON_AddNullToObject(x, "seq");
+		add_text_or_null(x, "time", q, 2);
+		add_text_or_null(x, "message", q, 3);
+		add_text_or_null(x, "export", q, 4);
+		add_text_or_null(x, "archived_path", q, 5);
+		cJSON_AddItemToArray(arr, x);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(db, rc, e, "cannot read the verification warnings");
+	cJSON_AddNumberToObject(at, "warnings_total", n);
+	return 0;
+}
+
+/* Each ingest's archived_path: where the export is now (null: still at path). */
+static int attest_archived(sqlite3 *db, int64_t lid, cJSON *at, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	cJSON *x = cJSON_GetObjectItemCaseSensitive(at, "ingests");
+	int rc;
+
+	x = x != NULL ? x->child : NULL;
+	/* The order of attestation()'s ingests, in the same read transaction. */
+	if (rb_db_prepare(db, "SELECT archived_path FROM ingest_export WHERE ledger_id = ?1 "
+			  "ORDER BY id", &q, e) != 0)
+		return -1;
+	sqlite3_bind_int64(q, 1, lid);
+	while (x != NULL && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		add_text_or_null(x, "archived_path", q, 0);
+		x = x->next;
+	}
+	if (x == NULL)
+		rc = SQLITE_DONE;
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(db, rc, e, "cannot read the ingest log");
+	return 0;
+}
+
+/*
+ * What late and missing data the pack must show (docs/REPORTS.md): the
+ * coverage of the period, the rejected exports that touch it, the
+ * verification warnings of its entries, where each export is now.
+ */
+static int attest_late(sqlite3 *db, int64_t lid, const char *origin,
+		       const struct rb_period *per, const cJSON *a, cJSON *at, struct rb_err *e)
+{
+	if (attest_coverage(a, at) != 0)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (attest_rejected(db, origin, per, at, e) != 0 ||
+	    attest_warnings(db, lid, per, at, e) != 0 ||
+	    attest_archived(db, lid, at, e) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * With a reason (the job's re-render), the pack names the MANIFEST of the
+ * folder it replaces: its SHA-256 and the reason.  Read once the folder's
+ * parent is locked (rb_pack_begin), so it is the MANIFEST replaced.
+ */
+static int attest_supersedes(const struct rb_report_opts *o, const struct rb_pack *pk,
+			     cJSON *at, struct rb_report_result *res, struct rb_err *e)
+{
+	char path[PATH_MAX];
+	uint8_t d[RB_SHA256_LEN];
+	long long size;
+	struct stat st;
+	cJSON *s;
+
+	if (o->supersede_reason == NULL)
+		return 0;
+	if (rb_path_join(path, sizeof(path), pk->dir, "MANIFEST", e) != 0)
+		return -1;
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (rb_sha256_file(path, d, &size, e) != 0)
+		return -1;
+	rb_hex_encode(d, sizeof(d), res->superseded);
+	s = cJSON_AddObjectToObject(at, "supersedes");
+	if (s == NULL || cJSON_AddStringToObject(s, "manifest_sha256", res->superseded) == NULL ||
+	    cJSON_AddStringToObject(s, "reason", o->supersede_reason) == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	return 0;
 }
 
 void rb_truncation_marker(long long n, char *out, size_t len)
@@ -937,10 +1167,12 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	}
 	at = attestation(db, lid, e);
 	if (at == NULL || rb_attest_trust(db, lid, &p.per, o->trust, at, e) != 0 ||
-	    (need_all && trails(db, lid, a, &ru, at, e) != 0))
+	    (need_all && trails(db, lid, a, &ru, at, e) != 0) ||
+	    attest_late(db, lid, origin, &p.per, a, at, e) != 0)
 		goto out;
 	d.attest = at;
 	if (rb_pack_begin(&p.pack, p.key != NULL, o->allow_unsigned, e) != 0 ||
+	    attest_supersedes(o, &p.pack, at, res, e) != 0 ||
 	    render_all(&d, &p, origin, res, e) != 0)
 		goto out;
 	/* Read without locks (a read-only folder): only if no writer changed it. */

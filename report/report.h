@@ -41,6 +41,11 @@ struct rb_report_opts {
 	 */
 	int (*rederive)(void *ctx, long long analysis_id, struct rb_err *e);
 	void *rederive_ctx;
+	const char *supersede_reason;   /* when set and out_dir holds a MANIFEST: the
+					 * attestation's "supersedes" names that
+					 * MANIFEST's SHA-256 and this reason (the
+					 * job's re-renders); NULL: not said, so that
+					 * `rbaudit report` stays byte-identical */
 };
 
 /* The files written (names inside out_dir), for the caller to print. */
@@ -50,6 +55,8 @@ struct rb_report_result {
 	int signed_manifest;
 	long long truncated_cells;      /* texts cut to fit a spreadsheet cell */
 	long long truncated_chars;      /* the longest such text, in characters */
+	char superseded[65];            /* hex SHA-256 of the MANIFEST replaced, as
+					 * named in "supersedes"; "" when none */
 };
 
 /*

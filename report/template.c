@@ -10,7 +10,7 @@
 
 static const char *const pdf_sections[] = { "cover", "key-figures", "chart",
 	"findings-summary", "findings", "top-risk", "trend-table", "controls",
-	"attestation", "rollback-details", "anomalies", "methodology" };
+	"attestation", "rollback-details", "anomalies", "methodology", "data-completeness" };
 static const char *const charts[] = { "rollbacks-by-service", "mttd-mttr-trend",
 	"evidence-completeness", "security-levels" };
 static const char *const sheets[] = { "Summary", "Rollbacks", "Findings", "Approvals",

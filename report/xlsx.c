@@ -148,6 +148,38 @@ static void finish(lxw_worksheet *ws, lxw_row_t rows_written, int ncols)
 	     rb_rows_close(rows_), rows_ = NULL) \
 		while (((r) = rb_rows_next(rows_)) != NULL)
 
+/*
+ * Late and missing data, on the Summary sheet: the coverage of the period,
+ * how many rejected exports and warnings the JSON report and the PDF packs
+ * list, and the MANIFEST this workbook's folder supersedes.
+ */
+static lxw_row_t summary_late(struct xl *x, lxw_worksheet *ws, lxw_row_t r)
+{
+	const cJSON *cov = get(x->attest, "coverage"), *sup = get(x->attest, "supersedes");
+
+	put_str(x, ws, r, 0, "Newest entry of the ledger", NULL);
+	put_time(x, ws, r++, 1, rb_json_str(cov, "newest_entry"));
+	put_str(x, ws, r, 0, "Share of the period the data covers", NULL);
+	if (cJSON_IsNumber(get(cov, "percent")))
+		worksheet_write_number(ws, r, 1, get(cov, "percent")->valuedouble / 100, x->pct);
+	r++;
+	put_str(x, ws, r, 0, "Period complete", NULL);
+	put_str(x, ws, r++, 1, cov == NULL ? "unknown" : cJSON_IsTrue(get(cov, "complete")) ?
+		"yes" : "no: INCOMPLETE", NULL);
+	put_str(x, ws, r, 0, "Exports rejected or quarantined touching it", NULL);
+	worksheet_write_number(ws, r++, 1, cJSON_GetArraySize(get(x->attest, "rejected_exports")),
+			       x->intf);
+	put_str(x, ws, r, 0, "Verification warnings of its entries", NULL);
+	put_num(ws, r++, 1, get(x->attest, "warnings_total"), 1, x->intf);
+	if (sup != NULL) {
+		put_str(x, ws, r, 0, "Supersedes the MANIFEST of SHA-256", NULL);
+		put_str(x, ws, r++, 1, str(sup, "manifest_sha256"), NULL);
+		put_str(x, ws, r, 0, "Why", NULL);
+		put_str(x, ws, r++, 1, str(sup, "reason"), NULL);
+	}
+	return r;
+}
+
 static void sheet_summary(struct xl *x)
 {
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Summary");
@@ -183,6 +215,7 @@ static void sheet_summary(struct xl *x)
 	put_time(x, ws, r++, 1, str(a, "as_of"));
 	put_str(x, ws, r, 0, "Policy SHA-256", NULL);
 	put_str(x, ws, r++, 1, str(a, "policy_sha256"), NULL);
+	r = summary_late(x, ws, r);
 	r++;
 	put_str(x, ws, r, 0, "Metric", x->head);
 	put_str(x, ws, r++, 1, "Value", x->head);

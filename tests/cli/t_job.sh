@@ -141,8 +141,9 @@ mkdir w1/inbox
 cp -r $E/2026-09 w1/inbox/2026-09 && rm w1/inbox/2026-09/READY
 head -n 50 $E/2026-09/entries.jsonl > w1/inbox/2026-09/entries.jsonl
 cp -r $E/2026-10 w1/inbox/2026-10
-expect_exit 0 "an export being copied (no READY, changed just now) does not fail the run" -- \
+expect_exit 1 "an export being copied (no READY, changed just now) does not fail the run (exit 1: October's data is stale)" -- \
 	"$RBAUDIT" run --config w1/job.json --period 2026-10
+expect_grep "  the data that waits is missing from October, and the log says so" "$ERR" 'coverage +alert +stale data: the ledger.s newest entry is 2026-08-31T14:15:17Z' 
 expect_grep "  it is logged as waiting, with why" "$ERR" 'inbox +waiting +w1/inbox/2026-09: no READY file, and .* changed [0-9]+ s ago'
 expect_grep "  the complete export after it in the same ledger waits too" "$ERR" 'inbox +waiting +w1/inbox/2026-10: it follows'
 expect_file "  both are left in the inbox" w1/inbox/2026-09/manifest.json
