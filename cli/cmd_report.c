@@ -8,6 +8,7 @@
 #include "analyze/analyze.h"
 #include "analyze/policy.h"
 #include "cli.h"
+#include "lib/crypto.h"
 #include "lib/trust.h"
 #include "report/report.h"
 
@@ -74,6 +75,9 @@ int cmd_report(int argc, char **argv, struct rb_err *e)
 	struct rb_report_opts ro;
 	struct rb_report_result res;
 	struct rb_rederive rd;
+	uint8_t digest[RB_SHA256_LEN];
+	char trust_hex[2 * RB_SHA256_LEN + 1];
+	long long size;
 	struct rb_policy pol;
 	const char *templates[16], *policy = NULL, *store = NULL;
 	rb_trust *trust = NULL;
@@ -117,8 +121,15 @@ int cmd_report(int argc, char **argv, struct rb_err *e)
 	if (rb_policy_hash(&pol, hash) != 0)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	ro.policy_sha256 = hash;
-	if (store != NULL && rb_trust_load(store, &trust, e) != 0)
+	if (store != NULL && (rb_trust_load(store, &trust, e) != 0 ||
+			      rb_sha256_file(store, digest, &size, e) != 0)) {
+		rb_trust_free(trust);
 		return -1;
+	}
+	if (store != NULL) {
+		rb_hex_encode(digest, sizeof(digest), trust_hex);
+		ro.trust_sha256 = trust_hex;
+	}
 	ro.trust = trust;
 	rd.db_path = ro.db_path;
 	rd.trust = trust;

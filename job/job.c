@@ -841,6 +841,7 @@ static void report_opts(struct run *r)
 	r->ro.sign_key = j->report_key[0] ? j->report_key : NULL;
 	r->ro.sign_name = j->report_key_name[0] ? j->report_key_name : NULL;
 	r->ro.trust = r->trust;
+	r->ro.trust_sha256 = r->trust_sha256;   /* set by the re-check, before any report */
 	r->ro.busy_ms = j->busy_ms;
 	r->rd.db_path = j->database;
 	r->rd.trust = r->trust;

@@ -233,10 +233,12 @@ static int state(sqlite3 *db, int64_t lid, cJSON *tr, struct rb_err *e)
 }
 
 int rb_attest_trust(sqlite3 *db, int64_t lid, const struct rb_period *per, const rb_trust *t,
-		    cJSON *at, struct rb_err *e)
+		    const char *t_sha256, cJSON *at, struct rb_err *e)
 {
 	cJSON *tr = cJSON_AddObjectToObject(at, "trust"), *keys;
 	const cJSON *f;
+	const char *had;
+	int current = 1;
 
 	if (tr == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
@@ -255,6 +257,14 @@ int rb_attest_trust(sqlite3 *db, int64_t lid, const struct rb_period *per, const
 	    failures(db, lid, per, tr, e) != 0)
 		return -1;
 	f = cJSON_GetObjectItemCaseSensitive(tr, "failures_in_period");
-	cJSON_AddBoolToObject(tr, "all_verified", cJSON_IsNumber(f) && f->valuedouble == 0);
+	/* A verdict about another trust store than the one given says nothing of it. */
+	if (t_sha256 != NULL && t_sha256[0] != '\0') {
+		had = rb_json_str(tr, "trust_store_sha256");
+		current = had != NULL && strcmp(had, t_sha256) == 0;
+		cJSON_AddStringToObject(tr, "given_trust_store_sha256", t_sha256);
+		cJSON_AddBoolToObject(tr, "current", current);
+	}
+	cJSON_AddBoolToObject(tr, "all_verified", current && cJSON_IsNumber(f) &&
+			      f->valuedouble == 0);
 	return 0;
 }

@@ -1152,6 +1152,21 @@ static void attest_claim(struct pdf *p, const cJSON *at)
 	char buf[900], again[300] = "";
 	int all = !cJSON_IsFalse(get(tr, "all_verified"));
 
+	if (cJSON_IsFalse(get(tr, "current"))) {
+		snprintf(buf, sizeof(buf), "WHETHER EVERY ENTRY VERIFIES UNDER THE TRUST STORE GIVEN "
+			 "IS NOT ATTESTED.  This pack was made with the trust store of SHA-256 %s, "
+			 "but the stored history was last verified again against %s%s%s.  Run "
+			 "'rbaudit analyze --keys' (or ingest, or the job) with this trust store, then "
+			 "render the reports again.  History of ledger %s: entries %.0f to %.0f.",
+			 str(tr, "given_trust_store_sha256"),
+			 cJSON_IsTrue(get(tr, "rechecked")) ? "the trust store of SHA-256 " :
+			 "no trust store at all", cJSON_IsTrue(get(tr, "rechecked")) ?
+			 str(tr, "trust_store_sha256") : "", cJSON_IsTrue(get(tr, "rechecked")) ?
+			 "" : " since it was ingested", str(at, "ledger"), num(at, "base_seq"),
+			 num(at, "size") - 1);
+		para(p, p->bold, 9, buf);
+		return;
+	}
 	if (all) {
 		if (cJSON_IsTrue(get(tr, "rechecked")))
 			snprintf(again, sizeof(again), "  Every stored entry was verified again "

@@ -76,9 +76,11 @@ struct rb_report_data {
  * and countersigned in the period.  With t, "keys" is replaced by t's keys
  * as they are today (roles, validity, revocation), followed by the keys that
  * signed stored entries and are no longer in t (in_trust_store false).
+ * With t_sha256 (t's file), "given_trust_store_sha256" and "current": whether
+ * the last re-check was against that file; all_verified needs it.
  */
 int rb_attest_trust(struct sqlite3 *db, int64_t lid, const struct rb_period *per,
-		    const rb_trust *t, cJSON *at, struct rb_err *e);
+		    const rb_trust *t, const char *t_sha256, cJSON *at, struct rb_err *e);
 
 /* Is r flagged: a finding, or a security impact score of 50 or more? */
 int rb_flagged(const cJSON *r);

@@ -1166,7 +1166,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 		d.rollup = &ru;
 	}
 	at = attestation(db, lid, e);
-	if (at == NULL || rb_attest_trust(db, lid, &p.per, o->trust, at, e) != 0 ||
+	if (at == NULL || rb_attest_trust(db, lid, &p.per, o->trust, o->trust_sha256, at, e) != 0 ||
 	    (need_all && trails(db, lid, a, &ru, at, e) != 0) ||
 	    attest_late(db, lid, origin, &p.per, a, at, e) != 0)
 		goto out;

@@ -30,6 +30,9 @@ struct rb_report_opts {
 	const rb_trust *trust;          /* when set, the sign key must be in it with
 					 * role report, under its name */
 	int allow_unsigned;             /* may replace a signed folder unsigned */
+	const char *trust_sha256;       /* hex SHA-256 of trust's file, or NULL: the pack
+					 * claims everything verified only when the stored
+					 * history was last re-checked against that file */
 	int busy_ms;
 	/*
 	 * Prove the stored analysis (its id) equal to a recomputation from the

@@ -179,4 +179,20 @@ expect_grep "  and writes the reports again (written under the other store)" "$E
 expect_json "  which attest all verified again" job/reports/2026-07/analysis-2026-07.json \
 	"d['attestation']['trust']['all_verified']" true
 
+# A pack made with a trust store the stored history was not re-checked
+# against claims nothing about it: d.db is checked against s/keys.json only.
+"$RBAUDIT" ingest --db d.db --keys s/keys.json $E/* >/dev/null
+"$RBAUDIT" analyze --db d.db --period 2026-07 >/dev/null
+expect_exit 0 "report --keys with a trust store not re-checked against exits 0" -- \
+	"$RBAUDIT" report --db d.db --period 2026-07 --template analysis-json \
+	--template auditor-pack --out rd --keys late.json
+expect_json "  the attestation says the verdict is not about that store" rd/analysis-2026-07.json \
+	"[d['attestation']['trust']['current'], d['attestation']['trust']['all_verified']]" \
+	'[false, false]'
+expect_json "  naming the store given" rd/analysis-2026-07.json \
+	"d['attestation']['trust']['given_trust_store_sha256']" "$(sha late.json)"
+pdftotext rd/auditor-pack-2026-07.pdf rd.txt 2>/dev/null
+expect_grep "  the auditor pack says it is not attested" rd.txt "IS NOT ATTESTED"
+expect_no_grep "  and does not claim every entry verified" rd.txt "under a trusted key valid"
+
 done_testing
