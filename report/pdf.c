@@ -421,6 +421,30 @@ static const char *export_where(const cJSON *x, const char *now_key, char *buf, 
  * On the cover: how much of the period the data covers, and what the pack
  * lists of late and missing data, so that no template can leave it out.
  */
+/* On every cover: whether the entries behind the report verify under the trust store. */
+static void cover_trust(struct pdf *p, char *buf, size_t n)
+{
+	const cJSON *tr = get(p->d->attest, "trust");
+
+	if (tr == NULL)
+		return;
+	if (cJSON_IsFalse(get(tr, "current")))
+		snprintf(buf, n, "Trust: NOT ATTESTED under the trust store given (SHA-256 %s): the "
+			 "stored history was last verified again against another one.",
+			 str(tr, "given_trust_store_sha256"));
+	else if (!cJSON_IsTrue(get(tr, "all_verified")))
+		snprintf(buf, n, "Trust: NOT EVERY ENTRY VERIFIES.  %.0f entries behind this period "
+			 "no longer verify under the trust store as it is (%.0f rollbacks affected; "
+			 "listed in the auditor pack and the JSON attestation).",
+			 num(tr, "failures_in_period"),
+			 (double)cJSON_GetArraySize(get(tr, "rollbacks_affected")));
+	else
+		snprintf(buf, n, "Trust: every entry behind this period verifies%s.",
+			 cJSON_IsTrue(get(tr, "rechecked")) ? " under the trust store as it is" :
+			 " (as ingested; not re-checked under a changed trust store)");
+	para(p, cJSON_IsTrue(get(tr, "all_verified")) ? p->reg : p->bold, 10, buf);
+}
+
 static void cover_late(struct pdf *p)
 {
 	const cJSON *at = p->d->attest, *cov = get(at, "coverage"), *sup = get(at, "supersedes");
@@ -445,6 +469,7 @@ static void cover_late(struct pdf *p)
 		 nrej || nwarn ? " (both listed under \"Late and missing data\" and in the "
 		 "attestation)." : ".");
 	para(p, nrej ? p->bold : p->reg, 10, buf);
+	cover_trust(p, buf, sizeof(buf));
 	if (sup != NULL) {
 		snprintf(buf, sizeof(buf), "This pack supersedes the report folder whose MANIFEST "
 			 "has SHA-256 %s: %s.", str(sup, "manifest_sha256"), str(sup, "reason"));

@@ -171,6 +171,13 @@ static lxw_row_t summary_late(struct xl *x, lxw_worksheet *ws, lxw_row_t r)
 			       x->intf);
 	put_str(x, ws, r, 0, "Verification warnings of its entries", NULL);
 	put_num(ws, r++, 1, get(x->attest, "warnings_total"), 1, x->intf);
+	put_str(x, ws, r, 0, "Entries that no longer verify (trust store as it is)", NULL);
+	put_num(ws, r++, 1, get(get(x->attest, "trust"), "failures_in_period"), 1, x->intf);
+	put_str(x, ws, r, 0, "Every entry behind the period verifies", NULL);
+	put_str(x, ws, r++, 1, cJSON_IsFalse(get(get(x->attest, "trust"), "current")) ?
+		"not attested: re-checked against another trust store" :
+		cJSON_IsTrue(get(get(x->attest, "trust"), "all_verified")) ? "yes" :
+		"NO: see the auditor pack", NULL);
 	if (sup != NULL) {
 		put_str(x, ws, r, 0, "Supersedes the MANIFEST of SHA-256", NULL);
 		put_str(x, ws, r++, 1, str(sup, "manifest_sha256"), NULL);

@@ -185,7 +185,7 @@ expect_json "  which attest all verified again" job/reports/2026-07/analysis-202
 "$RBAUDIT" analyze --db d.db --period 2026-07 >/dev/null
 expect_exit 0 "report --keys with a trust store not re-checked against exits 0" -- \
 	"$RBAUDIT" report --db d.db --period 2026-07 --template analysis-json \
-	--template auditor-pack --out rd --keys late.json
+	--template auditor-pack --template governance-monthly --out rd --keys late.json
 expect_json "  the attestation says the verdict is not about that store" rd/analysis-2026-07.json \
 	"[d['attestation']['trust']['current'], d['attestation']['trust']['all_verified']]" \
 	'[false, false]'
@@ -194,5 +194,7 @@ expect_json "  naming the store given" rd/analysis-2026-07.json \
 pdftotext rd/auditor-pack-2026-07.pdf rd.txt 2>/dev/null
 expect_grep "  the auditor pack says it is not attested" rd.txt "IS NOT ATTESTED"
 expect_no_grep "  and does not claim every entry verified" rd.txt "under a trusted key valid"
+pdftotext -l 1 rd/governance-2026-07.pdf rdg.txt 2>/dev/null
+expect_grep "  the governance pack's cover says so too" rdg.txt "Trust: NOT ATTESTED"
 
 done_testing
