@@ -184,7 +184,8 @@ static int recompute(const char *db_path, long long id, const struct stored *s,
 			      "entries give: table analysis: its document is not an analysis",
 			      id, s->origin, s->period);
 	}
-	if (rb_policy_parse("(stored with the analysis)", s->policy, strlen(s->policy), &pol,
+	if (s->policy == NULL || s->policy_sha256 == NULL ||
+	    rb_policy_parse("(stored with the analysis)", s->policy, strlen(s->policy), &pol,
 			    e) != 0 || rb_policy_hash(&pol, hash) != 0 ||
 	    strcmp(hash, s->policy_sha256) != 0) {
 		RB_ERR(e, RB_EX_FAIL, "the stored analysis %lld of %s for %s is not what its "

@@ -241,7 +241,14 @@ static int mf_read(const char *dir, struct mf *m, int *found, char *bad, size_t 
 			continue;
 		}
 		if (strncmp(line, "tree ", 5) == 0) {
-			m->has_tree = sscanf(line + 5, "%lld %47s", &m->tree_size, m->tree_root) == 2;
+			char *end = NULL;
+
+			errno = 0;
+			m->tree_size = strtoll(line + 5, &end, 10);
+			m->has_tree = errno == 0 && end != line + 5 && *end == ' ' &&
+				      m->tree_size >= 0 && strlen(end + 1) < sizeof(m->tree_root);
+			if (m->has_tree)
+				snprintf(m->tree_root, sizeof(m->tree_root), "%s", end + 1);
 			continue;
 		}
 		if (strncmp(line, "ledger ", 7) == 0)
