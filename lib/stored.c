@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct run {
 	struct chunk *ch;
 	size_t nch;
 	uint8_t *counted;               /* stored counted, by seq - base */
+	atomic_size_t next;             /* the next chunk a worker takes */
 };
 
 static int same(const char *a, const char *b)
@@ -174,7 +176,7 @@ static void check_chunk(struct run *r, struct chunk *c, sqlite3 *db, sqlite3_stm
 	sqlite3_reset(q);
 }
 
-/* Worker i: chunks i, i + n, i + 2n ... on connection i. */
+/* Worker i, on connection i: the next chunk no one has taken, until none is left. */
 static void work(void *ctx, size_t i)
 {
 	struct run *r = ctx;
@@ -188,12 +190,12 @@ static void work(void *ctx, size_t i)
 	if (arena == NULL || sha == NULL || rb_db_prepare(db, rows_sql, &q, &e) != 0) {
 		if (arena == NULL || sha == NULL)
 			RB_ERR(&e, RB_EX_SOFTWARE, "out of memory");
-		for (k = i; k < r->nch; k += r->o->nreaders) {
+		while ((k = atomic_fetch_add(&r->next, 1)) < r->nch) {
 			r->ch[k].err = e;
 			r->ch[k].fail_seq = r->ch[k].from;
 		}
 	} else {
-		for (k = i; k < r->nch; k += r->o->nreaders)
+		while ((k = atomic_fetch_add(&r->next, 1)) < r->nch)
 			check_chunk(r, &r->ch[k], db, q, arena, sha);
 	}
 	sqlite3_finalize(q);
@@ -207,18 +209,19 @@ static void work(void *ctx, size_t i)
  */
 static int expect_counted(struct run *r, uint8_t *want, struct rb_err *e)
 {
+	/* In each index's own order (no sort): the events other than the one
+	 * that counts once are skipped below. */
 	static const char *const sql[3] = {
 		"SELECT rollback_id, event, seq FROM entry INDEXED BY entry_rollback "
 		"WHERE ledger_id = ?1 AND rollback_id IS NOT NULL AND event IN "
 		"('rollback.closed', 'rollback.executed', 'rollback.requested') "
 		"ORDER BY rollback_id, event, seq",
 		"SELECT incident_id, event, seq FROM entry INDEXED BY entry_incident "
-		"WHERE ledger_id = ?1 AND incident_id IS NOT NULL AND event = 'incident.detected' "
-		"ORDER BY incident_id, event, seq",
+		"WHERE ledger_id = ?1 AND incident_id IS NOT NULL ORDER BY incident_id, event, seq",
 		"SELECT change_id, event, seq FROM entry INDEXED BY entry_change "
-		"WHERE ledger_id = ?1 AND change_id IS NOT NULL AND event = 'change.deployed' "
-		"ORDER BY change_id, event, seq",
+		"WHERE ledger_id = ?1 AND change_id IS NOT NULL ORDER BY change_id, event, seq",
 	};
+	static const char *const only[3] = { NULL, "incident.detected", "change.deployed" };
 	sqlite3_stmt *q = NULL;
 	size_t cap = 256, lastlen = 0;
 	char *last = calloc(cap, 1);
@@ -240,6 +243,8 @@ static int expect_counted(struct run *r, uint8_t *want, struct rb_err *e)
 			size_t el = (size_t)sqlite3_column_bytes(q, 1), n = il + el + 1;
 			int64_t seq = sqlite3_column_int64(q, 2);
 
+			if (only[k] != NULL && (el != strlen(only[k]) || memcmp(ev, only[k], el) != 0))
+				continue;
 			if (n == lastlen && (il == 0 || memcmp(last, id, il) == 0) &&
 			    last[il] == 0x1f && (el == 0 || memcmp(last + il + 1, ev, el) == 0)) {
 				if (seq >= r->base && seq < r->size)
@@ -278,30 +283,20 @@ fail:
 	return -1;
 }
 
-static int check_counted(struct run *r, struct rb_err *e)
+/* The stored counted marks against the expected ones (want). */
+static int check_counted(const struct run *r, const uint8_t *want, struct rb_err *e)
 {
-	uint8_t *want = calloc((size_t)(r->size - r->base) + 1, 1);
 	int64_t i;
-	int rc = 0;
 
-	if (want == NULL)
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	if (expect_counted(r, want, e) != 0) {
-		free(want);
-		return -1;
-	}
 	for (i = 0; i < r->size - r->base; i++)
-		if ((want[i] != 0) != (r->counted[i] != 0)) {
-			rc = RB_ERR(e, RB_EX_FAIL, "the stored history of %s does not verify: table "
-				    "entry, seq %" PRId64 ": the counted column says %s, but this is "
-				    "%s of its lifecycle event; nothing was used or written (run "
-				    "'rbaudit check' for every problem)", r->origin, r->base + i,
-				    r->counted[i] ? "it counts" : "it does not count",
-				    r->counted[i] ? "a repeat" : "the first");
-			break;
-		}
-	free(want);
-	return rc;
+		if ((want[i] != 0) != (r->counted[i] != 0))
+			return RB_ERR(e, RB_EX_FAIL, "the stored history of %s does not verify: "
+				      "table entry, seq %" PRId64 ": the counted column says %s, but "
+				      "this is %s of its lifecycle event; nothing was used or written "
+				      "(run 'rbaudit check' for every problem)", r->origin, r->base + i,
+				      r->counted[i] ? "it counts" : "it does not count",
+				      r->counted[i] ? "a repeat" : "the first");
+	return 0;
 }
 
 /* The chunks' trees, in order, onto the tree at base: the ledger's root. */
@@ -445,22 +440,39 @@ int rb_stored_verify(const struct rb_stored_opts *o, struct rb_stored_result *re
 	struct rb_merkle m;
 	uint8_t root[32], got[32];
 	char origin[512], *checkpoint = NULL;
+	uint8_t *want = NULL;
+	struct rb_err cerr;
 	size_t i;
-	int rc = -1;
+	int rc = -1, crc;
 
 	memset(&r, 0, sizeof(r));
+	atomic_init(&r.next, 0);
 	memset(res, 0, sizeof(*res));
 	r.o = o;
 	r.origin = origin;
 	if (load_ledger(&r, origin, sizeof(origin), &m, root, &checkpoint, e) != 0 ||
 	    check_checkpoint(&r, checkpoint, root, res, e) != 0 || make_chunks(&r, e) != 0)
 		goto out;
+	want = calloc((size_t)(r.size - r.base) + 1, 1);
+	if (want == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	/* The rows on the workers; meanwhile, the expected counted marks here. */
 	if (o->pool != NULL && o->nreaders > 1)
-		rb_pool_run(o->pool, o->nreaders, work, &r);
+		rb_pool_start(o->pool, o->nreaders, work, &r);
+	crc = expect_counted(&r, want, &cerr);
+	if (o->pool != NULL && o->nreaders > 1)
+		rb_pool_wait(o->pool);
 	else
 		work(&r, 0);
 	if (first_failure(&r, e) != 0)
 		goto out;
+	if (crc != 0) {
+		if (e != NULL)
+			*e = cerr;
+		goto out;
+	}
 	if (fold(&r, &m) != 0) {
 		RB_ERR(e, RB_EX_SOFTWARE, "the stored entries do not fold into a tree");
 		goto out;
@@ -474,7 +486,7 @@ int rb_stored_verify(const struct rb_stored_opts *o, struct rb_stored_result *re
 		       r.base, r.size - 1);
 		goto out;
 	}
-	if (check_counted(&r, e) != 0)
+	if (check_counted(&r, want, e) != 0)
 		goto out;
 	res->entries = r.size - r.base;
 	rc = 0;
@@ -483,6 +495,7 @@ out:
 		free(r.ch[i].leaves);
 	free(r.ch);
 	free(r.counted);
+	free(want);
 	free(checkpoint);
 	return rc;
 }

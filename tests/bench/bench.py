@@ -248,6 +248,8 @@ def machine():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rbaudit", required=True)
+    ap.add_argument("--rbaudit-nocheck", help="the same build without the per-use check "
+                    "of stored history (-DRB_BENCH_NO_STORED_CHECK), to measure its cost")
     ap.add_argument("--data", required=True, help="cache of generated ledgers")
     ap.add_argument("--work", required=True, help="scratch space (databases, reports)")
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"))
@@ -312,9 +314,30 @@ def main():
         r["ingest2m"] = b.measure("ingest, 2M entries (two exports), new database",
                                   [rb, "ingest", "--db", db2m, "--keys", k2m, e1m, e2m],
                                   n2m, True)
-    r["analyze"] = b.measure("analyze a month of the 1M ledger (stored, trend 6)",
-                             [rb, "analyze", "--db", db1m, "--period", MONTH1], None,
-                             repeat=3)
+    # The check of everything stored, against verify of the same entries.
+    r["check1m"] = b.measure("check, 1M entries (everything stored, signatures included)",
+                             [rb, "check", "--db", db1m, "--keys", k2m], n1m, True)
+    # The per-use check's cost: analyze with and without it, runs alternating
+    # (the machine's speed drifts), the fastest of each.
+    nock = os.path.abspath(a.rbaudit_nocheck) if a.rbaudit_nocheck else None
+    walls = {"analyze": [], "analyze_nocheck": []}
+    rsss = {"analyze": [], "analyze_nocheck": []}
+    for k in range(3):
+        for key, binary in (("analyze_nocheck", nock), ("analyze", rb)):
+            if binary is None:
+                continue
+            log("bench: %s (run %d of 3)" % (key, k + 1))
+            wall, rss, _ = timed([binary, "analyze", "--db", db1m, "--period", MONTH1])
+            walls[key].append(wall)
+            rsss[key].append(rss)
+    for key, what in (("analyze", "analyze a month of the 1M ledger (stored, trend 6)"),
+                      ("analyze_nocheck", "the same, built without the per-use check of "
+                       "stored history (bench only)")):
+        if walls[key]:
+            r[key] = {"what": what, "cmd": "rbaudit analyze --db l1m.db --period " + MONTH1,
+                      "entries": None, "wall": min(walls[key]), "walls": walls[key],
+                      "rss": max(rsss[key]), "bound": None, "pair": None}
+            b.rows.append(r[key])
     nrb = rollbacks_of(rb, db1m)
     rep = os.path.join(work, "reports")
     r["pdf"] = b.measure("PDF: governance and auditor packs",
@@ -415,7 +438,8 @@ def write_doc(path, b, r, f):
     w("")
     w("| measure | entries | wall | entries/s | bound (verify/s): before, after, mean x %d | ratio to bound | OpenSSL on all cores: before, after | rbaudit against it: entries, signatures | peak RSS |" % cores)
     w("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for k in ("verify100", "ingest100", "verify1m", "ingest1m", "verify2m", "ingest2m"):
+    for k in ("verify100", "ingest100", "verify1m", "ingest1m", "check1m", "verify2m",
+              "ingest2m"):
         if k not in r:
             continue
         x = r[k]
@@ -446,7 +470,9 @@ def write_doc(path, b, r, f):
     w("")
     w("| measure | wall (fastest) | the three runs | peak RSS |")
     w("| --- | --- | --- | --- |")
-    for k in ("analyze", "pdf", "xlsx"):
+    for k in ("analyze", "analyze_nocheck", "pdf", "xlsx"):
+        if k not in r:
+            continue
         x = r[k]
         w("| %s | %.1f s | %s s | %s |" % (x["what"], x["wall"],
                                           ", ".join("%.1f" % v for v in x["walls"]),
@@ -500,6 +526,20 @@ def write_doc(path, b, r, f):
     an = r["analyze"]["wall"]
     w("| analyze of a month of a 1M-entry ledger: under 5 s | %.1f s | %s |"
       % (an, verdict(an < 5)))
+    if "check1m" in r:
+        # Each against its own bound: the machine's speed drifts between the two runs.
+        cv = ratio(r["verify1m"]) / ratio(r["check1m"])
+        w("| check of the 1M ledger: within 10%% of verify of the same entries | check %.1f s,"
+          " verify %.1f s: check takes %.2fx verify's time (%.2fx with each scaled by the"
+          " bound measured around it) | %s |"
+          % (r["check1m"]["wall"], r["verify1m"]["wall"],
+             r["check1m"]["wall"] / r["verify1m"]["wall"], cv, verdict(cv <= 1.10)))
+    if "analyze_nocheck" in r:
+        ov = r["analyze"]["wall"] / r["analyze_nocheck"]["wall"] - 1
+        w("| the per-use check of stored history adds at most 15%% to analyze of the 1M"
+          " month | %.1f s with it, %.1f s without: +%.0f%% | %s |"
+          % (r["analyze"]["wall"], r["analyze_nocheck"]["wall"], 100 * ov,
+             verdict(ov <= 0.15)))
     pdf, xl = r["pdf"]["wall"], r["xlsx"]["wall"]
     w("| PDF and XLSX for that month: under 10 s each | PDF %.1f s, XLSX %.1f s | %s |"
       % (pdf, xl, verdict(pdf < 10 and xl < 10)))
