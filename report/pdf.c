@@ -404,6 +404,16 @@ static const cJSON *get(const cJSON *o, const char *k)
 	return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
+/* A row's seq as a table cell, into buf: "-" when it has none. */
+static const char *seq_cell(const cJSON *x, char *buf, size_t n)
+{
+	if (cJSON_IsNumber(get(x, "seq")))
+		snprintf(buf, n, "%.0f", num(x, "seq"));
+	else
+		snprintf(buf, n, "-");
+	return buf;
+}
+
 /* ---- late and missing data (docs/REPORTS.md) ---- */
 
 /* Where an export is now, and where it came from when it moved. */
@@ -574,11 +584,7 @@ static void late_warnings(struct pdf *p, const cJSON *at, int limit)
 
 		if (n++ >= limit)
 			break;
-		if (cJSON_IsNumber(get(x, "seq")))
-			snprintf(seq, sizeof(seq), "%.0f", num(x, "seq"));
-		else
-			snprintf(seq, sizeof(seq), "-");
-		cells[0] = seq;
+		cells[0] = seq_cell(x, seq, sizeof(seq));
 		cells[1] = str(x, "time");
 		cells[2] = str(x, "code");
 		cells[3] = str(x, "message");
@@ -1484,11 +1490,7 @@ static void sec_anomalies(struct pdf *p, const char *title, int limit)
 
 		if (n++ >= limit)
 			continue;
-		if (cJSON_IsNumber(get(x, "seq")))
-			snprintf(seq, sizeof(seq), "%.0f", num(x, "seq"));
-		else
-			snprintf(seq, sizeof(seq), "-");
-		cells[0] = seq;
+		cells[0] = seq_cell(x, seq, sizeof(seq));
 		cells[1] = str(x, "kind");
 		cells[2] = str(x, "rollback_id");
 		cells[3] = str(x, "detail");
