@@ -280,8 +280,7 @@ int rb_db_open(const char *path, int flags, int busy_ms, sqlite3 **out,
 			       v < RB_SCHEMA_VERSION ? " (run rbaudit ingest to upgrade it)" : "");
 			goto fail;
 		}
-		/* Readers map the file: no copy of each page into SQLite's cache. */
-		if (rb_db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA mmap_size=17179869184", e) != 0)
+		if (rb_db_exec(db, "PRAGMA foreign_keys=ON", e) != 0)
 			goto fail;
 	}
 	*out = db;
