@@ -1277,8 +1277,8 @@ static void attest_failures(struct pdf *p, const cJSON *at)
 static void attest_keys(struct pdf *p, const cJSON *at)
 {
 	static const char *const h[] = { "Key", "Roles", "Valid from", "Valid until", "Revoked",
-		"Signed", "Countersigned" };
-	static const double w[] = { 0.17, 0.15, 0.18, 0.18, 0.18, 0.06, 0.08 };
+		"Signed", "Co-signed" };
+	static const double w[] = { 0.17, 0.15, 0.17, 0.17, 0.17, 0.07, 0.10 };
 	static const char *const kh[] = { "Key", "C2SP verifier key string" };
 	static const double kw[] = { 0.2, 0.8 };
 	struct table t = { 7, h, w, 6.5 }, kt = { 2, kh, kw, 7 };
@@ -1288,9 +1288,9 @@ static void attest_keys(struct pdf *p, const cJSON *at)
 	heading(p, "Signing keys", 2);
 	para(p, p->reg, 9, strcmp(str(tr, "keys_from"), "trust store") == 0 ?
 	     "The trust store as it is when this report was rendered; \"Signed\" and "
-	     "\"Counter-signed\" count the entries of the period." :
+	     "\"Co-signed\" (countersigned) count the entries of the period." :
 	     "The keys as the trust store held them when entries were ingested; \"Signed\" "
-	     "and \"Counter-signed\" count the entries of the period.");
+	     "and \"Co-signed\" (countersigned) count the entries of the period.");
 	table_header(p, &t);
 	cJSON_ArrayForEach(x, get(at, "keys")) {
 		char roles[300], n1[32], n2[32];
