@@ -1367,20 +1367,28 @@ static int store_rollback(struct ctx *c, const cJSON *x, const char *facts, int6
 }
 
 /* The document, without its rollbacks (they are rows), then commit. */
-static int store_finish(struct ctx *c, cJSON *doc, struct rb_err *e)
+char *rb_analysis_stored_text(const cJSON *doc)
 {
-	static const char upd[] = "UPDATE analysis SET document = ?2 WHERE id = ?1";
-	sqlite3_stmt *u = NULL;
-	cJSON *view = cJSON_CreateObject(), *it;
-	char *text = NULL;
-	int rc = -1;
+	cJSON *view = cJSON_CreateObject();
+	const cJSON *it;
+	char *text;
 
 	/* A view of the document by reference, without the rollbacks. */
 	for (it = doc->child; view != NULL && it != NULL; it = it->next)
 		if (strcmp(it->string, "rollbacks") != 0)
-			cJSON_AddItemReferenceToObject(view, it->string, it);
-	text = view ? cJSON_PrintUnformatted(view) : NULL;
+			cJSON_AddItemReferenceToObject(view, it->string, (cJSON *)it);
+	text = view != NULL ? cJSON_PrintUnformatted(view) : NULL;
 	cJSON_Delete(view);
+	return text;
+}
+
+static int store_finish(struct ctx *c, cJSON *doc, struct rb_err *e)
+{
+	static const char upd[] = "UPDATE analysis SET document = ?2 WHERE id = ?1";
+	sqlite3_stmt *u = NULL;
+	char *text = rb_analysis_stored_text(doc);
+	int rc = -1;
+
 	if (text == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	if (rb_db_prepare(c->db, upd, &u, e) != 0)
@@ -1407,19 +1415,10 @@ static int load_controls(struct ctx *c, struct rb_err *e)
 	size_t len;
 	int rc;
 
+	/* The mapping given whole (the one a stored analysis carries): a copy. */
 	if (c->o->controls_doc != NULL) {
-		cJSON *m = cJSON_CreateObject();
-
-		c->controls = m;
-		if (m == NULL ||
-		    !cJSON_AddItemToObject(m, "controls", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
-			    c->o->controls_doc, "controls"), 1)) ||
-		    !cJSON_AddItemToObject(m, "findings", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
-			    c->o->controls_doc, "findings"), 1)) ||
-		    !cJSON_AddItemToObject(m, "evidence", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
-			    c->o->controls_doc, "evidence"), 1)))
-			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		return 0;
+		c->controls = cJSON_Duplicate(c->o->controls_doc, 1);
+		return c->controls != NULL ? 0 : RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	}
 	if (c->o->controls == NULL) {
 		if (rb_json_parse(rb_controls_json, strlen(rb_controls_json), 16, &c->controls,

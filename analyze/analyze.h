@@ -62,6 +62,13 @@ struct rb_analyze_opts {
 int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e);
 
 /*
+ * The document as the analysis table stores it: compact JSON without its
+ * "rollbacks" (those are rows).  The caller frees it with cJSON_free; NULL
+ * when out of memory.
+ */
+char *rb_analysis_stored_text(const cJSON *doc);
+
+/*
  * Prove a stored analysis equal to a recomputation: the analysis with id
  * analysis_id is done again from the stored entries, with the parameters
  * it was stored with (ledger, period, policy, trend, sample, control
