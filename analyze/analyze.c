@@ -1264,8 +1264,9 @@ static int pick_ledger(struct ctx *c, struct rb_err *e)
 }
 
 /*
- * Storing an analysis: one transaction from store_begin to store_finish,
- * so that readers see the whole analysis or none of it.  The analysis row
+ * Storing an analysis: one transaction, begun by rb_analyze before the
+ * stored check starts and committed once it has passed, so that readers
+ * see the whole analysis or none of it.  The analysis row
  * is written first (its document at the end); each rollback's facts are
  * written as they are evaluated (analysis_rollback, analysis_finding) and
  * are not kept in memory.
@@ -1297,9 +1298,6 @@ static int store_begin(struct ctx *c, const struct rb_period *per, const char *p
 	if (sqlite3_step(s) == SQLITE_ROW)
 		size = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	if (rb_db_begin(c->db, e) != 0)
-		return -1;
-	c->in_txn = 1;
 	if (rb_db_prepare(c->db, del, &d, e) != 0 || rb_db_prepare(c->db, ins, &a, e) != 0 ||
 	    rb_db_prepare(c->db, ins_r, &c->ins_r, e) != 0 ||
 	    rb_db_prepare(c->db, ins_f, &c->ins_f, e) != 0)
@@ -1382,7 +1380,8 @@ char *rb_analysis_stored_text(const cJSON *doc)
 	return text;
 }
 
-static int store_finish(struct ctx *c, cJSON *doc, struct rb_err *e)
+/* The document into the analysis row, in the transaction (not committed). */
+static int store_document(struct ctx *c, cJSON *doc, struct rb_err *e)
 {
 	static const char upd[] = "UPDATE analysis SET document = ?2 WHERE id = ?1";
 	sqlite3_stmt *u = NULL;
@@ -1400,9 +1399,7 @@ static int store_finish(struct ctx *c, cJSON *doc, struct rb_err *e)
 		rc = -1;
 		goto out;
 	}
-	rc = rb_db_commit(c->db, e);
-	if (rc == 0)
-		c->in_txn = 0;
+	rc = 0;
 out:
 	sqlite3_finalize(u);
 	cJSON_free(text);
@@ -1505,6 +1502,18 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 			goto out;
 	if (pick_ledger(&c, e) != 0 || open_readers(&c, e) != 0)
 		goto out;
+	/* The write lock first, when storing, so that what the check reads is
+	 * what is analysed; the stored history is checked from then on, beside
+	 * the analysis, and nothing is committed or returned before it has
+	 * passed. */
+	if (o->store) {
+		if (rb_db_begin(c.db, e) != 0)
+			goto out;
+		c.in_txn = 1;
+	}
+	if (STORED_CHECK && !o->verified &&
+	    rb_stored_start(o->db_path, c.ledger_id, o->trust, o->busy_ms, &vjob, e) != 0)
+		goto out;
 	/* §3 as_of: the latest entry time of the ledger. */
 	sqlite3_bind_int64(c.q[Q_ASOF], 1, c.ledger_id);
 	if (sqlite3_step(c.q[Q_ASOF]) == SQLITE_ROW)
@@ -1533,12 +1542,6 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 	c.late = cJSON_CreateArray();
 	if (c.late == NULL || (o->store && store_begin(&c, &per, policy, hash, ts, e) != 0))
 		goto out;
-	/* The stored history is checked meanwhile (after the write lock, when
-	 * storing: what it checks is what is read), and nothing is kept or
-	 * stored before it has passed. */
-	if (STORED_CHECK && !o->verified && rb_stored_start(o->db_path, c.ledger_id, o->trust, o->busy_ms,
-					    &vjob, e) != 0)
-		goto out;
 	if (analyse_period(&c, &per, 1, doc) != 0 || anomalies(&c, &per, doc) != 0)
 		goto out;
 	trend = cJSON_AddArrayToObject(doc, "trend");
@@ -1564,10 +1567,13 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 		cJSON_AddItemToObject(m, "evidence", cJSON_Duplicate(
 			cJSON_GetObjectItemCaseSensitive(c.controls, "evidence"), 1));
 	}
+	if (o->store && store_document(&c, doc, e) != 0)
+		goto out;
 	rc_v = vjob != NULL ? rb_stored_join(vjob, NULL, e) : 0;
 	vjob = NULL;
-	if (rc_v != 0 || (o->store && store_finish(&c, doc, e) != 0))
+	if (rc_v != 0 || (o->store && rb_db_commit(c.db, e) != 0))
 		goto out;
+	c.in_txn = 0;
 	/* Read without locks (a read-only folder): only if no writer changed it. */
 	if (!o->store && rb_db_unchanged(c.db, e) != 0)
 		goto out;

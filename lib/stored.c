@@ -1,8 +1,10 @@
 /* stored.c - stored entries held against their payloads and checkpoint (see stored.h). */
+#define _GNU_SOURCE     /* SCHED_IDLE */
 #include "stored.h"
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,8 +21,10 @@
 #include "rtime.h"
 
 /* Rows are read in chunks of 2^CHUNK_BITS seqs, aligned, so that a whole
- * chunk's leaves are one perfect subtree of the ledger's tree. */
-#define CHUNK_BITS 16
+ * chunk's leaves are one perfect subtree of the ledger's tree.  A chunk is
+ * some milliseconds of work: a joiner never waits long for the one a
+ * low-priority reader holds. */
+#define CHUNK_BITS 12
 #define CHUNK ((int64_t)1 << CHUNK_BITS)
 
 static const char rows_sql[] =
@@ -176,11 +180,9 @@ static void check_chunk(struct run *r, struct chunk *c, sqlite3 *db, sqlite3_stm
 	sqlite3_reset(q);
 }
 
-/* Worker i, on connection i: the next chunk no one has taken, until none is left. */
-static void work(void *ctx, size_t i)
+/* On connection db: the next chunk no one has taken, until none is left. */
+static void take_chunks(struct run *r, sqlite3 *db)
 {
-	struct run *r = ctx;
-	sqlite3 *db = r->o->readers[i];
 	sqlite3_stmt *q = NULL;
 	rb_json_arena *arena = rb_json_arena_new();
 	rb_sha256_ctx *sha = rb_sha256_new();
@@ -201,6 +203,14 @@ static void work(void *ctx, size_t i)
 	sqlite3_finalize(q);
 	rb_sha256_free(sha);
 	rb_json_arena_free(arena);
+}
+
+/* Worker i of the caller's pool, on connection i. */
+static void work(void *ctx, size_t i)
+{
+	struct run *r = ctx;
+
+	take_chunks(r, r->o->readers[i]);
 }
 
 /*
@@ -433,73 +443,109 @@ static int first_failure(const struct run *r, struct rb_err *e)
 	return 0;
 }
 
+/* What a check holds from its start to its end. */
+struct state {
+	struct run r;
+	struct rb_merkle m;             /* the tree at base, then the ledger's */
+	uint8_t root[32];               /* the ledger row's */
+	char origin[512];
+	char *checkpoint;
+	uint8_t *want;                  /* expected counted, by seq - base */
+	int crc;                        /* expect_counted's outcome */
+	struct rb_err cerr;
+};
+
+/* The ledger row, its checkpoint, the chunks: what the rows are read into. */
+static int prepare(struct state *st, const struct rb_stored_opts *o,
+		   struct rb_stored_result *res, struct rb_err *e)
+{
+	struct run *r = &st->r;
+
+	memset(st, 0, sizeof(*st));
+	atomic_init(&r->next, 0);
+	memset(res, 0, sizeof(*res));
+	r->o = o;
+	r->origin = st->origin;
+	if (load_ledger(r, st->origin, sizeof(st->origin), &st->m, st->root, &st->checkpoint,
+			e) != 0 ||
+	    check_checkpoint(r, st->checkpoint, st->root, res, e) != 0 || make_chunks(r, e) != 0)
+		return -1;
+	if ((st->want = calloc((size_t)(r->size - r->base) + 1, 1)) == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	return 0;
+}
+
+/* Once every chunk is read: the first disagreement, the root, counted. */
+static int conclude(struct state *st, struct rb_stored_result *res, struct rb_err *e)
+{
+	struct run *r = &st->r;
+	uint8_t got[32];
+
+	if (first_failure(r, e) != 0)
+		return -1;
+	if (st->crc != 0) {
+		if (e != NULL)
+			*e = st->cerr;
+		return -1;
+	}
+	if (fold(r, &st->m) != 0)
+		return RB_ERR(e, RB_EX_SOFTWARE, "the stored entries do not fold into a tree");
+	rb_merkle_root(&st->m, got);
+	if (memcmp(got, st->root, 32) != 0)
+		return RB_ERR(e, RB_EX_FAIL, "the stored history of %s does not verify: table "
+			      "entry, seq %" PRId64 " to %" PRId64 ": the stored entries give another "
+			      "root than the signed checkpoint's (a payload and its leaf were changed); "
+			      "nothing was used or written (run 'rbaudit check' for every problem)",
+			      st->origin, r->base, r->size - 1);
+	if (check_counted(r, st->want, e) != 0)
+		return -1;
+	res->entries = r->size - r->base;
+	return 0;
+}
+
+static void release(struct state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->r.nch; i++)
+		free(st->r.ch[i].leaves);
+	free(st->r.ch);
+	free(st->r.counted);
+	free(st->want);
+	free(st->checkpoint);
+}
+
 int rb_stored_verify(const struct rb_stored_opts *o, struct rb_stored_result *res,
 		     struct rb_err *e)
 {
-	struct run r;
-	struct rb_merkle m;
-	uint8_t root[32], got[32];
-	char origin[512], *checkpoint = NULL;
-	uint8_t *want = NULL;
-	struct rb_err cerr;
-	size_t i;
-	int rc = -1, crc;
+	struct state *st = malloc(sizeof(*st));
+	int rc = -1;
 
-	memset(&r, 0, sizeof(r));
-	atomic_init(&r.next, 0);
-	memset(res, 0, sizeof(*res));
-	r.o = o;
-	r.origin = origin;
-	if (load_ledger(&r, origin, sizeof(origin), &m, root, &checkpoint, e) != 0 ||
-	    check_checkpoint(&r, checkpoint, root, res, e) != 0 || make_chunks(&r, e) != 0)
+	if (st == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (prepare(st, o, res, e) != 0)
 		goto out;
-	want = calloc((size_t)(r.size - r.base) + 1, 1);
-	if (want == NULL) {
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
 	/* The rows on the workers; meanwhile, the expected counted marks here. */
 	if (o->pool != NULL && o->nreaders > 1)
-		rb_pool_start(o->pool, o->nreaders, work, &r);
-	crc = expect_counted(&r, want, &cerr);
+		rb_pool_start(o->pool, o->nreaders, work, &st->r);
+	st->crc = expect_counted(&st->r, st->want, &st->cerr);
 	if (o->pool != NULL && o->nreaders > 1)
 		rb_pool_wait(o->pool);
 	else
-		work(&r, 0);
-	if (first_failure(&r, e) != 0)
-		goto out;
-	if (crc != 0) {
-		if (e != NULL)
-			*e = cerr;
-		goto out;
-	}
-	if (fold(&r, &m) != 0) {
-		RB_ERR(e, RB_EX_SOFTWARE, "the stored entries do not fold into a tree");
-		goto out;
-	}
-	rb_merkle_root(&m, got);
-	if (memcmp(got, root, 32) != 0) {
-		RB_ERR(e, RB_EX_FAIL, "the stored history of %s does not verify: table entry, "
-		       "seq %" PRId64 " to %" PRId64 ": the stored entries give another root than "
-		       "the signed checkpoint's (a payload and its leaf were changed); nothing "
-		       "was used or written (run 'rbaudit check' for every problem)", origin,
-		       r.base, r.size - 1);
-		goto out;
-	}
-	if (check_counted(&r, want, e) != 0)
-		goto out;
-	res->entries = r.size - r.base;
-	rc = 0;
+		work(&st->r, 0);
+	rc = conclude(st, res, e);
 out:
-	for (i = 0; i < r.nch; i++)
-		free(r.ch[i].leaves);
-	free(r.ch);
-	free(r.counted);
-	free(want);
-	free(checkpoint);
+	release(st);
+	free(st);
 	return rc;
 }
 
+/*
+ * A check on threads of its own.  Its readers run at the lowest CPU
+ * priority (SCHED_IDLE): they use what the caller's work leaves of the
+ * cores, and never slow it down.  Whoever joins takes the chunks still left
+ * at its own priority, so a busy machine cannot starve the check.
+ */
 struct rb_stored_job {
 	pthread_t thread;
 	char *path;
@@ -509,43 +555,99 @@ struct rb_stored_job {
 	int rc;
 	struct rb_stored_result res;
 	struct rb_err err;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct run *rows;               /* while chunks may be left; else NULL */
+	int past;                       /* 1: the rows are read, or never will be */
+	int helpers;                    /* joiners inside take_chunks */
 };
 
-/* The job's thread: its connections, its pool, the check. */
+struct reader {
+	pthread_t thread;
+	struct run *r;
+	sqlite3 *db;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	struct sched_param sp = { 0 };
+
+	/* Best effort: without it, the readers share the cores as equals. */
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	take_chunks(rd->r, rd->db);
+	return NULL;
+}
+
+/* The rows on the readers, the counted marks here; then no joiner is inside. */
+static void read_rows(struct rb_stored_job *j, struct state *st, struct reader *rd, size_t n)
+{
+	size_t i, started = 0;
+
+	pthread_mutex_lock(&j->mu);
+	j->rows = &st->r;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	for (i = 0; i < n; i++) {
+		rd[i].r = &st->r;
+		if (pthread_create(&rd[i].thread, NULL, reader_main, &rd[i]) != 0)
+			break;
+		started++;
+	}
+	st->crc = expect_counted(&st->r, st->want, &st->cerr);
+	if (started == 0)
+		take_chunks(&st->r, rd[0].db);
+	for (i = 0; i < started; i++)
+		pthread_join(rd[i].thread, NULL);
+	pthread_mutex_lock(&j->mu);
+	j->rows = NULL;
+	j->past = 1;
+	while (j->helpers > 0)
+		pthread_cond_wait(&j->cv, &j->mu);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* The job's thread: its connections, its readers, the check. */
 static void *job_main(void *arg)
 {
 	struct rb_stored_job *j = arg;
 	struct rb_stored_opts o;
-	sqlite3 *db = NULL, **rd = NULL;
-	rb_pool *pool = NULL;
+	struct state *st = NULL;
+	struct reader *rd = NULL;
+	sqlite3 *db = NULL;
 	size_t n = (size_t)rb_ncpu(), i;
 
 	j->rc = -1;
 	memset(&o, 0, sizeof(o));
-	rd = calloc(n, sizeof(sqlite3 *));
-	if (rd == NULL) {
+	st = malloc(sizeof(*st));
+	rd = calloc(n, sizeof(*rd));
+	if (st == NULL || rd == NULL) {
 		RB_ERR(&j->err, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if (rb_db_open(j->path, RB_DB_READONLY, j->busy_ms, &db, &j->err) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (rb_db_open(j->path, RB_DB_READONLY, j->busy_ms, &rd[i], &j->err) != 0)
+		if (rb_db_open(j->path, RB_DB_READONLY, j->busy_ms, &rd[i].db, &j->err) != 0)
 			goto out;
-	if (n > 1 && rb_pool_new((int)n - 1, &pool, &j->err) != 0)
-		goto out;
 	o.db = db;
-	o.readers = rd;
-	o.nreaders = n;
-	o.pool = pool;
 	o.ledger_id = j->ledger_id;
 	o.trust = j->trust;
-	j->rc = rb_stored_verify(&o, &j->res, &j->err);
+	o.nreaders = 1;
+	if (prepare(st, &o, &j->res, &j->err) == 0) {
+		read_rows(j, st, rd, n);
+		j->rc = conclude(st, &j->res, &j->err);
+	}
+	release(st);
 out:
-	rb_pool_free(pool);
+	pthread_mutex_lock(&j->mu);
+	j->past = 1;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
 	for (i = 0; rd != NULL && i < n; i++)
-		rb_db_close(rd[i]);
+		rb_db_close(rd[i].db);
 	free(rd);
+	free(st);
 	rb_db_close(db);
 	return NULL;
 }
@@ -563,7 +665,11 @@ int rb_stored_start(const char *path, int64_t ledger_id, const rb_trust *trust, 
 	j->ledger_id = ledger_id;
 	j->trust = trust;
 	j->busy_ms = busy_ms;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
 	if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
+		pthread_mutex_destroy(&j->mu);
+		pthread_cond_destroy(&j->cv);
 		free(j->path);
 		free(j);
 		return RB_ERR(e, RB_EX_SOFTWARE, "cannot start a thread");
@@ -572,16 +678,47 @@ int rb_stored_start(const char *path, int64_t ledger_id, const rb_trust *trust, 
 	return 0;
 }
 
+/* The joiner takes the chunks still left, on a connection of its own. */
+static void help(rb_stored_job *j)
+{
+	struct run *r;
+	sqlite3 *db = NULL;
+	struct rb_err e;
+
+	pthread_mutex_lock(&j->mu);
+	while (j->rows == NULL && !j->past)
+		pthread_cond_wait(&j->cv, &j->mu);
+	r = j->rows;
+	if (r != NULL && atomic_load(&r->next) < r->nch)
+		j->helpers++;
+	else
+		r = NULL;
+	pthread_mutex_unlock(&j->mu);
+	if (r == NULL)
+		return;
+	/* Without a connection, the readers finish alone. */
+	if (rb_db_open(j->path, RB_DB_READONLY, j->busy_ms, &db, &e) == 0)
+		take_chunks(r, db);
+	rb_db_close(db);
+	pthread_mutex_lock(&j->mu);
+	j->helpers--;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
 int rb_stored_join(rb_stored_job *j, struct rb_stored_result *res, struct rb_err *e)
 {
 	int rc;
 
+	help(j);
 	pthread_join(j->thread, NULL);
 	rc = j->rc;
 	if (res != NULL)
 		*res = j->res;
 	if (rc != 0 && e != NULL)
 		*e = j->err;
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
 	free(j->path);
 	free(j);
 	return rc;
