@@ -12,7 +12,7 @@ VERSION  := 0.1.0
 # Debian 12 packages the build, the tests and the linters need.
 DEB_PKGS := gcc make pkg-config libsqlite3-dev libssl-dev libcjson-dev \
             libxlsxwriter-dev zlib1g-dev libhpdf-dev libcmocka-dev fonts-dejavu-core \
-            poppler-utils sqlite3 python3 python3-cryptography cppcheck \
+            poppler-utils sqlite3 python3 python3-cryptography libsodium-dev cppcheck \
             clang-tidy clang libclang-rt-14-dev unzip openssl time valgrind
 
 # What the build learns from pkg-config it learns when this Makefile is read.
@@ -188,10 +188,16 @@ BENCH_DIR ?= $(BUILD)/bench
 bench: deps
 	$(MAKE) bench-run
 
-bench-run: $(BUILD)/rbaudit $(BUILD)/bench-nocheck/rbaudit
+bench-run: $(BUILD)/rbaudit $(BUILD)/bench-nocheck/rbaudit $(BUILD)/bench/sodium-speed
 	python3 tests/bench/bench.py --rbaudit $(BUILD)/rbaudit \
 	  --rbaudit-nocheck $(BUILD)/bench-nocheck/rbaudit \
+	  --sodium-speed $(BUILD)/bench/sodium-speed \
 	  --data $(BENCH_DIR)/data --work $(BENCH_DIR)/work
+
+# The bound: libsodium's Ed25519 verification rate (tests/bench/sodium_speed.c).
+$(BUILD)/bench/sodium-speed: tests/bench/sodium_speed.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -std=c11 -Wall -Wextra -o $@ $< -lsodium -lpthread
 
 bench-clean:
 	rm -rf $(BENCH_DIR)
