@@ -1,4 +1,4 @@
-/* crypto.c - SHA-256, Ed25519, base64 and hex through OpenSSL. */
+/* crypto.c - Ed25519 through libsodium; SHA-256, base64, hex and key files through OpenSSL. */
 #include "crypto.h"
 #include "fsutil.h"
 
@@ -16,19 +16,18 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 
 struct rb_sha256_ctx {
 	EVP_MD_CTX *md;
 };
 
 struct rb_pubkey {
-	EVP_PKEY *pkey;
-	EVP_MD_CTX *tmpl;       /* initialised for verifying; copied per call */
 	uint8_t raw[RB_ED25519_PUB_LEN];
 };
 
 struct rb_privkey {
-	EVP_PKEY *pkey;
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];         /* seed || public key */
 };
 
 /*
@@ -158,28 +157,41 @@ void rb_sha256_free(rb_sha256_ctx *c)
 	free(c);
 }
 
+/* libsodium chooses its code for this CPU once, before any other call. */
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+static int sodium_ok;
+
+static void sodium_start(void)
+{
+	sodium_ok = sodium_init() >= 0;
+}
+
+static int sodium_ready(struct rb_err *e)
+{
+	pthread_once(&sodium_once, sodium_start);
+	return sodium_ok ? 0 : RB_ERR(e, RB_EX_SOFTWARE, "cannot start libsodium");
+}
+
 int rb_pubkey_new(const uint8_t raw[RB_ED25519_PUB_LEN], rb_pubkey **out,
 		  struct rb_err *e)
 {
 	rb_pubkey *k;
 
 	*out = NULL;
+	if (sodium_ready(e) != 0)
+		return -1;
+	/*
+	 * A key must be the canonical encoding of a point of the prime-order
+	 * subgroup: small-order keys (which "verify" signatures of any message)
+	 * and keys with a small-order component are refused here, where the
+	 * trust store is read, not signature by signature (docs/FORMATS.md).
+	 */
+	if (!crypto_core_ed25519_is_valid_point(raw))
+		return RB_ERR(e, RB_EX_DATAERR, "invalid Ed25519 public key (not the canonical "
+			      "encoding of a point of prime order)");
 	k = calloc(1, sizeof(*k));
 	if (k == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw,
-					      RB_ED25519_PUB_LEN);
-	if (k->pkey == NULL) {
-		free(k);
-		return RB_ERR_SSL(e, RB_EX_DATAERR, "invalid Ed25519 public key");
-	}
-	/* Set up once: a copy per verification skips the provider lookups. */
-	k->tmpl = EVP_MD_CTX_new();
-	if (k->tmpl == NULL ||
-	    EVP_DigestVerifyInit(k->tmpl, NULL, NULL, NULL, k->pkey) != 1) {
-		rb_pubkey_free(k);
-		return RB_ERR_SSL(e, RB_EX_SOFTWARE, "cannot set up Ed25519 verification");
-	}
 	memcpy(k->raw, raw, RB_ED25519_PUB_LEN);
 	*out = k;
 	return 0;
@@ -188,17 +200,7 @@ int rb_pubkey_new(const uint8_t raw[RB_ED25519_PUB_LEN], rb_pubkey **out,
 int rb_pubkey_verify(const rb_pubkey *k, const void *msg, size_t len,
 		     const uint8_t sig[RB_ED25519_SIG_LEN])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = 0;
-
-	if (md == NULL)
-		return 0;
-	if (EVP_MD_CTX_copy_ex(md, k->tmpl) == 1 &&
-	    EVP_DigestVerify(md, sig, RB_ED25519_SIG_LEN, msg, len) == 1)
-		ok = 1;
-	EVP_MD_CTX_free(md);
-	ERR_clear_error();
-	return ok;
+	return crypto_sign_verify_detached(sig, msg, len, k->raw) == 0;
 }
 
 const uint8_t *rb_pubkey_raw(const rb_pubkey *k)
@@ -208,62 +210,78 @@ const uint8_t *rb_pubkey_raw(const rb_pubkey *k)
 
 void rb_pubkey_free(rb_pubkey *k)
 {
-	if (k == NULL)
-		return;
-	EVP_MD_CTX_free(k->tmpl);
-	EVP_PKEY_free(k->pkey);
 	free(k);
+}
+
+/* A key from its seed: libsodium's secret key is seed || public key. */
+static int privkey_of_seed(const uint8_t seed[RB_ED25519_SEED_LEN], rb_privkey **out,
+			   struct rb_err *e)
+{
+	uint8_t pk[RB_ED25519_PUB_LEN];
+	rb_privkey *k;
+
+	*out = NULL;
+	if (sodium_ready(e) != 0)
+		return -1;
+	k = calloc(1, sizeof(*k));
+	if (k == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (crypto_sign_seed_keypair(pk, k->sk, seed) != 0) {
+		rb_privkey_free(k);
+		return RB_ERR(e, RB_EX_SOFTWARE, "cannot make an Ed25519 key");
+	}
+	*out = k;
+	return 0;
 }
 
 int rb_privkey_generate(rb_privkey **out, struct rb_err *e)
 {
-	EVP_PKEY_CTX *pc = NULL;
-	EVP_PKEY *pkey = NULL;
-	int rc = -1;
+	uint8_t seed[RB_ED25519_SEED_LEN];
+	int rc;
 
 	*out = NULL;
-	pc = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
-	if (pc == NULL || EVP_PKEY_keygen_init(pc) != 1 ||
-	    EVP_PKEY_keygen(pc, &pkey) != 1) {
-		RB_ERR_SSL(e, RB_EX_SOFTWARE, "cannot generate an Ed25519 key");
-		goto out;
-	}
-	*out = calloc(1, sizeof(**out));
-	if (*out == NULL) {
-		EVP_PKEY_free(pkey);
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
-	(*out)->pkey = pkey;
-	rc = 0;
-out:
-	EVP_PKEY_CTX_free(pc);
+	if (sodium_ready(e) != 0)
+		return -1;
+	randombytes_buf(seed, sizeof(seed));
+	rc = privkey_of_seed(seed, out, e);
+	sodium_memzero(seed, sizeof(seed));
 	return rc;
 }
 
 int rb_privkey_from_seed(const uint8_t seed[RB_ED25519_SEED_LEN],
 			 rb_privkey **out, struct rb_err *e)
 {
-	EVP_PKEY *pkey;
+	return privkey_of_seed(seed, out, e);
+}
 
-	*out = NULL;
-	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed,
-					    RB_ED25519_SEED_LEN);
+/* The PKCS#8 PEM file's key: OpenSSL reads the file, libsodium keeps the key. */
+static int privkey_of_pem(FILE *f, const char *path, rb_privkey **out, struct rb_err *e)
+{
+	EVP_PKEY *pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	uint8_t seed[RB_ED25519_SEED_LEN];
+	size_t n = sizeof(seed);
+	int rc;
+
 	if (pkey == NULL)
-		return RB_ERR_SSL(e, RB_EX_SOFTWARE, "cannot make an Ed25519 key");
-	*out = calloc(1, sizeof(**out));
-	if (*out == NULL) {
+		return RB_ERR_SSL(e, RB_EX_DATAERR, "cannot read private key '%s'", path);
+	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
 		EVP_PKEY_free(pkey);
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		return RB_ERR(e, RB_EX_DATAERR, "'%s' is not an Ed25519 private key", path);
 	}
-	(*out)->pkey = pkey;
-	return 0;
+	if (EVP_PKEY_get_raw_private_key(pkey, seed, &n) != 1 || n != sizeof(seed)) {
+		EVP_PKEY_free(pkey);
+		sodium_memzero(seed, sizeof(seed));
+		return RB_ERR_SSL(e, RB_EX_DATAERR, "cannot read private key '%s'", path);
+	}
+	EVP_PKEY_free(pkey);    /* OpenSSL cleanses its copy */
+	rc = privkey_of_seed(seed, out, e);
+	sodium_memzero(seed, sizeof(seed));
+	return rc;
 }
 
 int rb_privkey_load(const char *path, rb_privkey **out, struct rb_err *e)
 {
 	FILE *f = NULL;
-	EVP_PKEY *pkey = NULL;
 	struct stat st;
 	int rc = -1;
 
@@ -290,27 +308,25 @@ int rb_privkey_load(const char *path, rb_privkey **out, struct rb_err *e)
 		       "run: chmod 600 '%s'", path, (unsigned)(st.st_mode & 0777), path);
 		goto out;
 	}
-	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	if (pkey == NULL) {
-		RB_ERR_SSL(e, RB_EX_DATAERR, "cannot read private key '%s'", path);
-		goto out;
-	}
-	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
-		RB_ERR(e, RB_EX_DATAERR, "'%s' is not an Ed25519 private key", path);
-		goto out;
-	}
-	*out = calloc(1, sizeof(**out));
-	if (*out == NULL) {
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
-	(*out)->pkey = pkey;
-	pkey = NULL;
-	rc = 0;
+	rc = privkey_of_pem(f, path, out, e);
 out:
-	EVP_PKEY_free(pkey);
 	if (f != NULL)
 		fclose(f);
+	return rc;
+}
+
+/* The key as PKCS#8 PEM on f (OpenSSL writes the format). */
+static int write_pem(const rb_privkey *k, FILE *f, const char *path, struct rb_err *e)
+{
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, k->sk,
+						      RB_ED25519_SEED_LEN);
+	int rc = 0;
+
+	if (pkey == NULL)
+		return RB_ERR_SSL(e, RB_EX_SOFTWARE, "cannot write '%s'", path);
+	if (PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) != 1)
+		rc = RB_ERR_SSL(e, RB_EX_IOERR, "cannot write '%s'", path);
+	EVP_PKEY_free(pkey);
 	return rc;
 }
 
@@ -329,10 +345,8 @@ int rb_privkey_save(const rb_privkey *k, const char *path, struct rb_err *e)
 		RB_ERR(e, RB_EX_CANTCREAT, "cannot create '%s': %s", path, strerror(errno));
 		goto out;
 	}
-	if (PEM_write_PrivateKey(f, k->pkey, NULL, NULL, 0, NULL, NULL) != 1) {
-		RB_ERR_SSL(e, RB_EX_IOERR, "cannot write '%s'", path);
+	if (write_pem(k, f, path, e) != 0)
 		goto out;
-	}
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		RB_ERR(e, RB_EX_IOERR, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
@@ -349,36 +363,21 @@ out:
 int rb_privkey_sign(const rb_privkey *k, const void *msg, size_t len,
 		    uint8_t sig[RB_ED25519_SIG_LEN], struct rb_err *e)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	size_t siglen = RB_ED25519_SIG_LEN;
-	int rc = -1;
-
-	if (md == NULL)
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	if (EVP_DigestSignInit(md, NULL, NULL, NULL, k->pkey) != 1 ||
-	    EVP_DigestSign(md, sig, &siglen, msg, len) != 1 ||
-	    siglen != RB_ED25519_SIG_LEN) {
-		RB_ERR_SSL(e, RB_EX_SOFTWARE, "Ed25519 signing failed");
-		goto out;
-	}
-	rc = 0;
-out:
-	EVP_MD_CTX_free(md);
-	return rc;
+	if (crypto_sign_detached(sig, NULL, msg, len, k->sk) != 0)
+		return RB_ERR(e, RB_EX_SOFTWARE, "Ed25519 signing failed");
+	return 0;
 }
 
 void rb_privkey_public(const rb_privkey *k, uint8_t raw[RB_ED25519_PUB_LEN])
 {
-	size_t n = RB_ED25519_PUB_LEN;
-
-	EVP_PKEY_get_raw_public_key(k->pkey, raw, &n);
+	memcpy(raw, k->sk + RB_ED25519_SEED_LEN, RB_ED25519_PUB_LEN);
 }
 
 void rb_privkey_free(rb_privkey *k)
 {
 	if (k == NULL)
 		return;
-	EVP_PKEY_free(k->pkey);   /* OpenSSL cleanses the key material */
+	sodium_memzero(k->sk, sizeof(k->sk));
 	free(k);
 }
 

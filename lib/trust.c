@@ -122,7 +122,8 @@ static int parse_key(const cJSON *entry, rb_tkey *k, struct rb_err *e)
 			      name);
 	if (rb_pubkey_new(raw, &k->pub, e) != 0)
 		return RB_ERR(e, RB_EX_DATAERR,
-			      "key '%s': member \"public_key\" is not an Ed25519 key", name);
+			      "key '%s': member \"public_key\" is not a usable Ed25519 key: it "
+			      "is not the canonical encoding of a point of prime order", name);
 	rb_note_keyhash(name, raw, k->keyhash);
 	idit = cJSON_GetObjectItemCaseSensitive(entry, "identity");
 	if (idit != NULL && !cJSON_IsNull(idit)) {

@@ -149,4 +149,31 @@ expect_exit 65 "keys list on a malformed store exits 65" -- "$RBAUDIT" keys list
 printf '{"keys":[{"name":"x","algorithm":"rsa","public_key":"AAAA","roles":["entry"],"valid_from":"2026-01-01T00:00:00Z","valid_until":null,"revoked_at":null}]}' >badalg.json
 expect_exit 65 "keys list on a store with a non-ed25519 key exits 65" -- "$RBAUDIT" keys list --keys badalg.json
 
+# Keys that are not of prime order (the small-order point of "Taming the many
+# EdDSAs" case 0, and a non-canonical encoding, case 10; tests/data/ed25519):
+# the store is refused where it is read, naming the key, and keys add refuses
+# such a key too (docs/FORMATS.md).
+weak_store() { # NAME HEX
+	"$PY" - "$2" >"$1" <<'EOP'
+import base64, json, sys
+pk = base64.b64encode(bytes.fromhex(sys.argv[1])).decode()
+print(json.dumps({"keys": [{"name": "weak", "algorithm": "ed25519", "public_key": pk,
+    "roles": ["entry", "checkpoint"], "valid_from": "2026-01-01T00:00:00Z",
+    "valid_until": None, "revoked_at": None}]}))
+EOP
+}
+weak_store small.json c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa
+expect_exit 65 "a store holding a small-order key exits 65" -- "$RBAUDIT" keys list --keys small.json
+expect_grep -F "  naming the key and why" "$ERR" "key 'weak': member \"public_key\" is not a usable Ed25519 key"
+expect_grep -F "  (not of prime order)" "$ERR" "point of prime order"
+weak_store noncanon.json ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
+expect_exit 65 "a store holding a non-canonical key encoding exits 65" -- \
+	"$RBAUDIT" keys list --keys noncanon.json
+expect_exit 65 "  and verify refuses to use it" -- "$RBAUDIT" verify --keys noncanon.json "$VECTORS/export-2026-07"
+expect_grep -F "  naming the key" "$ERR" "key 'weak'"
+json_get small.json 'json.dumps(d["keys"][0])' >weak.pub.json
+cp keys.json keys.before
+expect_exit 65 "keys add of a small-order key exits 65" -- "$RBAUDIT" keys add weak.pub.json --keys keys.json
+expect_same "  keys.json is untouched" keys.before keys.json
+
 done_testing

@@ -1,65 +1,136 @@
 /*
- * test_crypto.c - focus: the OpenSSL wrappers give the published answers:
- * Ed25519 against RFC 8032 §7.1, SHA-256 against FIPS 180-2, the DSSE PAE
+ * test_crypto.c - focus: the crypto wrappers give the published answers:
+ * Ed25519 against RFC 8032 §7.1 and the edge cases of "Taming the many
+ * EdDSAs" (tests/data/ed25519), SHA-256 against FIPS 180-2, the DSSE PAE
  * against the DSSE protocol's example, and strict base64.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <sodium.h>
 
 #include "lib/crypto.h"
 #include "lib/dsse.h"
 #include "testutil.h"
 
-static const struct {
-	const char *seed, *pub, *msg, *sig;
-} rfc8032[] = {
-	{ "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
-	  "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
-	  "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b" },
-	{ "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
-	  "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
-	  "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00" },
-	{ "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
-	  "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
-	  "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a" },
-};
+#define ED "tests/data/ed25519"
 
+static cJSON *load_json(const char *path)
+{
+	size_t n;
+	char *text = tu_slurp(path, &n);
+	cJSON *doc = cJSON_ParseWithLength(text, n);
+
+	free(text);
+	assert_non_null(doc);
+	return doc;
+}
+
+/* hex member of o into a new buffer of *n bytes. */
+static uint8_t *hex_of(const cJSON *o, const char *name, size_t *n)
+{
+	const char *h = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+	uint8_t *out;
+
+	assert_non_null(h);
+	*n = strlen(h) / 2;
+	out = malloc(*n + 1);
+	assert_non_null(out);
+	tu_unhex(h, out, *n);
+	return out;
+}
+
+/* RFC 8032 §7.1, all five: the key from the seed, the signature, and its verification. */
 static void ed25519_rfc8032_sign_and_verify(void **state)
 {
-	size_t i;
+	cJSON *doc = load_json(ED "/rfc8032.json"), *v;
+	int count = 0;
 
 	(void)state;
-	for (i = 0; i < sizeof(rfc8032) / sizeof(rfc8032[0]); i++) {
-		uint8_t seed[32], pub[32], want[64], got[64], msg[8], raw[32];
-		size_t mlen = strlen(rfc8032[i].msg) / 2;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(doc, "vectors")) {
+		size_t ls, lp, lm, lg;
+		uint8_t *seed = hex_of(v, "secret_key", &ls), *pub = hex_of(v, "public_key", &lp);
+		uint8_t *msg = hex_of(v, "message", &lm), *want = hex_of(v, "signature", &lg);
+		uint8_t got[64], raw[32];
 		rb_privkey *k = NULL;
 		rb_pubkey *pk = NULL;
 
-		tu_unhex(rfc8032[i].seed, seed, 32);
-		tu_unhex(rfc8032[i].pub, pub, 32);
-		tu_unhex(rfc8032[i].sig, want, 64);
-		tu_unhex(rfc8032[i].msg, msg, mlen);
+		assert_int_equal(ls, 32);
+		assert_int_equal(lg, 64);
 		assert_int_equal(rb_privkey_from_seed(seed, &k, NULL), 0);
 		rb_privkey_public(k, raw);
 		assert_memory_equal(raw, pub, 32);
-		assert_int_equal(rb_privkey_sign(k, msg, mlen, got, NULL), 0);
+		assert_int_equal(rb_privkey_sign(k, msg, lm, got, NULL), 0);
 		assert_memory_equal(got, want, 64);
 		assert_int_equal(rb_pubkey_new(pub, &pk, NULL), 0);
-		assert_int_equal(rb_pubkey_verify(pk, msg, mlen, want), 1);
+		assert_int_equal(rb_pubkey_verify(pk, msg, lm, want), 1);
 		/* One bit off in the signature or the message: no longer valid. */
 		want[0] ^= 1;
-		assert_int_equal(rb_pubkey_verify(pk, msg, mlen, want), 0);
+		assert_int_equal(rb_pubkey_verify(pk, msg, lm, want), 0);
 		want[0] ^= 1;
-		msg[mlen] = 0x01;
-		assert_int_equal(rb_pubkey_verify(pk, msg, mlen + 1, want), 0);
+		want[63] ^= 0x10;       /* S's top bit: above L (not canonical), or wrong */
+		assert_int_equal(rb_pubkey_verify(pk, msg, lm, want), 0);
+		want[63] ^= 0x10;
+		msg[lm] = 0x01;
+		assert_int_equal(rb_pubkey_verify(pk, msg, lm + 1, want), 0);
 		rb_pubkey_free(pk);
 		rb_privkey_free(k);
+		free(seed);
+		free(pub);
+		free(msg);
+		free(want);
+		count++;
 	}
+	assert_int_equal(count, 5);
+	cJSON_Delete(doc);
+}
+
+/*
+ * The twelve edge cases of "Taming the many EdDSAs": libsodium gives the
+ * verdicts the paper's table gives it, and rbaudit accepts none of them,
+ * refusing every key that is not of prime order where keys are read.
+ */
+static void ed25519_edge_cases(void **state)
+{
+	cJSON *doc = load_json(ED "/speccheck.json"), *c;
+	int count = 0;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+		size_t lm, lp, lg;
+		uint8_t *msg = hex_of(c, "message", &lm), *pub = hex_of(c, "public_key", &lp);
+		uint8_t *sig = hex_of(c, "signature", &lg);
+		const char *a = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "A"));
+		int sodium = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "libsodium_1_0_18"));
+		rb_pubkey *pk = NULL;
+		struct rb_err e;
+		int key_ok;
+
+		assert_int_equal(lp, 32);
+		assert_int_equal(lg, 64);
+		assert_int_equal(crypto_sign_verify_detached(sig, msg, lm, pub) == 0, sodium);
+		key_ok = rb_pubkey_new(pub, &pk, &e) == 0;
+		/* Only the keys of prime order are taken (cases 6 and 7). */
+		assert_int_equal(key_ok, strcmp(a, "order L") == 0);
+		if (key_ok)
+			assert_int_equal(rb_pubkey_verify(pk, msg, lm, sig), 0);
+		else
+			assert_non_null(strstr(e.msg, "prime order"));
+		rb_pubkey_free(pk);
+		free(msg);
+		free(pub);
+		free(sig);
+		count++;
+	}
+	assert_int_equal(count, 12);
+	cJSON_Delete(doc);
 }
 
 static void sha256_known_answers(void **state)
@@ -142,6 +213,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ed25519_rfc8032_sign_and_verify),
+		cmocka_unit_test(ed25519_edge_cases),
 		cmocka_unit_test(sha256_known_answers),
 		cmocka_unit_test(dsse_pae_known_answer),
 		cmocka_unit_test(base64_strict),
