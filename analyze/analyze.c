@@ -79,10 +79,6 @@ static const char *const sql[Q_COUNT] = {
 	[Q_SIZE] = "SELECT size FROM ledger WHERE id = ?1",
 };
 
-static const char *const finding_codes[] = { "approvals-missing", "separation-of-duties",
-	"emergency-unreviewed", "unverified", "stale-revert", "security-regression" };
-#define NFINDINGS 6
-static const char *const level_names[] = { "low", "medium", "high", "critical" };
 
 /*
  * Every query names its index (INDEXED BY): without statistics SQLite may
@@ -335,7 +331,7 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 			r->env = dupstr(rb_json_str(data, "environment"));
 			r->change_id = dupstr(rb_json_str(data, "change_id"));
 			r->incident_id = dupstr(rb_json_str(data, "incident_id"));
-			r->tier = rb_tier_index(rb_json_str(data, "risk_tier"));
+			r->tier = rb_tier_of(rb_json_str(data, "risk_tier"));
 			r->emergency = cJSON_IsTrue(em);
 			for (k = 0; k < 4; k++) {
 				const char *s = rb_json_str(data, texts[k]);
@@ -349,7 +345,7 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 			r->executed = t;
 			r->executor = dupstr(actor);
 			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(data, "touches")) {
-				int k = rb_touch_index(cJSON_IsString(it) ? it->valuestring : NULL);
+				int k = rb_touch_of(cJSON_IsString(it) ? it->valuestring : NULL);
 
 				if (k >= 0)
 					r->touches |= 1 << k;
@@ -513,7 +509,7 @@ struct facts {
 	double completeness;
 	int complete;
 	int score, level;
-	int findings[NFINDINGS];
+	int findings[RB_NFINDINGS];
 };
 
 static cJSON *controls_of(const struct ctx *c, const char *group, const char *key)
@@ -524,6 +520,16 @@ static cJSON *controls_of(const struct ctx *c, const char *group, const char *ke
 	return l != NULL ? cJSON_Duplicate(l, 1) : cJSON_CreateArray();
 }
 
+/* The touches categories the policy counts as security sensitive, as a bit mask. */
+static int sensitive_mask(const struct rb_policy *p)
+{
+	int k, m = 0;
+
+	for (k = 0; k < RB_NTOUCH; k++)
+		m |= (p->sensitive[k] != 0) << k;
+	return m;
+}
+
 static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 {
 	const struct rb_policy *p = c->p;
@@ -532,9 +538,8 @@ static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 	int64_t *times = calloc(nap, sizeof(*times));
 	const char **who = calloc(nap, sizeof(*who));
 	int *cos = calloc(nap, sizeof(*cos));
-	static const char *const items[] = { "approvals", "impact", "rationale", "review",
-		"security-considerations", "security-scan", "tests", "ticket" };
-	int required[8], present[8], nreq = 0, npres = 0, sod = 0, k;
+	const char *const *items = rb_evidence_names;
+	int required[RB_NEVIDENCE], present[RB_NEVIDENCE], nreq = 0, npres = 0, sod = 0, k;
 	double raw = 0, factor;
 	cJSON *o = NULL, *a, *fa;
 	char ts[RB_TIME_MAX];
@@ -555,35 +560,40 @@ static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 		f->has_latency = 1;
 		f->latency = (double)(times[f->need - 1] - r->requested) / 1e9;
 	}
-	/* §5 evidence: items in alphabetical order. */
-	for (k = 0; k < 8; k++) {
-		const char *it = items[k];
-
+	/* §5 evidence: items in alphabetical order (the enum's). */
+	for (k = 0; k < RB_NEVIDENCE; k++) {
 		required[k] = 1;
-		if (strcmp(it, "security-scan") == 0)
-			required[k] = p->scan_required[tier] || (r->touches & ((p->sensitive[0] << 0) |
-				(p->sensitive[1] << 1) | (p->sensitive[2] << 2) | (p->sensitive[3] << 3) |
-				(p->sensitive[4] << 4) | (p->sensitive[5] << 5)));
-		else if (strcmp(it, "review") == 0)
-			required[k] = r->emergency || tier == 3;
-		if (strcmp(it, "ticket") == 0)
-			present[k] = r->texts[0];
-		else if (strcmp(it, "rationale") == 0)
-			present[k] = r->texts[1];
-		else if (strcmp(it, "impact") == 0)
-			present[k] = r->texts[2];
-		else if (strcmp(it, "security-considerations") == 0)
-			present[k] = r->texts[3];
-		else if (strcmp(it, "approvals") == 0)
+		switch ((enum rb_evidence)k) {
+		case RB_EVIDENCE_APPROVALS:
 			present[k] = r->emergency ?
 				(int)valid_approvers(r, c->as_of, times, who, cos) >= f->need :
 				f->approved;
-		else if (strcmp(it, "tests") == 0)
-			present[k] = r->first_tests_pass <= c->as_of;
-		else if (strcmp(it, "security-scan") == 0)
-			present[k] = r->first_scan_pass <= c->as_of;
-		else
+			break;
+		case RB_EVIDENCE_IMPACT:
+			present[k] = r->texts[2];
+			break;
+		case RB_EVIDENCE_RATIONALE:
+			present[k] = r->texts[1];
+			break;
+		case RB_EVIDENCE_REVIEW:
+			required[k] = r->emergency || tier == RB_TIER_CRITICAL;
 			present[k] = r->nreviews > 0;
+			break;
+		case RB_EVIDENCE_SECURITY_CONSIDERATIONS:
+			present[k] = r->texts[3];
+			break;
+		case RB_EVIDENCE_SECURITY_SCAN:
+			required[k] = p->scan_required[tier] || (r->touches & sensitive_mask(p));
+			present[k] = r->first_scan_pass <= c->as_of;
+			break;
+		case RB_EVIDENCE_TESTS:
+			present[k] = r->first_tests_pass <= c->as_of;
+			break;
+		case RB_EVIDENCE_TICKET:
+		default:
+			present[k] = r->texts[0];
+			break;
+		}
 		nreq += required[k];
 		npres += required[k] && present[k];
 	}
@@ -597,22 +607,22 @@ static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 		    ((r->requester && strcmp(r->ap[i].actor, r->requester) == 0) ||
 		     (r->executor && strcmp(r->ap[i].actor, r->executor) == 0)))
 			sod = 1;
-	f->findings[0] = !r->emergency && !f->approved;
-	f->findings[1] = sod;
+	f->findings[RB_FINDING_APPROVALS_MISSING] = !r->emergency && !f->approved;
+	f->findings[RB_FINDING_SEPARATION_OF_DUTIES] = sod;
 	if (r->emergency && r->executed + hours_ns(p->review_window_hours) <= c->as_of) {
 		int64_t end = r->executed + hours_ns(p->review_window_hours);
 		int ok = 0;
 
 		for (i = 0; i < r->nreviews; i++)
 			ok |= r->reviews[i] >= r->executed && r->reviews[i] <= end;
-		f->findings[2] = !ok;
+		f->findings[RB_FINDING_EMERGENCY_UNREVIEWED] = !ok;
 	}
 	if (r->executed + hours_ns(p->verify_window_hours) <= c->as_of)
-		f->findings[3] = !r->tests_in_window;
+		f->findings[RB_FINDING_UNVERIFIED] = !r->tests_in_window;
 	if (r->executed + hours_ns(p->max_revert_days * 24) <= c->as_of)
-		f->findings[4] = !(r->has_closed &&
+		f->findings[RB_FINDING_STALE_REVERT] = !(r->has_closed &&
 				   r->closed <= r->executed + hours_ns(p->max_revert_days * 24));
-	f->findings[5] = r->nreintroduces > 0;
+	f->findings[RB_FINDING_SECURITY_REGRESSION] = r->nreintroduces > 0;
 	/* §7 security impact score, with the factors behind it. */
 	o = cJSON_CreateObject();
 	fa = cJSON_CreateArray();
@@ -655,8 +665,9 @@ static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 	f->score = (int)floor(raw * factor + 0.5);
 	if (f->score > 100)
 		f->score = 100;
-	f->level = f->score >= p->level_critical ? 3 : f->score >= p->level_high ? 2 :
-		   f->score >= p->level_medium ? 1 : 0;
+	f->level = f->score >= p->level_critical ? RB_LEVEL_CRITICAL :
+		   f->score >= p->level_high ? RB_LEVEL_HIGH :
+		   f->score >= p->level_medium ? RB_LEVEL_MEDIUM : RB_LEVEL_LOW;
 	/* The JSON object: the members of the expected output first. */
 	cJSON_AddStringToObject(o, "rollback_id", r->id);
 #define STR_OR_NULL(name, v) \
@@ -681,15 +692,15 @@ static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 	cJSON_AddNumberToObject(o, "completeness", f->completeness);
 	cJSON_AddBoolToObject(o, "complete", f->complete);
 	a = cJSON_AddArrayToObject(o, "missing");
-	for (k = 0; k < 8; k++)
+	for (k = 0; k < RB_NEVIDENCE; k++)
 		if (required[k] && !present[k])
 			cJSON_AddItemToArray(a, cJSON_CreateString(items[k]));
 	cJSON_AddNumberToObject(o, "score", f->score);
-	cJSON_AddStringToObject(o, "level", level_names[f->level]);
+	cJSON_AddStringToObject(o, "level", rb_level_names[f->level]);
 	a = cJSON_AddArrayToObject(o, "findings");
-	for (k = 0; k < NFINDINGS; k++)
+	for (k = 0; k < RB_NFINDINGS; k++)
 		if (f->findings[k])
-			cJSON_AddItemToArray(a, cJSON_CreateString(finding_codes[k]));
+			cJSON_AddItemToArray(a, cJSON_CreateString(rb_finding_names[k]));
 	/* What an auditor needs beyond the figures. */
 	STR_OR_NULL("change_id", r->change_id);
 	STR_OR_NULL("incident_id", r->incident_id);
@@ -732,7 +743,7 @@ static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 		cJSON_AddItemToArray(a, x);
 	}
 	a = cJSON_AddObjectToObject(o, "evidence");
-	for (k = 0; k < 8; k++) {
+	for (k = 0; k < RB_NEVIDENCE; k++) {
 		cJSON *x = cJSON_CreateObject();
 
 		cJSON_AddBoolToObject(x, "required", required[k]);
@@ -743,10 +754,10 @@ static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 	cJSON_AddNumberToObject(o, "environment_factor", factor);
 	cJSON_AddNumberToObject(o, "raw_score", raw);
 	a = cJSON_AddObjectToObject(o, "finding_controls");
-	for (k = 0; k < NFINDINGS; k++)
+	for (k = 0; k < RB_NFINDINGS; k++)
 		if (f->findings[k])
-			cJSON_AddItemToObject(a, finding_codes[k],
-					      controls_of(c, "findings", finding_codes[k]));
+			cJSON_AddItemToObject(a, rb_finding_names[k],
+					      controls_of(c, "findings", rb_finding_names[k]));
 	qsort(r->seqs, r->nseqs, sizeof(*r->seqs), cmp_i64);
 	a = cJSON_AddArrayToObject(o, "seqs");
 	for (i = 0; i < r->nseqs; i++)
@@ -962,7 +973,7 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 	size_t nids = 0, i, k, take = 0;
 	double *ttd = NULL, *ttr = NULL, *lat = NULL, sumc = 0;
 	size_t nttd = 0, nttr = 0, nlat = 0, ncomplete = 0;
-	int counts[NFINDINGS] = { 0 }, levels[4] = { 0 }, rc = -1, src;
+	int counts[RB_NFINDINGS] = { 0 }, levels[RB_NLEVELS] = { 0 }, rc = -1, src;
 	int64_t deploys = 0;
 	cJSON *by_s = NULL, *by_e = NULL, *by_t = NULL, *rbs = NULL, *o;
 	cJSON **sfacts = NULL, **strails = NULL;
@@ -1078,7 +1089,7 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 			ncomplete += f->complete;
 			sumc += f->completeness;
 			levels[f->level]++;
-			for (k = 0; k < NFINDINGS; k++)
+			for (k = 0; k < RB_NFINDINGS; k++)
 				counts[k] += f->findings[k];
 			if (!full)
 				continue;
@@ -1121,15 +1132,15 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 		cJSON_AddNullToObject(doc, "evidence_mean_completeness");
 	}
 	o = cJSON_AddObjectToObject(doc, "levels");
-	for (k = 0; k < 4; k++)
-		cJSON_AddNumberToObject(o, level_names[k], levels[k]);
+	for (k = 0; k < RB_NLEVELS; k++)
+		cJSON_AddNumberToObject(o, rb_level_names[k], levels[k]);
 	o = cJSON_AddObjectToObject(doc, "findings");
-	for (k = 0; k < NFINDINGS; k++)
+	for (k = 0; k < RB_NFINDINGS; k++)
 		if (counts[k] > 0)
-			cJSON_AddNumberToObject(o, finding_codes[k], counts[k]);
+			cJSON_AddNumberToObject(o, rb_finding_names[k], counts[k]);
 	o = cJSON_AddObjectToObject(doc, "finding_counts");
-	for (k = 0; k < NFINDINGS; k++)
-		cJSON_AddNumberToObject(o, finding_codes[k], counts[k]);
+	for (k = 0; k < RB_NFINDINGS; k++)
+		cJSON_AddNumberToObject(o, rb_finding_names[k], counts[k]);
 	if (rbs != NULL) {
 		cJSON_AddItemToObject(doc, "rollbacks", rbs);
 		rbs = NULL;

@@ -12,31 +12,6 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 
-const char *const rb_tier_names[RB_NTIERS] = { "low", "medium", "high", "critical" };
-const char *const rb_touch_names[RB_NTOUCH] = { "authz-config", "crypto-material",
-	"network-exposure", "secrets", "dependency-downgrade", "schema-migration" };
-
-/* The index of name in names[0..n), or -1. */
-static int index_of(const char *const *names, int n, const char *name)
-{
-	int i;
-
-	for (i = 0; name != NULL && i < n; i++)
-		if (strcmp(name, names[i]) == 0)
-			return i;
-	return -1;
-}
-
-int rb_tier_index(const char *name)
-{
-	return index_of(rb_tier_names, RB_NTIERS, name);
-}
-
-int rb_touch_index(const char *name)
-{
-	return index_of(rb_touch_names, RB_NTOUCH, name);
-}
-
 void rb_policy_default(struct rb_policy *p)
 {
 	static const double w[RB_NTOUCH] = { 30, 30, 25, 25, 10, 10 };
@@ -159,7 +134,7 @@ static int apply(struct ctx *c, const cJSON *doc, struct rb_policy *p)
 			if (!cJSON_IsObject(it))
 				return bad(c, k, NULL, "must be an object of tier: count");
 			cJSON_ArrayForEach(x, it) {
-				int t = rb_tier_index(x->string);
+				int t = rb_tier_of(x->string);
 
 				if (t < 0)
 					return bad(c, x->string, k, "is not a risk tier (low, medium, high, critical)");
@@ -186,7 +161,7 @@ static int apply(struct ctx *c, const cJSON *doc, struct rb_policy *p)
 			if (!cJSON_IsObject(it))
 				return bad(c, k, NULL, "must be an object of name: weight");
 			cJSON_ArrayForEach(x, it) {
-				int t = rb_touch_index(x->string);
+				int t = rb_touch_of(x->string);
 
 				if (number(c, x, k, 0, 1e6, &v) != 0)
 					return -1;

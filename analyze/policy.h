@@ -12,13 +12,9 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "lib/vocab.h"          /* tiers and touches categories */
 
-#define RB_NTIERS 4             /* low, medium, high, critical */
-#define RB_NTOUCH 6             /* the touches categories */
 #define RB_MAX_ENVS 32
-
-extern const char *const rb_tier_names[RB_NTIERS];
-extern const char *const rb_touch_names[RB_NTOUCH];
 
 struct rb_policy {
 	int approvals_required[RB_NTIERS];
@@ -52,10 +48,6 @@ char *rb_policy_json(const struct rb_policy *p);
 
 /* Lowercase hex SHA-256 of the canonical JSON. */
 int rb_policy_hash(const struct rb_policy *p, char out[65]);
-
-/* Index of a tier or touches name, or -1. */
-int rb_tier_index(const char *name);
-int rb_touch_index(const char *name);
 
 /* environment_factor for env ("*" when it is not named). */
 double rb_policy_env_factor(const struct rb_policy *p, const char *env);

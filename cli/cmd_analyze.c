@@ -12,6 +12,7 @@
 #include "analyze/policy.h"
 #include "cli.h"
 #include "lib/json.h"
+#include "lib/vocab.h"
 
 static const char analyze_usage[] =
 	"usage: rbaudit analyze --db FILE --period P [--policy policy.json] [--trend N]\n"
@@ -102,7 +103,7 @@ static int flag_rollback(void *ctx, const cJSON *it, struct rb_err *e)
 	struct flagged *fl = ctx;
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, "findings"), *x;
 
-	if (cJSON_GetArraySize(f) == 0 && num(it, "score") < 50)
+	if (!rb_flagged(rb_json_str(it, "level"), cJSON_GetArraySize(f)))
 		return 0;
 	if (fl->n++ == 0)
 		fprintf(fl->f, "rollbacks with findings or a high score:\n");

@@ -20,6 +20,7 @@
 #include "lib/merkle.h"
 #include "lib/rtime.h"
 #include "lib/stored.h"
+#include "lib/vocab.h"
 
 enum {
 	Q_LEDGER, Q_LEAF, Q_KNOWN, Q_INS_LEDGER, Q_UPD_LEDGER, Q_INS_RUN, Q_UPD_RUN,
@@ -552,8 +553,7 @@ static int check_anomalies(struct job *j, const struct rb_ventry *v, const cJSON
 	if (strcmp(v->event, "rollback.requested") == 0) {
 		const char *tier = rb_json_str(data, "risk_tier");
 
-		if (tier != NULL && strcmp(tier, "low") != 0 && strcmp(tier, "medium") != 0 &&
-		    strcmp(tier, "high") != 0 && strcmp(tier, "critical") != 0) {
+		if (tier != NULL && rb_tier_of(tier) < 0) {
 			snprintf(detail, sizeof(detail),
 				 "risk_tier \"%.40s\" is not low, medium, high or critical", tier);
 			if (add_anomaly(j, v->seq, "invalid-value", "risk_tier", detail, e) != 0)

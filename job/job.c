@@ -28,11 +28,14 @@
 #include "lib/rtime.h"
 #include "lib/schema.h"
 #include "lib/trust.h"
+#include "lib/vocab.h"
 #include "report/report.h"
 
-static const char *const finding_codes[] = { "approvals-missing", "separation-of-duties",
-	"emergency-unreviewed", "unverified", "stale-revert", "security-regression" };
-static const char *const levels[] = { "low", "medium", "high", "critical", "none" };
+/* alert_level: a level's name, or "none" (RB_NLEVELS: no level alerts). */
+static const char *level_name(int k)
+{
+	return k < RB_NLEVELS ? rb_level_names[k] : "none";
+}
 
 static const char *const members[] = { "database", "trust_store", "policy", "inbox",
 	"archive", "quarantine", "output", "templates", "report_key", "report_key_name",
@@ -270,8 +273,8 @@ static int load_alerts(const char *path, const char *text, const cJSON *doc,
 
 	if (it != NULL) {
 		j->alert_level = -1;
-		for (k = 0; k < 5 && cJSON_IsString(it); k++)
-			if (strcmp(it->valuestring, levels[k]) == 0)
+		for (k = 0; k <= RB_NLEVELS && cJSON_IsString(it); k++)
+			if (strcmp(it->valuestring, level_name((int)k)) == 0)
 				j->alert_level = (int)k;
 		if (j->alert_level < 0)
 			return bad(path, text, "alert_level", "must be low, medium, high, critical "
@@ -283,11 +286,8 @@ static int load_alerts(const char *path, const char *text, const cJSON *doc,
 			return bad(path, text, "alert_findings", "must be an array of finding codes", e);
 		j->alert_findings = 0;
 		cJSON_ArrayForEach(x, it) {
-			int f = -1;
+			int f = rb_finding_of(cJSON_GetStringValue(x));
 
-			for (k = 0; k < 6 && cJSON_IsString(x); k++)
-				if (strcmp(x->valuestring, finding_codes[k]) == 0)
-					f = (int)k;
 			if (f < 0)
 				return bad(path, text, "alert_findings", "names something that is not "
 					   "a finding code (approvals-missing, separation-of-duties, ...)", e);
@@ -315,7 +315,10 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 
 	memset(j, 0, sizeof(*j));
 	j->alert_level = 2;     /* high */
-	j->alert_findings = 1u << 0 | 1u << 1 | 1u << 2 | 1u << 5;
+	j->alert_findings = 1u << RB_FINDING_APPROVALS_MISSING |
+			    1u << RB_FINDING_SEPARATION_OF_DUTIES |
+			    1u << RB_FINDING_EMERGENCY_UNREVIEWED |
+			    1u << RB_FINDING_SECURITY_REGRESSION;
 	j->trend = 6;
 	j->sample = 25;
 	j->busy_ms = 60000;
@@ -587,18 +590,17 @@ struct alerts {
 static int count_alert(void *ctx, const cJSON *r, struct rb_err *e)
 {
 	struct alerts *al = ctx;
-	const char *lv = rb_json_str(r, "level");
+	int lv = rb_level_of(rb_json_str(r, "level"));
 	const cJSON *f;
-	int k, level = 0, finding = 0;
+	int level, finding = 0;
 
 	al->res->rollbacks++;
-	for (k = al->j->alert_level; k < 4; k++)
-		level |= lv != NULL && strcmp(lv, levels[k]) == 0;
-	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r, "findings"))
-		for (k = 0; k < 6; k++)
-			if ((al->j->alert_findings >> k & 1) && cJSON_IsString(f) &&
-			    strcmp(f->valuestring, finding_codes[k]) == 0)
-				finding = 1;
+	level = lv >= 0 && lv >= al->j->alert_level;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r, "findings")) {
+		int k = rb_finding_of(cJSON_GetStringValue(f));
+
+		finding |= k >= 0 && (al->j->alert_findings >> k & 1);
+	}
 	al->res->alerts += level || finding;
 	al->res->alert_level_rollbacks += level;
 	al->res->alert_finding_rollbacks += finding;
@@ -1163,7 +1165,7 @@ static int analyse(struct run *r, const struct rb_period *per, struct rb_job_res
 		return -1;
 	logf_(r->log, r->ctx, r->steps, "analyze", "ok", "%d rollbacks in %s; %d alert: %d at or "
 	      "above alert_level %s, %d with an alert_findings finding", res->rollbacks,
-	      per->name, res->alerts, res->alert_level_rollbacks, levels[r->j->alert_level],
+	      per->name, res->alerts, res->alert_level_rollbacks, level_name(r->j->alert_level),
 	      res->alert_finding_rollbacks);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "lib/fsutil.h"
 #include "lib/rtime.h"
 #include "lib/trust.h"
+#include "lib/vocab.h"
 #include "produce/seal.h"
 
 /* ---- deterministic randomness: splitmix64 seeding xoshiro256** ---- */
@@ -132,7 +133,6 @@ static const struct { const char *key, *identity, *role; } approvers[] = {
 #define NAPPROVERS (sizeof(approvers) / sizeof(approvers[0]))
 
 static const char *const envs[] = { "production", "staging", "dev" };
-static const char *const tiers[] = { "low", "medium", "high", "critical" };
 static const char *const touch_names[] = { "authz-config", "crypto-material",
 	"network-exposure", "secrets", "dependency-downgrade", "schema-migration" };
 
@@ -540,7 +540,7 @@ static cJSON *event_data(struct gen *g, const struct ev *e, const char **event,
 			add_str(d, "incident_id", inc);
 		add_str(d, "service", svc);
 		add_str(d, "environment", envs[st->env]);
-		add_str(d, "risk_tier", tiers[st->tier]);
+		add_str(d, "risk_tier", rb_tier_names[st->tier]);
 		cJSON_AddBoolToObject(d, "emergency", st->emergency);
 		snprintf(buf, sizeof(buf), "OPS-%" PRIu32, 5000 + st->rollback);
 		add_str(d, "ticket", st->empty & 1 ? "" : buf);

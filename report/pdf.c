@@ -11,6 +11,7 @@
 #include <hpdf_fontdef.h>
 
 #include "lib/json.h"
+#include "lib/vocab.h"
 
 #define PAGE_W 595.276
 #define PAGE_H 841.89
@@ -786,25 +787,30 @@ static void chart_by_service(struct pdf *p)
 
 static void chart_evidence(struct pdf *p)
 {
-	static const char *const items[] = { "ticket", "rationale", "impact",
-		"security-considerations", "approvals", "tests", "security-scan", "review" };
-	double v[8];
+	/* The order of the request's own items first, then what follows it. */
+	static const enum rb_evidence order[RB_NEVIDENCE] = { RB_EVIDENCE_TICKET,
+		RB_EVIDENCE_RATIONALE, RB_EVIDENCE_IMPACT, RB_EVIDENCE_SECURITY_CONSIDERATIONS,
+		RB_EVIDENCE_APPROVALS, RB_EVIDENCE_TESTS, RB_EVIDENCE_SECURITY_SCAN,
+		RB_EVIDENCE_REVIEW };
+	const char *items[RB_NEVIDENCE];
+	double v[RB_NEVIDENCE];
 	int i;
 
-	for (i = 0; i < 8; i++) {
-		const cJSON *c = get(p->d->rollup->evidence, items[i]);
+	for (i = 0; i < RB_NEVIDENCE; i++) {
+		const cJSON *c = get(p->d->rollup->evidence, rb_evidence_names[order[i]]);
 		double req = num(c, "required"), pres = num(c, "present");
 
+		items[i] = rb_evidence_names[order[i]];
 		v[i] = req > 0 ? 100.0 * pres / req : 0;
 	}
-	hbar_chart(p, "Evidence completeness by item", (const char **)items, v, 8, 100, "%",
+	hbar_chart(p, "Evidence completeness by item", items, v, RB_NEVIDENCE, 100, "%",
 		   "share of rollbacks that required the item and had it", 0x3d8b5a);
 }
 
 static void chart_levels(struct pdf *p)
 {
-	static const char *const names[4] = { "low", "medium", "high", "critical" };
-	static const unsigned colors[4] = { 0x7aa874, 0xe0b030, 0xe07a30, 0xc0392b };
+	const char *const *names = rb_level_names;
+	static const unsigned colors[RB_NLEVELS] = { 0x7aa874, 0xe0b030, 0xe07a30, 0xc0392b };
 	const cJSON *lv = get(p->a, "levels");
 	double max = 1, h = 190, x0 = LEFT + 40, cw = WIDTH - 80, y0, bw;
 	int i;
@@ -937,21 +943,6 @@ static void sec_chart(struct pdf *p, const char *chart)
 		chart_levels(p);
 }
 
-static const char *finding_text(const char *code)
-{
-	if (strcmp(code, "approvals-missing") == 0)
-		return "not an emergency, and fewer valid approvals than the tier needs before execution";
-	if (strcmp(code, "separation-of-duties") == 0)
-		return "approved by its own requester or executor";
-	if (strcmp(code, "emergency-unreviewed") == 0)
-		return "emergency rollback without a review within the review window";
-	if (strcmp(code, "unverified") == 0)
-		return "no passing tests evidence within the verification window";
-	if (strcmp(code, "stale-revert") == 0)
-		return "not closed within the maximum revert time";
-	return "reintroduces a security advisory";
-}
-
 static void sec_findings_summary(struct pdf *p, const char *title)
 {
 	static const char *const hdr[] = { "Finding", "Rollbacks", "Meaning", "Controls" };
@@ -971,7 +962,7 @@ static void sec_findings_summary(struct pdf *p, const char *title)
 			   sizeof(ctl));
 		cells[0] = x->string;
 		cells[1] = n;
-		cells[2] = finding_text(x->string);
+		cells[2] = rb_finding_meaning(rb_finding_of(x->string));
 		cells[3] = ctl[0] ? ctl : "-";
 		table_row(p, &t, cells, shade ^= 1);
 	}
@@ -1453,7 +1444,7 @@ static void sec_details(struct pdf *p, const char *title, const char *select, in
 	cJSON_ArrayForEach(r, p->d->rollup->shown) {
 		const char *id = str(r, "rollback_id");
 
-		if (!((want_sample && rb_in_sample(p->a, id)) || (want_flagged && rb_flagged(r))))
+		if (!((want_sample && rb_in_sample(p->a, id)) || (want_flagged && rb_rollback_flagged(r))))
 			continue;
 		if (shown >= limit)
 			break;

@@ -82,8 +82,8 @@ struct rb_report_data {
 int rb_attest_trust(struct sqlite3 *db, int64_t lid, const struct rb_period *per,
 		    const rb_trust *t, const char *t_sha256, cJSON *at, struct rb_err *e);
 
-/* Is r flagged: a finding, or a security impact score of 50 or more? */
-int rb_flagged(const cJSON *r);
+/* Is the rollback r flagged: a finding, or a level of high or critical (lib/vocab.h)? */
+int rb_rollback_flagged(const cJSON *r);
 /* Is the rollback with this id in the analysis a's audit sample? */
 int rb_in_sample(const cJSON *a, const char *id);
 

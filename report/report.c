@@ -14,13 +14,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "lib/period.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/note.h"
+#include "lib/period.h"
 #include "lib/rtime.h"
+#include "lib/vocab.h"
 #include "report/pack.h"
 #include "report/render.h"
 
@@ -384,12 +385,10 @@ void rb_truncation_marker(long long n, char *out, size_t len)
 	snprintf(out, len, "\u2026 [truncated: %s characters, see the JSON]", grouped);
 }
 
-int rb_flagged(const cJSON *r)
+int rb_rollback_flagged(const cJSON *r)
 {
-	const cJSON *score = cJSON_GetObjectItemCaseSensitive(r, "score");
-
-	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "findings")) > 0 ||
-	       (cJSON_IsNumber(score) && score->valuedouble >= 50);
+	return rb_flagged(rb_json_str(r, "level"),
+			  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "findings")));
 }
 
 int rb_in_sample(const cJSON *a, const char *id)
@@ -426,7 +425,7 @@ static int trails(sqlite3 *db, int64_t lid, const cJSON *a, const struct rb_roll
 		const char *id = rb_json_str(r, "rollback_id");
 		cJSON *list;
 
-		if (!(rb_flagged(r) || rb_in_sample(a, id)) || n++ >= MAX_DETAIL)
+		if (!(rb_rollback_flagged(r) || rb_in_sample(a, id)) || n++ >= MAX_DETAIL)
 			continue;
 		list = cJSON_AddArrayToObject(tr, id);
 		cJSON_ArrayForEach(seq, cJSON_GetObjectItemCaseSensitive(r, "seqs")) {
@@ -637,7 +636,7 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 		if (r == NULL)
 			break;
 		sel = (rb_in_sample(d->a, rb_json_str(r, "rollback_id")) ? RB_SEL_SAMPLE : 0) |
-		      (rb_flagged(r) ? RB_SEL_FLAGGED : 0);
+		      (rb_rollback_flagged(r) ? RB_SEL_FLAGGED : 0);
 		memcpy(before, ru->qualify, sizeof(before));
 		findings_before = ru->findings;
 		if (rollup_count(ru, r, sel) != 0)

@@ -110,6 +110,29 @@ expect_grep "the details count the flagged rollbacks left out" small.txt "$((nq 
 expect_grep "the highest score is listed" small.txt "${top%% *}"
 expect_grep "and the third highest" small.txt "${top##* }"
 
+# "Flagged" follows the policy's levels (metrics-v1 §6): with levels.high
+# at 8, a rollback without findings is flagged from a score of 8, where the
+# default (50) flags none of this month's rollbacks without findings (their
+# scores here are 0 to 25).
+cp a.db p.db
+printf '{"levels": {"medium": 5, "high": 8, "critical": 95}}\n' >low.json
+expect_exit 0 "the period is analysed under a policy with levels.high 8" -- "$RBAUDIT" analyze \
+	--db p.db --period 2026-10 --policy low.json --sample 10 --sample-seed 3 --json
+cp "$OUT" panalysis.json
+nq8=$(python3 -c '
+import json
+a = json.load(open("panalysis.json"))
+print(sum(1 for r in a["rollbacks"] if r["findings"] or r["score"] >= 8))')
+check "  more rollbacks are flagged under it than under the default" test "$nq8" -gt "$nq"
+expect_exit 0 "  the small template renders from it" -- "$RBAUDIT" report --db p.db \
+	--period 2026-10 --policy low.json --template ./small.json --out rp
+pdftotext -layout rp/small-2026-10.pdf psmall.txt 2>/dev/null
+expect_grep "  the details count the rollbacks flagged under that policy" psmall.txt \
+	"$((nq8 - 1)) more rollbacks qualify"
+expect_exit 0 "  analyze lists the same rollbacks as flagged" -- "$RBAUDIT" analyze --db p.db \
+	--period 2026-10 --policy low.json --sample 10 --sample-seed 3
+expect_eq "  (one line each)" "$nq8" "$(grep -c ' score ' "$OUT")"
+
 # A formula-like actor stays text: a ledger of our own with actor "=HYPERLINK(...)".
 "$RBAUDIT" keygen --name led --out k --valid-from 2026-01-01T00:00:00Z >/dev/null 2>&1
 "$RBAUDIT" keys add k/led.pub.json --keys keys.json >/dev/null
