@@ -16,6 +16,7 @@
 #include "lib/lines.h"
 #include "lib/merkle.h"
 #include "lib/note.h"
+#include "lib/stored.h"
 
 /*
  * Rows read ahead of the in-order phase: the verifier holds two batches of
@@ -67,6 +68,7 @@ struct led {
 	size_t linecap;
 	struct boundary *b;
 	size_t nb, next_b;
+	uint8_t *want;          /* the counted marks the id indexes give, by seq - base */
 	struct rb_err err;      /* the source's error */
 };
 
@@ -334,42 +336,14 @@ static int on_entry(void *ctx, rb_vreport *r, const struct rb_ventry *v, struct 
 				     " stands where seq %" PRId64 " should: rows are missing or "
 				     "out of place", w->seq, seq);
 	l->shift = w->seq - seq;
+	if (w->seq >= l->base && w->seq < l->size &&
+	    (w->counted != 0) != (l->want[w->seq - l->base] != 0))
+		rb_vreport_add_error(r, "E_STORED", w->seq, -1, "the counted column says %s, but "
+				     "this is %s of its lifecycle event (metrics-v1 §1)",
+				     w->counted ? "it counts" : "it does not count",
+				     w->counted ? "a repeat" : "the first");
 	columns(l, r, w, v);
 	boundaries(l, r, seq);
-	return 0;
-}
-
-/* The lifecycle events that count once (metrics-v1 §1), as ingest marked them. */
-static int counted(struct led *l, rb_vreport *r, struct rb_err *e)
-{
-	static const char sql[] =
-		"SELECT seq, counted FROM entry e WHERE ledger_id = ?1 AND counted != ("
-		"  CASE WHEN e.event IN ('rollback.requested', 'rollback.executed', "
-		"  'rollback.closed') AND e.rollback_id IS NOT NULL THEN NOT EXISTS (SELECT 1 "
-		"  FROM entry x INDEXED BY entry_rollback WHERE x.ledger_id = e.ledger_id AND "
-		"  x.rollback_id = e.rollback_id AND x.event = e.event AND x.seq < e.seq) "
-		"  WHEN e.event = 'incident.detected' AND e.incident_id IS NOT NULL THEN "
-		"  NOT EXISTS (SELECT 1 FROM entry x INDEXED BY entry_incident WHERE "
-		"  x.ledger_id = e.ledger_id AND x.incident_id = e.incident_id AND "
-		"  x.event = e.event AND x.seq < e.seq) "
-		"  WHEN e.event = 'change.deployed' AND e.change_id IS NOT NULL THEN "
-		"  NOT EXISTS (SELECT 1 FROM entry x INDEXED BY entry_change WHERE "
-		"  x.ledger_id = e.ledger_id AND x.change_id = e.change_id AND "
-		"  x.event = e.event AND x.seq < e.seq) ELSE 1 END) ORDER BY seq";
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	if (rb_db_prepare(l->db, sql, &q, e) != 0)
-		return -1;
-	sqlite3_bind_int64(q, 1, l->id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		rb_vreport_add_error(r, "E_STORED", sqlite3_column_int64(q, 0), -1, "the counted "
-				     "column says %s, but this is %s of its lifecycle event",
-				     sqlite3_column_int(q, 1) ? "it counts" : "it does not count",
-				     sqlite3_column_int(q, 1) ? "a repeat" : "the first");
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return rb_db_fail(l->db, rc, e, "cannot check the counted column");
 	return 0;
 }
 
@@ -475,6 +449,20 @@ static int load_boundaries(struct led *l, struct rb_err *e)
 	return 0;
 }
 
+/*
+ * The counted marks every entry should have (lib/stored: the id indexes in
+ * order), read before the rows, held against each row as it comes.
+ */
+static int expect_counted(struct led *l, struct rb_err *e)
+{
+	int64_t n = l->size > l->base ? l->size - l->base : 0;
+
+	l->want = calloc((size_t)n + 1, 1);
+	if (l->want == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	return rb_stored_counted(l->db, l->id, l->base, l->base + n, l->want, e);
+}
+
 static void led_clear(struct led *l)
 {
 	size_t i;
@@ -489,6 +477,7 @@ static void led_clear(struct led *l)
 	free(l->b);
 	free(l->line);
 	free(l->checkpoint);
+	free(l->want);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -512,7 +501,7 @@ static int check_ledger(sqlite3 *db, int64_t lid, const char *origin,
 		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	if (load_ledger(&l, e) != 0 || load_boundaries(&l, e) != 0 ||
+	if (load_ledger(&l, e) != 0 || load_boundaries(&l, e) != 0 || expect_counted(&l, e) != 0 ||
 	    rb_db_prepare(db, "SELECT seq, payload, signatures, leaf, time, event, actor, "
 			  "rollback_id, change_id, incident_id, service, environment, "
 			  "countersigner, time_s, time_ns, counted FROM entry WHERE ledger_id = ?1 "
@@ -545,8 +534,6 @@ static int check_ledger(sqlite3 *db, int64_t lid, const char *origin,
 		goto out;
 	}
 	ledger_end(&l, *out);
-	if (counted(&l, *out, e) != 0)
-		goto out;
 	rc = 0;
 out:
 	if (rc != 0) {

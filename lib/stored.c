@@ -213,11 +213,8 @@ static void work(void *ctx, size_t i)
 	take_chunks(r, r->o->readers[i]);
 }
 
-/*
- * The expected counted of every entry, from the three id indexes in (id,
- * event, seq) order: 0 for all but the first of each id and event.
- */
-static int expect_counted(struct run *r, uint8_t *want, struct rb_err *e)
+int rb_stored_counted(sqlite3 *db, int64_t ledger_id, int64_t base, int64_t size,
+		      uint8_t *want, struct rb_err *e)
 {
 	/* In each index's own order (no sort): the events other than the one
 	 * that counts once are skipped below. */
@@ -239,11 +236,11 @@ static int expect_counted(struct run *r, uint8_t *want, struct rb_err *e)
 
 	if (last == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	memset(want, 1, (size_t)(r->size - r->base));
+	memset(want, 1, (size_t)(size - base));
 	for (k = 0; k < 3 && rc == SQLITE_DONE; k++) {
-		if (rb_db_prepare(r->o->db, sql[k], &q, e) != 0)
+		if (rb_db_prepare(db, sql[k], &q, e) != 0)
 			goto fail;
-		sqlite3_bind_int64(q, 1, r->o->ledger_id);
+		sqlite3_bind_int64(q, 1, ledger_id);
 		lastlen = (size_t)-1;
 		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 			/* id, 0x1f, event: a repeat has the key of the row before */
@@ -257,8 +254,8 @@ static int expect_counted(struct run *r, uint8_t *want, struct rb_err *e)
 				continue;
 			if (n == lastlen && (il == 0 || memcmp(last, id, il) == 0) &&
 			    last[il] == 0x1f && (el == 0 || memcmp(last + il + 1, ev, el) == 0)) {
-				if (seq >= r->base && seq < r->size)
-					want[seq - r->base] = 0;
+				if (seq >= base && seq < size)
+					want[seq - base] = 0;
 				continue;
 			}
 			if (n > cap) {
@@ -285,7 +282,7 @@ static int expect_counted(struct run *r, uint8_t *want, struct rb_err *e)
 	}
 	free(last);
 	if (rc != SQLITE_DONE)
-		return rb_db_fail(r->o->db, rc, e, "cannot read the id indexes");
+		return rb_db_fail(db, rc, e, "cannot read the id indexes");
 	return 0;
 fail:
 	free(last);
@@ -451,7 +448,7 @@ struct state {
 	char origin[512];
 	char *checkpoint;
 	uint8_t *want;                  /* expected counted, by seq - base */
-	int crc;                        /* expect_counted's outcome */
+	int crc;                        /* rb_stored_counted's outcome */
 	struct rb_err cerr;
 };
 
@@ -528,7 +525,8 @@ int rb_stored_verify(const struct rb_stored_opts *o, struct rb_stored_result *re
 	/* The rows on the workers; meanwhile, the expected counted marks here. */
 	if (o->pool != NULL && o->nreaders > 1)
 		rb_pool_start(o->pool, o->nreaders, work, &st->r);
-	st->crc = expect_counted(&st->r, st->want, &st->cerr);
+	st->crc = rb_stored_counted(o->db, o->ledger_id, st->r.base, st->r.size, st->want,
+				    &st->cerr);
 	if (o->pool != NULL && o->nreaders > 1)
 		rb_pool_wait(o->pool);
 	else
@@ -594,7 +592,8 @@ static void read_rows(struct rb_stored_job *j, struct state *st, struct reader *
 			break;
 		started++;
 	}
-	st->crc = expect_counted(&st->r, st->want, &st->cerr);
+	st->crc = rb_stored_counted(st->r.o->db, st->r.o->ledger_id, st->r.base, st->r.size,
+				    st->want, &st->cerr);
 	if (started == 0)
 		take_chunks(&st->r, rd[0].db);
 	for (i = 0; i < started; i++)

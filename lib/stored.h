@@ -69,6 +69,16 @@ int rb_stored_verify(const struct rb_stored_opts *o, struct rb_stored_result *re
  */
 typedef struct rb_stored_job rb_stored_job;
 
+/*
+ * The counted marks the three id indexes give for the entries base..size-1
+ * of a ledger, read in (id, event, seq) order (no sort): want[seq - base]
+ * is 0 for a repeat of rollback.requested, .executed or .closed of a
+ * rollback, of incident.detected of an incident and of change.deployed of
+ * a change, 1 for every other entry.  want holds size - base bytes.
+ */
+int rb_stored_counted(sqlite3 *db, int64_t ledger_id, int64_t base, int64_t size,
+		      uint8_t *want, struct rb_err *e);
+
 int rb_stored_start(const char *path, int64_t ledger_id, const rb_trust *trust, int busy_ms,
 		    rb_stored_job **out, struct rb_err *e);
 int rb_stored_join(rb_stored_job *j, struct rb_stored_result *res, struct rb_err *e);
