@@ -181,8 +181,8 @@ check-run:
 
 # The benchmark (docs/PERFORMANCE.md): an optimised build, ledgers of 100k,
 # 1M and 2M entries generated once and cached in $(BENCH_DIR)/data, every
-# measurement in one run; rewrites docs/PERFORMANCE.md.  About 15 minutes
-# the first time (generating the ledgers), 10 after.
+# measurement in one run; rewrites docs/PERFORMANCE.md.  About 30 minutes
+# the first time (generating the ledgers), 25 after.
 BENCH_DIR ?= $(BUILD)/bench
 
 bench: deps
