@@ -8,6 +8,8 @@
 #ifndef RB_CLI_H
 #define RB_CLI_H
 
+#include <getopt.h>
+
 #include <cjson/cJSON.h>
 
 #include "lib/err.h"
@@ -35,6 +37,15 @@ int cli_usage(struct rb_err *e, const char *cmd, const char *fmt, ...)
  */
 int cli_seconds(const char *cmd, const char *opt, const char *arg, long *secs,
 		struct rb_err *e);
+
+/*
+ * The usage error for getopt_long's '?' (main sets opterr to 0): an option
+ * of opts that needs a value and was given none ("--db needs a value"), or
+ * an option the command does not know, named as it was written.  argc and
+ * argv are what getopt_long was given.  Returns -1.
+ */
+int cli_bad_option(struct rb_err *e, const char *cmd, const struct option *opts, int argc,
+		   char **argv);
 
 /* Parse a --jobs value; -1 with *e filled when invalid. */
 int cli_jobs(const char *arg, int *jobs, struct rb_err *e);

@@ -1,4 +1,5 @@
 /* cmd_analyze.c - rbaudit analyze: metrics, findings and scores of a period. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -200,13 +201,15 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 			break;
 		case 't':
 		case 's':
-		case 'S':
+		case 'S': {
+			long long max = c == 'S' ? RB_JSON_MAX_INT : c == 't' ? 120 : 100000;
+
+			errno = 0;
 			v = strtoll(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || v < 0 ||
-			    v > (c == 'S' ? RB_JSON_MAX_INT : c == 't' ? 120 : 100000))
-				return cli_usage(e, "analyze", "--%s takes a whole number%s",
-						 c == 't' ? "trend" : c == 's' ? "sample" : "sample-seed",
-						 c == 't' ? " from 0 to 120" : "");
+			if (*optarg == '\0' || *end != '\0' || errno != 0 || v < 0 || v > max)
+				return cli_usage(e, "analyze", "--%s takes a whole number from 0 to "
+						 "%lld, not '%.40s'", c == 't' ? "trend" :
+						 c == 's' ? "sample" : "sample-seed", max, optarg);
 			if (c == 't')
 				ao.trend = (int)v;
 			else if (c == 's')
@@ -216,8 +219,9 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 				have_seed = 1;
 			}
 			break;
+		}
 		case 'h': fputs(analyze_usage, stdout); return RB_EX_OK;
-		default: return cli_usage(e, "analyze", "unknown option");
+		default: return cli_bad_option(e, "analyze", opts, argc, argv);
 		}
 	}
 	if (optind != argc)

@@ -148,7 +148,7 @@ int cmd_check(int argc, char **argv, struct rb_err *e)
 			co.busy_ms = (int)v * 1000;
 			break;
 		case 'h': fputs(check_usage, stdout); return RB_EX_OK;
-		default: return cli_usage(e, "check", "unknown option");
+		default: return cli_bad_option(e, "check", opts, argc, argv);
 		}
 	}
 	if (optind != argc)

@@ -268,7 +268,7 @@ int cmd_ingest(int argc, char **argv, struct rb_err *e)
 			settle_set = 1;
 			break;
 		case 'h': fputs(ingest_usage, stdout); return RB_EX_OK;
-		default: return cli_usage(e, "ingest", "unknown option");
+		default: return cli_bad_option(e, "ingest", opts, argc, argv);
 		}
 	}
 	if (dbpath == NULL || store == NULL)

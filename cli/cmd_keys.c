@@ -107,7 +107,7 @@ int cmd_keygen(int argc, char **argv, struct rb_err *e)
 				return -1;
 			break;
 		case 'h': fputs(keygen_usage, stdout); return RB_EX_OK;
-		default: return cli_usage(e, "keygen", "unknown option");
+		default: return cli_bad_option(e, "keygen", opts, argc, argv);
 		}
 	}
 	if (optind != argc)
@@ -380,7 +380,7 @@ int cmd_keys(int argc, char **argv, struct rb_err *e)
 			have_at = 1;
 			break;
 		case 'h': fputs(keys_usage, stdout); return RB_EX_OK;
-		default: return cli_usage(e, "keys", "unknown option");
+		default: return cli_bad_option(e, "keys", opts, argc - 1, argv + 1);
 		}
 	}
 	if (store == NULL)

@@ -108,7 +108,7 @@ int cmd_report(int argc, char **argv, struct rb_err *e)
 		case 'k': store = optarg; break;
 		case 'u': ro.allow_unsigned = 1; break;
 		case 'h': fputs(report_usage, stdout); return RB_EX_OK;
-		default: return cli_usage(e, "report", "unknown option");
+		default: return cli_bad_option(e, "report", opts, argc, argv);
 		}
 	}
 	if (optind != argc)
@@ -168,7 +168,7 @@ int cmd_verify_report(int argc, char **argv, struct rb_err *e)
 		switch (c) {
 		case 'k': store = optarg; break;
 		case 'h': fputs(verify_report_usage, stdout); return RB_EX_OK;
-		default: return cli_usage(e, "verify-report", "unknown option");
+		default: return cli_bad_option(e, "verify-report", opts, argc, argv);
 		}
 	}
 	if (store == NULL || optind + 1 != argc)

@@ -117,7 +117,7 @@ int cmd_run(int argc, char **argv, struct rb_err *e)
 		case 'n': dry = 1; break;
 		case 'l': fmt = optarg; break;
 		case 'h': fputs(run_usage, stdout); rc = RB_EX_OK; goto out;
-		default: rc = cli_usage(e, "run", "unknown option"); goto out;
+		default: rc = cli_bad_option(e, "run", opts, argc, argv); goto out;
 		}
 	}
 	if (config == NULL || optind != argc) {

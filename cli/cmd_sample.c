@@ -68,7 +68,8 @@ int cmd_sample(int argc, char **argv, struct rb_err *e)
 		case 'o': so.out = optarg; break;
 		case 's':
 			if (number(optarg, 0, 9007199254740991.0, &v) != 0 || v != (double)(uint64_t)v)
-				return cli_usage(e, "sample", "--seed takes a whole number");
+				return cli_usage(e, "sample", "--seed takes a whole number from 0 to "
+						 "9007199254740991, not '%.40s'", optarg);
 			so.seed = (uint64_t)v;
 			break;
 		case 'S':
@@ -99,7 +100,7 @@ int cmd_sample(int argc, char **argv, struct rb_err *e)
 			so.ledgers = (int)v;
 			break;
 		case 'h': fputs(sample_usage, stdout); return RB_EX_OK;
-		default: return cli_usage(e, "sample", "unknown option");
+		default: return cli_bad_option(e, "sample", opts, argc, argv);
 		}
 	}
 	if (optind != argc)

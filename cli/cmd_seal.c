@@ -101,7 +101,7 @@ int cmd_seal(int argc, char **argv, struct rb_err *e)
 			break;
 		}
 		case 'h': fputs(seal_usage, stdout); return RB_EX_OK;
-		default: return cli_usage(e, "seal", "unknown option");
+		default: return cli_bad_option(e, "seal", opts, argc, argv);
 		}
 	}
 	if (optind != argc)

@@ -107,9 +107,9 @@ static void report_text(const rb_vreport *r)
 		printf("  range           seq %" PRId64 "..%" PRId64 " (%" PRIu64
 		       " entries read)\n", rb_vreport_first_seq(r), rb_vreport_last_seq(r),
 		       rb_vreport_entries(r));
-	if (rb_vreport_first_time(r)[0] != '\0')
-		printf("  time            %s .. %s\n", rb_vreport_first_time(r),
-		       rb_vreport_last_time(r));
+	if (rb_vreport_earliest_time(r)[0] != '\0')
+		printf("  time            %s .. %s\n", rb_vreport_earliest_time(r),
+		       rb_vreport_latest_time(r));
 	printf("  root            %s\n", b64);
 	printf("  entry keys      ");
 	for (i = 0; i < rb_vreport_nsigners(r); i++)
@@ -147,7 +147,7 @@ int cmd_verify(int argc, char **argv, struct rb_err *e)
 				return -1;
 			break;
 		case 'h': fputs(verify_usage, stdout); return RB_EX_OK;
-		default: return cli_usage(e, "verify", "unknown option");
+		default: return cli_bad_option(e, "verify", opts, argc, argv);
 		}
 	}
 	if (store == NULL)

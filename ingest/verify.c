@@ -78,7 +78,8 @@ struct rb_vreport {
 	char *signers[MAX_SIGNERS];
 	size_t nsigners;
 	uint64_t countersigned;
-	char first_time[RB_TIME_MAX], last_time[RB_TIME_MAX];
+	char earliest[RB_TIME_MAX], latest[RB_TIME_MAX];       /* of any entry */
+	struct rb_time min_t, max_t;
 };
 
 /* State shared by the workers of one export. */
@@ -545,11 +546,18 @@ static int sequential(rb_vreport *r, struct seqstate *st, struct slot *s,
 				    "time %s is earlier than the entry before", s->time);
 		st->last_t = s->t;
 		st->have_last_t = 1;
-		if (r->first_time[0] == '\0')
-			snprintf(r->first_time, sizeof(r->first_time), "%s", s->time);
-		n = strnlen(s->time, sizeof(r->last_time) - 1);
-		memcpy(r->last_time, s->time, n);       /* per entry: no printf */
-		r->last_time[n] = '\0';
+		/* Earliest and latest, not first and last: times may go backwards. */
+		n = strnlen(s->time, sizeof(r->latest) - 1);
+		if (r->earliest[0] == '\0' || rb_time_cmp(&s->t, &r->min_t) < 0) {
+			r->min_t = s->t;
+			memcpy(r->earliest, s->time, n);        /* per entry: no printf */
+			r->earliest[n] = '\0';
+		}
+		if (r->latest[0] == '\0' || rb_time_cmp(&s->t, &r->max_t) > 0) {
+			r->max_t = s->t;
+			memcpy(r->latest, s->time, n);
+			r->latest[n] = '\0';
+		}
 	}
 	if (s->signer != NULL) {
 		note_signer(r, rb_tkey_name(s->signer));
@@ -1185,8 +1193,8 @@ const struct rb_merkle *rb_vreport_after(const rb_vreport *r) { return &r->after
 const char *rb_vreport_checkpoint(const rb_vreport *r) { return r->checkpoint; }
 size_t rb_vreport_nsigners(const rb_vreport *r) { return r->nsigners; }
 uint64_t rb_vreport_countersigned(const rb_vreport *r) { return r->countersigned; }
-const char *rb_vreport_first_time(const rb_vreport *r) { return r->first_time; }
-const char *rb_vreport_last_time(const rb_vreport *r) { return r->last_time; }
+const char *rb_vreport_earliest_time(const rb_vreport *r) { return r->earliest; }
+const char *rb_vreport_latest_time(const rb_vreport *r) { return r->latest; }
 
 const struct rb_finding *rb_vreport_error(const rb_vreport *r, size_t i)
 {

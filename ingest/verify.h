@@ -196,8 +196,8 @@ size_t rb_vreport_nsigners(const rb_vreport *r);
 const char *rb_vreport_signer(const rb_vreport *r, size_t i);
 /* Entries that carry an approver's countersignature. */
 uint64_t rb_vreport_countersigned(const rb_vreport *r);
-/* Time of the first and last entry, formatted; "" when none. */
-const char *rb_vreport_first_time(const rb_vreport *r);
-const char *rb_vreport_last_time(const rb_vreport *r);
+/* The earliest and the latest time of any entry read, formatted; "" when none. */
+const char *rb_vreport_earliest_time(const rb_vreport *r);
+const char *rb_vreport_latest_time(const rb_vreport *r);
 
 #endif

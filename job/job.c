@@ -918,7 +918,15 @@ static int dry_run_(struct run *r, struct rb_err *e)
 static void log_outcome(struct run *r, const char *dir, const struct rb_ingest_outcome *oc)
 {
 	const struct rb_finding *f = rb_vreport_error(oc->report, 0);
+	char where[64] = "";
 
+	/* seq and line only where the error has them (a missing file has neither). */
+	if (f != NULL && f->seq >= 0 && f->line >= 0)
+		snprintf(where, sizeof(where), " seq %lld line %lld", (long long)f->seq, f->line);
+	else if (f != NULL && f->seq >= 0)
+		snprintf(where, sizeof(where), " seq %lld", (long long)f->seq);
+	else if (f != NULL && f->line >= 0)
+		snprintf(where, sizeof(where), " line %lld", f->line);
 	switch (oc->verdict) {
 	case RB_ACCEPTED:
 		r->res->accepted++;
@@ -931,9 +939,8 @@ static void log_outcome(struct run *r, const char *dir, const struct rb_ingest_o
 		break;
 	default:
 		r->res->rejected++;
-		logf_(r->log, r->ctx, r->steps, "ingest", "rejected", "%s: %s seq %lld line %lld: "
-		      "%s%s%s", dir, f ? f->code : "?", f ? (long long)f->seq : -1LL,
-		      f ? f->line : -1LL, f ? f->msg : "", oc->moved_to ? "; moved to " : "",
+		logf_(r->log, r->ctx, r->steps, "ingest", "rejected", "%s: %s%s: %s%s%s", dir,
+		      f ? f->code : "?", where, f ? f->msg : "", oc->moved_to ? "; moved to " : "",
 		      oc->moved_to ? oc->moved_to : "");
 		break;
 	}
@@ -1078,8 +1085,8 @@ static int note_filed(struct run *r, const struct rb_ingest_outcome *oc, struct 
 		cJSON_AddNumberToObject(x, "first_seq", (double)rb_vreport_first_seq(oc->report));
 	if (rb_vreport_last_seq(oc->report) >= 0)
 		cJSON_AddNumberToObject(x, "last_seq", (double)rb_vreport_last_seq(oc->report));
-	add_time(x, "first_time", "first_time_s", rb_vreport_first_time(oc->report));
-	add_time(x, "last_time", "last_time_s", rb_vreport_last_time(oc->report));
+	add_time(x, "first_time", "first_time_s", rb_vreport_earliest_time(oc->report));
+	add_time(x, "last_time", "last_time_s", rb_vreport_latest_time(oc->report));
 	if (f != NULL && f->seq >= 0)
 		snprintf(reason, sizeof(reason), "seq %lld: %s", (long long)f->seq, f->msg);
 	else

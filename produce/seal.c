@@ -1,6 +1,7 @@
 /* seal.c - writing ledger exports (ledger-export-v1 §§2-5). */
 #include "seal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -70,9 +71,18 @@ int rb_state_load(const char *path, struct rb_ledger_state *s, struct rb_err *e)
 		goto out;
 	}
 	str = rb_json_str(doc, "ledger");
-	if (str == NULL || rb_json_int(doc, "size", 0, RB_JSON_MAX_INT, &size) != 0) {
-		RB_ERR(e, RB_EX_DATAERR, "state file '%s': \"ledger\" or \"size\" is missing",
+	if (str == NULL) {
+		RB_ERR(e, RB_EX_DATAERR, "state file '%s': \"ledger\" is missing or not a string",
 		       path);
+		goto out;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(doc, "size") == NULL) {
+		RB_ERR(e, RB_EX_DATAERR, "state file '%s': \"size\" is missing", path);
+		goto out;
+	}
+	if (rb_json_int(doc, "size", 0, RB_JSON_MAX_INT, &size) != 0) {
+		RB_ERR(e, RB_EX_DATAERR, "state file '%s': \"size\" must be a whole number from 0 "
+		       "to %lld (the entries sealed so far)", path, (long long)RB_JSON_MAX_INT);
 		goto out;
 	}
 	snprintf(s->ledger, sizeof(s->ledger), "%s", str);
@@ -209,6 +219,20 @@ fail:
 	return -1;
 }
 
+
+/* time has the digits and separators of YYYY-MM-DDTHH:MM:SS...Z (its values aside). */
+static int time_shaped(const char *time)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i, n = strlen(time);
+
+	if (n < sizeof(form) || time[n - 1] != 'Z')
+		return 0;
+	for (i = 0; i < sizeof(form) - 1; i++)
+		if (form[i] == 'd' ? !isdigit((unsigned char)time[i]) : time[i] != form[i])
+			return 0;
+	return 1;
+}
 static int write_out(rb_sealer *s, const void *buf, size_t len, struct rb_err *e)
 {
 	if (fwrite(buf, 1, len, s->f) != len)
@@ -231,8 +255,10 @@ int rb_sealer_add(rb_sealer *s, const char *time, const char *event,
 	int rc = -1, w;
 
 	if (rb_time_parse(time, strlen(time), &t) != 0)
-		return RB_ERR(e, RB_EX_DATAERR, "time \"%.40s\" is not YYYY-MM-DDTHH:MM:SS[.f]Z",
-			      time);
+		return RB_ERR(e, RB_EX_DATAERR, time_shaped(time) ?
+			      "time \"%.40s\" has the form YYYY-MM-DDTHH:MM:SS[.f]Z but is no real "
+			      "time (no such day, hour, minute or second)" :
+			      "time \"%.40s\" is not YYYY-MM-DDTHH:MM:SS[.f]Z", time);
 	if (event[0] == '\0' || actor[0] == '\0')
 		return RB_ERR(e, RB_EX_DATAERR, "event and actor must not be empty");
 	if (!cJSON_IsObject(data))

@@ -277,6 +277,12 @@ expect_exit 0 "a backdated export is verified alone without a warning on its fir
 	"$RBAUDIT" verify --keys keys.json --json BB
 expect_json "  (the verifier sees no entry before it)" "$OUT" \
 	'[x["seq"] for x in d["exports"][0]["warnings"] if x["code"] == "W_TIME_BACKWARDS"]' '[]'
+# verify's time line is the earliest and the latest entry, not the first and last.
+sed '3s/"time":"[^"]*"/"time":"2026-03-01T00:00:00Z"/' next5.jsonl > mid5.jsonl
+seal_quiet mid5.jsonl BM || fail "setup: seal BM" "$(_snip "$_LIB_DIR/seal.err")"
+latest=$("$PY" -c 'import json, sys; print(max(json.loads(l)["time"] for l in open(sys.argv[1])))' mid5.jsonl)
+expect_exit 0 "an export whose third entry is its earliest verifies" -- "$RBAUDIT" verify --keys keys.json BM
+expect_grep -F "  and its time line is earliest .. latest" "$OUT" "time            2026-03-01T00:00:00Z .. $latest"
 "$RBAUDIT" ingest --db back.db --keys keys.json BA >/dev/null
 expect_exit 0 "ingested after the export before it, it is accepted" -- \
 	"$RBAUDIT" ingest --db back.db --keys keys.json --json BB

@@ -1,7 +1,9 @@
 # t_usage.sh - focus: the command line itself: --help and --version on
 # rbaudit and every subcommand (exit 0, usage on stdout, nothing on stderr),
 # unknown commands and options (exit 64, message on stderr), and missing
-# required options or arguments (exit 64) for keygen, keys, seal and verify.
+# required options or arguments (exit 64) for keygen, keys, seal and verify;
+# messages a person can act on: an option without its value, numbers with
+# their range, a date that does not exist, `rbaudit help COMMAND`.
 . "$ROOT/tests/cli/lib.sh"
 
 # --- --help ------------------------------------------------------------
@@ -77,5 +79,59 @@ expect_exit 64 "seal --cosigner without NAME= exits 64" -- "$RBAUDIT" seal --key
 expect_exit 64 "verify without --keys exits 64" -- "$RBAUDIT" verify "$VECTORS/export-2026-07"
 expect_grep "verify without --keys: stderr names --keys" "$ERR" '--keys'
 expect_exit 64 "verify without an export directory exits 64" -- "$RBAUDIT" verify --keys "$VECTORS/keys.json"
+
+# --- messages a person can act on --------------------------------------
+# An option given without its value: one message, naming the option, and
+# not "unknown option" after getopt's own.
+for c in analyze ingest report check; do
+	expect_exit 64 "$c --db with no value exits 64" -- "$RBAUDIT" $c --db
+	expect_grep -F "  $c says --db needs a value" "$ERR" "--db needs a value"
+	expect_no_grep "  $c does not also call it unknown" "$ERR" "unknown option"
+	check "  $c prints one line on stderr" test "$(wc -l < "$ERR")" -eq 1
+done
+expect_exit 64 "verify --keys with no value exits 64" -- "$RBAUDIT" verify --keys
+expect_grep -F "  says --keys needs a value" "$ERR" "verify: --keys needs a value"
+expect_exit 64 "an unknown option is named as written" -- "$RBAUDIT" analyze --db a.db --nosuch
+expect_grep -F "  analyze: unknown option '--nosuch'" "$ERR" "analyze: unknown option '--nosuch'"
+expect_exit 64 "an unknown short option is named" -- "$RBAUDIT" ingest -x
+expect_grep -F "  ingest: unknown option '-x'" "$ERR" "ingest: unknown option '-x'"
+# Numbers are refused with their range.
+expect_exit 64 "analyze --sample 1000000000 exits 64" -- "$RBAUDIT" analyze --db a.db --period 2026-08 --sample 1000000000
+expect_grep -F "  giving the range" "$ERR" "--sample takes a whole number from 0 to 100000, not '1000000000'"
+expect_exit 64 "analyze --trend 121 exits 64" -- "$RBAUDIT" analyze --db a.db --period 2026-08 --trend 121
+expect_grep -F "  giving the range" "$ERR" "--trend takes a whole number from 0 to 120"
+expect_exit 64 "sample --seed -1 exits 64" -- "$RBAUDIT" sample --out sx --seed -1
+expect_grep -F "  giving the range" "$ERR" "--seed takes a whole number from 0 to 9007199254740991"
+# seal: a time of the right form on a day that does not exist, and a state
+# file whose size is negative, each said for what it is.
+make_key ledger k || fail "setup: keygen" "$(_snip "$_LIB_DIR/keygen.err")"
+head -n 2 "$SAMPLES/events-2026-07.jsonl" | sed '2s/"time":"[^"]*"/"time":"2026-02-30T00:00:00Z"/' >feb30.jsonl
+expect_exit 65 "seal of an event on 2026-02-30 exits 65" -- "$RBAUDIT" seal --key k/ledger.pem \
+	--ledger "$LEDGER" --events feb30.jsonl --out f30
+expect_grep -F "  saying the time is no real time, not that the form is wrong" "$ERR" \
+	'"2026-02-30T00:00:00Z" has the form YYYY-MM-DDTHH:MM:SS[.f]Z but is no real time'
+head -n 1 "$SAMPLES/events-2026-07.jsonl" >one.jsonl
+expect_exit 0 "seal of one event with a state file" -- "$RBAUDIT" seal --key k/ledger.pem \
+	--ledger "$LEDGER" --events one.jsonl --out s1 --state st.json
+"$PY" -c 'import json; d = json.load(open("st.json")); d["size"] = -5; json.dump(d, open("st.json", "w"))'
+expect_exit 65 "a state file with size -5 exits 65" -- "$RBAUDIT" seal --key k/ledger.pem \
+	--ledger "$LEDGER" --events one.jsonl --out s2 --state st.json
+expect_grep -F "  saying what is wrong with size" "$ERR" '"size" must be a whole number from 0'
+expect_no_grep "  not that it is missing" "$ERR" "missing"
+
+# A job file without trust_store is a configuration error (78), as run --help says.
+printf '{"database": "a.db", "inbox": "i", "output": "o"}\n' >notrust.json
+expect_exit 78 "run with a job file that names no trust_store exits 78" -- "$RBAUDIT" run --config notrust.json
+expect_grep -F "  naming the member" "$ERR" 'member "trust_store" is required'
+expect_exit 0 "run --help exits 0" -- "$RBAUDIT" run --help
+expect_grep "  and promises 78 for a configuration error" "$OUT" '^  78 +configuration error'
+
+# rbaudit help COMMAND is COMMAND --help.
+for c in keygen keys seal verify ingest check analyze report verify-report run sample; do
+	expect_exit 0 "rbaudit help $c exits 0" -- "$RBAUDIT" help $c
+	expect_grep "  and prints $c's own usage" "$OUT" "^usage: rbaudit $c( |\$)"
+done
+expect_exit 64 "rbaudit help of an unknown command exits 64" -- "$RBAUDIT" help frobnicate
+expect_grep "  naming it" "$ERR" "unknown command 'frobnicate'"
 
 done_testing
