@@ -279,6 +279,7 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 		int tests;
 	} *ver = NULL;
 	size_t nver = 0, i;
+	int oom = 0;            /* an item that could not be kept: the stage stops */
 
 	memset(r, 0, sizeof(*r));
 	r->id = strdup(id);
@@ -301,7 +302,7 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 		cJSON *body = want_data ? parse_payload(rd, q, 5) : NULL;
 		const cJSON *data = cJSON_GetObjectItemCaseSensitive(body, "data");
 
-		push_i64(&r->seqs, &r->nseqs, seq);
+		oom |= push_i64(&r->seqs, &r->nseqs, seq) != 0;
 		if (r->trail != NULL) {
 			cJSON *o = cJSON_CreateObject();
 			char ts[RB_TIME_MAX];
@@ -355,11 +356,14 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 		} else if (strcmp(event, "rollback.approved") == 0) {
 			struct approval *na = realloc(r->ap, (r->nap + 1) * sizeof(*na));
 
-			if (na != NULL) {
+			if (na == NULL) {
+				oom = 1;        /* never a silently dropped approval */
+			} else {
 				r->ap = na;
 				na[r->nap].actor = dupstr(actor);
 				na[r->nap].t = t;
 				na[r->nap].countersigned = sqlite3_column_type(q, 6) == SQLITE_TEXT;
+				oom |= na[r->nap].actor == NULL;
 				r->nap++;
 			}
 		} else if (strcmp(event, "rollback.verified") == 0) {
@@ -371,13 +375,15 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 				r->first_tests_pass = t;
 			if (sp && t < r->first_scan_pass)
 				r->first_scan_pass = t;
-			if (nv != NULL) {
+			if (nv == NULL) {
+				oom = 1;
+			} else {
 				ver = nv;
 				ver[nver].t = t;
 				ver[nver++].tests = tp;
 			}
 		} else if (strcmp(event, "rollback.reviewed") == 0) {
-			push_i64(&r->reviews, &r->nreviews, t);
+			oom |= push_i64(&r->reviews, &r->nreviews, t) != 0;
 		} else if (strcmp(event, "rollback.closed") == 0 && !r->has_closed) {
 			r->has_closed = 1;
 			r->closed = t;
@@ -389,6 +395,10 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 	if (rc != SQLITE_DONE) {
 		free(ver);
 		return rb_db_fail(rd->db, rc, &rd->e, "cannot read a rollback");
+	}
+	if (oom || r->id == NULL) {
+		free(ver);
+		return RB_ERR(&rd->e, RB_EX_SOFTWARE, "out of memory reading rollback %.80s", id);
 	}
 	/* The trail in seq order (the rows came in event order). */
 	if (r->trail != NULL)
@@ -406,7 +416,7 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 static int load_context(const struct ctx *c, struct reader *rd, struct rbk *r)
 {
 	sqlite3_stmt *q;
-	int rc;
+	int rc, oom = 0;
 
 	r->detected = r->requested;
 	if (r->change_id != NULL) {
@@ -421,7 +431,7 @@ static int load_context(const struct ctx *c, struct reader *rd, struct rbk *r)
 			r->deployed = col_ns(q, 1, 2);
 			r->team = dupstr(rb_json_str(cJSON_GetObjectItemCaseSensitive(body, "data"),
 						     "team"));
-			push_i64(&r->seqs, &r->nseqs, sqlite3_column_int64(q, 0));
+			oom |= push_i64(&r->seqs, &r->nseqs, sqlite3_column_int64(q, 0)) != 0;
 			rb_json_arena_reset(rd->arena);
 		}
 		sqlite3_reset(q);
@@ -436,13 +446,14 @@ static int load_context(const struct ctx *c, struct reader *rd, struct rbk *r)
 		if (rc == SQLITE_ROW) {
 			r->incident_found = 1;
 			r->detected = col_ns(q, 1, 2);
-			push_i64(&r->seqs, &r->nseqs, sqlite3_column_int64(q, 0));
+			oom |= push_i64(&r->seqs, &r->nseqs, sqlite3_column_int64(q, 0)) != 0;
 		}
 		sqlite3_reset(q);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			return rb_db_fail(rd->db, rc, &rd->e, "cannot read an incident");
 	}
-	return 0;
+	return oom ? RB_ERR(&rd->e, RB_EX_SOFTWARE, "out of memory reading rollback %.80s", r->id) :
+		     0;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -988,12 +999,22 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
 		char **ni = realloc(ids, (nids + 1) * sizeof(*ids));
 
-		if (ni == NULL)
+		if (ni == NULL) {
+			src = SQLITE_NOMEM;
 			break;
+		}
 		ids = ni;
-		ids[nids++] = strdup((const char *)sqlite3_column_text(q, 0));
+		if ((ids[nids] = strdup((const char *)sqlite3_column_text(q, 0))) == NULL) {
+			src = SQLITE_NOMEM;
+			break;
+		}
+		nids++;
 	}
 	sqlite3_reset(q);
+	if (src == SQLITE_NOMEM) {
+		RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory selecting the period's rollbacks");
+		goto out;
+	}
 	if (src != SQLITE_DONE) {
 		rb_db_fail(c->db, src, c->e, "cannot select the period's rollbacks");
 		goto out;
@@ -1002,9 +1023,15 @@ static int analyse_period(struct ctx *c, const struct rb_period *per, int full, 
 	sqlite3_bind_int64(q, 1, c->ledger_id);
 	sqlite3_bind_int64(q, 2, per->start);
 	sqlite3_bind_int64(q, 3, per->end);
-	if (sqlite3_step(q) == SQLITE_ROW)
+	src = sqlite3_step(q);
+	if (src == SQLITE_ROW)
 		deploys = sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
+	/* An error is not zero deployments (it would give a wrong rate). */
+	if (src != SQLITE_ROW) {
+		rb_db_fail(c->db, src, c->e, "cannot count the period's deployments");
+		goto out;
+	}
 	ttd = calloc(nids + 1, sizeof(double));
 	ttr = calloc(nids + 1, sizeof(double));
 	lat = calloc(nids + 1, sizeof(double));
