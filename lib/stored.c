@@ -18,6 +18,7 @@
 #include "json.h"
 #include "merkle.h"
 #include "note.h"
+#include "pool.h"
 #include "rtime.h"
 
 /* Rows are read in chunks of 2^CHUNK_BITS seqs, aligned, so that a whole
@@ -37,6 +38,13 @@ static const char *const text_cols[] = { "event", "actor", "rollback_id", "chang
 	"incident_id", "service", "environment" };
 #define NTEXT 7
 #define TEXT0 6         /* column of "event" */
+
+/* What a check is of. */
+struct rb_stored_opts {
+	sqlite3 *db;                    /* reads the ledger row and the id indexes */
+	int64_t ledger_id;
+	const rb_trust *trust;          /* for the checkpoint's signature; NULL: not checked */
+};
 
 struct chunk {
 	int64_t from, to;               /* seqs [from, to) */
@@ -203,14 +211,6 @@ static void take_chunks(struct run *r, sqlite3 *db)
 	sqlite3_finalize(q);
 	rb_sha256_free(sha);
 	rb_json_arena_free(arena);
-}
-
-/* Worker i of the caller's pool, on connection i. */
-static void work(void *ctx, size_t i)
-{
-	struct run *r = ctx;
-
-	take_chunks(r, r->o->readers[i]);
 }
 
 int rb_stored_counted(sqlite3 *db, int64_t ledger_id, int64_t base, int64_t size,
@@ -512,32 +512,6 @@ static void release(struct state *st)
 	free(st->checkpoint);
 }
 
-int rb_stored_verify(const struct rb_stored_opts *o, struct rb_stored_result *res,
-		     struct rb_err *e)
-{
-	struct state *st = malloc(sizeof(*st));
-	int rc = -1;
-
-	if (st == NULL)
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	if (prepare(st, o, res, e) != 0)
-		goto out;
-	/* The rows on the workers; meanwhile, the expected counted marks here. */
-	if (o->pool != NULL && o->nreaders > 1)
-		rb_pool_start(o->pool, o->nreaders, work, &st->r);
-	st->crc = rb_stored_counted(o->db, o->ledger_id, st->r.base, st->r.size, st->want,
-				    &st->cerr);
-	if (o->pool != NULL && o->nreaders > 1)
-		rb_pool_wait(o->pool);
-	else
-		work(&st->r, 0);
-	rc = conclude(st, res, e);
-out:
-	release(st);
-	free(st);
-	return rc;
-}
-
 /*
  * A check on threads of its own.  Its readers run at the lowest CPU
  * priority (SCHED_IDLE): they use what the caller's work leaves of the
@@ -632,7 +606,6 @@ static void *job_main(void *arg)
 	o.db = db;
 	o.ledger_id = j->ledger_id;
 	o.trust = j->trust;
-	o.nreaders = 1;
 	if (prepare(st, &o, &j->res, &j->err) == 0) {
 		read_rows(j, st, rd, n);
 		j->rc = conclude(st, &j->res, &j->err);

@@ -2,7 +2,7 @@
  * stored.h - the check every stage runs before it uses stored entries: the
  * rows are the payloads bound to the stored, signed checkpoint.
  *
- * For one ledger, rb_stored_verify proves, from the database alone (and the
+ * For one ledger, the check proves, from the database alone (and the
  * trust store, for the checkpoint's signature), that
  *   - the ledger's stored checkpoint is of this ledger, its size and root are
  *     the ledger row's, and (with a trust store) it is signed by a trusted
@@ -20,9 +20,8 @@
  * countersigner column): payloads are bound to the checkpoint by hashes,
  * which is what the stages need; `rbaudit check` verifies the signatures.
  *
- * The rows are read in chunks on every connection given, in parallel on
- * the pool.  Nothing is written and nothing is kept: the caller owns
- * everything it passes.
+ * The rows are read in chunks, in parallel, on connections of the check's
+ * own.  Nothing is written and nothing is kept.
  */
 #ifndef RB_STORED_H
 #define RB_STORED_H
@@ -33,41 +32,12 @@
 #include <sqlite3.h>
 
 #include "err.h"
-#include "pool.h"
 #include "trust.h"
-
-struct rb_stored_opts {
-	sqlite3 *db;                    /* reads the ledger row and the id indexes */
-	sqlite3 *const *readers;        /* read connections to the same database, one
-					 * per thread: the pool's workers and the caller */
-	size_t nreaders;                /* at least 1 */
-	rb_pool *pool;                  /* nreaders - 1 workers; NULL when nreaders is 1 */
-	int64_t ledger_id;
-	const rb_trust *trust;          /* for the checkpoint's signature; NULL: not checked */
-};
 
 struct rb_stored_result {
 	int64_t entries;                /* rows checked */
 	int checkpoint_signed;          /* 1: the signature was checked under the trust store */
 };
-
-/*
- * 0 when everything above holds.  Otherwise -1 with RB_EX_FAIL and a
- * message naming the table, the ledger, the seq and what disagrees (the
- * first disagreement in seq order), or another code when the rows could
- * not be read.
- */
-int rb_stored_verify(const struct rb_stored_opts *o, struct rb_stored_result *res,
-		     struct rb_err *e);
-
-/*
- * The same check on threads of its own, while the caller goes on: one read
- * connection to the database at path per CPU and a pool to run them.
- * rb_stored_start returns at once (-1 only when nothing could be started);
- * rb_stored_join waits, returns the check's outcome as rb_stored_verify
- * would, and frees the job.  Every started job must be joined.
- */
-typedef struct rb_stored_job rb_stored_job;
 
 /*
  * The counted marks the three id indexes give for the entries base..size-1
@@ -78,6 +48,20 @@ typedef struct rb_stored_job rb_stored_job;
  */
 int rb_stored_counted(sqlite3 *db, int64_t ledger_id, int64_t base, int64_t size,
 		      uint8_t *want, struct rb_err *e);
+
+/*
+ * The check of ledger ledger_id of the database at path, on threads of its
+ * own while the caller goes on: one read connection per CPU, its readers at
+ * the lowest CPU priority (docs/ARCHITECTURE.md); trust, when not NULL,
+ * checks the checkpoint's signature.  rb_stored_start returns at once (-1
+ * only when nothing could be started).  rb_stored_join takes the chunks
+ * still left at the caller's priority, waits, and returns 0 when
+ * everything above holds; otherwise -1 with RB_EX_FAIL and a message naming
+ * the table, the ledger, the seq and what disagrees (the first
+ * disagreement in seq order), or another code when the rows could not be
+ * read.  It frees the job.  Every started job must be joined.
+ */
+typedef struct rb_stored_job rb_stored_job;
 
 int rb_stored_start(const char *path, int64_t ledger_id, const rb_trust *trust, int busy_ms,
 		    rb_stored_job **out, struct rb_err *e);
