@@ -188,16 +188,23 @@ BENCH_DIR ?= $(BUILD)/bench
 bench: deps
 	$(MAKE) bench-run
 
-bench-run: $(BUILD)/rbaudit $(BUILD)/bench-nocheck/rbaudit $(BUILD)/bench/sodium-speed
+bench-run: $(BUILD)/rbaudit $(BUILD)/bench-nocheck/rbaudit $(BUILD)/bench/sodium-speed \
+           $(BUILD)/bench/store-floor
 	python3 tests/bench/bench.py --rbaudit $(BUILD)/rbaudit \
 	  --rbaudit-nocheck $(BUILD)/bench-nocheck/rbaudit \
 	  --sodium-speed $(BUILD)/bench/sodium-speed \
+	  --store-floor $(BUILD)/bench/store-floor \
 	  --data $(BENCH_DIR)/data --work $(BENCH_DIR)/work
 
 # The bound: libsodium's Ed25519 verification rate (tests/bench/sodium_speed.c).
 $(BUILD)/bench/sodium-speed: tests/bench/sodium_speed.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -std=c11 -Wall -Wextra -o $@ $< -lsodium -lpthread
+
+# SQLite's own cost of storing what an ingest stores (tests/bench/store_floor.c).
+$(BUILD)/bench/store-floor: tests/bench/store_floor.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -std=c11 -Wall -Wextra -o $@ $< $$(pkg-config --libs sqlite3)
 
 bench-clean:
 	rm -rf $(BENCH_DIR)
