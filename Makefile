@@ -254,6 +254,7 @@ lint:
 	  --library=tools/cjson.cfg \
 	  lib ingest analyze report produce job cli
 	clang-tidy --quiet $(CORE_SRC) $(CLI_SRC) -- $(BASEFLAGS) 2>/dev/null
+	python3 tools/fnlen.py --max 120 $(CORE_SRC) $(CLI_SRC)
 
 install: rbaudit
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -11,6 +11,7 @@
 #include "analyze/stats.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/schema.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/pool.h"
@@ -267,19 +268,157 @@ static void sort_trail(cJSON *trail)
 	free(v);
 }
 
-/* Load the entries of rollback id into r (§1: first requested/executed/closed). */
+/* What load_rollback keeps between the rows of one rollback. */
+struct loading {
+	int have_req, have_exe;
+	struct {
+		int64_t t;
+		int tests;
+	} *ver;                 /* each rollback.verified: its time, tests passed */
+	size_t nver;
+	int oom;                /* an item that could not be kept: the stage stops */
+};
+
+/* The row's entry, as the audit sample shows it, appended to r->trail. */
+static void add_trail_entry(struct rbk *r, sqlite3_stmt *q, int64_t seq, int64_t t,
+			    const char *event, const char *actor, const cJSON *data)
+{
+	cJSON *o = cJSON_CreateObject();
+	char ts[RB_TIME_MAX];
+
+	fmt_ns(t, ts);
+	cJSON_AddNumberToObject(o, "seq", (double)seq);
+	cJSON_AddStringToObject(o, "time", ts);
+	cJSON_AddStringToObject(o, "event", event);
+	cJSON_AddStringToObject(o, "actor", actor);
+	if (sqlite3_column_type(q, 6) == SQLITE_TEXT)
+		cJSON_AddStringToObject(o, "countersigned_by", (const char *)sqlite3_column_text(q, 6));
+	if (data != NULL)
+		cJSON_AddItemToObject(o, "data", cJSON_Duplicate(data, 1));
+	cJSON_AddItemToArray(r->trail, o);
+}
+
+/* The first rollback.requested: who, what, the tier and the texts. */
+static void take_requested(struct rbk *r, int64_t t, const char *actor, const cJSON *data)
+{
+	static const char *const texts[4] = { "ticket", "rationale", "impact",
+					       "security_considerations" };
+	int k;
+
+	r->requested = t;
+	r->requester = dupstr(actor);
+	r->service = dupstr(rb_json_str(data, "service"));
+	r->env = dupstr(rb_json_str(data, "environment"));
+	r->change_id = dupstr(rb_json_str(data, "change_id"));
+	r->incident_id = dupstr(rb_json_str(data, "incident_id"));
+	r->tier = rb_tier_of(rb_json_str(data, "risk_tier"));
+	r->emergency = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "emergency"));
+	for (k = 0; k < 4; k++) {
+		const char *s = rb_json_str(data, texts[k]);
+
+		r->texts[k] = s != NULL && s[0] != '\0';
+	}
+}
+
+/* The first rollback.executed: who, and what it touches and reintroduces. */
+static void take_executed(struct rbk *r, int64_t t, const char *actor, const cJSON *data)
+{
+	const cJSON *it;
+
+	r->executed = t;
+	r->executor = dupstr(actor);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(data, "touches")) {
+		int k = rb_touch_of(cJSON_IsString(it) ? it->valuestring : NULL);
+
+		if (k >= 0)
+			r->touches |= 1 << k;
+	}
+	it = cJSON_GetObjectItemCaseSensitive(data, "reintroduces");
+	r->nreintroduces = cJSON_IsArray(it) ? cJSON_GetArraySize(it) : 0;
+}
+
+/* A rollback.approved, read from the columns; 0 or -1 out of memory. */
+static int take_approval(struct rbk *r, sqlite3_stmt *q, int64_t t, const char *actor)
+{
+	struct approval *na = realloc(r->ap, (r->nap + 1) * sizeof(*na));
+
+	if (na == NULL)
+		return -1;      /* never a silently dropped approval */
+	r->ap = na;
+	na[r->nap].actor = dupstr(actor);
+	na[r->nap].t = t;
+	na[r->nap].countersigned = sqlite3_column_type(q, 6) == SQLITE_TEXT;
+	r->nap++;
+	return na[r->nap - 1].actor != NULL ? 0 : -1;
+}
+
+/* A rollback.verified: the first passing tests and scan, and (for the
+ * verify window, known once executed is) each one's time. */
+static int take_verified(struct rbk *r, struct loading *ld, int64_t t, const cJSON *data)
+{
+	int tp, sp;
+	void *nv = realloc(ld->ver, (ld->nver + 1) * sizeof(*ld->ver));
+
+	read_evidence(data, &tp, &sp);
+	if (tp && t < r->first_tests_pass)
+		r->first_tests_pass = t;
+	if (sp && t < r->first_scan_pass)
+		r->first_scan_pass = t;
+	if (nv == NULL)
+		return -1;
+	ld->ver = nv;
+	ld->ver[ld->nver].t = t;
+	ld->ver[ld->nver++].tests = tp;
+	return 0;
+}
+
+/* One row of the rollback's entries (§1: the first requested, executed and
+ * closed count). */
+static void take_row(struct reader *rd, sqlite3_stmt *q, struct rbk *r, struct loading *ld)
+{
+	int64_t seq = sqlite3_column_int64(q, 0), t = col_ns(q, 1, 2);
+	const char *event = (const char *)sqlite3_column_text(q, 3);
+	const char *actor = (const char *)sqlite3_column_text(q, 4);
+	/* Approvals, reviews and closings are read from the columns: their
+	 * payload is parsed only for the trail. */
+	int want_data = r->trail != NULL ||
+			(strcmp(event, "rollback.approved") != 0 &&
+			 strcmp(event, "rollback.reviewed") != 0 &&
+			 strcmp(event, "rollback.closed") != 0);
+	cJSON *body = want_data ? parse_payload(rd, q, 5) : NULL;
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(body, "data");
+
+	ld->oom |= push_i64(&r->seqs, &r->nseqs, seq) != 0;
+	if (r->trail != NULL)
+		add_trail_entry(r, q, seq, t, event, actor, data);
+	if (strcmp(event, "rollback.requested") == 0 && !ld->have_req) {
+		ld->have_req = 1;
+		take_requested(r, t, actor, data);
+	} else if (strcmp(event, "rollback.executed") == 0 && !ld->have_exe) {
+		ld->have_exe = 1;
+		take_executed(r, t, actor, data);
+	} else if (strcmp(event, "rollback.approved") == 0) {
+		ld->oom |= take_approval(r, q, t, actor) != 0;
+	} else if (strcmp(event, "rollback.verified") == 0) {
+		ld->oom |= take_verified(r, ld, t, data) != 0;
+	} else if (strcmp(event, "rollback.reviewed") == 0) {
+		ld->oom |= push_i64(&r->reviews, &r->nreviews, t) != 0;
+	} else if (strcmp(event, "rollback.closed") == 0 && !r->has_closed) {
+		r->has_closed = 1;
+		r->closed = t;
+	}
+	rb_json_arena_reset(rd->arena);
+}
+
+/* Load the entries of rollback id into r. */
 static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 			 struct rbk *r, int want_trail)
 {
 	sqlite3_stmt *q = rd->of_rollback;
-	int rc, have_req = 0, have_exe = 0;
+	struct loading ld = { 0 };
 	int64_t verify_end;
-	struct {
-		int64_t t;
-		int tests;
-	} *ver = NULL;
-	size_t nver = 0, i;
-	int oom = 0;            /* an item that could not be kept: the stage stops */
+	size_t i;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	r->id = strdup(id);
@@ -289,127 +428,30 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 		r->trail = cJSON_CreateArray();
 	sqlite3_bind_int64(q, 1, c->ledger_id);
 	sqlite3_bind_text(q, 2, id, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(q, 0), t = col_ns(q, 1, 2);
-		const char *event = (const char *)sqlite3_column_text(q, 3);
-		const char *actor = (const char *)sqlite3_column_text(q, 4);
-		/* Approvals, reviews and closings are read from the columns: their
-		 * payload is parsed only for the trail. */
-		int want_data = r->trail != NULL ||
-				(strcmp(event, "rollback.approved") != 0 &&
-				 strcmp(event, "rollback.reviewed") != 0 &&
-				 strcmp(event, "rollback.closed") != 0);
-		cJSON *body = want_data ? parse_payload(rd, q, 5) : NULL;
-		const cJSON *data = cJSON_GetObjectItemCaseSensitive(body, "data");
-
-		oom |= push_i64(&r->seqs, &r->nseqs, seq) != 0;
-		if (r->trail != NULL) {
-			cJSON *o = cJSON_CreateObject();
-			char ts[RB_TIME_MAX];
-
-			fmt_ns(t, ts);
-			cJSON_AddNumberToObject(o, "seq", (double)seq);
-			cJSON_AddStringToObject(o, "time", ts);
-			cJSON_AddStringToObject(o, "event", event);
-			cJSON_AddStringToObject(o, "actor", actor);
-			if (sqlite3_column_type(q, 6) == SQLITE_TEXT)
-				cJSON_AddStringToObject(o, "countersigned_by",
-							(const char *)sqlite3_column_text(q, 6));
-			if (data != NULL)
-				cJSON_AddItemToObject(o, "data", cJSON_Duplicate(data, 1));
-			cJSON_AddItemToArray(r->trail, o);
-		}
-		if (strcmp(event, "rollback.requested") == 0 && !have_req) {
-			const cJSON *em = cJSON_GetObjectItemCaseSensitive(data, "emergency");
-			static const char *const texts[4] = { "ticket", "rationale", "impact",
-							       "security_considerations" };
-			int k;
-
-			have_req = 1;
-			r->requested = t;
-			r->requester = dupstr(actor);
-			r->service = dupstr(rb_json_str(data, "service"));
-			r->env = dupstr(rb_json_str(data, "environment"));
-			r->change_id = dupstr(rb_json_str(data, "change_id"));
-			r->incident_id = dupstr(rb_json_str(data, "incident_id"));
-			r->tier = rb_tier_of(rb_json_str(data, "risk_tier"));
-			r->emergency = cJSON_IsTrue(em);
-			for (k = 0; k < 4; k++) {
-				const char *s = rb_json_str(data, texts[k]);
-
-				r->texts[k] = s != NULL && s[0] != '\0';
-			}
-		} else if (strcmp(event, "rollback.executed") == 0 && !have_exe) {
-			const cJSON *it;
-
-			have_exe = 1;
-			r->executed = t;
-			r->executor = dupstr(actor);
-			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(data, "touches")) {
-				int k = rb_touch_of(cJSON_IsString(it) ? it->valuestring : NULL);
-
-				if (k >= 0)
-					r->touches |= 1 << k;
-			}
-			it = cJSON_GetObjectItemCaseSensitive(data, "reintroduces");
-			r->nreintroduces = cJSON_IsArray(it) ? cJSON_GetArraySize(it) : 0;
-		} else if (strcmp(event, "rollback.approved") == 0) {
-			struct approval *na = realloc(r->ap, (r->nap + 1) * sizeof(*na));
-
-			if (na == NULL) {
-				oom = 1;        /* never a silently dropped approval */
-			} else {
-				r->ap = na;
-				na[r->nap].actor = dupstr(actor);
-				na[r->nap].t = t;
-				na[r->nap].countersigned = sqlite3_column_type(q, 6) == SQLITE_TEXT;
-				oom |= na[r->nap].actor == NULL;
-				r->nap++;
-			}
-		} else if (strcmp(event, "rollback.verified") == 0) {
-			int tp, sp;
-			void *nv = realloc(ver, (nver + 1) * sizeof(*ver));
-
-			read_evidence(data, &tp, &sp);
-			if (tp && t < r->first_tests_pass)
-				r->first_tests_pass = t;
-			if (sp && t < r->first_scan_pass)
-				r->first_scan_pass = t;
-			if (nv == NULL) {
-				oom = 1;
-			} else {
-				ver = nv;
-				ver[nver].t = t;
-				ver[nver++].tests = tp;
-			}
-		} else if (strcmp(event, "rollback.reviewed") == 0) {
-			oom |= push_i64(&r->reviews, &r->nreviews, t) != 0;
-		} else if (strcmp(event, "rollback.closed") == 0 && !r->has_closed) {
-			r->has_closed = 1;
-			r->closed = t;
-		}
-		rb_json_arena_reset(rd->arena);
-	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		take_row(rd, q, r, &ld);
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
 	if (rc != SQLITE_DONE) {
-		free(ver);
-		return rb_db_fail(rd->db, rc, &rd->e, "cannot read a rollback");
+		rc = rb_db_fail(rd->db, rc, &rd->e, "cannot read a rollback");
+		goto out;
 	}
-	if (oom || r->id == NULL) {
-		free(ver);
-		return RB_ERR(&rd->e, RB_EX_SOFTWARE, "out of memory reading rollback %.80s", id);
+	if (ld.oom || r->id == NULL) {
+		rc = RB_ERR(&rd->e, RB_EX_SOFTWARE, "out of memory reading rollback %.80s", id);
+		goto out;
 	}
 	/* The trail in seq order (the rows came in event order). */
 	if (r->trail != NULL)
 		sort_trail(r->trail);
 	/* §6 unverified: passing tests evidence in [executed, executed + window]. */
 	verify_end = r->executed + hours_ns(c->p->verify_window_hours);
-	for (i = 0; i < nver; i++)
-		if (ver[i].tests && ver[i].t >= r->executed && ver[i].t <= verify_end)
+	for (i = 0; i < ld.nver; i++)
+		if (ld.ver[i].tests && ld.ver[i].t >= r->executed && ld.ver[i].t <= verify_end)
 			r->tests_in_window = 1;
-	free(ver);
-	return 0;
+	rc = 0;
+out:
+	free(ld.ver);
+	return rc;
 }
 
 /* D (first deployment of the change), its team, and detected (§3). */
@@ -512,13 +554,49 @@ static size_t valid_approvers(const struct rbk *r, int64_t t, int64_t *times,
 	return n;
 }
 
+/* The distinct approvers of a rollback up to a time: who, when first, and
+ * whether any of their approvals was countersigned (§4).  Owns its arrays. */
+struct approvers {
+	size_t n;
+	int64_t *times;
+	const char **who;       /* borrowed from the rollback's approvals */
+	int *cos;
+};
+
+static void approvers_free(struct approvers *a)
+{
+	free(a->times);
+	free(a->who);
+	free(a->cos);
+	memset(a, 0, sizeof(*a));
+}
+
+/* 0, or -1 when out of memory (a left empty). */
+static int approvers_of(const struct rbk *r, int64_t until, struct approvers *a)
+{
+	size_t cap = r->nap ? r->nap : 1;
+
+	a->n = 0;
+	a->times = calloc(cap, sizeof(*a->times));
+	a->who = calloc(cap, sizeof(*a->who));
+	a->cos = calloc(cap, sizeof(*a->cos));
+	if (a->times == NULL || a->who == NULL || a->cos == NULL) {
+		approvers_free(a);
+		return -1;
+	}
+	a->n = valid_approvers(r, until, a->times, a->who, a->cos);
+	return 0;
+}
+
 /* The results for one rollback, and its JSON object. */
 struct facts {
 	int need, approved;
 	double ttd, ttr, latency;
 	int has_ttd, has_latency;
+	int required[RB_NEVIDENCE], present[RB_NEVIDENCE];
 	double completeness;
 	int complete;
+	double raw, factor;
 	int score, level;
 	int findings[RB_NFINDINGS];
 };
@@ -541,27 +619,18 @@ static int sensitive_mask(const struct rb_policy *p)
 	return m;
 }
 
-static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
+/* The rollback's tier for the policy's rules: unknown is held to the highest. */
+static int tier_of(const struct rbk *r)
 {
-	const struct rb_policy *p = c->p;
-	int tier = r->tier >= 0 ? r->tier : 3;  /* unknown tier: held to the highest */
-	size_t nap = r->nap ? r->nap : 1, n, i;
-	int64_t *times = calloc(nap, sizeof(*times));
-	const char **who = calloc(nap, sizeof(*who));
-	int *cos = calloc(nap, sizeof(*cos));
-	const char *const *items = rb_evidence_names;
-	int required[RB_NEVIDENCE], present[RB_NEVIDENCE], nreq = 0, npres = 0, sod = 0, k;
-	double raw = 0, factor;
-	cJSON *o = NULL, *a, *fa;
-	char ts[RB_TIME_MAX];
+	return r->tier >= 0 ? r->tier : RB_TIER_CRITICAL;
+}
 
-	memset(f, 0, sizeof(*f));
-	if (times == NULL || who == NULL || cos == NULL)
-		goto out;
-	f->need = p->approvals_required[tier];
-	n = valid_approvers(r, r->executed, times, who, cos);
-	f->approved = (int)n >= f->need;
-	/* §4 derived times. */
+/* §4: approval against the tier's need, and the derived times. */
+static void derive_times(const struct ctx *c, const struct rbk *r,
+			 const struct approvers *at_exec, struct facts *f)
+{
+	f->need = c->p->approvals_required[tier_of(r)];
+	f->approved = (int)at_exec->n >= f->need;
 	f->ttr = (double)(r->executed - r->detected) / 1e9;
 	if (r->has_deployed) {
 		f->has_ttd = 1;
@@ -569,50 +638,77 @@ static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 	}
 	if (f->approved && f->need > 0) {
 		f->has_latency = 1;
-		f->latency = (double)(times[f->need - 1] - r->requested) / 1e9;
+		f->latency = (double)(at_exec->times[f->need - 1] - r->requested) / 1e9;
 	}
-	/* §5 evidence: items in alphabetical order (the enum's). */
+}
+
+/* §5: which evidence items are required and present (in the enum's order,
+ * alphabetical), and the completeness.  -1 when out of memory. */
+static int assess_evidence(const struct ctx *c, const struct rbk *r, struct facts *f)
+{
+	const struct rb_policy *p = c->p;
+	int tier = tier_of(r), nreq = 0, npres = 0, k;
+
 	for (k = 0; k < RB_NEVIDENCE; k++) {
-		required[k] = 1;
+		int *req = &f->required[k], *pres = &f->present[k];
+
+		*req = 1;
 		switch ((enum rb_evidence)k) {
 		case RB_EVIDENCE_APPROVALS:
-			present[k] = r->emergency ?
-				(int)valid_approvers(r, c->as_of, times, who, cos) >= f->need :
-				f->approved;
+			/* An emergency rollback's approvals may follow it. */
+			if (r->emergency) {
+				struct approvers late;
+
+				if (approvers_of(r, c->as_of, &late) != 0)
+					return -1;
+				*pres = (int)late.n >= f->need;
+				approvers_free(&late);
+			} else {
+				*pres = f->approved;
+			}
 			break;
 		case RB_EVIDENCE_IMPACT:
-			present[k] = r->texts[2];
+			*pres = r->texts[2];
 			break;
 		case RB_EVIDENCE_RATIONALE:
-			present[k] = r->texts[1];
+			*pres = r->texts[1];
 			break;
 		case RB_EVIDENCE_REVIEW:
-			required[k] = r->emergency || tier == RB_TIER_CRITICAL;
-			present[k] = r->nreviews > 0;
+			*req = r->emergency || tier == RB_TIER_CRITICAL;
+			*pres = r->nreviews > 0;
 			break;
 		case RB_EVIDENCE_SECURITY_CONSIDERATIONS:
-			present[k] = r->texts[3];
+			*pres = r->texts[3];
 			break;
 		case RB_EVIDENCE_SECURITY_SCAN:
-			required[k] = p->scan_required[tier] || (r->touches & sensitive_mask(p));
-			present[k] = r->first_scan_pass <= c->as_of;
+			*req = p->scan_required[tier] || (r->touches & sensitive_mask(p));
+			*pres = r->first_scan_pass <= c->as_of;
 			break;
 		case RB_EVIDENCE_TESTS:
-			present[k] = r->first_tests_pass <= c->as_of;
+			*pres = r->first_tests_pass <= c->as_of;
 			break;
 		case RB_EVIDENCE_TICKET:
 		default:
-			present[k] = r->texts[0];
+			*pres = r->texts[0];
 			break;
 		}
-		nreq += required[k];
-		npres += required[k] && present[k];
+		nreq += *req;
+		npres += *req && *pres;
 	}
-	/* valid_approvers was last called for as_of (emergency) or executed. */
-	n = valid_approvers(r, r->executed, times, who, cos);
 	f->completeness = nreq ? (double)npres / nreq : 1.0;
 	f->complete = npres == nreq;
-	/* §6 findings. */
+	return 0;
+}
+
+/* §6: the policy findings. */
+static void find_findings(const struct ctx *c, const struct rbk *r, struct facts *f)
+{
+	const struct rb_policy *p = c->p;
+	int64_t review_end = r->executed + hours_ns(p->review_window_hours);
+	int64_t revert_end = r->executed + hours_ns(p->max_revert_days * 24);
+	size_t i;
+	int sod = 0;
+
 	for (i = 0; i < r->nap; i++)
 		if (r->ap[i].actor != NULL &&
 		    ((r->requester && strcmp(r->ap[i].actor, r->requester) == 0) ||
@@ -620,150 +716,182 @@ static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 			sod = 1;
 	f->findings[RB_FINDING_APPROVALS_MISSING] = !r->emergency && !f->approved;
 	f->findings[RB_FINDING_SEPARATION_OF_DUTIES] = sod;
-	if (r->emergency && r->executed + hours_ns(p->review_window_hours) <= c->as_of) {
-		int64_t end = r->executed + hours_ns(p->review_window_hours);
+	if (r->emergency && review_end <= c->as_of) {
 		int ok = 0;
 
 		for (i = 0; i < r->nreviews; i++)
-			ok |= r->reviews[i] >= r->executed && r->reviews[i] <= end;
+			ok |= r->reviews[i] >= r->executed && r->reviews[i] <= review_end;
 		f->findings[RB_FINDING_EMERGENCY_UNREVIEWED] = !ok;
 	}
 	if (r->executed + hours_ns(p->verify_window_hours) <= c->as_of)
 		f->findings[RB_FINDING_UNVERIFIED] = !r->tests_in_window;
-	if (r->executed + hours_ns(p->max_revert_days * 24) <= c->as_of)
-		f->findings[RB_FINDING_STALE_REVERT] = !(r->has_closed &&
-				   r->closed <= r->executed + hours_ns(p->max_revert_days * 24));
+	if (revert_end <= c->as_of)
+		f->findings[RB_FINDING_STALE_REVERT] = !(r->has_closed && r->closed <= revert_end);
 	f->findings[RB_FINDING_SECURITY_REGRESSION] = r->nreintroduces > 0;
-	/* §7 security impact score, with the factors behind it. */
-	o = cJSON_CreateObject();
-	fa = cJSON_CreateArray();
+}
+
+/* One factor of the score: its weight is added to the raw score. */
+static cJSON *add_factor(cJSON *factors, struct facts *f, const char *name, double weight)
+{
+	cJSON *x = cJSON_CreateObject();
+
+	f->raw += weight;
+	cJSON_AddStringToObject(x, "factor", name);
+	cJSON_AddItemToArray(factors, x);
+	return x;
+}
+
+/* §7: the security impact score and level, and the factors behind it (a new
+ * array, the caller's; NULL when out of memory). */
+static cJSON *score(const struct ctx *c, const struct rbk *r, struct facts *f)
+{
+	const struct rb_policy *p = c->p;
+	cJSON *fa = cJSON_CreateArray(), *x;
+	int k;
+
+	f->raw = 0;
 	for (k = 0; k < RB_NTOUCH; k++)
 		if (r->touches & (1 << k)) {
-			cJSON *x = cJSON_CreateObject();
-
-			raw += p->w_touch[k];
-			cJSON_AddStringToObject(x, "factor", rb_touch_names[k]);
+			x = add_factor(fa, f, rb_touch_names[k], p->w_touch[k]);
 			cJSON_AddNumberToObject(x, "weight", p->w_touch[k]);
-			cJSON_AddItemToArray(fa, x);
 		}
 	if (r->nreintroduces > 0) {
-		cJSON *x = cJSON_CreateObject();
 		int m = r->nreintroduces < 2 ? r->nreintroduces : 2;
 
-		raw += p->w_advisory * m;
-		cJSON_AddStringToObject(x, "factor", "advisory");
+		x = add_factor(fa, f, "advisory", p->w_advisory * m);
 		cJSON_AddNumberToObject(x, "count", m);
 		cJSON_AddNumberToObject(x, "weight", p->w_advisory * m);
-		cJSON_AddItemToArray(fa, x);
 	}
 	if (!r->emergency && !f->approved) {
-		cJSON *x = cJSON_CreateObject();
-
-		raw += p->w_gate_bypass;
-		cJSON_AddStringToObject(x, "factor", "gate-bypass");
+		x = add_factor(fa, f, "gate-bypass", p->w_gate_bypass);
 		cJSON_AddNumberToObject(x, "weight", p->w_gate_bypass);
-		cJSON_AddItemToArray(fa, x);
 	}
 	if (r->emergency) {
-		cJSON *x = cJSON_CreateObject();
-
-		raw += p->w_emergency;
-		cJSON_AddStringToObject(x, "factor", "emergency");
+		x = add_factor(fa, f, "emergency", p->w_emergency);
 		cJSON_AddNumberToObject(x, "weight", p->w_emergency);
-		cJSON_AddItemToArray(fa, x);
 	}
-	factor = rb_policy_env_factor(p, r->env);
-	f->score = (int)floor(raw * factor + 0.5);
+	f->factor = rb_policy_env_factor(p, r->env);
+	f->score = (int)floor(f->raw * f->factor + 0.5);
 	if (f->score > 100)
 		f->score = 100;
 	f->level = f->score >= p->level_critical ? RB_LEVEL_CRITICAL :
 		   f->score >= p->level_high ? RB_LEVEL_HIGH :
 		   f->score >= p->level_medium ? RB_LEVEL_MEDIUM : RB_LEVEL_LOW;
-	/* The JSON object: the members of the expected output first. */
+	return fa;
+}
+
+static void add_str_or_null(cJSON *o, const char *name, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static void add_num_or_null(cJSON *o, const char *name, int has, double v)
+{
+	if (has)
+		cJSON_AddNumberToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static void add_time(cJSON *o, const char *name, int64_t ns)
+{
+	char ts[RB_TIME_MAX];
+
+	fmt_ns(ns, ts);
+	cJSON_AddStringToObject(o, name, ts);
+}
+
+/* The members of the expected output (metrics-v1's per-rollback object). */
+static void put_figures(cJSON *o, const struct rbk *r, const struct facts *f)
+{
+	cJSON *a;
+	int k;
+
 	cJSON_AddStringToObject(o, "rollback_id", r->id);
-#define STR_OR_NULL(name, v) \
-	((v) != NULL ? (void)cJSON_AddStringToObject(o, name, v) : (void)cJSON_AddNullToObject(o, name))
-	STR_OR_NULL("service", r->service);
-	STR_OR_NULL("environment", r->env);
-	STR_OR_NULL("team", r->team);
-	if (r->tier >= 0)
-		cJSON_AddStringToObject(o, "risk_tier", rb_tier_names[r->tier]);
-	else
-		cJSON_AddNullToObject(o, "risk_tier");
+	add_str_or_null(o, "service", r->service);
+	add_str_or_null(o, "environment", r->env);
+	add_str_or_null(o, "team", r->team);
+	add_str_or_null(o, "risk_tier", r->tier >= 0 ? rb_tier_names[r->tier] : NULL);
 	cJSON_AddBoolToObject(o, "emergency", r->emergency);
-	if (f->has_ttd)
-		cJSON_AddNumberToObject(o, "ttd", f->ttd);
-	else
-		cJSON_AddNullToObject(o, "ttd");
+	add_num_or_null(o, "ttd", f->has_ttd, f->ttd);
 	cJSON_AddNumberToObject(o, "ttr", f->ttr);
-	if (f->has_latency)
-		cJSON_AddNumberToObject(o, "approval_latency", f->latency);
-	else
-		cJSON_AddNullToObject(o, "approval_latency");
+	add_num_or_null(o, "approval_latency", f->has_latency, f->latency);
 	cJSON_AddNumberToObject(o, "completeness", f->completeness);
 	cJSON_AddBoolToObject(o, "complete", f->complete);
 	a = cJSON_AddArrayToObject(o, "missing");
 	for (k = 0; k < RB_NEVIDENCE; k++)
-		if (required[k] && !present[k])
-			cJSON_AddItemToArray(a, cJSON_CreateString(items[k]));
+		if (f->required[k] && !f->present[k])
+			cJSON_AddItemToArray(a, cJSON_CreateString(rb_evidence_names[k]));
 	cJSON_AddNumberToObject(o, "score", f->score);
 	cJSON_AddStringToObject(o, "level", rb_level_names[f->level]);
 	a = cJSON_AddArrayToObject(o, "findings");
 	for (k = 0; k < RB_NFINDINGS; k++)
 		if (f->findings[k])
 			cJSON_AddItemToArray(a, cJSON_CreateString(rb_finding_names[k]));
-	/* What an auditor needs beyond the figures. */
-	STR_OR_NULL("change_id", r->change_id);
-	STR_OR_NULL("incident_id", r->incident_id);
-	STR_OR_NULL("requester", r->requester);
-	STR_OR_NULL("executor", r->executor);
-#undef STR_OR_NULL
-	if (r->has_deployed) {
-		fmt_ns(r->deployed, ts);
-		cJSON_AddStringToObject(o, "deployed", ts);
-	} else {
+}
+
+static void add_approval(cJSON *list, const char *actor, int64_t t, int countersigned)
+{
+	cJSON *x = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(x, "actor", actor);
+	add_time(x, "time", t);
+	cJSON_AddBoolToObject(x, "countersigned", countersigned);
+	cJSON_AddItemToArray(list, x);
+}
+
+/* What an auditor needs beyond the figures: ids, people, times, approvals. */
+static void put_trail(cJSON *o, const struct rbk *r, const struct facts *f,
+		      const struct approvers *at_exec)
+{
+	cJSON *a;
+	size_t i;
+
+	add_str_or_null(o, "change_id", r->change_id);
+	add_str_or_null(o, "incident_id", r->incident_id);
+	add_str_or_null(o, "requester", r->requester);
+	add_str_or_null(o, "executor", r->executor);
+	if (r->has_deployed)
+		add_time(o, "deployed", r->deployed);
+	else
 		cJSON_AddNullToObject(o, "deployed");
-	}
-	fmt_ns(r->detected, ts);
-	cJSON_AddStringToObject(o, "detected", ts);
+	add_time(o, "detected", r->detected);
 	cJSON_AddBoolToObject(o, "incident_found", r->incident_found);
-	fmt_ns(r->requested, ts);
-	cJSON_AddStringToObject(o, "requested", ts);
-	fmt_ns(r->executed, ts);
-	cJSON_AddStringToObject(o, "executed", ts);
+	add_time(o, "requested", r->requested);
+	add_time(o, "executed", r->executed);
 	cJSON_AddNumberToObject(o, "need", f->need);
 	cJSON_AddBoolToObject(o, "approved", f->approved);
 	a = cJSON_AddArrayToObject(o, "approvers");
-	for (i = 0; i < n; i++) {
-		cJSON *x = cJSON_CreateObject();
-
-		fmt_ns(times[i], ts);
-		cJSON_AddStringToObject(x, "actor", who[i]);
-		cJSON_AddStringToObject(x, "time", ts);
-		cJSON_AddBoolToObject(x, "countersigned", cos[i]);
-		cJSON_AddItemToArray(a, x);
-	}
+	for (i = 0; i < at_exec->n; i++)
+		add_approval(a, at_exec->who[i], at_exec->times[i], at_exec->cos[i]);
 	a = cJSON_AddArrayToObject(o, "approvals");
-	for (i = 0; i < r->nap; i++) {
-		cJSON *x = cJSON_CreateObject();
+	for (i = 0; i < r->nap; i++)
+		add_approval(a, r->ap[i].actor ? r->ap[i].actor : "", r->ap[i].t,
+			     r->ap[i].countersigned);
+}
 
-		fmt_ns(r->ap[i].t, ts);
-		cJSON_AddStringToObject(x, "actor", r->ap[i].actor ? r->ap[i].actor : "");
-		cJSON_AddStringToObject(x, "time", ts);
-		cJSON_AddBoolToObject(x, "countersigned", r->ap[i].countersigned);
-		cJSON_AddItemToArray(a, x);
-	}
+/* How the figures came about: evidence, score, controls, the entries. */
+static void put_basis(cJSON *o, const struct ctx *c, struct rbk *r, const struct facts *f,
+		      cJSON *factors)
+{
+	cJSON *a;
+	size_t i;
+	int k;
+
 	a = cJSON_AddObjectToObject(o, "evidence");
 	for (k = 0; k < RB_NEVIDENCE; k++) {
 		cJSON *x = cJSON_CreateObject();
 
-		cJSON_AddBoolToObject(x, "required", required[k]);
-		cJSON_AddBoolToObject(x, "present", present[k]);
-		cJSON_AddItemToObject(a, items[k], x);
+		cJSON_AddBoolToObject(x, "required", f->required[k]);
+		cJSON_AddBoolToObject(x, "present", f->present[k]);
+		cJSON_AddItemToObject(a, rb_evidence_names[k], x);
 	}
-	cJSON_AddItemToObject(o, "score_factors", fa);
-	cJSON_AddNumberToObject(o, "environment_factor", factor);
-	cJSON_AddNumberToObject(o, "raw_score", raw);
+	cJSON_AddItemToObject(o, "score_factors", factors);
+	cJSON_AddNumberToObject(o, "environment_factor", f->factor);
+	cJSON_AddNumberToObject(o, "raw_score", f->raw);
 	a = cJSON_AddObjectToObject(o, "finding_controls");
 	for (k = 0; k < RB_NFINDINGS; k++)
 		if (f->findings[k])
@@ -773,10 +901,36 @@ static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 	a = cJSON_AddArrayToObject(o, "seqs");
 	for (i = 0; i < r->nseqs; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)r->seqs[i]));
+}
+
+/* One rollback's figures (§4-§7) into f, and its JSON object (the caller's;
+ * NULL when out of memory). */
+static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
+{
+	struct approvers at_exec = { 0 };
+	cJSON *o = NULL, *factors = NULL;
+
+	memset(f, 0, sizeof(*f));
+	if (approvers_of(r, r->executed, &at_exec) != 0)
+		return NULL;
+	derive_times(c, r, &at_exec, f);
+	if (assess_evidence(c, r, f) != 0)
+		goto out;
+	find_findings(c, r, f);
+	factors = score(c, r, f);
+	o = cJSON_CreateObject();
+	if (factors == NULL || o == NULL) {
+		cJSON_Delete(o);
+		o = NULL;
+		goto out;
+	}
+	put_figures(o, r, f);
+	put_trail(o, r, f, &at_exec);
+	put_basis(o, c, r, f, factors);
+	factors = NULL;         /* o's now */
 out:
-	free(times);
-	free(who);
-	free(cos);
+	cJSON_Delete(factors);
+	approvers_free(&at_exec);
 	return o;
 }
 
@@ -799,34 +953,39 @@ static cJSON *stats_json(double *v, size_t n)
 	return o;
 }
 
-/* Count key in a JSON object of counts, keeping keys sorted. */
+/* Count key in a JSON object of counts (sort_members orders it at the end). */
 static void bump(cJSON *obj, const char *key)
 {
-	cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key), *prev = NULL, *x;
+	cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
 
-	if (it != NULL) {
+	if (it != NULL)
 		cJSON_SetNumberValue(it, it->valuedouble + 1);
-		return;
-	}
-	it = cJSON_CreateNumber(1);
-	for (x = obj->child; x != NULL && strcmp(x->string, key) < 0; x = x->next)
-		prev = x;
-	it->string = strdup(key);
-	if (prev == NULL) {
-		it->next = obj->child;
-		if (obj->child)
-			obj->child->prev = it;
-		obj->child = it;
-	} else {
-		it->next = prev->next;
-		it->prev = prev;
-		if (prev->next)
-			prev->next->prev = it;
-		prev->next = it;
-	}
-	/* cJSON keeps the last item in child->prev. */
-	if (it->next == NULL)
-		obj->child->prev = it;
+	else
+		cJSON_AddNumberToObject(obj, key, 1);
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+	return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
+}
+
+/* The members of obj in the byte order of their names; -1 when out of memory. */
+static int sort_members(cJSON *obj)
+{
+	int n = cJSON_GetArraySize(obj), i;
+	cJSON **v;
+
+	if (n < 2)
+		return 0;
+	if ((v = malloc((size_t)n * sizeof(cJSON *))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		v[i] = cJSON_DetachItemViaPointer(obj, obj->child);
+	qsort(v, (size_t)n, sizeof(cJSON *), cmp_member);
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToObject(obj, v[i]->string, v[i]);
+	free(v);
+	return 0;
 }
 
 static uint64_t sample_rank(uint64_t seed, const char *id)
@@ -977,244 +1136,311 @@ static void items_free(struct item *items, size_t n)
  * opts->on_rollback and, with opts->keep_rollbacks, put in doc; the audit
  * sample goes into doc.  Only the sampled rollbacks stay in memory.
  */
-static int analyse_period(struct ctx *c, const struct rb_period *per, int full, cJSON *doc)
+/* A period's figures, gathered as its rollbacks are taken in order. */
+struct tally {
+	char **ids;             /* the rollbacks executed in the period */
+	size_t nids;
+	int64_t deploys;
+	double *ttd, *ttr, *lat, sumc;
+	size_t nttd, nttr, nlat, ncomplete;
+	int counts[RB_NFINDINGS], levels[RB_NLEVELS];
+	cJSON *by_s, *by_e, *by_t;
+	cJSON *rbs;             /* every rollback's facts (keep_rollbacks) */
+	/* The audit sample (a full analysis with a sample). */
+	size_t take;
+	long *place;            /* per id: its place in the sample, or -1 */
+	cJSON **sfacts, **strails;
+};
+
+static void tally_free(struct tally *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nids; i++)
+		free(t->ids[i]);
+	free(t->ids);
+	free(t->ttd);
+	free(t->ttr);
+	free(t->lat);
+	for (i = 0; i < t->take && t->sfacts != NULL && t->strails != NULL; i++) {
+		cJSON_Delete(t->sfacts[i]);
+		cJSON_Delete(t->strails[i]);
+	}
+	free(t->sfacts);
+	free(t->strails);
+	free(t->place);
+	cJSON_Delete(t->by_s);
+	cJSON_Delete(t->by_e);
+	cJSON_Delete(t->by_t);
+	cJSON_Delete(t->rbs);
+}
+
+/* The ids of the rollbacks executed in the period, in t->ids. */
+static int select_rollbacks(struct ctx *c, const struct rb_period *per, struct tally *t)
 {
 	sqlite3_stmt *q = c->q[Q_EXECUTED];
-	char **ids = NULL;
-	size_t nids = 0, i, k, take = 0;
-	double *ttd = NULL, *ttr = NULL, *lat = NULL, sumc = 0;
-	size_t nttd = 0, nttr = 0, nlat = 0, ncomplete = 0;
-	int counts[RB_NFINDINGS] = { 0 }, levels[RB_NLEVELS] = { 0 }, rc = -1, src;
-	int64_t deploys = 0;
-	cJSON *by_s = NULL, *by_e = NULL, *by_t = NULL, *rbs = NULL, *o;
-	cJSON **sfacts = NULL, **strails = NULL;
-	long *place = NULL;
-	struct item *items = NULL;
-	struct par par[2];
-	int cur, started = 0;
+	int src;
 
 	sqlite3_bind_int64(q, 1, c->ledger_id);
 	sqlite3_bind_int64(q, 2, per->start);
 	sqlite3_bind_int64(q, 3, per->end);
 	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
-		char **ni = realloc(ids, (nids + 1) * sizeof(*ids));
+		char **ni = realloc(t->ids, (t->nids + 1) * sizeof(*t->ids));
 
 		if (ni == NULL) {
 			src = SQLITE_NOMEM;
 			break;
 		}
-		ids = ni;
-		if ((ids[nids] = strdup((const char *)sqlite3_column_text(q, 0))) == NULL) {
+		t->ids = ni;
+		if ((t->ids[t->nids] = strdup((const char *)sqlite3_column_text(q, 0))) == NULL) {
 			src = SQLITE_NOMEM;
 			break;
 		}
-		nids++;
+		t->nids++;
 	}
 	sqlite3_reset(q);
-	if (src == SQLITE_NOMEM) {
-		RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory selecting the period's rollbacks");
-		goto out;
-	}
-	if (src != SQLITE_DONE) {
-		rb_db_fail(c->db, src, c->e, "cannot select the period's rollbacks");
-		goto out;
-	}
-	q = c->q[Q_DEPLOYS];
+	if (src == SQLITE_NOMEM)
+		return RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory selecting the period's rollbacks");
+	if (src != SQLITE_DONE)
+		return rb_db_fail(c->db, src, c->e, "cannot select the period's rollbacks");
+	return 0;
+}
+
+/* The deployments that count in the period (§3), in t->deploys. */
+static int count_deploys(struct ctx *c, const struct rb_period *per, struct tally *t)
+{
+	sqlite3_stmt *q = c->q[Q_DEPLOYS];
+	int src;
+
 	sqlite3_bind_int64(q, 1, c->ledger_id);
 	sqlite3_bind_int64(q, 2, per->start);
 	sqlite3_bind_int64(q, 3, per->end);
 	src = sqlite3_step(q);
 	if (src == SQLITE_ROW)
-		deploys = sqlite3_column_int64(q, 0);
+		t->deploys = sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
 	/* An error is not zero deployments (it would give a wrong rate). */
-	if (src != SQLITE_ROW) {
-		rb_db_fail(c->db, src, c->e, "cannot count the period's deployments");
-		goto out;
-	}
-	ttd = calloc(nids + 1, sizeof(double));
-	ttr = calloc(nids + 1, sizeof(double));
-	lat = calloc(nids + 1, sizeof(double));
-	if (ttd == NULL || ttr == NULL || lat == NULL) {
-		RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
+	if (src != SQLITE_ROW)
+		return rb_db_fail(c->db, src, c->e, "cannot count the period's deployments");
+	return 0;
+}
+
+/* The tally's arrays and objects, for t->nids rollbacks. */
+static int tally_start(struct ctx *c, int full, struct tally *t)
+{
+	size_t n = t->nids;
+
+	t->ttd = calloc(n + 1, sizeof(double));
+	t->ttr = calloc(n + 1, sizeof(double));
+	t->lat = calloc(n + 1, sizeof(double));
+	t->by_s = cJSON_CreateObject();
+	t->by_e = cJSON_CreateObject();
+	t->by_t = cJSON_CreateObject();
+	if (t->ttd == NULL || t->ttr == NULL || t->lat == NULL || t->by_s == NULL ||
+	    t->by_e == NULL || t->by_t == NULL)
+		return RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
+	if (full && c->o->keep_rollbacks && (t->rbs = cJSON_CreateArray()) == NULL)
+		return RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
 	if (full && c->o->sample > 0) {
-		take = (size_t)c->o->sample < nids ? (size_t)c->o->sample : nids;
-		place = sample_places(c, ids, nids, take);
-		sfacts = calloc(take + 1, sizeof(cJSON *));
-		strails = calloc(take + 1, sizeof(cJSON *));
-		if (place == NULL || sfacts == NULL || strails == NULL) {
-			RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
+		t->take = (size_t)c->o->sample < n ? (size_t)c->o->sample : n;
+		t->place = sample_places(c, t->ids, n, t->take);
+		t->sfacts = calloc(t->take + 1, sizeof(cJSON *));
+		t->strails = calloc(t->take + 1, sizeof(cJSON *));
+		if (t->place == NULL || t->sfacts == NULL || t->strails == NULL)
+			return RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
 	}
-	by_s = cJSON_CreateObject();
-	by_e = cJSON_CreateObject();
-	by_t = cJSON_CreateObject();
-	if (full && c->o->keep_rollbacks)
-		rbs = cJSON_CreateArray();
-	items = calloc(2 * WINDOW, sizeof(*items));
-	if (items == NULL) {
-		RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
+	return 0;
+}
+
+/* One evaluated rollback, the ord-th of the period, into the tally; in a full
+ * analysis also stored, handed to the callback and kept for the sample. */
+static int take_rollback(struct ctx *c, struct tally *t, int full, int print,
+			 struct item *it, size_t ord)
+{
+	struct rbk *r = &it->r;
+	const struct facts *f = &it->f;
+	long at = t->place != NULL ? t->place[ord] : -1;
+	int k;
+
+	if (it->failed) {
+		*c->e = it->e;
+		return -1;
 	}
-	/*
-	 * Two windows in flight: while the readers load and evaluate the next
-	 * window, this thread takes the last one in order (figures, storing,
-	 * the callback), then helps the readers.
-	 */
+	if (it->obj == NULL || (print && it->text == NULL))
+		return RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
+	bump(t->by_s, r->service ? r->service : "unknown");
+	bump(t->by_e, r->env ? r->env : "unknown");
+	bump(t->by_t, r->team ? r->team : "unknown");
+	if (f->has_ttd)
+		t->ttd[t->nttd++] = f->ttd;
+	t->ttr[t->nttr++] = f->ttr;
+	if (f->has_latency)
+		t->lat[t->nlat++] = f->latency;
+	t->ncomplete += f->complete;
+	t->sumc += f->completeness;
+	t->levels[f->level]++;
+	for (k = 0; k < RB_NFINDINGS; k++)
+		t->counts[k] += f->findings[k];
+	if (!full)
+		return 0;
+	late_anomalies(c, r);
+	if ((c->o->store && store_rollback(c, it->obj, it->text, (int64_t)ord) != 0) ||
+	    (c->o->on_rollback != NULL && c->o->on_rollback(c->o->rollback_ctx, it->obj, c->e) != 0))
+		return -1;
+	if (at >= 0) {
+		t->sfacts[at] = cJSON_Duplicate(it->obj, 1);
+		t->strails[at] = r->trail ? r->trail : cJSON_CreateArray();
+		r->trail = NULL;
+	}
+	if (t->rbs != NULL) {
+		cJSON_AddItemToArray(t->rbs, it->obj);
+		it->obj = NULL;
+	}
+	return 0;
+}
+
+/* Start the readers on the window of par that starts at base. */
+static int start_window(struct ctx *c, struct par *p, size_t base, size_t nids)
+{
+	p->base = base;
+	p->n = nids - base < WINDOW ? nids - base : WINDOW;
+	if (p->n > 0)
+		rb_pool_start(c->pool, c->nrd, eval_some, p);
+	return p->n > 0;
+}
+
+/*
+ * Every rollback of the tally, evaluated by the readers and taken in order.
+ * Two windows in flight: while the readers load and evaluate the next
+ * window, this thread takes the last one in order (figures, storing, the
+ * callback), then helps the readers.
+ */
+static int take_all(struct ctx *c, struct tally *t, int full)
+{
+	struct item *items = calloc(2 * WINDOW, sizeof(*items));
+	struct par par[2];
+	int cur, k, started = 0, rc = -1;
+	size_t j;
+
+	if (items == NULL)
+		return RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
 	for (k = 0; k < 2; k++) {
 		par[k].c = c;
-		par[k].ids = ids;
-		par[k].place = place;
+		par[k].ids = t->ids;
+		par[k].place = t->place;
 		par[k].print = full && c->o->store;
 		par[k].items = items + k * WINDOW;
 		par[k].n = 0;
 	}
-	if (nids > 0) {
-		par[0].base = 0;
-		par[0].n = nids < WINDOW ? nids : WINDOW;
-		rb_pool_start(c->pool, c->nrd, eval_some, &par[0]);
-		started = 1;
-	}
+	started = start_window(c, &par[0], 0, t->nids);
 	for (cur = 0; par[cur].n > 0; cur = !cur) {
 		struct par *pc = &par[cur], *pn = &par[!cur];
-		size_t j;
 
 		rb_pool_wait(c->pool);
-		started = 0;
 		items_free(pn->items, pn->n);
-		pn->base = pc->base + pc->n;
-		pn->n = nids - pn->base < WINDOW ? nids - pn->base : WINDOW;
-		if (pn->n > 0) {
-			rb_pool_start(c->pool, c->nrd, eval_some, pn);
-			started = 1;
-		}
-		for (j = 0; j < pc->n; j++) {
-			struct item *it = &pc->items[j];
-			struct rbk *r = &it->r;
-			struct facts *f = &it->f;
-			long at = place != NULL ? place[pc->base + j] : -1;
-
-			if (it->failed) {
-				*c->e = it->e;
+		started = start_window(c, pn, pc->base + pc->n, t->nids);
+		for (j = 0; j < pc->n; j++)
+			if (take_rollback(c, t, full, pc->print, &pc->items[j], pc->base + j) != 0)
 				goto out;
-			}
-			if (it->obj == NULL || (pc->print && it->text == NULL)) {
-				RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
-				goto out;
-			}
-			bump(by_s, r->service ? r->service : "unknown");
-			bump(by_e, r->env ? r->env : "unknown");
-			bump(by_t, r->team ? r->team : "unknown");
-			if (f->has_ttd)
-				ttd[nttd++] = f->ttd;
-			ttr[nttr++] = f->ttr;
-			if (f->has_latency)
-				lat[nlat++] = f->latency;
-			ncomplete += f->complete;
-			sumc += f->completeness;
-			levels[f->level]++;
-			for (k = 0; k < RB_NFINDINGS; k++)
-				counts[k] += f->findings[k];
-			if (!full)
-				continue;
-			late_anomalies(c, r);
-			if ((c->o->store &&
-			     store_rollback(c, it->obj, it->text, (int64_t)(pc->base + j)) != 0) ||
-			    (c->o->on_rollback != NULL &&
-			     c->o->on_rollback(c->o->rollback_ctx, it->obj, c->e) != 0))
-				goto out;
-			if (at >= 0) {
-				sfacts[at] = cJSON_Duplicate(it->obj, 1);
-				strails[at] = r->trail ? r->trail : cJSON_CreateArray();
-				r->trail = NULL;
-			}
-			if (rbs != NULL) {
-				cJSON_AddItemToArray(rbs, it->obj);
-				it->obj = NULL;
-			}
-		}
 	}
-	cJSON_AddNumberToObject(doc, "rollbacks_executed", (double)nids);
-	cJSON_AddNumberToObject(doc, "deployments", (double)deploys);
-	if (deploys > 0)
-		cJSON_AddNumberToObject(doc, "rollback_rate", (double)nids / (double)deploys);
+	rc = 0;
+out:
+	if (started)
+		rb_pool_wait(c->pool);  /* the readers are done with the items */
+	items_free(items, 2 * WINDOW);
+	free(items);
+	return rc;
+}
+
+/* The period's figures into doc (§3-§6), the tally's objects moved there. */
+static int put_period(const struct ctx *c, cJSON *doc, struct tally *t)
+{
+	size_t n = t->nids;
+	cJSON *o;
+	int k;
+
+	if (sort_members(t->by_s) != 0 || sort_members(t->by_e) != 0 ||
+	    sort_members(t->by_t) != 0)
+		return RB_ERR(c->e, RB_EX_SOFTWARE, "out of memory");
+
+	cJSON_AddNumberToObject(doc, "rollbacks_executed", (double)n);
+	cJSON_AddNumberToObject(doc, "deployments", (double)t->deploys);
+	if (t->deploys > 0)
+		cJSON_AddNumberToObject(doc, "rollback_rate", (double)n / (double)t->deploys);
 	else
 		cJSON_AddNullToObject(doc, "rollback_rate");
-	cJSON_AddItemToObject(doc, "by_service", by_s);
-	cJSON_AddItemToObject(doc, "by_environment", by_e);
-	cJSON_AddItemToObject(doc, "by_team", by_t);
-	by_s = by_e = by_t = NULL;
-	cJSON_AddItemToObject(doc, "ttd", stats_json(ttd, nttd));
-	cJSON_AddItemToObject(doc, "ttr", stats_json(ttr, nttr));
-	cJSON_AddItemToObject(doc, "approval_latency", stats_json(lat, nlat));
-	cJSON_AddNumberToObject(doc, "evidence_complete", (double)ncomplete);
-	if (nids > 0) {
-		cJSON_AddNumberToObject(doc, "evidence_complete_ratio", (double)ncomplete / (double)nids);
-		cJSON_AddNumberToObject(doc, "evidence_mean_completeness", sumc / (double)nids);
+	cJSON_AddItemToObject(doc, "by_service", t->by_s);
+	cJSON_AddItemToObject(doc, "by_environment", t->by_e);
+	cJSON_AddItemToObject(doc, "by_team", t->by_t);
+	t->by_s = t->by_e = t->by_t = NULL;
+	cJSON_AddItemToObject(doc, "ttd", stats_json(t->ttd, t->nttd));
+	cJSON_AddItemToObject(doc, "ttr", stats_json(t->ttr, t->nttr));
+	cJSON_AddItemToObject(doc, "approval_latency", stats_json(t->lat, t->nlat));
+	cJSON_AddNumberToObject(doc, "evidence_complete", (double)t->ncomplete);
+	if (n > 0) {
+		cJSON_AddNumberToObject(doc, "evidence_complete_ratio",
+					(double)t->ncomplete / (double)n);
+		cJSON_AddNumberToObject(doc, "evidence_mean_completeness", t->sumc / (double)n);
 	} else {
 		cJSON_AddNullToObject(doc, "evidence_complete_ratio");
 		cJSON_AddNullToObject(doc, "evidence_mean_completeness");
 	}
 	o = cJSON_AddObjectToObject(doc, "levels");
 	for (k = 0; k < RB_NLEVELS; k++)
-		cJSON_AddNumberToObject(o, rb_level_names[k], levels[k]);
+		cJSON_AddNumberToObject(o, rb_level_names[k], t->levels[k]);
 	o = cJSON_AddObjectToObject(doc, "findings");
 	for (k = 0; k < RB_NFINDINGS; k++)
-		if (counts[k] > 0)
-			cJSON_AddNumberToObject(o, rb_finding_names[k], counts[k]);
+		if (t->counts[k] > 0)
+			cJSON_AddNumberToObject(o, rb_finding_names[k], t->counts[k]);
 	o = cJSON_AddObjectToObject(doc, "finding_counts");
 	for (k = 0; k < RB_NFINDINGS; k++)
-		cJSON_AddNumberToObject(o, rb_finding_names[k], counts[k]);
-	if (rbs != NULL) {
-		cJSON_AddItemToObject(doc, "rollbacks", rbs);
-		rbs = NULL;
+		cJSON_AddNumberToObject(o, rb_finding_names[k], t->counts[k]);
+	if (t->rbs != NULL) {
+		cJSON_AddItemToObject(doc, "rollbacks", t->rbs);
+		t->rbs = NULL;
 	}
-	if (place != NULL) {
-		cJSON *sm = cJSON_AddObjectToObject(doc, "sample"), *list;
+	return 0;
+}
 
-		cJSON_AddNumberToObject(sm, "seed", (double)c->o->sample_seed);
-		cJSON_AddNumberToObject(sm, "requested", c->o->sample);
-		cJSON_AddNumberToObject(sm, "size", (double)take);
-		cJSON_AddStringToObject(sm, "method", "the rollbacks with the lowest "
-					"SHA-256(seed LF rollback_id), first 8 bytes big-endian");
-		list = cJSON_AddArrayToObject(sm, "rollbacks");
-		for (i = 0; i < take; i++) {
-			cJSON *x = cJSON_CreateObject();
+/* The audit sample into doc, its facts and trails moved there. */
+static void put_sample(cJSON *doc, const struct ctx *c, struct tally *t)
+{
+	cJSON *sm = cJSON_AddObjectToObject(doc, "sample"), *list;
+	size_t i;
 
-			cJSON_AddStringToObject(x, "rollback_id", rb_json_str(sfacts[i], "rollback_id"));
-			cJSON_AddItemToObject(x, "facts", sfacts[i]);
-			cJSON_AddItemToObject(x, "trail", strails[i]);
-			sfacts[i] = strails[i] = NULL;
-			cJSON_AddItemToArray(list, x);
-		}
+	cJSON_AddNumberToObject(sm, "seed", (double)c->o->sample_seed);
+	cJSON_AddNumberToObject(sm, "requested", c->o->sample);
+	cJSON_AddNumberToObject(sm, "size", (double)t->take);
+	cJSON_AddStringToObject(sm, "method", "the rollbacks with the lowest "
+				"SHA-256(seed LF rollback_id), first 8 bytes big-endian");
+	list = cJSON_AddArrayToObject(sm, "rollbacks");
+	for (i = 0; i < t->take; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(x, "rollback_id", rb_json_str(t->sfacts[i], "rollback_id"));
+		cJSON_AddItemToObject(x, "facts", t->sfacts[i]);
+		cJSON_AddItemToObject(x, "trail", t->strails[i]);
+		t->sfacts[i] = t->strails[i] = NULL;
+		cJSON_AddItemToArray(list, x);
 	}
+}
+
+static int analyse_period(struct ctx *c, const struct rb_period *per, int full, cJSON *doc)
+{
+	struct tally t;
+	int rc = -1;
+
+	memset(&t, 0, sizeof(t));
+	if (select_rollbacks(c, per, &t) != 0 || count_deploys(c, per, &t) != 0 ||
+	    tally_start(c, full, &t) != 0 || take_all(c, &t, full) != 0)
+		goto out;
+	if (put_period(c, doc, &t) != 0)
+		goto out;
+	if (t.place != NULL)
+		put_sample(doc, c, &t);
 	rc = 0;
 out:
-	for (i = 0; i < nids; i++)
-		free(ids[i]);
-	free(ids);
-	free(ttd);
-	free(ttr);
-	free(lat);
-	for (i = 0; i < take && sfacts != NULL && strails != NULL; i++) {
-		cJSON_Delete(sfacts[i]);
-		cJSON_Delete(strails[i]);
-	}
-	free(sfacts);
-	free(strails);
-	free(place);
-	if (started)
-		rb_pool_wait(c->pool);  /* the readers are done with the items */
-	if (items != NULL)
-		items_free(items, 2 * WINDOW);
-	free(items);
-	cJSON_Delete(by_s);
-	cJSON_Delete(by_e);
-	cJSON_Delete(by_t);
-	cJSON_Delete(rbs);
+	tally_free(&t);
 	return rc;
 }
 
@@ -1293,11 +1519,11 @@ static int pick_ledger(struct ctx *c, struct rb_err *e)
 	if (n == 0)
 		return RB_ERR(e, RB_EX_NOINPUT, c->o->ledger ?
 			      "the database holds no ledger '%s'" :
-			      "the database holds no ledger yet%s: run rbaudit ingest first",
+			      "the database holds no ledger yet%s: ingest its exports first",
 			      c->o->ledger ? c->o->ledger : "");
 	if (n > 1)
 		return RB_ERR(e, RB_EX_USAGE,
-			      "the database holds %d ledgers: name one with --ledger", n);
+			      "the database holds %d ledgers: name one by its origin", n);
 	return 0;
 }
 
@@ -1357,11 +1583,8 @@ static int store_begin(struct ctx *c, const struct rb_period *per, const char *p
 			sqlite3_bind_text(q, 11, policy, -1, SQLITE_STATIC);
 			sqlite3_bind_text(q, 12, now_s, -1, SQLITE_STATIC);
 		}
-		if ((rc = sqlite3_step(q)) != SQLITE_DONE) {
-			rb_db_fail(c->db, rc, e, "cannot store the analysis");
-			rc = -1;
+		if ((rc = rb_db_step_done(c->db, q, e, "cannot store the analysis")) != 0)
 			goto out;
-		}
 	}
 	c->analysis_id = sqlite3_last_insert_rowid(c->db);
 	rc = 0;
@@ -1432,11 +1655,8 @@ static int store_document(struct ctx *c, cJSON *doc, struct rb_err *e)
 		goto out;
 	sqlite3_bind_int64(u, 1, c->analysis_id);
 	sqlite3_bind_text(u, 2, text, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(u)) != SQLITE_DONE) {
-		rb_db_fail(c->db, rc, e, "cannot store the analysis");
-		rc = -1;
+	if ((rc = rb_db_step_done(c->db, u, e, "cannot store the analysis")) != 0)
 		goto out;
-	}
 	rc = 0;
 out:
 	sqlite3_finalize(u);
@@ -1489,7 +1709,7 @@ static int open_readers(struct ctx *c, struct rb_err *e)
 		rd->arena = rb_json_arena_new();
 		if (rd->arena == NULL)
 			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		if (rb_db_open(c->o->db_path, RB_DB_READONLY, c->o->busy_ms, &rd->db, e) != 0 ||
+		if (rb_schema_open(c->o->db_path, RB_DB_READONLY, c->o->busy_ms, &rd->db, e) != 0 ||
 		    rb_db_prepare(rd->db, sql[Q_OF_ROLLBACK], &rd->of_rollback, e) != 0 ||
 		    rb_db_prepare(rd->db, sql[Q_DEPLOY], &rd->deploy, e) != 0 ||
 		    rb_db_prepare(rd->db, sql[Q_INCIDENT], &rd->incident, e) != 0)
@@ -1513,32 +1733,127 @@ static void close_readers(struct ctx *c)
 	free(c->rd);
 }
 
+/* The connection, statements, ledger and readers of an analysis. */
+static int ctx_open(struct ctx *c, struct rb_err *e)
+{
+	const struct rb_analyze_opts *o = c->o;
+	int i;
+
+	if (load_controls(c, e) != 0 ||
+	    rb_schema_open(o->db_path, o->store ? 0 : RB_DB_READONLY, o->busy_ms, &c->db, e) != 0)
+		return -1;
+	for (i = 0; i < Q_MAIN; i++)
+		if (rb_db_prepare(c->db, sql[i], &c->q[i], e) != 0)
+			return -1;
+	return pick_ledger(c, e) != 0 || open_readers(c, e) != 0 ? -1 : 0;
+}
+
+static void ctx_close(struct ctx *c)
+{
+	int i;
+
+	if (c->in_txn)
+		rb_db_rollback(c->db);
+	sqlite3_finalize(c->ins_r);
+	sqlite3_finalize(c->ins_f);
+	cJSON_Delete(c->late);
+	close_readers(c);
+	for (i = 0; i < Q_MAIN; i++)
+		sqlite3_finalize(c->q[i]);
+	rb_db_close(c->db);
+	cJSON_Delete(c->controls);
+}
+
+/* §3 as_of: the latest entry time of the ledger (0 for none). */
+static int read_as_of(struct ctx *c, struct rb_err *e)
+{
+	sqlite3_stmt *q = c->q[Q_ASOF];
+	int rc;
+
+	sqlite3_bind_int64(q, 1, c->ledger_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		c->as_of = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rb_db_fail(c->db, rc, e, "cannot read the ledger's latest time");
+	return 0;
+}
+
+/* The document's first members: what was analysed, as of when, under which policy. */
+static cJSON *doc_head(const struct ctx *c, const struct rb_period *per, const char *hash)
+{
+	cJSON *doc = cJSON_CreateObject();
+	struct rb_time t = { per->start, 0 };
+	char ts[RB_TIME_MAX];
+
+	cJSON_AddStringToObject(doc, "ledger", c->origin);
+	cJSON_AddStringToObject(doc, "period", per->name);
+	rb_time_format(&t, ts);
+	cJSON_AddStringToObject(doc, "start", ts);
+	t.sec = per->end;
+	rb_time_format(&t, ts);
+	cJSON_AddStringToObject(doc, "end", ts);
+	fmt_ns(c->as_of, ts);
+	cJSON_AddStringToObject(doc, "as_of", ts);
+	cJSON_AddStringToObject(doc, "policy_sha256", hash);
+	return doc;
+}
+
+/* The figures of the o->trend periods before per, latest first. */
+static int add_trend(struct ctx *c, const struct rb_period *per, cJSON *doc)
+{
+	cJSON *trend = cJSON_AddArrayToObject(doc, "trend");
+	struct rb_period tp = *per;
+	int i;
+
+	for (i = 0; i < c->o->trend; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		rb_period_prev(&tp, &tp);
+		cJSON_AddStringToObject(x, "period", tp.name);
+		cJSON_AddItemToArray(trend, x);
+		if (analyse_period(c, &tp, 0, x) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The policy applied and the controls the findings map to. */
+static void add_policy(const struct ctx *c, const char *policy, cJSON *doc)
+{
+	cJSON *m;
+
+	cJSON_AddItemToObject(doc, "policy", cJSON_Parse(policy));
+	cJSON_AddItemToObject(doc, "controls", cJSON_Duplicate(
+		cJSON_GetObjectItemCaseSensitive(c->controls, "controls"), 1));
+	m = cJSON_AddObjectToObject(doc, "control_mapping");
+	cJSON_AddItemToObject(m, "findings", cJSON_Duplicate(
+		cJSON_GetObjectItemCaseSensitive(c->controls, "findings"), 1));
+	cJSON_AddItemToObject(m, "evidence", cJSON_Duplicate(
+		cJSON_GetObjectItemCaseSensitive(c->controls, "evidence"), 1));
+}
+
 int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 {
 	struct ctx c;
-	struct rb_period per, tp;
-	cJSON *doc = NULL, *trend, *pol;
+	struct rb_period per;
+	cJSON *doc = NULL;
 	char *policy = NULL, hash[65], ts[RB_TIME_MAX];
 	rb_stored_job *vjob = NULL;
-	int i, rc = -1, rc_v;
+	int rc = -1, rc_v;
 
 	*out = NULL;
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	c.p = o->policy;
 	c.e = e;
-	if (o->trend < 0 || o->trend > 120)
-		return RB_ERR(e, RB_EX_USAGE, "--trend takes 0 to 120 periods");
+	if (o->trend < 0 || o->trend > RB_ANALYZE_MAX_TREND)
+		return RB_ERR(e, RB_EX_USAGE, "a trend takes 0 to %d periods, not %d",
+			      RB_ANALYZE_MAX_TREND, o->trend);
 	if (rb_period_parse(o->period, o->now, &per, e) != 0)
 		return -1;
-	if (load_controls(&c, e) != 0)
-		goto out;
-	if (rb_db_open(o->db_path, o->store ? 0 : RB_DB_READONLY, o->busy_ms, &c.db, e) != 0)
-		goto out;
-	for (i = 0; i < Q_MAIN; i++)
-		if (rb_db_prepare(c.db, sql[i], &c.q[i], e) != 0)
-			goto out;
-	if (pick_ledger(&c, e) != 0 || open_readers(&c, e) != 0)
+	if (ctx_open(&c, e) != 0)
 		goto out;
 	/* The write lock first, when storing, so that what the check reads is
 	 * what is analysed; the stored history is checked from then on, beside
@@ -1552,59 +1867,23 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 	if (STORED_CHECK && !o->verified &&
 	    rb_stored_start(o->db_path, c.ledger_id, o->trust, o->busy_ms, &vjob, e) != 0)
 		goto out;
-	/* §3 as_of: the latest entry time of the ledger. */
-	sqlite3_bind_int64(c.q[Q_ASOF], 1, c.ledger_id);
-	if (sqlite3_step(c.q[Q_ASOF]) == SQLITE_ROW)
-		c.as_of = sqlite3_column_int64(c.q[Q_ASOF], 0);
-	sqlite3_reset(c.q[Q_ASOF]);
+	if (read_as_of(&c, e) != 0)
+		goto out;
 	policy = rb_policy_json(c.p);
 	if (policy == NULL || rb_policy_hash(c.p, hash) != 0) {
 		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	doc = cJSON_CreateObject();
-	cJSON_AddStringToObject(doc, "ledger", c.origin);
-	cJSON_AddStringToObject(doc, "period", per.name);
-	{
-		struct rb_time t = { per.start, 0 };
-
-		rb_time_format(&t, ts);
-		cJSON_AddStringToObject(doc, "start", ts);
-		t.sec = per.end;
-		rb_time_format(&t, ts);
-		cJSON_AddStringToObject(doc, "end", ts);
-	}
+	doc = doc_head(&c, &per, hash);
 	fmt_ns(c.as_of, ts);
-	cJSON_AddStringToObject(doc, "as_of", ts);
-	cJSON_AddStringToObject(doc, "policy_sha256", hash);
 	c.late = cJSON_CreateArray();
-	if (c.late == NULL || (o->store && store_begin(&c, &per, policy, hash, ts, e) != 0))
+	if (doc == NULL || c.late == NULL ||
+	    (o->store && store_begin(&c, &per, policy, hash, ts, e) != 0))
 		goto out;
-	if (analyse_period(&c, &per, 1, doc) != 0 || anomalies(&c, &per, doc) != 0)
+	if (analyse_period(&c, &per, 1, doc) != 0 || anomalies(&c, &per, doc) != 0 ||
+	    add_trend(&c, &per, doc) != 0)
 		goto out;
-	trend = cJSON_AddArrayToObject(doc, "trend");
-	tp = per;
-	for (i = 0; i < o->trend; i++) {
-		cJSON *x = cJSON_CreateObject();
-
-		rb_period_prev(&tp, &tp);
-		cJSON_AddStringToObject(x, "period", tp.name);
-		cJSON_AddItemToArray(trend, x);
-		if (analyse_period(&c, &tp, 0, x) != 0)
-			goto out;
-	}
-	pol = cJSON_Parse(policy);
-	cJSON_AddItemToObject(doc, "policy", pol);
-	cJSON_AddItemToObject(doc, "controls", cJSON_Duplicate(
-		cJSON_GetObjectItemCaseSensitive(c.controls, "controls"), 1));
-	{
-		cJSON *m = cJSON_AddObjectToObject(doc, "control_mapping");
-
-		cJSON_AddItemToObject(m, "findings", cJSON_Duplicate(
-			cJSON_GetObjectItemCaseSensitive(c.controls, "findings"), 1));
-		cJSON_AddItemToObject(m, "evidence", cJSON_Duplicate(
-			cJSON_GetObjectItemCaseSensitive(c.controls, "evidence"), 1));
-	}
+	add_policy(&c, policy, doc);
 	if (o->store && store_document(&c, doc, e) != 0)
 		goto out;
 	rc_v = vjob != NULL ? rb_stored_join(vjob, NULL, e) : 0;
@@ -1621,17 +1900,41 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 out:
 	if (vjob != NULL)
 		rb_stored_join(vjob, NULL, NULL);
-	if (c.in_txn)
-		rb_db_rollback(c.db);
-	sqlite3_finalize(c.ins_r);
-	sqlite3_finalize(c.ins_f);
-	cJSON_Delete(c.late);
-	close_readers(&c);
-	for (i = 0; i < Q_MAIN; i++)
-		sqlite3_finalize(c.q[i]);
-	rb_db_close(c.db);
-	cJSON_Delete(c.controls);
+	ctx_close(&c);
 	cJSON_Delete(doc);
 	cJSON_free(policy);
+	return rc;
+}
+
+int rb_analysis_current(const char *db_path, int busy_ms, const char *period,
+			const char *policy_sha256, int trend, int sample, uint64_t sample_seed,
+			int *current, struct rb_err *e)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc = -1, step;
+
+	*current = 0;
+	if (rb_schema_open(db_path, RB_DB_READONLY, busy_ms, &db, e) != 0)
+		return -1;
+	if (rb_db_prepare(db, "SELECT count(*) FROM analysis a JOIN ledger l ON l.id = a.ledger_id "
+			  "WHERE a.period = ?1 AND a.policy_sha256 = ?2 AND a.ledger_size = l.size "
+			  "AND a.trend_periods = ?3 AND a.sample_size = ?4 AND a.sample_seed = ?5",
+			  &q, e) != 0)
+		goto out;
+	sqlite3_bind_text(q, 1, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, policy_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, trend);
+	sqlite3_bind_int(q, 4, sample);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)sample_seed);
+	if ((step = sqlite3_step(q)) != SQLITE_ROW) {
+		rb_db_fail(db, step, e, "cannot look for a stored analysis");
+		goto out;
+	}
+	*current = sqlite3_column_int(q, 0) > 0;
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	rb_db_close(db);
 	return rc;
 }

@@ -25,13 +25,16 @@
 #include "lib/err.h"
 #include "lib/trust.h"
 
+/* The most earlier periods a trend compares. */
+#define RB_ANALYZE_MAX_TREND 120
+
 struct rb_analyze_opts {
 	const char *db_path;
 	const char *ledger;             /* origin; NULL: the database's only ledger */
 	const char *period;             /* YYYY-MM, YYYY-Qn, YYYY, range, last-month */
 	int64_t now;                    /* Unix seconds, for last-month */
 	const struct rb_policy *policy;
-	int trend;                      /* earlier periods to compare (0..120) */
+	int trend;                      /* earlier periods to compare (0..RB_ANALYZE_MAX_TREND) */
 	int sample;                     /* audit sample size, 0 for none */
 	uint64_t sample_seed;
 	const char *controls;           /* control mapping file; NULL: built in */
@@ -90,6 +93,16 @@ struct rb_rederive {
 	int busy_ms;
 };
 int rb_analyze_rederive_cb(void *ctx, long long analysis_id, struct rb_err *e);
+
+/*
+ * Is an analysis of period stored that is current: made under the policy
+ * with this SHA-256 and these trend and sample parameters, of every entry
+ * the ledger holds now?  *current 1 or 0; -1 with *e when the database
+ * cannot be read.  The database is only read.
+ */
+int rb_analysis_current(const char *db_path, int busy_ms, const char *period,
+			const char *policy_sha256, int trend, int sample, uint64_t sample_seed,
+			int *current, struct rb_err *e);
 
 /* The built-in control mapping (analyze/controls.json). */
 extern const char rb_controls_json[];

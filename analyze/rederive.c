@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "lib/db.h"
+#include "lib/schema.h"
 
 /* What the analysis was stored with, and what it stored. */
 struct stored {
@@ -116,8 +117,8 @@ static int compare_rollback(void *ctx, const cJSON *facts, struct rb_err *e)
 		return rb_db_fail(c->db, rc, e, "cannot read the stored rollbacks");
 	if (!ok)
 		return RB_ERR(e, RB_EX_FAIL, "the stored analysis %lld of %s for %s is not what its "
-			      "entries give: table %s, rollback %lld (%s) %s; it was not used (run "
-			      "'rbaudit analyze --period %s' again)", c->id, c->origin, c->period,
+			      "entries give: table %s, rollback %lld (%s) %s; it was not used (analyse "
+			      "the period %s again)", c->id, c->origin, c->period,
 			      c->legacy ? "analysis, column document" : "analysis_rollback", c->n,
 			      id != NULL ? id : "?", stored == NULL ? "is missing" : "differs",
 			      c->period);
@@ -206,7 +207,7 @@ static int recompute(const char *db_path, long long id, const struct stored *s,
 	if (!same_document(doc, stored)) {
 		RB_ERR(e, RB_EX_FAIL, "the stored analysis %lld of %s for %s is not what its "
 		       "entries give: table analysis, column document differs; it was not used "
-		       "(run 'rbaudit analyze --period %s' again)", id, s->origin, s->period,
+		       "(analyse the period %s again)", id, s->origin, s->period,
 		       s->period);
 		goto out;
 	}
@@ -228,12 +229,12 @@ int rb_analyze_rederive(const char *db_path, long long analysis_id, const rb_tru
 
 	memset(&s, 0, sizeof(s));
 	memset(&c, 0, sizeof(c));
-	if (rb_db_open(db_path, RB_DB_READONLY, busy_ms, &db, e) != 0 ||
+	if (rb_schema_open(db_path, RB_DB_READONLY, busy_ms, &db, e) != 0 ||
 	    read_stored(db, analysis_id, &s, e) != 0)
 		goto out;
 	if (s.ledger_size != s.size_now) {
 		RB_ERR(e, RB_EX_NOINPUT, "the stored analysis of %s for %s is of %lld entries, and "
-		       "%lld are stored now: run 'rbaudit analyze --period %s' again", s.origin,
+		       "%lld are stored now: analyse the period %s again", s.origin,
 		       s.period, (long long)s.ledger_size, (long long)s.size_now, s.period);
 		goto out;
 	}

@@ -1,14 +1,13 @@
 /*
  * cli.h - the subcommands behind cli/main.c.
  *
- * Each cmd_* parses its own options, does its work through the stages'
- * APIs and prints its results.  It returns an exit code (enum rb_exit) on
- * success or a found failure, or -1 with *e filled, which main() prints.
+ * Each cmd_* parses its options through its table (opt.h), does its work
+ * through the stages' APIs and prints its results.  It returns an exit code
+ * (enum rb_exit) on success or a found failure, or -1 with *e filled, which
+ * main() prints.
  */
 #ifndef RB_CLI_H
 #define RB_CLI_H
-
-#include <getopt.h>
 
 #include <cjson/cJSON.h>
 
@@ -30,25 +29,6 @@ int cmd_check(int argc, char **argv, struct rb_err *e);
 /* Fill *e with a usage error naming the command; returns -1. */
 int cli_usage(struct rb_err *e, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/*
- * Parse the value of option opt (e.g. "--busy-timeout") of command cmd as
- * whole seconds from 0 to 86400 into *secs; -1 with a usage error in *e.
- */
-int cli_seconds(const char *cmd, const char *opt, const char *arg, long *secs,
-		struct rb_err *e);
-
-/*
- * The usage error for getopt_long's '?' (main sets opterr to 0): an option
- * of opts that needs a value and was given none ("--db needs a value"), or
- * an option the command does not know, named as it was written.  argc and
- * argv are what getopt_long was given.  Returns -1.
- */
-int cli_bad_option(struct rb_err *e, const char *cmd, const struct option *opts, int argc,
-		   char **argv);
-
-/* Parse a --jobs value; -1 with *e filled when invalid. */
-int cli_jobs(const char *arg, int *jobs, struct rb_err *e);
 
 /* 1 when stderr is a terminal (progress is shown only then). */
 int cli_progress_wanted(void);

@@ -1,6 +1,4 @@
 /* cmd_analyze.c - rbaudit analyze: metrics, findings and scores of a period. */
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,41 +10,27 @@
 #include "analyze/analyze.h"
 #include "analyze/policy.h"
 #include "cli.h"
+#include "opt.h"
 #include "lib/json.h"
 #include "lib/vocab.h"
 
-static const char analyze_usage[] =
+static const char analyze_synopsis[] =
 	"usage: rbaudit analyze --db FILE --period P [--policy policy.json] [--trend N]\n"
 	"                       [--sample N --sample-seed S] [--ledger ORIGIN]\n"
 	"                       [--controls FILE] [--no-store] [--json]\n"
-	"                       [--busy-timeout SECONDS] [--keys KEYS.json [--jobs N]]\n"
-	"\n"
+	"                       [--busy-timeout SECONDS] [--keys KEYS.json [--jobs N]]\n";
+
+static const char analyze_about[] =
 	"Analyse the rollbacks of a period (metrics-v1): frequency and rate, time to\n"
 	"detect and to restore, approval latency, evidence completeness, findings\n"
 	"and security impact scores, with the same metrics for earlier periods.\n"
-	"The analysis is stored in the database for reports (unless --no-store).\n"
-	"\n"
-	"  --period P          YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (half-open)\n"
-	"                      or last-month (default); all UTC\n"
-	"  --policy FILE       policy overriding the defaults member by member\n"
-	"  --trend N           earlier periods to compare (default 6)\n"
-	"  --sample N          a reproducible audit sample of N rollbacks ...\n"
-	"  --sample-seed S     ... chosen by this seed (default 0)\n"
-	"  --ledger ORIGIN     the ledger, when the database holds several\n"
-	"  --controls FILE     a control mapping instead of the built-in one\n"
-	"  --no-store          do not store the analysis (opens the database read-only)\n"
-	"  --json              print the whole analysis as one JSON object\n"
-	"  --busy-timeout SECS wait this long for a writer to finish (default 10)\n"
-	"  --keys KEYS.json    first, when this trust store is not the one the stored\n"
-	"                      history was last checked against, verify every stored\n"
-	"                      entry again under it and record those that no longer\n"
-	"                      verify (reports list them); not with --no-store\n"
-	"  --jobs N            threads for that re-check (default: all CPUs)\n"
-	"\n"
+	"The analysis is stored in the database for reports (unless --no-store).\n";
+
+static const char analyze_tail[] =
 	"Exit status: 0 done, 1 the re-check found stored entries that no longer\n"
-	"verify under --keys (the analysis is done and stored all the same), 64 usage, 65 bad data, 66 no database or ledger,\n"
-	"73 database not writable, 74 I/O error or disk full, 75 database busy:\n"
-	"retry, 78 bad policy or control mapping.\n";
+	"verify under --keys (the analysis is done and stored all the same), 64 usage,\n"
+	"65 bad data, 66 no database or ledger, 73 database not writable, 74 I/O\n"
+	"error or disk full, 75 database busy: retry, 78 bad policy or control mapping.\n";
 
 static double num(const cJSON *o, const char *k)
 {
@@ -141,106 +125,94 @@ static int recheck(const struct rb_analyze_opts *ao, const char *store, int jobs
 	return rc;
 }
 
+/* What the command line asks of analyze. */
+struct analyze_args {
+	struct rb_analyze_opts ao;
+	const char *policy, *store;
+	int json, no_store, have_seed, jobs;
+};
+
+static int analyze_args(int argc, char **argv, struct analyze_args *a, struct rb_err *e)
+{
+	struct rb_analyze_opts *ao = &a->ao;
+	const struct cli_opt opts[] = {
+		{ "db", CLI_STR, &ao->db_path, "FILE", "the database", 0, 0, NULL },
+		{ "period", CLI_STR, &ao->period, "P", "YYYY-MM, YYYY-Qn, YYYY, "
+		  "YYYY-MM-DD..YYYY-MM-DD (half-open)\nor last-month (default); all UTC",
+		  0, 0, NULL },
+		{ "policy", CLI_STR, &a->policy, "FILE",
+		  "policy overriding the defaults member by member", 0, 0, NULL },
+		{ "trend", CLI_INT, &ao->trend, "N", "earlier periods to compare (default 6)",
+		  0, RB_ANALYZE_MAX_TREND, NULL },
+		{ "sample", CLI_INT, &ao->sample, "N",
+		  "a reproducible audit sample of N rollbacks ...", 0, 100000, NULL },
+		{ "sample-seed", CLI_U64, &ao->sample_seed, "S",
+		  "... chosen by this seed (default 0)", 0, RB_JSON_MAX_INT, &a->have_seed },
+		{ "ledger", CLI_STR, &ao->ledger, "ORIGIN",
+		  "the ledger, when the database holds several", 0, 0, NULL },
+		{ "controls", CLI_STR, &ao->controls, "FILE",
+		  "a control mapping instead of the built-in one", 0, 0, NULL },
+		{ "no-store", CLI_FLAG, &a->no_store, NULL,
+		  "do not store the analysis (opens the database read-only)", 0, 0, NULL },
+		{ "json", CLI_FLAG, &a->json, NULL, "print the whole analysis as one JSON object",
+		  0, 0, NULL },
+		{ "busy-timeout", CLI_SECONDS, &ao->busy_ms, "SECS",
+		  "wait this long for a writer to finish (default 10)", 0, 86400, NULL },
+		{ "keys", CLI_STR, &a->store, "KEYS.json", "first, when this trust store is not "
+		  "the one the stored\nhistory was last checked against, verify every stored\n"
+		  "entry again under it and record those that no longer\nverify (reports list "
+		  "them); not with --no-store", 0, 0, NULL },
+		{ "jobs", CLI_INT, &a->jobs, "N", "threads for that re-check (default: all CPUs)",
+		  1, 256, NULL },
+		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
+	};
+	const struct cli_cmd cmd = { "analyze", analyze_synopsis, analyze_about, opts,
+				     analyze_tail, 0 };
+	int argi, rc;
+
+	memset(a, 0, sizeof(*a));
+	ao->period = "last-month";
+	ao->trend = 6;
+	ao->busy_ms = 10000;
+	ao->now = (int64_t)time(NULL);
+	if ((rc = cli_parse(&cmd, argc, argv, &argi, e)) != 0)
+		return rc;
+	ao->store = !a->no_store;
+	if (argi != argc)
+		return cli_usage(e, "analyze", "unexpected argument '%s'", argv[argi]);
+	if (ao->db_path == NULL)
+		return cli_usage(e, "analyze", "--db FILE is required");
+	if (a->have_seed && ao->sample == 0)
+		return cli_usage(e, "analyze", "--sample-seed goes with --sample N");
+	if (a->store != NULL && !ao->store)
+		return cli_usage(e, "analyze", "--keys records a re-check: not with --no-store");
+	return 0;
+}
+
 int cmd_analyze(int argc, char **argv, struct rb_err *e)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "period", required_argument, NULL, 'p' },
-		{ "policy", required_argument, NULL, 'P' },
-		{ "trend", required_argument, NULL, 't' },
-		{ "sample", required_argument, NULL, 's' },
-		{ "sample-seed", required_argument, NULL, 'S' },
-		{ "ledger", required_argument, NULL, 'l' },
-		{ "controls", required_argument, NULL, 'c' },
-		{ "no-store", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "busy-timeout", required_argument, NULL, 'B' },
-		{ "keys", required_argument, NULL, 'k' },
-		{ "jobs", required_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct rb_analyze_opts ao;
+	struct analyze_args a;
+	struct rb_analyze_opts *ao = &a.ao;
 	struct rb_policy pol;
-	const char *policy_path = NULL, *store = NULL;
 	cJSON *doc = NULL, *tdoc = NULL;
 	rb_trust *trust = NULL;
 	struct flagged fl = { NULL, 0 };
 	char *flagged = NULL;
 	size_t flagged_len = 0;
-	int c, rc, json = 0, have_seed = 0, jobs = 0, untrusted = 0;
-	char *end;
-	long long v;
-	long secs;
+	int rc, untrusted = 0;
 
-	memset(&ao, 0, sizeof(ao));
-	ao.period = "last-month";
-	ao.trend = 6;
-	ao.store = 1;
-	ao.busy_ms = 10000;
-	ao.now = (int64_t)time(NULL);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': ao.db_path = optarg; break;
-		case 'p': ao.period = optarg; break;
-		case 'P': policy_path = optarg; break;
-		case 'l': ao.ledger = optarg; break;
-		case 'c': ao.controls = optarg; break;
-		case 'n': ao.store = 0; break;
-		case 'j': json = 1; break;
-		case 'k': store = optarg; break;
-		case 'J':
-			if (cli_jobs(optarg, &jobs, e) != 0)
-				return -1;
-			break;
-		case 'B':
-			if (cli_seconds("analyze", "--busy-timeout", optarg, &secs, e) != 0)
-				return -1;
-			ao.busy_ms = (int)secs * 1000;
-			break;
-		case 't':
-		case 's':
-		case 'S': {
-			long long max = c == 'S' ? RB_JSON_MAX_INT : c == 't' ? 120 : 100000;
-
-			errno = 0;
-			v = strtoll(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || errno != 0 || v < 0 || v > max)
-				return cli_usage(e, "analyze", "--%s takes a whole number from 0 to "
-						 "%lld, not '%.40s'", c == 't' ? "trend" :
-						 c == 's' ? "sample" : "sample-seed", max, optarg);
-			if (c == 't')
-				ao.trend = (int)v;
-			else if (c == 's')
-				ao.sample = (int)v;
-			else {
-				ao.sample_seed = (uint64_t)v;
-				have_seed = 1;
-			}
-			break;
-		}
-		case 'h': fputs(analyze_usage, stdout); return RB_EX_OK;
-		default: return cli_bad_option(e, "analyze", opts, argc, argv);
-		}
-	}
-	if (optind != argc)
-		return cli_usage(e, "analyze", "unexpected argument '%s'", argv[optind]);
-	if (ao.db_path == NULL)
-		return cli_usage(e, "analyze", "--db FILE is required");
-	if (have_seed && ao.sample == 0)
-		return cli_usage(e, "analyze", "--sample-seed goes with --sample N");
-	if (store != NULL && !ao.store)
-		return cli_usage(e, "analyze", "--keys records a re-check: not with --no-store");
+	if ((rc = analyze_args(argc, argv, &a, e)) != 0)
+		return rc < 0 ? -1 : RB_EX_OK;
 	rb_policy_default(&pol);
-	if (policy_path != NULL && rb_policy_load(policy_path, &pol, e) != 0)
+	if (a.policy != NULL && rb_policy_load(a.policy, &pol, e) != 0)
 		return -1;
-	ao.policy = &pol;
-	if (store != NULL && recheck(&ao, store, jobs, json, &trust, &tdoc, &untrusted, e) != 0)
+	ao->policy = &pol;
+	if (a.store != NULL &&
+	    recheck(ao, a.store, a.jobs, a.json, &trust, &tdoc, &untrusted, e) != 0)
 		return -1;
-	ao.trust = trust;
-	if (json) {
-		ao.keep_rollbacks = 1;
+	ao->trust = trust;
+	if (a.json) {
+		ao->keep_rollbacks = 1;
 	} else {
 		fl.f = open_memstream(&flagged, &flagged_len);
 		if (fl.f == NULL) {
@@ -248,10 +220,10 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 			cJSON_Delete(tdoc);
 			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		}
-		ao.on_rollback = flag_rollback;
-		ao.rollback_ctx = &fl;
+		ao->on_rollback = flag_rollback;
+		ao->rollback_ctx = &fl;
 	}
-	rc = rb_analyze(&ao, &doc, e);
+	rc = rb_analyze(ao, &doc, e);
 	rb_trust_free(trust);
 	if (fl.f != NULL)
 		fclose(fl.f);
@@ -260,7 +232,7 @@ int cmd_analyze(int argc, char **argv, struct rb_err *e)
 		cJSON_Delete(tdoc);
 		return -1;
 	}
-	if (json) {
+	if (a.json) {
 		char *s;
 
 		if (tdoc != NULL)

@@ -1,5 +1,4 @@
 /* cmd_check.c - rbaudit check: the stored history verified again. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,27 +7,24 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "ingest/check.h"
 #include "lib/trust.h"
 
-static const char check_usage[] =
+static const char check_synopsis[] =
 	"usage: rbaudit check --db FILE --keys KEYS.json [--jobs N] [--json]\n"
-	"                     [--busy-timeout SECONDS]\n"
-	"\n"
+	"                     [--busy-timeout SECONDS]\n";
+
+static const char check_about[] =
 	"Verify everything the database holds again, offline, against the trust store\n"
 	"as it is now: every stored entry's payload and signatures (role, validity and\n"
 	"revocation at the entry's time), seq, hash chain and tree; the leaf hash and\n"
 	"every column the analysis reads against the signed payload (E_STORED); each\n"
 	"ingested export's root and checkpoint, and the ledger's size, root and\n"
 	"checkpoint.  One line per failure (code, ledger, seq, the rollbacks it\n"
-	"concerns), then a summary per ledger.  The database is only read.\n"
-	"\n"
-	"  --db FILE               the database\n"
-	"  --keys KEYS.json        the trust store to check against\n"
-	"  --jobs N                threads checking signatures (default: all CPUs)\n"
-	"  --json                  a JSON document on standard output\n"
-	"  --busy-timeout SECONDS  wait for a writer (default 10)\n"
-	"\n"
+	"concerns), then a summary per ledger.  The database is only read.\n";
+
+static const char check_tail[] =
 	"Exit status: 0 everything verifies (warnings allowed); 1 a failure found;\n"
 	"64 usage; 65 a malformed trust store; 66 no database or trust store;\n"
 	"75 the database is busy.\n";
@@ -114,45 +110,31 @@ static int print_json(const rb_check *c, struct rb_err *e)
 
 int cmd_check(int argc, char **argv, struct rb_err *e)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "keys", required_argument, NULL, 'k' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "busy-timeout", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct rb_check_opts co;
 	const char *store = NULL;
 	rb_trust *t = NULL;
 	rb_check *c = NULL;
-	int ch, json = 0, rc = -1;
-	long v;
+	int json = 0, rc = -1, argi;
+	const struct cli_opt opts[] = {
+		{ "db", CLI_STR, &co.db_path, "FILE", "the database", 0, 0, NULL },
+		{ "keys", CLI_STR, &store, "KEYS.json", "the trust store to check against",
+		  0, 0, NULL },
+		{ "jobs", CLI_INT, &co.jobs, "N", "threads checking signatures (default: all CPUs)",
+		  1, 256, NULL },
+		{ "json", CLI_FLAG, &json, NULL, "a JSON document on standard output", 0, 0, NULL },
+		{ "busy-timeout", CLI_SECONDS, &co.busy_ms, "SECONDS",
+		  "wait for a writer (default 10)", 0, 86400, NULL },
+		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
+	};
+	const struct cli_cmd cmd = { "check", check_synopsis, check_about, opts, check_tail, 0 };
 
 	memset(&co, 0, sizeof(co));
 	co.busy_ms = 10000;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd': co.db_path = optarg; break;
-		case 'k': store = optarg; break;
-		case 'j':
-			if (cli_jobs(optarg, &co.jobs, e) != 0)
-				return -1;
-			break;
-		case 'J': json = 1; break;
-		case 'b':
-			if (cli_seconds("check", "--busy-timeout", optarg, &v, e) != 0)
-				return -1;
-			co.busy_ms = (int)v * 1000;
-			break;
-		case 'h': fputs(check_usage, stdout); return RB_EX_OK;
-		default: return cli_bad_option(e, "check", opts, argc, argv);
-		}
-	}
-	if (optind != argc)
-		return cli_usage(e, "check", "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_parse(&cmd, argc, argv, &argi, e)) != 0)
+		return rc < 0 ? -1 : RB_EX_OK;
+	rc = -1;
+	if (argi != argc)
+		return cli_usage(e, "check", "unexpected argument '%s'", argv[argi]);
 	if (co.db_path == NULL || store == NULL)
 		return cli_usage(e, "check", "--db and --keys are required");
 	if (rb_trust_load(store, &t, e) != 0)

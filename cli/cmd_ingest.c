@@ -1,5 +1,4 @@
 /* cmd_ingest.c - rbaudit ingest: verified exports into the database. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,16 +10,18 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "ingest/ingest.h"
 #include "lib/trust.h"
 
-static const char ingest_usage[] =
+static const char ingest_synopsis[] =
 	"usage: rbaudit ingest --db FILE --keys KEYS.json [--json] [--jobs N]\n"
 	"                      [--archive DIR] [--quarantine DIR] [--bootstrap]\n"
 	"                      [--busy-timeout SECONDS] EXPORT_DIR...\n"
 	"       rbaudit ingest --db FILE --keys KEYS.json --inbox DIR [--settle SECONDS]\n"
-	"                      [options]\n"
-	"\n"
+	"                      [options]\n";
+
+static const char ingest_about[] =
 	"Verify ledger exports completely and store their new entries, each export\n"
 	"in one transaction.  An export that fails verification or contradicts the\n"
 	"history already stored (E_FORK, E_GAP) is rejected whole and changes\n"
@@ -28,24 +29,9 @@ static const char ingest_usage[] =
 	"the trust store is not the one the stored history was last checked against\n"
 	"(its SHA-256 is stored), every stored entry is verified again under it and\n"
 	"those that no longer verify (a key revoked after the fact, removed, its\n"
-	"validity shortened) are recorded for analyze, report and run.\n"
-	"\n"
-	"  --db FILE             the database (created, mode 0640, when missing)\n"
-	"  --keys KEYS.json      the trust store\n"
-	"  --inbox DIR           ingest every export directory in DIR, ordered by\n"
-	"                        ledger and first_seq; an export still being written\n"
-	"                        is left there and listed as waiting\n"
-	"  --settle SECONDS      with --inbox: an export without a READY file is whole\n"
-	"                        once nothing in it changed for this long (default\n"
-	"                        300, 0..86400; 0 takes every export)\n"
-	"  --archive DIR         move accepted and no-op exports here\n"
-	"  --quarantine DIR      move rejected exports here, with REJECTED.json\n"
-	"  --bootstrap           a ledger's first export may start after seq 0:\n"
-	"                        trust its signed previous_checkpoint as the start\n"
-	"  --busy-timeout SECS   wait this long for another ingest (default 10)\n"
-	"  --jobs N              threads checking signatures (default: online CPUs)\n"
-	"  --json                print a JSON summary for machines\n"
-	"\n"
+	"validity shortened) are recorded for analyze, report and run.\n";
+
+static const char ingest_tail[] =
 	"Exit status: 0 nothing rejected, 1 an export was rejected or the re-check\n"
 	"under a changed trust store found stored entries that no longer verify, 64 usage,\n"
 	"66 input missing, 74 I/O error or disk full, 75 database busy: retry.\n";
@@ -213,123 +199,136 @@ static void summary(cJSON *doc, const uint64_t counts[3], const char *dbpath)
 	cJSON_free(s);
 }
 
-int cmd_ingest(int argc, char **argv, struct rb_err *e)
-{
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "keys", required_argument, NULL, 'k' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "jobs", required_argument, NULL, 'J' },
-		{ "archive", required_argument, NULL, 'a' },
-		{ "quarantine", required_argument, NULL, 'q' },
-		{ "inbox", required_argument, NULL, 'i' },
-		{ "bootstrap", no_argument, NULL, 'b' },
-		{ "busy-timeout", required_argument, NULL, 't' },
-		{ "settle", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct rb_ingest_opts io = { 0 };
-	const char *dbpath = NULL, *store = NULL, *archive = NULL, *quarantine = NULL;
-	const char *inbox = NULL;
-	char **dirs = NULL;
-	size_t ndirs = 0, i;
-	rb_trust *t = NULL;
-	rb_ingest *g = NULL;
-	cJSON *doc = NULL, *arr = NULL;
-	uint64_t counts[3] = { 0, 0, 0 };
-	struct progress_ctx pc;
-	int c, json = 0, rc = -1, untrusted = 0;
-	long secs, settle = 300, settle_set = 0;
+/* What the command line asks of ingest. */
+struct ingest_args {
+	struct rb_ingest_opts io;
+	const char *store, *archive, *quarantine, *inbox;
+	int json, settle_ms, settle_set, argi;
+};
 
-	io.busy_ms = 10000;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dbpath = optarg; break;
-		case 'k': store = optarg; break;
-		case 'j': json = 1; break;
-		case 'J':
-			if (cli_jobs(optarg, &io.jobs, e) != 0)
-				return -1;
-			break;
-		case 'a': archive = optarg; break;
-		case 'q': quarantine = optarg; break;
-		case 'i': inbox = optarg; break;
-		case 'b': io.bootstrap = 1; break;
-		case 't':
-			if (cli_seconds("ingest", "--busy-timeout", optarg, &secs, e) != 0)
-				return -1;
-			io.busy_ms = (int)secs * 1000;
-			break;
-		case 's':
-			if (cli_seconds("ingest", "--settle", optarg, &settle, e) != 0)
-				return -1;
-			settle_set = 1;
-			break;
-		case 'h': fputs(ingest_usage, stdout); return RB_EX_OK;
-		default: return cli_bad_option(e, "ingest", opts, argc, argv);
-		}
-	}
-	if (dbpath == NULL || store == NULL)
+static int ingest_args(int argc, char **argv, struct ingest_args *a, struct rb_err *e)
+{
+	struct rb_ingest_opts *io = &a->io;
+	const struct cli_opt opts[] = {
+		{ "db", CLI_STR, &io->db_path, "FILE",
+		  "the database (created, mode 0640, when missing)", 0, 0, NULL },
+		{ "keys", CLI_STR, &a->store, "KEYS.json", "the trust store", 0, 0, NULL },
+		{ "inbox", CLI_STR, &a->inbox, "DIR", "ingest every export directory in DIR, "
+		  "ordered by\nledger and first_seq; an export still being written\nis left "
+		  "there and listed as waiting", 0, 0, NULL },
+		{ "settle", CLI_SECONDS, &a->settle_ms, "SECONDS", "with --inbox: an export "
+		  "without a READY file is whole\nonce nothing in it changed for this long "
+		  "(default\n300; 0 takes every export)", 0, 86400, &a->settle_set },
+		{ "archive", CLI_STR, &a->archive, "DIR", "move accepted and no-op exports here",
+		  0, 0, NULL },
+		{ "quarantine", CLI_STR, &a->quarantine, "DIR",
+		  "move rejected exports here, with REJECTED.json", 0, 0, NULL },
+		{ "bootstrap", CLI_FLAG, &io->bootstrap, NULL, "a ledger's first export may start "
+		  "after seq 0:\ntrust its signed previous_checkpoint as the start", 0, 0, NULL },
+		{ "busy-timeout", CLI_SECONDS, &io->busy_ms, "SECS",
+		  "wait this long for another ingest (default 10)", 0, 86400, NULL },
+		{ "jobs", CLI_INT, &io->jobs, "N", "threads checking signatures (default: online "
+		  "CPUs)", 1, 256, NULL },
+		{ "json", CLI_FLAG, &a->json, NULL, "print a JSON summary for machines", 0, 0, NULL },
+		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
+	};
+	const struct cli_cmd cmd = { "ingest", ingest_synopsis, ingest_about, opts,
+				     ingest_tail, 0 };
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	io->busy_ms = 10000;
+	a->settle_ms = 300 * 1000;
+	if ((rc = cli_parse(&cmd, argc, argv, &a->argi, e)) != 0)
+		return rc;
+	if (io->db_path == NULL || a->store == NULL)
 		return cli_usage(e, "ingest", "--db and --keys are required");
-	if (inbox == NULL && optind == argc)
+	if (a->inbox == NULL && a->argi == argc)
 		return cli_usage(e, "ingest", "name EXPORT_DIRs or an --inbox");
-	if (inbox != NULL && optind != argc)
+	if (a->inbox != NULL && a->argi != argc)
 		return cli_usage(e, "ingest", "give either EXPORT_DIRs or --inbox, not both");
-	if (settle_set && inbox == NULL)
+	if (a->settle_set && a->inbox == NULL)
 		return cli_usage(e, "ingest", "--settle applies to --inbox only");
-	if (rb_trust_load(store, &t, e) != 0)
-		return -1;
-	if (json) {
-		doc = cJSON_CreateObject();
-		arr = cJSON_AddArrayToObject(doc, "exports");
-	}
-	if (inbox != NULL) {
-		if (inbox_dirs(inbox, (int)settle, doc, &dirs, &ndirs, e) != 0)
-			goto out;
-	} else {
-		ndirs = (size_t)(argc - optind);
-		if ((dirs = strv_dup(argv + optind, ndirs)) == NULL) {
-			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-	}
-	io.db_path = dbpath;
-	io.trust = t;
-	if (cli_progress_wanted()) {
-		io.progress = progress;
-		io.progress_ctx = &pc;
-	}
-	if (rb_ingest_open(&io, &g, e) != 0 ||
-	    cli_recheck("ingest", dbpath, t, store, io.jobs, io.busy_ms, doc, &untrusted, e) != 0)
-		goto out;
+	return 0;
+}
+
+/* Each export of dirs in turn, into g; counts[] by verdict. */
+static int ingest_dirs(const struct ingest_args *a, rb_ingest *g, char **dirs, size_t ndirs,
+		       struct progress_ctx *pc, cJSON *arr, uint64_t counts[3], struct rb_err *e)
+{
+	size_t i;
+
 	for (i = 0; i < ndirs; i++) {
 		struct rb_ingest_outcome *oc = NULL;
 		char ep[PATH_MAX];
 		struct stat st;
 
-		pc.path = dirs[i];
-		pc.total = snprintf(ep, sizeof(ep), "%s/entries.jsonl", dirs[i]) < (int)sizeof(ep) &&
-			   stat(ep, &st) == 0 ? (uint64_t)st.st_size : 0;
-		clock_gettime(CLOCK_MONOTONIC, &pc.start);
+		pc->path = dirs[i];
+		pc->total = snprintf(ep, sizeof(ep), "%s/entries.jsonl", dirs[i]) < (int)sizeof(ep) &&
+			    stat(ep, &st) == 0 ? (uint64_t)st.st_size : 0;
+		clock_gettime(CLOCK_MONOTONIC, &pc->start);
 		if (rb_ingest_export(g, dirs[i], &oc, e) != 0)
-			goto out;
-		if (io.progress != NULL)
+			return -1;
+		if (a->io.progress != NULL)
 			fprintf(stderr, "\r\033[K");
-		if ((archive != NULL || quarantine != NULL) &&
-		    rb_ingest_file_away(oc, archive, quarantine, e) != 0) {
+		if ((a->archive != NULL || a->quarantine != NULL) &&
+		    rb_ingest_file_away(oc, a->archive, a->quarantine, e) != 0) {
 			rb_ingest_outcome_free(oc);
-			goto out;
+			return -1;
 		}
 		counts[oc->verdict]++;
-		if (json)
+		if (a->json)
 			cJSON_AddItemToArray(arr, outcome_json(oc));
 		else
 			outcome_text(oc);
 		rb_ingest_outcome_free(oc);
 	}
-	summary(doc, counts, dbpath);
+	return 0;
+}
+
+int cmd_ingest(int argc, char **argv, struct rb_err *e)
+{
+	struct ingest_args a;
+	struct rb_ingest_opts *io = &a.io;
+	char **dirs = NULL;
+	size_t ndirs = 0;
+	rb_trust *t = NULL;
+	rb_ingest *g = NULL;
+	cJSON *doc = NULL, *arr = NULL;
+	uint64_t counts[3] = { 0, 0, 0 };
+	struct progress_ctx pc;
+	int rc, untrusted = 0;
+
+	if ((rc = ingest_args(argc, argv, &a, e)) != 0)
+		return rc < 0 ? -1 : RB_EX_OK;
+	rc = -1;
+	if (rb_trust_load(a.store, &t, e) != 0)
+		return -1;
+	if (a.json) {
+		doc = cJSON_CreateObject();
+		arr = cJSON_AddArrayToObject(doc, "exports");
+	}
+	if (a.inbox != NULL) {
+		if (inbox_dirs(a.inbox, a.settle_ms / 1000, doc, &dirs, &ndirs, e) != 0)
+			goto out;
+	} else {
+		ndirs = (size_t)(argc - a.argi);
+		if ((dirs = strv_dup(argv + a.argi, ndirs)) == NULL) {
+			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+	}
+	io->trust = t;
+	if (cli_progress_wanted()) {
+		io->progress = progress;
+		io->progress_ctx = &pc;
+	}
+	if (rb_ingest_open(io, &g, e) != 0 ||
+	    cli_recheck("ingest", io->db_path, t, a.store, io->jobs, io->busy_ms, doc, &untrusted,
+			e) != 0 ||
+	    ingest_dirs(&a, g, dirs, ndirs, &pc, arr, counts, e) != 0)
+		goto out;
+	summary(doc, counts, io->db_path);
 	rc = counts[RB_REJECTED] || untrusted ? RB_EX_FAIL : RB_EX_OK;
 out:
 	if (g != NULL) {

@@ -1,5 +1,4 @@
 /* cmd_keys.c - rbaudit keygen and rbaudit keys (add, list, revoke). */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,34 +9,34 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "lib/keygen.h"
+#include "opt.h"
 #include "lib/crypto.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/rtime.h"
 #include "lib/trust.h"
 
-static const char keygen_usage[] =
+static const char keygen_synopsis[] =
 	"usage: rbaudit keygen --name NAME --out DIR [--roles ROLE,...] [--identity ID]\n"
-	"                      [--valid-from TIME] [--json]\n"
-	"\n"
+	"                      [--valid-from TIME] [--json]\n";
+
+static const char keygen_about[] =
 	"Make an Ed25519 key pair: DIR/NAME.pem (PKCS#8, mode 0600, never printed)\n"
 	"and DIR/NAME.pub.json (its trust-store entry).  Prints the C2SP verifier\n"
-	"key string NAME+HASH+KEY.\n"
-	"\n"
-	"  --name NAME        key name: 1-128 of A-Z a-z 0-9 . _ - @\n"
-	"  --out DIR          directory for the two files (created if missing)\n"
-	"  --roles LIST       roles, comma separated (default: entry,checkpoint);\n"
-	"                     words in use: entry, checkpoint, approver, report\n"
-	"  --identity ID      the person or service the key belongs to (approvers)\n"
-	"  --valid-from TIME  start of validity, RFC 3339 UTC (default: now)\n"
-	"  --json             print a JSON object instead of the key string\n";
+	"key string NAME+HASH+KEY.\n";
 
-static const char keys_usage[] =
+static const char keygen_tail[] =
+	"Exit status: 0 made, 64 usage, 73 the entry file exists or DIR cannot be\n"
+	"written, 74 I/O error.\n";
+
+static const char keys_synopsis[] =
 	"usage: rbaudit keys add FILE.pub.json... --keys KEYS.json\n"
 	"       rbaudit keys list --keys KEYS.json [--json]\n"
 	"       rbaudit keys revoke NAME --at TIME --keys KEYS.json\n"
-	"       rbaudit keys set-valid-until NAME --at TIME --keys KEYS.json\n"
-	"\n"
+	"       rbaudit keys set-valid-until NAME --at TIME --keys KEYS.json\n";
+
+static const char keys_about[] =
 	"Keep a trust store.  'add' creates KEYS.json when it does not exist and\n"
 	"refuses a different key under a name already present, and a public key\n"
 	"already present under another name.  'revoke' sets the key's revoked_at:\n"
@@ -49,125 +48,63 @@ static const char keys_usage[] =
 	"appended to KEYS.json.log: the time, the command, and the SHA-256 of the\n"
 	"trust store before and after.\n";
 
-static int parse_time_arg(const char *cmd, const char *opt, const char *arg,
-			  struct rb_time *t, struct rb_err *e)
-{
-	if (rb_time_parse(arg, strlen(arg), t) != 0)
-		return cli_usage(e, cmd, "%s takes an RFC 3339 UTC time like "
-				 "2026-08-01T00:00:00Z, not '%s'", opt, arg);
-	return 0;
-}
-
-static int check_roles(const char *roles, struct rb_err *e)
-{
-	const char *p;
-
-	if (roles[0] == '\0' || roles[0] == ',' || roles[strlen(roles) - 1] == ',' ||
-	    strstr(roles, ",,") != NULL)
-		return cli_usage(e, "keygen", "--roles takes words separated by commas");
-	for (p = roles; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-		      *p == '_' || *p == ','))
-			return cli_usage(e, "keygen",
-					 "--roles: a role is lowercase letters, digits, - and _");
-	return 0;
-}
+static const char keys_tail[] =
+	"Exit status: 0 done, 64 usage, 65 a malformed trust store or entry file,\n"
+	"66 a missing file, 73 the trust store cannot be written.\n";
 
 int cmd_keygen(int argc, char **argv, struct rb_err *e)
 {
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "roles", required_argument, NULL, 'r' },
-		{ "identity", required_argument, NULL, 'i' },
-		{ "valid-from", required_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+	struct rb_keygen_opts ko;
+	struct rb_keygen_result kr;
+	int json = 0, argi, rc;
+	const struct cli_opt opts[] = {
+		{ "name", CLI_STR, &ko.name, "NAME", "key name: 1-128 of A-Z a-z 0-9 . _ - @",
+		  0, 0, NULL },
+		{ "out", CLI_STR, &ko.dir, "DIR", "directory for the two files (created if "
+		  "missing)", 0, 0, NULL },
+		{ "roles", CLI_STR, &ko.roles, "LIST", "roles, comma separated (default: "
+		  "entry,checkpoint);\nwords in use: entry, checkpoint, approver, report",
+		  0, 0, NULL },
+		{ "identity", CLI_STR, &ko.identity, "ID",
+		  "the person or service the key belongs to (approvers)", 0, 0, NULL },
+		{ "valid-from", CLI_TIME, &ko.valid_from, "TIME",
+		  "start of validity, RFC 3339 UTC (default: now)", 0, 0, NULL },
+		{ "json", CLI_FLAG, &json, NULL, "print a JSON object instead of the key string",
+		  0, 0, NULL },
+		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
 	};
-	const char *name = NULL, *dir = NULL, *roles = "entry,checkpoint", *identity = NULL;
-	char pem[PATH_MAX], pub[PATH_MAX], fname[RB_KEYNAME_MAX + 16];
-	char ks[RB_KEYSTRING_MAX];
-	struct rb_time from = rb_time_now();
-	rb_privkey *key = NULL;
-	cJSON *entry = NULL;
-	uint8_t raw[32];
-	int c, json = 0, rc = -1, wrote_pem = 0;
+	const struct cli_cmd cmd = { "keygen", keygen_synopsis, keygen_about, opts,
+				     keygen_tail, 1 };
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n': name = optarg; break;
-		case 'o': dir = optarg; break;
-		case 'r': roles = optarg; break;
-		case 'i': identity = optarg; break;
-		case 'j': json = 1; break;
-		case 'f':
-			if (parse_time_arg("keygen", "--valid-from", optarg, &from, e) != 0)
-				return -1;
-			break;
-		case 'h': fputs(keygen_usage, stdout); return RB_EX_OK;
-		default: return cli_bad_option(e, "keygen", opts, argc, argv);
-		}
-	}
-	if (optind != argc)
-		return cli_usage(e, "keygen", "unexpected argument '%s'", argv[optind]);
-	if (name == NULL || dir == NULL)
+	memset(&ko, 0, sizeof(ko));
+	ko.valid_from = rb_time_now();
+	if ((rc = cli_parse(&cmd, argc, argv, &argi, e)) != 0)
+		return rc < 0 ? -1 : RB_EX_OK;
+	if (argi != argc)
+		return cli_usage(e, "keygen", "unexpected argument '%s'", argv[argi]);
+	if (ko.name == NULL || ko.dir == NULL)
 		return cli_usage(e, "keygen", "--name and --out are required");
-	if (!rb_keyname_valid(name))
-		return cli_usage(e, "keygen", "invalid key name '%s' (1-128 of A-Z a-z 0-9 . _ - @)",
-				 name);
-	if (check_roles(roles, e) != 0)
+	if (rb_keygen(&ko, &kr, e) != 0)
 		return -1;
-	if (identity != NULL && identity[0] == '\0')
-		return cli_usage(e, "keygen", "--identity must not be empty");
-	snprintf(fname, sizeof(fname), "%s.pem", name);
-	if (rb_mkdir_p(dir, 0750, e) != 0 ||
-	    rb_path_join(pem, sizeof(pem), dir, fname, e) != 0)
-		return -1;
-	snprintf(fname, sizeof(fname), "%s.pub.json", name);
-	if (rb_path_join(pub, sizeof(pub), dir, fname, e) != 0)
-		return -1;
-	if (access(pub, F_OK) == 0)
-		return RB_ERR(e, RB_EX_CANTCREAT, "'%s' exists: refusing to replace a key", pub);
-	if (rb_privkey_generate(&key, e) != 0)
-		goto out;
-	if (rb_privkey_save(key, pem, e) != 0)
-		goto out;
-	wrote_pem = 1;
-	rb_privkey_public(key, raw);
-	entry = rb_tkey_entry(name, identity, raw, roles, &from);
-	if (entry == NULL) {
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
-	if (rb_write_json(pub, entry, 0644, e) != 0)
-		goto out;
-	rb_keystring(name, raw, ks);
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 		char *s;
 
-		cJSON_AddStringToObject(o, "name", name);
-		cJSON_AddStringToObject(o, "private_key", pem);
-		cJSON_AddStringToObject(o, "public_entry", pub);
-		cJSON_AddStringToObject(o, "keystring", ks);
+		cJSON_AddStringToObject(o, "name", ko.name);
+		cJSON_AddStringToObject(o, "private_key", kr.pem);
+		cJSON_AddStringToObject(o, "public_entry", kr.pub);
+		cJSON_AddStringToObject(o, "keystring", kr.keystring);
 		s = cJSON_Print(o);
 		if (s != NULL)
 			printf("%s\n", s);
 		cJSON_free(s);
 		cJSON_Delete(o);
 	} else {
-		printf("%s\n", ks);
-		fprintf(stderr, "rbaudit: wrote %s (private key, mode 0600) and %s\n", pem, pub);
+		printf("%s\n", kr.keystring);
+		fprintf(stderr, "rbaudit: wrote %s (private key, mode 0600) and %s\n", kr.pem,
+			kr.pub);
 	}
-	rc = RB_EX_OK;
-out:
-	if (rc < 0 && wrote_pem)
-		unlink(pem);
-	cJSON_Delete(entry);
-	rb_privkey_free(key);
-	return rc;
+	return RB_EX_OK;
 }
 
 /* Load the store at path, or an empty one when create is set and it is missing. */
@@ -351,42 +288,34 @@ out:
 
 int cmd_keys(int argc, char **argv, struct rb_err *e)
 {
-	static const struct option opts[] = {
-		{ "keys", required_argument, NULL, 'k' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *store = NULL, *sub;
 	struct rb_time at;
-	int c, json = 0, have_at = 0;
+	int json = 0, have_at = 0, argi, rc;
+	const struct cli_opt opts[] = {
+		{ "keys", CLI_STR, &store, "KEYS.json", "the trust store", 0, 0, NULL },
+		{ "at", CLI_TIME, &at, "TIME", "revoke, set-valid-until: the time, RFC 3339 UTC",
+		  0, 0, &have_at },
+		{ "json", CLI_FLAG, &json, NULL, "list: a JSON object", 0, 0, NULL },
+		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
+	};
+	const struct cli_cmd cmd = { "keys", keys_synopsis, keys_about, opts, keys_tail, 0 };
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(keys_usage, stdout);
+		cli_help(&cmd, stdout);
 		return RB_EX_OK;
 	}
 	if (argc < 2)
 		return cli_usage(e, "keys", "say add, list, revoke or set-valid-until");
 	sub = argv[1];
-	optind = 1;
-	while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': store = optarg; break;
-		case 'j': json = 1; break;
-		case 'a':
-			if (parse_time_arg("keys", "--at", optarg, &at, e) != 0)
-				return -1;
-			have_at = 1;
-			break;
-		case 'h': fputs(keys_usage, stdout); return RB_EX_OK;
-		default: return cli_bad_option(e, "keys", opts, argc - 1, argv + 1);
-		}
-	}
+	if (sub[0] == '-')
+		return cli_usage(e, "keys", "unknown option '%.60s' (the subcommand comes first: "
+				 "add, list, revoke or set-valid-until)", sub);
+	if ((rc = cli_parse(&cmd, argc - 1, argv + 1, &argi, e)) != 0)
+		return rc < 0 ? -1 : RB_EX_OK;
 	if (store == NULL)
 		return cli_usage(e, "keys", "--keys KEYS.json is required");
-	argc -= 1 + optind;
-	argv += 1 + optind;
+	argc -= 1 + argi;
+	argv += 1 + argi;
 	if (strcmp(sub, "add") == 0) {
 		if (argc < 1)
 			return cli_usage(e, "keys", "add needs one FILE.pub.json at least");

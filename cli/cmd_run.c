@@ -1,5 +1,4 @@
 /* cmd_run.c - rbaudit run: the scheduled job. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +7,14 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "job/job.h"
 #include "lib/rtime.h"
 
-static const char run_usage[] =
-	"usage: rbaudit run --config job.json [--period P] [--dry-run] [--log-format text|json]\n"
-	"\n"
+static const char run_synopsis[] =
+	"usage: rbaudit run --config job.json [--period P] [--dry-run] [--log-format text|json]\n";
+
+static const char run_about[] =
 	"The scheduled job: ingest every export of the inbox (rejected ones go to the\n"
 	"quarantine), analyse the period (default: the last complete month, UTC),\n"
 	"render every template into the output folder with a signed MANIFEST, keep\n"
@@ -27,8 +28,9 @@ static const char run_usage[] =
 	"verifies the same, creating nothing (no lock file, no inbox).  When the trust\n"
 	"store is not the one the stored history was last checked against, every\n"
 	"stored entry is verified again under it first, and the reports are written\n"
-	"again: they list the entries that no longer verify.\n"
-	"\n"
+	"again: they list the entries that no longer verify.\n";
+
+static const char run_tail[] =
 	"Exit status for schedulers:\n"
 	"  0   success, nothing needs a human\n"
 	"  1   success, but rollbacks at or above the alert threshold (alert_level,\n"
@@ -41,6 +43,7 @@ static const char run_usage[] =
 	"      history that does not verify; or a database behind the newest signed\n"
 	"      pack (deleted, or an older copy)\n"
 	"  2   an export was rejected and quarantined: tampering suspected\n"
+	"  64  usage error (the command line)\n"
 	"  66  a file the job names is missing (trust store, report key, ...)\n"
 	"  73  a folder of the job cannot be created or written\n"
 	"  75  temporary failure (another run holds the lock, database busy): retry\n"
@@ -93,34 +96,32 @@ static int fatal(struct logctx *lc, const struct rb_err *e)
 
 int cmd_run(int argc, char **argv, struct rb_err *e)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "period", required_argument, NULL, 'p' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "log-format", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *config = NULL, *period = NULL, *fmt = NULL;
-	struct rb_job *j = calloc(1, sizeof(*j));
+	struct rb_job *j = NULL;
 	struct rb_job_result res;
 	struct logctx lc = { 0 };
-	int c, dry = 0, rc = -1;
+	int dry = 0, rc, argi;
+	const struct cli_opt opts[] = {
+		{ "config", CLI_STR, &config, "job.json", "the job file", 0, 0, NULL },
+		{ "period", CLI_STR, &period, "P", "the period (default: the last complete "
+		  "month, UTC)", 0, 0, NULL },
+		{ "dry-run", CLI_FLAG, &dry, NULL, "check and verify, creating and moving nothing",
+		  0, 0, NULL },
+		{ "log-format", CLI_STR, &fmt, "text|json", "the log on stderr (default: the job "
+		  "file's log_format)", 0, 0, NULL },
+		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
+	};
+	const struct cli_cmd cmd = { "run", run_synopsis, run_about, opts, run_tail, 0 };
 
-	if (j == NULL)
+	if ((rc = cli_parse(&cmd, argc, argv, &argi, e)) != 0)
+		return rc < 0 ? -1 : RB_EX_OK;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 'p': period = optarg; break;
-		case 'n': dry = 1; break;
-		case 'l': fmt = optarg; break;
-		case 'h': fputs(run_usage, stdout); rc = RB_EX_OK; goto out;
-		default: rc = cli_bad_option(e, "run", opts, argc, argv); goto out;
-		}
+	if (argi != argc) {
+		rc = cli_usage(e, "run", "unexpected argument '%s'", argv[argi]);
+		goto out;
 	}
-	if (config == NULL || optind != argc) {
+	if (config == NULL) {
 		rc = cli_usage(e, "run", "--config job.json is required");
 		goto out;
 	}
@@ -134,6 +135,8 @@ int cmd_run(int argc, char **argv, struct rb_err *e)
 		goto out;
 	}
 	lc.json = fmt ? strcmp(fmt, "json") == 0 : j->log_json;
+	j->templates_dir = getenv("RBAUDIT_TEMPLATES");
+	j->font_dir = getenv("RBAUDIT_FONT_DIR");
 	if (rb_job_run(j, period, (int64_t)time(NULL), dry, logline, &lc, &res, e) != 0) {
 		rc = fatal(&lc, e);
 		goto out;

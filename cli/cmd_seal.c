@@ -1,5 +1,4 @@
 /* cmd_seal.c - rbaudit seal: the producer side of a ledger export. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -9,32 +8,30 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "lib/crypto.h"
 #include "lib/trust.h"
 #include "produce/seal.h"
 
 #define MAX_COSIGNERS 16
 
-static const char seal_usage[] =
+static const char seal_synopsis[] =
 	"usage: rbaudit seal --key KEY.pem --ledger ORIGIN --events EVENTS.jsonl\n"
 	"                    --out EXPORT_DIR [--state STATE.json] [--key-name NAME]\n"
-	"                    [--cosigner NAME=KEY.pem]...\n"
-	"\n"
+	"                    [--cosigner NAME=KEY.pem]...\n";
+
+static const char seal_about[] =
 	"Sign events into a ledger export: entries.jsonl (one DSSE envelope per\n"
 	"event, seq and prev assigned), manifest.json and checkpoint.  Each line of\n"
 	"EVENTS.jsonl is {\"time\":..., \"event\":..., \"actor\":..., \"data\":{...}},\n"
-	"optionally with \"cosign\":[NAME,...] naming --cosigner keys that sign too.\n"
+	"optionally with \"cosign\":[NAME,...] naming --cosigner keys that sign too.\n";
+
+static const char seal_tail[] =
+	"The same events, key and state always give byte-identical exports.\n"
 	"\n"
-	"  --key KEY.pem        the ledger's private key (mode 0600)\n"
-	"  --key-name NAME      its name in the trust store (default: KEY without .pem)\n"
-	"  --ledger ORIGIN      the ledger's origin, e.g. acme.example/rollback-ledger\n"
-	"  --events FILE        the events to seal, one JSON object per line\n"
-	"  --out DIR            the export directory to write (must hold no export)\n"
-	"  --state STATE.json   where the ledger stands: read if it exists (the next\n"
-	"                       export continues it), written after success\n"
-	"  --cosigner NAME=PEM  a further key that events may name in \"cosign\"\n"
-	"\n"
-	"The same events, key and state always give byte-identical exports.\n";
+	"Exit status: 0 sealed, 64 usage, 65 a bad event, key or state file, 66 a\n"
+	"missing input, 73 EXPORT_DIR holds an export or cannot be written, 74 I/O\n"
+	"error, 78 a private key readable by group or others.\n";
 
 /* NAME from a path DIR/NAME.pem. */
 static void name_from_path(const char *path, char *out, size_t n)
@@ -49,103 +46,122 @@ static void name_from_path(const char *path, char *out, size_t n)
 	snprintf(out, n, "%.*s", (int)len, base);
 }
 
-int cmd_seal(int argc, char **argv, struct rb_err *e)
-{
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "key-name", required_argument, NULL, 'n' },
-		{ "ledger", required_argument, NULL, 'l' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "state", required_argument, NULL, 's' },
-		{ "cosigner", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *keypath = NULL, *ledger = NULL, *events = NULL, *out = NULL;
-	const char *statepath = NULL, *keyname_arg = NULL;
+/* What the command line asks of seal. */
+struct seal_args {
+	const char *keypath, *ledger, *events, *out, *statepath;
 	char keyname[RB_KEYNAME_MAX + 1], cnames[MAX_COSIGNERS][RB_KEYNAME_MAX + 1];
 	const char *cpaths[MAX_COSIGNERS];
+	size_t ncos;
+};
+
+/* The --cosigner NAME=KEY.pem values into names and paths. */
+static int cosigners(const struct cli_strs *cs, struct seal_args *a, struct rb_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < cs->n; i++) {
+		const char *v = cs->v[i], *eq = strchr(v, '=');
+
+		if (eq == NULL || eq == v || (size_t)(eq - v) > RB_KEYNAME_MAX || eq[1] == '\0')
+			return cli_usage(e, "seal", "--cosigner takes NAME=KEY.pem, not '%.60s'", v);
+		snprintf(a->cnames[i], sizeof(a->cnames[i]), "%.*s", (int)(eq - v), v);
+		if (!rb_keyname_valid(a->cnames[i]))
+			return cli_usage(e, "seal", "invalid key name '%s'", a->cnames[i]);
+		a->cpaths[i] = eq + 1;
+	}
+	a->ncos = cs->n;
+	return 0;
+}
+
+static int seal_args(int argc, char **argv, struct seal_args *a, struct rb_err *e)
+{
+	const char *keyname = NULL;
+	struct cli_strs cs = { { NULL }, 0 };
+	const struct cli_opt opts[] = {
+		{ "key", CLI_STR, &a->keypath, "KEY.pem", "the ledger's private key (mode 0600)",
+		  0, 0, NULL },
+		{ "key-name", CLI_STR, &keyname, "NAME",
+		  "its name in the trust store (default: KEY without .pem)", 0, 0, NULL },
+		{ "ledger", CLI_STR, &a->ledger, "ORIGIN",
+		  "the ledger's origin, e.g. acme.example/rollback-ledger", 0, 0, NULL },
+		{ "events", CLI_STR, &a->events, "FILE",
+		  "the events to seal, one JSON object per line", 0, 0, NULL },
+		{ "out", CLI_STR, &a->out, "DIR", "the export directory to write (must hold no "
+		  "export)", 0, 0, NULL },
+		{ "state", CLI_STR, &a->statepath, "STATE.json", "where the ledger stands: read if "
+		  "it exists (the next\nexport continues it), written after success", 0, 0, NULL },
+		{ "cosigner", CLI_STRS, &cs, "NAME=PEM",
+		  "a further key that events may name in \"cosign\"", 0, 0, NULL },
+		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
+	};
+	const struct cli_cmd cmd = { "seal", seal_synopsis, seal_about, opts, seal_tail, 1 };
+	int argi, rc;
+
+	memset(a, 0, sizeof(*a));
+	if ((rc = cli_parse(&cmd, argc, argv, &argi, e)) != 0)
+		return rc;
+	if (argi != argc)
+		return cli_usage(e, "seal", "unexpected argument '%s'", argv[argi]);
+	if (a->keypath == NULL || a->ledger == NULL || a->events == NULL || a->out == NULL)
+		return cli_usage(e, "seal", "--key, --ledger, --events and --out are required");
+	if (cosigners(&cs, a, e) != 0)
+		return -1;
+	if (keyname != NULL)
+		snprintf(a->keyname, sizeof(a->keyname), "%s", keyname);
+	else
+		name_from_path(a->keypath, a->keyname, sizeof(a->keyname));
+	if (!rb_keyname_valid(a->keyname))
+		return cli_usage(e, "seal", "invalid key name '%s' (use --key-name)", a->keyname);
+	if (a->ledger[0] == '\0' || strchr(a->ledger, '\n') != NULL)
+		return cli_usage(e, "seal", "--ledger must be one non-empty line");
+	return 0;
+}
+
+int cmd_seal(int argc, char **argv, struct rb_err *e)
+{
+	struct seal_args a;
 	struct rb_cosigner cos[MAX_COSIGNERS];
 	rb_privkey *ckeys[MAX_COSIGNERS] = { NULL };
 	struct rb_ledger_state st;
 	rb_privkey *key = NULL;
 	uint64_t first, count = 0;
-	size_t ncos = 0, i;
-	int c, rc = -1;
+	size_t i;
+	int rc;
 
 	memset(&st, 0, sizeof(st));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': keypath = optarg; break;
-		case 'n': keyname_arg = optarg; break;
-		case 'l': ledger = optarg; break;
-		case 'e': events = optarg; break;
-		case 'o': out = optarg; break;
-		case 's': statepath = optarg; break;
-		case 'c': {
-			const char *eq = strchr(optarg, '=');
-
-			if (eq == NULL || eq == optarg || (size_t)(eq - optarg) > RB_KEYNAME_MAX ||
-			    eq[1] == '\0')
-				return cli_usage(e, "seal", "--cosigner takes NAME=KEY.pem");
-			if (ncos == MAX_COSIGNERS)
-				return cli_usage(e, "seal", "at most %d --cosigner keys",
-						 MAX_COSIGNERS);
-			snprintf(cnames[ncos], sizeof(cnames[ncos]), "%.*s",
-				 (int)(eq - optarg), optarg);
-			if (!rb_keyname_valid(cnames[ncos]))
-				return cli_usage(e, "seal", "invalid key name '%s'", cnames[ncos]);
-			cpaths[ncos++] = eq + 1;
-			break;
-		}
-		case 'h': fputs(seal_usage, stdout); return RB_EX_OK;
-		default: return cli_bad_option(e, "seal", opts, argc, argv);
-		}
-	}
-	if (optind != argc)
-		return cli_usage(e, "seal", "unexpected argument '%s'", argv[optind]);
-	if (keypath == NULL || ledger == NULL || events == NULL || out == NULL)
-		return cli_usage(e, "seal", "--key, --ledger, --events and --out are required");
-	if (keyname_arg != NULL)
-		snprintf(keyname, sizeof(keyname), "%s", keyname_arg);
-	else
-		name_from_path(keypath, keyname, sizeof(keyname));
-	if (!rb_keyname_valid(keyname))
-		return cli_usage(e, "seal", "invalid key name '%s' (use --key-name)", keyname);
-	if (ledger[0] == '\0' || strchr(ledger, '\n') != NULL)
-		return cli_usage(e, "seal", "--ledger must be one non-empty line");
-	if (rb_privkey_load(keypath, &key, e) != 0)
+	if ((rc = seal_args(argc, argv, &a, e)) != 0)
+		return rc < 0 ? -1 : RB_EX_OK;
+	rc = -1;
+	if (rb_privkey_load(a.keypath, &key, e) != 0)
 		goto out;
-	for (i = 0; i < ncos; i++) {
-		if (rb_privkey_load(cpaths[i], &ckeys[i], e) != 0)
+	for (i = 0; i < a.ncos; i++) {
+		if (rb_privkey_load(a.cpaths[i], &ckeys[i], e) != 0)
 			goto out;
-		cos[i].name = cnames[i];
+		cos[i].name = a.cnames[i];
 		cos[i].key = ckeys[i];
 	}
-	if (statepath != NULL && access(statepath, F_OK) == 0) {
-		if (rb_state_load(statepath, &st, e) != 0)
+	if (a.statepath != NULL && access(a.statepath, F_OK) == 0) {
+		if (rb_state_load(a.statepath, &st, e) != 0)
 			goto out;
-		if (strcmp(st.ledger, ledger) != 0) {
+		if (strcmp(st.ledger, a.ledger) != 0) {
 			RB_ERR(e, RB_EX_DATAERR, "state '%s' is of ledger '%s', not '%s'",
-			       statepath, st.ledger, ledger);
+			       a.statepath, st.ledger, a.ledger);
 			goto out;
 		}
 	} else {
-		rb_state_init(&st, ledger);
+		rb_state_init(&st, a.ledger);
 	}
 	first = st.tree.size;
-	if (rb_seal_file(events, out, &st, keyname, key, cos, ncos, &count, e) != 0)
+	if (rb_seal_file(a.events, a.out, &st, a.keyname, key, cos, a.ncos, &count, e) != 0)
 		goto out;
-	if (statepath != NULL && rb_state_save(statepath, &st, e) != 0)
+	if (a.statepath != NULL && rb_state_save(a.statepath, &st, e) != 0)
 		goto out;
 	printf("sealed %" PRIu64 " entries, seq %" PRIu64 "..%" PRIu64 ", into %s\n", count,
-	       first, first + count - 1, out);
+	       first, first + count - 1, a.out);
 	rc = RB_EX_OK;
 out:
 	rb_state_clear(&st);
-	for (i = 0; i < ncos; i++)
+	for (i = 0; i < a.ncos; i++)
 		rb_privkey_free(ckeys[i]);
 	rb_privkey_free(key);
 	return rc;

@@ -1,5 +1,4 @@
 /* cmd_verify.c - rbaudit verify: check ledger exports offline. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,22 +7,21 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "ingest/verify.h"
 #include "lib/crypto.h"
 #include "lib/trust.h"
 
-static const char verify_usage[] =
-	"usage: rbaudit verify --keys KEYS.json [--json] [--jobs N] EXPORT_DIR...\n"
-	"\n"
+static const char verify_synopsis[] =
+	"usage: rbaudit verify --keys KEYS.json [--json] [--jobs N] EXPORT_DIR...\n";
+
+static const char verify_about[] =
 	"Verify ledger exports with nothing but the export and the trust store:\n"
 	"every entry's DSSE signature, payload, seq and hash chain, the Merkle root,\n"
 	"the checkpoint and the previous checkpoint (ledger-export-v1).  Prints one\n"
-	"line per failure (code, seq, line, reason) and a summary per export.\n"
-	"\n"
-	"  --keys KEYS.json   the trust store\n"
-	"  --json             print {\"exports\":[...]} for machines\n"
-	"  --jobs N           threads checking signatures (default: online CPUs)\n"
-	"\n"
+	"line per failure (code, seq, line, reason) and a summary per export.\n";
+
+static const char verify_tail[] =
 	"Exit status: 0 every export valid (warnings allowed), 1 an export has an\n"
 	"E_ code, 64 usage, 65 malformed trust store, 66 trust store missing.\n";
 
@@ -124,35 +122,28 @@ static void report_text(const rb_vreport *r)
 
 int cmd_verify(int argc, char **argv, struct rb_err *e)
 {
-	static const struct option opts[] = {
-		{ "keys", required_argument, NULL, 'k' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "jobs", required_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *store = NULL;
 	struct rb_verify_opts vo = { 0 };
 	rb_trust *t = NULL;
 	cJSON *doc = NULL, *arr = NULL;
-	int c, json = 0, rc = -1, all_valid = 1, i;
+	int json = 0, rc = -1, all_valid = 1, i, argi;
+	const struct cli_opt opts[] = {
+		{ "keys", CLI_STR, &store, "KEYS.json", "the trust store", 0, 0, NULL },
+		{ "json", CLI_FLAG, &json, NULL, "print {\"exports\":[...]} for machines",
+		  0, 0, NULL },
+		{ "jobs", CLI_INT, &vo.jobs, "N", "threads checking signatures (default: online "
+		  "CPUs)", 1, 256, NULL },
+		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
+	};
+	const struct cli_cmd cmd = { "verify", verify_synopsis, verify_about, opts,
+				     verify_tail, 0 };
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': store = optarg; break;
-		case 'j': json = 1; break;
-		case 'J':
-			if (cli_jobs(optarg, &vo.jobs, e) != 0)
-				return -1;
-			break;
-		case 'h': fputs(verify_usage, stdout); return RB_EX_OK;
-		default: return cli_bad_option(e, "verify", opts, argc, argv);
-		}
-	}
+	if ((rc = cli_parse(&cmd, argc, argv, &argi, e)) != 0)
+		return rc < 0 ? -1 : RB_EX_OK;
+	rc = -1;
 	if (store == NULL)
 		return cli_usage(e, "verify", "--keys KEYS.json is required");
-	if (optind == argc)
+	if (argi == argc)
 		return cli_usage(e, "verify", "name one EXPORT_DIR at least");
 	if (rb_trust_load(store, &t, e) != 0)
 		return -1;
@@ -160,7 +151,7 @@ int cmd_verify(int argc, char **argv, struct rb_err *e)
 		doc = cJSON_CreateObject();
 		arr = cJSON_AddArrayToObject(doc, "exports");
 	}
-	for (i = optind; i < argc; i++) {
+	for (i = argi; i < argc; i++) {
 		rb_vreport *r = NULL;
 
 		if (cli_progress_wanted() && !json) {

@@ -12,7 +12,7 @@
 #include "cli.h"
 
 #ifndef RB_VERSION
-#define RB_VERSION "0.1.0"
+#error "RB_VERSION is the Makefile's VERSION (-DRB_VERSION)"
 #endif
 
 static const struct {
@@ -58,64 +58,6 @@ int cli_usage(struct rb_err *e, const char *cmd, const char *fmt, ...)
 	return RB_ERR(e, RB_EX_USAGE, "%s: %s (see 'rbaudit %s --help')", cmd, m, cmd);
 }
 
-/* The option of opts that arg ("--name", or a unique prefix of it) names, or NULL. */
-static const struct option *long_option(const struct option *opts, const char *arg)
-{
-	const struct option *hit = NULL;
-	size_t n = strcspn(arg, "="), i, hits = 0;
-
-	for (i = 0; opts[i].name != NULL; i++) {
-		if (strncmp(opts[i].name, arg, n) != 0)
-			continue;
-		if (strlen(opts[i].name) == n)
-			return &opts[i];
-		hit = &opts[i];
-		hits++;
-	}
-	return hits == 1 ? hit : NULL;
-}
-
-int cli_bad_option(struct rb_err *e, const char *cmd, const struct option *opts, int argc,
-		   char **argv)
-{
-	const char *arg = optind >= 1 && optind <= argc ? argv[optind - 1] : NULL;
-	const struct option *o;
-
-	if (arg != NULL && strncmp(arg, "--", 2) == 0) {
-		o = long_option(opts, arg + 2);
-		if (o != NULL && o->has_arg == required_argument && strchr(arg, '=') == NULL)
-			return cli_usage(e, cmd, "--%s needs a value", o->name);
-		return cli_usage(e, cmd, "unknown option '%.60s'", arg);
-	}
-	if (optopt > ' ' && optopt < 127)
-		return cli_usage(e, cmd, "unknown option '-%c'", optopt);
-	return cli_usage(e, cmd, "unknown option '%.60s'", arg != NULL ? arg : "");
-}
-
-int cli_seconds(const char *cmd, const char *opt, const char *arg, long *secs,
-		struct rb_err *e)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (*arg == '\0' || *end != '\0' || v < 0 || v > 86400)
-		return cli_usage(e, cmd, "%s takes seconds from 0 to 86400", opt);
-	*secs = v;
-	return 0;
-}
-
-int cli_jobs(const char *arg, int *jobs, struct rb_err *e)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (*arg == '\0' || *end != '\0' || v < 1 || v > 256)
-		return RB_ERR(e, RB_EX_USAGE, "--jobs takes a number from 1 to 256, not '%s'",
-			      arg);
-	*jobs = (int)v;
-	return 0;
-}
-
 int cli_progress_wanted(void)
 {
 	return isatty(STDERR_FILENO);
@@ -150,7 +92,6 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	opterr = 0;             /* the commands say what is wrong (cli_bad_option) */
 	if (argc < 2) {
 		usage(stderr);
 		return RB_EX_USAGE;

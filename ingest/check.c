@@ -11,6 +11,7 @@
 
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/schema.h"
 #include "lib/dsse.h"
 #include "lib/json.h"
 #include "lib/lines.h"
@@ -626,7 +627,7 @@ int rb_check_run(const struct rb_check_opts *o, rb_check **out, struct rb_err *e
 	*out = NULL;
 	if (c == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	if (rb_db_open(o->db_path, RB_DB_READONLY, o->busy_ms, &db, e) != 0 ||
+	if (rb_schema_open(o->db_path, RB_DB_READONLY, o->busy_ms, &db, e) != 0 ||
 	    rb_db_prepare(db, "SELECT id, origin FROM ledger ORDER BY origin", &q, e) != 0)
 		goto out;
 	while ((step = sqlite3_step(q)) == SQLITE_ROW) {

@@ -15,6 +15,7 @@
 
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/schema.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/merkle.h"
@@ -151,7 +152,7 @@ int rb_ingest_open(const struct rb_ingest_opts *o, rb_ingest **out, struct rb_er
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	g->o = *o;
 	rb_time_format(&now, g->started);
-	if (rb_db_open(o->db_path, RB_DB_CREATE, o->busy_ms, &g->db, e) != 0)
+	if (rb_schema_open(o->db_path, RB_DB_CREATE, o->busy_ms, &g->db, e) != 0)
 		goto fail;
 	for (i = 0; i < Q_COUNT; i++)
 		if (rb_db_prepare(g->db, sql[i], &g->q[i], e) != 0)
@@ -166,34 +167,6 @@ fail:
 	return -1;
 }
 
-/* Step a statement that returns no row; reset it either way. */
-static int step_done(rb_ingest *g, sqlite3_stmt *st, struct rb_err *e, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE)
-		return rb_db_fail(g->db, rc, e, what);
-	return 0;
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
-static void bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
-{
-	if (p == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT);
-}
-
 /* Load the stored state of ledger origin into j (have_ledger 0 if none). */
 static int load_ledger(struct job *j, const char *origin, struct rb_err *e)
 {
@@ -203,7 +176,7 @@ static int load_ledger(struct job *j, const char *origin, struct rb_err *e)
 	j->have_ledger = 0;
 	if (origin == NULL)
 		return 0;
-	bind_text(q, 1, origin);
+	rb_db_bind_text(q, 1, origin);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		const void *fr = sqlite3_column_blob(q, 6);
@@ -355,10 +328,10 @@ static int add_anomaly(struct job *j, int64_t seq, const char *kind, const char 
 
 	sqlite3_bind_int64(q, 1, j->ledger_id);
 	sqlite3_bind_int64(q, 2, seq);
-	bind_text(q, 3, kind);
-	bind_text(q, 4, member);
-	bind_text(q, 5, detail);
-	return step_done(j->g, q, e, "cannot store an anomaly");
+	rb_db_bind_text(q, 3, kind);
+	rb_db_bind_text(q, 4, member);
+	rb_db_bind_text(q, 5, detail);
+	return rb_db_step_done(j->g->db, q, e, "cannot store an anomaly");
 }
 
 /* What metrics-v1 §1 reads of each event's data, and of which type. */
@@ -501,8 +474,8 @@ static int find_first(struct job *j, const struct rb_ventry *v, const cJSON *dat
 	if (f->id == NULL)
 		return 0;
 	sqlite3_bind_int64(q, 1, j->ledger_id);
-	bind_text(q, 2, f->id);
-	bind_text(q, 3, v->event);
+	rb_db_bind_text(q, 2, f->id);
+	rb_db_bind_text(q, 3, v->event);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_INTEGER)
 		f->seq = sqlite3_column_int64(q, 0);
@@ -606,9 +579,9 @@ static int start_storing(struct job *j, rb_vreport *r, struct rb_err *e)
 	if (g->run_id == 0) {
 		q = g->q[Q_INS_RUN];
 		gethostname(host, sizeof(host) - 1);
-		bind_text(q, 1, g->started);
-		bind_text(q, 2, host);
-		if (step_done(g, q, e, "cannot record the run") != 0)
+		rb_db_bind_text(q, 1, g->started);
+		rb_db_bind_text(q, 2, host);
+		if (rb_db_step_done(g->db, q, e, "cannot record the run") != 0)
 			return -1;
 		g->run_id = sqlite3_last_insert_rowid(g->db);
 		j->created_run = 1;
@@ -622,14 +595,14 @@ static int start_storing(struct job *j, rb_vreport *r, struct rb_err *e)
 		 * previous checkpoint that the verifier checked. */
 		rb_merkle_root(b, root);
 		q = g->q[Q_INS_LEDGER];
-		bind_text(q, 1, rb_vreport_ledger(r));
+		rb_db_bind_text(q, 1, rb_vreport_ledger(r));
 		sqlite3_bind_int64(q, 2, (sqlite3_int64)b->size);
-		bind_blob(q, 3, root, 32);
-		bind_blob(q, 4, b->h, (size_t)b->n * 32);
-		bind_blob(q, 5, b->size > 0 && (b->size & 1) ? prev : NULL, 32);
-		bind_text(q, 6, rb_vreport_previous_checkpoint(r));
-		bind_text(q, 7, b->size > 0 ? rb_vreport_previous_checkpoint(r) : NULL);
-		if (step_done(g, q, e, "cannot record the ledger") != 0)
+		rb_db_bind_blob(q, 3, root, 32);
+		rb_db_bind_blob(q, 4, b->h, (size_t)b->n * 32);
+		rb_db_bind_blob(q, 5, b->size > 0 && (b->size & 1) ? prev : NULL, 32);
+		rb_db_bind_text(q, 6, rb_vreport_previous_checkpoint(r));
+		rb_db_bind_text(q, 7, b->size > 0 ? rb_vreport_previous_checkpoint(r) : NULL);
+		if (rb_db_step_done(g->db, q, e, "cannot record the ledger") != 0)
 			return -1;
 		j->ledger_id = sqlite3_last_insert_rowid(g->db);
 		j->base = j->size = (int64_t)b->size;
@@ -639,13 +612,13 @@ static int start_storing(struct job *j, rb_vreport *r, struct rb_err *e)
 	}
 	q = g->q[Q_INS_EXPORT];
 	sqlite3_bind_int64(q, 1, g->run_id);
-	bind_text(q, 2, j->dir);
+	rb_db_bind_text(q, 2, j->dir);
 	sqlite3_bind_int64(q, 3, j->ledger_id);
 	sqlite3_bind_int64(q, 4, rb_vreport_first_seq(r));
 	sqlite3_bind_int64(q, 5, rb_vreport_last_seq(r));
 	sqlite3_bind_int64(q, 6, j->new_first_seq);
 	sqlite3_bind_int(q, 7, j->bootstrap);
-	if (step_done(g, q, e, "cannot record the export") != 0)
+	if (rb_db_step_done(g->db, q, e, "cannot record the export") != 0)
 		return -1;
 	j->export_id = sqlite3_last_insert_rowid(g->db);
 	return 0;
@@ -664,25 +637,25 @@ static int store_entry(struct job *j, const struct rb_ventry *v, struct rb_err *
 		return -1;
 	sqlite3_bind_int64(q, 1, j->ledger_id);
 	sqlite3_bind_int64(q, 2, v->seq);
-	bind_text(q, 3, v->time);
+	rb_db_bind_text(q, 3, v->time);
 	sqlite3_bind_int64(q, 4, v->t.sec);
 	sqlite3_bind_int(q, 5, v->t.nsec);
-	bind_text(q, 6, v->event);
-	bind_text(q, 7, v->actor);
-	bind_text(q, 8, rb_json_str(data, "rollback_id"));
-	bind_text(q, 9, rb_json_str(data, "change_id"));
-	bind_text(q, 10, rb_json_str(data, "incident_id"));
-	bind_text(q, 11, rb_json_str(data, "service"));
-	bind_text(q, 12, rb_json_str(data, "environment"));
+	rb_db_bind_text(q, 6, v->event);
+	rb_db_bind_text(q, 7, v->actor);
+	rb_db_bind_text(q, 8, rb_json_str(data, "rollback_id"));
+	rb_db_bind_text(q, 9, rb_json_str(data, "change_id"));
+	rb_db_bind_text(q, 10, rb_json_str(data, "incident_id"));
+	rb_db_bind_text(q, 11, rb_json_str(data, "service"));
+	rb_db_bind_text(q, 12, rb_json_str(data, "environment"));
 	sqlite3_bind_blob(q, 13, v->payload, (int)v->payload_len, SQLITE_STATIC);
 	sqlite3_bind_text(q, 14, v->signatures, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(q, 15, v->leaf, 32, SQLITE_STATIC);
-	bind_text(q, 16, v->signer);
-	bind_text(q, 17, v->countersigner);
+	rb_db_bind_text(q, 16, v->signer);
+	rb_db_bind_text(q, 17, v->countersigner);
 	sqlite3_bind_int64(q, 18, j->export_id);
 	sqlite3_bind_int(q, 19, first.seq < 0);
 	sqlite3_bind_blob(q, 20, v->line_sha256, 32, SQLITE_STATIC);
-	if (step_done(j->g, q, e, "cannot store an entry") != 0)
+	if (rb_db_step_done(j->g->db, q, e, "cannot store an entry") != 0)
 		return -1;
 	return check_anomalies(j, v, data, &first, e);
 }
@@ -797,15 +770,15 @@ static int record_key(struct job *j, const char *name, struct rb_err *e)
 		rb_time_format(rb_tkey_valid_until(k), t2);
 	if (rb_tkey_revoked_at(k))
 		rb_time_format(rb_tkey_revoked_at(k), t3);
-	bind_text(q, 1, rb_tkey_name(k));
-	bind_blob(q, 2, rb_pubkey_raw(rb_tkey_pub(k)), 32);
-	bind_text(q, 3, ks);
-	bind_text(q, 4, roles);
-	bind_text(q, 5, rb_tkey_identity(k));
-	bind_text(q, 6, t1);
-	bind_text(q, 7, rb_tkey_valid_until(k) ? t2 : NULL);
-	bind_text(q, 8, rb_tkey_revoked_at(k) ? t3 : NULL);
-	return step_done(j->g, q, e, "cannot record a signing key");
+	rb_db_bind_text(q, 1, rb_tkey_name(k));
+	rb_db_bind_blob(q, 2, rb_pubkey_raw(rb_tkey_pub(k)), 32);
+	rb_db_bind_text(q, 3, ks);
+	rb_db_bind_text(q, 4, roles);
+	rb_db_bind_text(q, 5, rb_tkey_identity(k));
+	rb_db_bind_text(q, 6, t1);
+	rb_db_bind_text(q, 7, rb_tkey_valid_until(k) ? t2 : NULL);
+	rb_db_bind_text(q, 8, rb_tkey_revoked_at(k) ? t3 : NULL);
+	return rb_db_step_done(j->g->db, q, e, "cannot record a signing key");
 }
 
 /* Write the new ledger state and finish the export's log row. */
@@ -842,26 +815,26 @@ static int finish_storing(struct job *j, rb_vreport *r, struct rb_err *e)
 	q = g->q[Q_UPD_LEDGER];
 	sqlite3_bind_int64(q, 1, j->ledger_id);
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)after->size);
-	bind_blob(q, 3, root, 32);
-	bind_blob(q, 4, rb_vreport_last_leaf(r), 32);
-	bind_blob(q, 5, after->h, (size_t)after->n * 32);
-	bind_text(q, 6, rb_vreport_checkpoint(r));
+	rb_db_bind_blob(q, 3, root, 32);
+	rb_db_bind_blob(q, 4, rb_vreport_last_leaf(r), 32);
+	rb_db_bind_blob(q, 5, after->h, (size_t)after->n * 32);
+	rb_db_bind_text(q, 6, rb_vreport_checkpoint(r));
 	sqlite3_bind_int64(q, 7, j->export_id);
-	if (step_done(g, q, e, "cannot update the ledger state") != 0)
+	if (rb_db_step_done(g->db, q, e, "cannot update the ledger state") != 0)
 		goto out;
 	q = g->q[Q_UPD_EXPORT];
 	sqlite3_bind_int64(q, 1, j->export_id);
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)j->new_entries);
-	bind_text(q, 3, rb_vreport_entries_sha256(r));
-	bind_blob(q, 4, root, 32);
-	bind_blob(q, 5, after->h, (size_t)after->n * 32);
-	bind_text(q, 6, rb_vreport_checkpoint(r));
-	bind_text(q, 7, rb_vreport_checkpoint_key(r));
-	bind_text(q, 8, keys_s);
+	rb_db_bind_text(q, 3, rb_vreport_entries_sha256(r));
+	rb_db_bind_blob(q, 4, root, 32);
+	rb_db_bind_blob(q, 5, after->h, (size_t)after->n * 32);
+	rb_db_bind_text(q, 6, rb_vreport_checkpoint(r));
+	rb_db_bind_text(q, 7, rb_vreport_checkpoint_key(r));
+	rb_db_bind_text(q, 8, keys_s);
 	sqlite3_bind_int64(q, 9, (sqlite3_int64)rb_vreport_countersigned(r));
-	bind_text(q, 10, warns_s);
-	bind_text(q, 11, now_s);
-	if (step_done(g, q, e, "cannot record the export") != 0)
+	rb_db_bind_text(q, 10, warns_s);
+	rb_db_bind_text(q, 11, now_s);
+	if (rb_db_step_done(g->db, q, e, "cannot record the export") != 0)
 		goto out;
 	rc = 0;
 out:
@@ -1002,8 +975,8 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 	if (j.reject == 1)
 		rb_vreport_add_error(oc->report, "E_GAP", 0, -1,
 				     "ledger '%s' has no stored history: its first export must "
-				     "start at seq 0 (or use --bootstrap to trust its previous "
-				     "checkpoint); this one starts at %" PRId64, ledger, j.first_seq);
+				     "start at seq 0 (or be bootstrapped: its signed previous "
+				     "checkpoint trusted as the start); this one starts at %" PRId64, ledger, j.first_seq);
 	else if (j.reject == 2)
 		rb_vreport_add_error(oc->report, "E_GAP", j.size, -1,
 				     "entries %" PRId64 "..%" PRId64 " of ledger '%s' are missing: "
@@ -1056,9 +1029,9 @@ int rb_ingest_close(rb_ingest *g, struct rb_err *e)
 
 		rb_time_format(&now, now_s);
 		sqlite3_bind_int64(q, 1, g->run_id);
-		bind_text(q, 2, now_s);
+		rb_db_bind_text(q, 2, now_s);
 		sqlite3_bind_int64(q, 3, (sqlite3_int64)g->accepted);
-		rc = step_done(g, q, e, "cannot record the end of the run");
+		rc = rb_db_step_done(g->db, q, e, "cannot record the end of the run");
 	}
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(g->q[i]);

@@ -9,6 +9,7 @@
 #include "ingest/check.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/schema.h"
 #include "lib/rtime.h"
 
 /* A finding about signatures or keys, held until the transaction. */
@@ -245,7 +246,7 @@ int rb_recheck_run(const struct rb_recheck_opts *o, struct rb_recheck_result *r,
 	if (rb_sha256_file(o->trust_path, d, &size, e) != 0)
 		return -1;
 	rb_hex_encode(d, sizeof(d), r->sha256);
-	if (rb_db_open(o->db_path, 0, o->busy_ms, &db, e) != 0 ||
+	if (rb_schema_open(o->db_path, 0, o->busy_ms, &db, e) != 0 ||
 	    read_state(db, r, &found, e) != 0)
 		goto out;
 	if (!found || o->force || strcmp(r->previous, r->sha256) != 0) {

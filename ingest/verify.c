@@ -35,6 +35,7 @@ struct slot {
 	struct rb_finding errs[SLOT_ERRS];
 	int nerrs;
 	int revoked_later;
+	int oom;                        /* out of memory: the check stops */
 	char *pae;                      /* PAE header, then the payload */
 	size_t paecap, hdrlen, plen;
 	uint8_t leaf[32];
@@ -167,8 +168,10 @@ static int decode_payload(struct slot *s, const char *b64)
 	if (n > 1 && b64[n - 2] == '=')
 		pad++;
 	plen = n / 4 * 3 - pad;
-	if (reserve(&s->pae, &s->paecap, plen + sizeof(PAYLOAD_TYPE) + RB_DSSE_HDR_EXTRA) != 0)
-		return -2;
+	if (reserve(&s->pae, &s->paecap, plen + sizeof(PAYLOAD_TYPE) + RB_DSSE_HDR_EXTRA) != 0) {
+		s->oom = 1;
+		return -1;
+	}
 	s->hdrlen = rb_dsse_pae_header(PAYLOAD_TYPE, plen, s->pae, s->paecap);
 	if (rb_b64_decode(b64, n, (uint8_t *)s->pae + s->hdrlen) != (long)plen)
 		return -1;
@@ -336,78 +339,116 @@ static void check_signatures(struct slot *s, const rb_trust *trust,
 		slot_err(s, "E_KEY_UNKNOWN", "no signature is by a key in the trust store");
 }
 
-/* The parallel phase: everything about one line that needs no other line. */
-static void work(void *ctx, size_t i)
+/* The line as a line: not too long, not blank, no byte-order mark. */
+static int line_ok(struct slot *s)
 {
-	struct run *run = ctx;
-	struct slot *s = &run->slots[i];
-	const cJSON *pt, *pl, *sigs, *sg;
-	char why[160];
-	int rc, nsig = 0;
-
-	if (s->toolong) {
+	if (s->toolong)
 		slot_err(s, "E_PARSE", "line is longer than %u bytes", RB_ENTRY_MAX_LINE);
-		return;
-	}
-	if (s->len == 0) {
+	else if (s->len == 0)
 		slot_err(s, "E_PARSE", "blank line");
-		return;
-	}
-	if (s->len >= 3 && memcmp(s->line, "\xef\xbb\xbf", 3) == 0) {
+	else if (s->len >= 3 && memcmp(s->line, "\xef\xbb\xbf", 3) == 0)
 		slot_err(s, "E_PARSE", "line starts with a byte-order mark");
-		return;
-	}
-	if (s->known) {
-		/* The very line verified when seq was stored: take it from there. */
-		rb_sha256(s->line, s->len, s->line_sha256);
-		if (!run->full && memcmp(s->line_sha256, s->kn.line_sha256, 32) == 0 &&
-		    rb_time_parse(s->kn.time, strlen(s->kn.time), &s->t) == 0) {
-			s->seq = s->known_seq;
-			s->have_seq = 1;
-			memcpy(s->leaf, s->kn.leaf, 32);
-			s->have_leaf = 1;
-			memcpy(s->prev, s->kn.prev, 32);
-			s->have_prev = s->kn.have_prev;
-			s->time = s->kn.time;
-			s->have_time = 1;
-			s->stored = 1;
-			return;
-		}
-	}
-	if (rb_json_parse_in(s->arena, s->line, s->len, 8, &s->env, why,
-			     sizeof(why)) != 0) {
+	else
+		return 1;
+	return 0;
+}
+
+/* The very line verified when seq was stored: taken from the row (1), or not (0). */
+static int take_known(const struct run *run, struct slot *s)
+{
+	rb_sha256(s->line, s->len, s->line_sha256);
+	if (run->full || memcmp(s->line_sha256, s->kn.line_sha256, 32) != 0 ||
+	    rb_time_parse(s->kn.time, strlen(s->kn.time), &s->t) != 0)
+		return 0;
+	s->seq = s->known_seq;
+	s->have_seq = 1;
+	memcpy(s->leaf, s->kn.leaf, 32);
+	s->have_leaf = 1;
+	memcpy(s->prev, s->kn.prev, 32);
+	s->have_prev = s->kn.have_prev;
+	s->time = s->kn.time;
+	s->have_time = 1;
+	s->stored = 1;
+	return 1;
+}
+
+/* The DSSE envelope: its payload and 1 to MAX_SIGS signatures; -1 with a finding. */
+static int parse_envelope(struct slot *s, const cJSON **pl, const cJSON **sigs)
+{
+	const cJSON *pt, *sg;
+	char why[160];
+	int nsig = 0;
+
+	if (rb_json_parse_in(s->arena, s->line, s->len, 8, &s->env, why, sizeof(why)) != 0) {
 		slot_err(s, "E_PARSE", "envelope: %s", why);
-		return;
+		return -1;
 	}
 	pt = cJSON_GetObjectItemCaseSensitive(s->env, "payloadType");
-	pl = cJSON_GetObjectItemCaseSensitive(s->env, "payload");
-	sigs = cJSON_GetObjectItemCaseSensitive(s->env, "signatures");
-	if (!cJSON_IsObject(s->env) || !cJSON_IsString(pt) || !cJSON_IsString(pl) ||
-	    !cJSON_IsArray(sigs)) {
+	*pl = cJSON_GetObjectItemCaseSensitive(s->env, "payload");
+	*sigs = cJSON_GetObjectItemCaseSensitive(s->env, "signatures");
+	if (!cJSON_IsObject(s->env) || !cJSON_IsString(pt) || !cJSON_IsString(*pl) ||
+	    !cJSON_IsArray(*sigs)) {
 		slot_err(s, "E_PARSE", "not a DSSE envelope (payloadType, payload, signatures)");
-		return;
+		return -1;
 	}
 	if (strcmp(pt->valuestring, PAYLOAD_TYPE) != 0) {
 		slot_err(s, "E_PARSE", "payloadType is not \"%s\"", PAYLOAD_TYPE);
-		return;
+		return -1;
 	}
-	cJSON_ArrayForEach(sg, sigs) {
+	cJSON_ArrayForEach(sg, *sigs) {
 		if (!cJSON_IsObject(sg) || rb_json_str(sg, "keyid") == NULL ||
 		    rb_json_str(sg, "sig") == NULL) {
 			slot_err(s, "E_PARSE", "a signature is not {\"keyid\", \"sig\"} strings");
-			return;
+			return -1;
 		}
 		nsig++;
 	}
 	if (nsig == 0 || nsig > MAX_SIGS) {
 		slot_err(s, "E_PARSE", "an envelope has 1 to %d signatures, not %d",
 			 MAX_SIGS, nsig);
-		return;
+		return -1;
 	}
-	rc = decode_payload(s, pl->valuestring);
-	if (rc != 0) {
-		slot_err(s, "E_PARSE", rc == -2 ? "out of memory" :
-			 "payload is not valid padded base64");
+	return 0;
+}
+
+/*
+ * The signatures as stored: compact JSON.  Usually no longer than their
+ * text in the line (cJSON prints UTF-8 as is and drops needless escapes),
+ * but a number in an extra member can grow (1e9), so the buffer grows until
+ * it fits.  -1 (s->oom) when it cannot.
+ */
+static int print_signatures(struct slot *s, const cJSON *sigs)
+{
+	size_t want = s->len + 64;
+	int ok = 0;
+
+	while (!ok && want <= 16 * s->len + 64 &&
+	       reserve(&s->sigjson, &s->sigcap, want) == 0) {
+		ok = cJSON_PrintPreallocated((cJSON *)sigs, s->sigjson, (int)want, 0);
+		want *= 2;
+	}
+	if (!ok) {
+		s->oom = 1;
+		return -1;
+	}
+	s->have_sigjson = 1;
+	return 0;
+}
+
+/* The parallel phase: everything about one line that needs no other line. */
+static void work(void *ctx, size_t i)
+{
+	struct run *run = ctx;
+	struct slot *s = &run->slots[i];
+	const cJSON *pl, *sigs;
+	char why[160];
+
+	if (!line_ok(s) || (s->known && take_known(run, s)) ||
+	    parse_envelope(s, &pl, &sigs) != 0)
+		return;
+	if (decode_payload(s, pl->valuestring) != 0) {
+		if (!s->oom)
+			slot_err(s, "E_PARSE", "payload is not valid padded base64");
 		return;
 	}
 	/* Leaf hash SHA-256(0x00 || payload): the byte before it is the PAE's space. */
@@ -427,27 +468,8 @@ static void work(void *ctx, size_t i)
 		rb_sha256(s->line, s->len, s->line_sha256);
 	if (s->known && s->have_seq && s->seq == s->known_seq)
 		s->stored = memcmp(s->leaf, s->kn.leaf, 32) == 0 ? 1 : 2;
-	/*
-	 * The signatures as stored: compact JSON.  Usually no longer than their
-	 * text in the line (cJSON prints UTF-8 as is and drops needless
-	 * escapes), but a number in an extra member can grow (1e9), so the
-	 * buffer grows until it fits.
-	 */
-	if (run->store) {
-		size_t want = s->len + 64;
-		int ok = 0;
-
-		while (!ok && want <= 16 * s->len + 64 &&
-		       reserve(&s->sigjson, &s->sigcap, want) == 0) {
-			ok = cJSON_PrintPreallocated((cJSON *)sigs, s->sigjson, (int)want, 0);
-			want *= 2;
-		}
-		if (!ok) {
-			slot_err(s, "E_PARSE", "out of memory");
-			return;
-		}
-		s->have_sigjson = 1;
-	}
+	if (run->store && print_signatures(s, sigs) != 0)
+		return;
 	check_signatures(s, run->trust, sigs);
 }
 
@@ -457,6 +479,7 @@ static void slot_reset(struct slot *s)
 	s->env = s->body = NULL;
 	s->nerrs = 0;
 	s->revoked_later = 0;
+	s->oom = 0;
 	s->have_leaf = s->have_seq = s->have_prev = s->have_time = 0;
 	s->hdrlen = s->plen = 0;
 	s->time = s->event = s->actor = NULL;
@@ -515,6 +538,8 @@ static int sequential(rb_vreport *r, struct seqstate *st, struct slot *s,
 	int clean = r->errtotal == 0;
 	size_t n;
 
+	if (s->oom)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory checking line %lld", s->lineno);
 	for (i = 0; i < s->nerrs; i++) {
 		add_finding(r, 0, s->errs[i].code, s->errs[i].seq, s->errs[i].line, "%s",
 			    s->errs[i].msg);
@@ -593,54 +618,56 @@ static int sequential(rb_vreport *r, struct seqstate *st, struct slot *s,
 	return 0;
 }
 
-/* Read and check manifest.json (§5); returns 0 when usable for the entries. */
-static int load_manifest(rb_vreport *r, const char *dir, const rb_trust *trust,
-			 char *sha_hex, struct rb_err *e)
+/* manifest.json, parsed, into *m (NULL, with a finding, when it is not a JSON object). */
+static int read_manifest(rb_vreport *r, const char *dir, cJSON **m, struct rb_err *e)
 {
 	char path[4096], *buf = NULL, why[160];
-	const cJSON *it, *fr, *pc;
-	cJSON *m = NULL;
 	size_t len;
-	int64_t v;
-	int i, rc = -1, n;
-	uint8_t (*hashes)[32] = NULL;
 	struct rb_err fe;
 
+	*m = NULL;
 	if (rb_path_join(path, sizeof(path), dir, "manifest.json", e) != 0)
-		return -2;
+		return -1;
 	if (rb_read_file(path, MANIFEST_MAX, &buf, &len, &fe) != 0) {
 		add_finding(r, 0, fe.code == RB_EX_DATAERR ? "E_MANIFEST" : "E_IO", -1, -1,
 			    "manifest.json: %s", fe.msg);
-		return -1;
+		return 0;
 	}
-	if (rb_json_parse(buf, len, 16, &m, why, sizeof(why)) != 0) {
+	if (rb_json_parse(buf, len, 16, m, why, sizeof(why)) != 0)
 		add_finding(r, 0, "E_MANIFEST", -1, -1, "manifest.json: %s", why);
-		goto out;
-	}
-	if (!cJSON_IsObject(m)) {
+	else if (!cJSON_IsObject(*m))
 		add_finding(r, 0, "E_MANIFEST", -1, -1, "manifest.json is not an object");
-		goto out;
+	free(buf);
+	if (r->errtotal > 0) {
+		cJSON_Delete(*m);
+		*m = NULL;
 	}
-	it = cJSON_GetObjectItemCaseSensitive(m, "format");
+	return 0;
+}
+
+/* format, version, ledger and the range: *ok 0 (with a finding) when the
+ * entries cannot be checked against them. */
+static int manifest_range(rb_vreport *r, const cJSON *m, int *ok, struct rb_err *e)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(m, "format");
+	int64_t v;
+
+	*ok = 0;
 	if (!cJSON_IsString(it) || strcmp(it->valuestring, "rollback-ledger-export") != 0) {
 		add_finding(r, 0, "E_MANIFEST", -1, -1,
 			    "manifest \"format\" is not \"rollback-ledger-export\"");
-		goto out;
+		return 0;
 	}
 	if (rb_json_int(m, "version", 1, 1, &v) != 0) {
 		add_finding(r, 0, "E_MANIFEST", -1, -1, "manifest \"version\" is not 1");
-		goto out;
+		return 0;
 	}
 	if (rb_json_str(m, "ledger") == NULL || rb_json_str(m, "ledger")[0] == '\0') {
 		add_finding(r, 0, "E_MANIFEST", -1, -1, "manifest \"ledger\" is not a string");
-		goto out;
+		return 0;
 	}
-	r->ledger = strdup(rb_json_str(m, "ledger"));
-	if (r->ledger == NULL) {
-		rc = -2;
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
+	if ((r->ledger = strdup(rb_json_str(m, "ledger"))) == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	if (rb_json_int(m, "first_seq", 0, RB_JSON_MAX_INT, &r->first_seq) != 0 ||
 	    rb_json_int(m, "last_seq", -1, RB_JSON_MAX_INT, &r->last_seq) != 0 ||
 	    rb_json_int(m, "entry_count", 0, RB_JSON_MAX_INT, &r->entry_count) != 0) {
@@ -648,7 +675,7 @@ static int load_manifest(rb_vreport *r, const char *dir, const rb_trust *trust,
 		add_finding(r, 0, "E_MANIFEST", -1, -1,
 			    "manifest \"first_seq\", \"last_seq\" or \"entry_count\" is "
 			    "missing or not an integer in range");
-		goto out;
+		return 0;
 	}
 	if (r->last_seq < r->first_seq ||
 	    r->entry_count != r->last_seq - r->first_seq + 1)
@@ -656,9 +683,18 @@ static int load_manifest(rb_vreport *r, const char *dir, const rb_trust *trust,
 			    "manifest range %" PRId64 "..%" PRId64 " does not hold "
 			    "entry_count %" PRId64, r->first_seq, r->last_seq,
 			    r->entry_count);
-	it = cJSON_GetObjectItemCaseSensitive(m, "entries_sha256");
+	*ok = 1;
+	return 0;
+}
+
+/* entries_sha256 (into sha_hex, "" when unusable) and created. */
+static void manifest_digest(rb_vreport *r, const cJSON *m, char *sha_hex)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(m, "entries_sha256");
+	uint8_t bin[32];
+
 	if (!cJSON_IsString(it) || strlen(it->valuestring) != 64 ||
-	    rb_hex_decode(it->valuestring, 32, (uint8_t *)why) != 0) {
+	    rb_hex_decode(it->valuestring, 32, bin) != 0) {
 		add_finding(r, 0, "E_MANIFEST", -1, -1,
 			    "manifest \"entries_sha256\" is not 64 lowercase hex digits");
 		sha_hex[0] = '\0';
@@ -672,22 +708,26 @@ static int load_manifest(rb_vreport *r, const char *dir, const rb_trust *trust,
 					 &(struct rb_time){ 0, 0 }) != 0))
 		add_finding(r, 0, "E_MANIFEST", -1, -1,
 			    "manifest \"created\" is not an RFC 3339 UTC time");
-	/* The frontier: popcount(first_seq) base64 hashes, largest subtree first. */
-	fr = cJSON_GetObjectItemCaseSensitive(m, "frontier");
-	n = cJSON_IsArray(fr) ? cJSON_GetArraySize(fr) : -1;
-	if (n != __builtin_popcountll((unsigned long long)r->first_seq)) {
+}
+
+/* The frontier: popcount(first_seq) base64 hashes, largest subtree first,
+ * into r->before; *ok 0 (with a finding) when it is not that. */
+static int manifest_frontier(rb_vreport *r, const cJSON *m, int *ok, struct rb_err *e)
+{
+	const cJSON *fr = cJSON_GetObjectItemCaseSensitive(m, "frontier");
+	int n = cJSON_IsArray(fr) ? cJSON_GetArraySize(fr) : -1, i;
+	int want = __builtin_popcountll((unsigned long long)r->first_seq);
+	uint8_t (*hashes)[32] = NULL;
+
+	*ok = 0;
+	if (n != want) {
 		add_finding(r, 0, "E_MANIFEST", -1, -1,
 			    "manifest \"frontier\" must hold %d hashes for first_seq %" PRId64,
-			    __builtin_popcountll((unsigned long long)r->first_seq),
-			    r->first_seq);
-		goto out;
+			    want, r->first_seq);
+		return 0;
 	}
-	hashes = calloc(RB_MERKLE_MAX, 32);
-	if (hashes == NULL) {
-		rc = -2;
-		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
+	if ((hashes = calloc(RB_MERKLE_MAX, 32)) == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	for (i = 0; i < n; i++) {
 		const cJSON *h = cJSON_GetArrayItem(fr, i);
 		uint8_t tmp[48];
@@ -696,7 +736,8 @@ static int load_manifest(rb_vreport *r, const char *dir, const rb_trust *trust,
 		    rb_b64_decode(h->valuestring, 44, tmp) != 32) {
 			add_finding(r, 0, "E_MANIFEST", -1, -1,
 				    "manifest \"frontier\"[%d] is not base64 of 32 bytes", i);
-			goto out;
+			free(hashes);
+			return 0;
 		}
 		memcpy(hashes[i], tmp, 32);
 	}
@@ -708,54 +749,91 @@ static int load_manifest(rb_vreport *r, const char *dir, const rb_trust *trust,
 		memcpy(r->first_prev, hashes[n - 1], 32);
 		r->have_first_prev = 2;
 	}
-	/* previous_checkpoint: null iff first_seq is 0; else signed, sized, rooted. */
-	pc = cJSON_GetObjectItemCaseSensitive(m, "previous_checkpoint");
+	free(hashes);
+	*ok = 1;
+	return 0;
+}
+
+/* A previous_checkpoint given: signed, of this ledger, sized and rooted as the frontier. */
+static void check_prev_checkpoint(rb_vreport *r, const char *text, const rb_trust *trust)
+{
+	rb_checkpoint *cp = NULL;
+	uint8_t root[32];
+	char why[160];
+
+	if (rb_checkpoint_parse(text, strlen(text), &cp, why, sizeof(why)) != 0) {
+		add_finding(r, 0, "E_CHECKPOINT_SIG", -1, -1,
+			    "previous_checkpoint is malformed: %s", why);
+		return;
+	}
+	if (rb_checkpoint_verify(cp, trust, "checkpoint") == NULL)
+		add_finding(r, 0, "E_CHECKPOINT_SIG", -1, -1,
+			    "previous_checkpoint is not signed by a trusted checkpoint key");
+	if (strcmp(rb_checkpoint_origin(cp), r->ledger) != 0)
+		add_finding(r, 0, "E_LEDGER", -1, -1,
+			    "previous_checkpoint origin \"%.80s\" is not the ledger",
+			    rb_checkpoint_origin(cp));
+	if (rb_checkpoint_size(cp) != (uint64_t)r->first_seq)
+		add_finding(r, 0, "E_MANIFEST", -1, -1,
+			    "previous_checkpoint size %" PRIu64 " is not first_seq %" PRId64,
+			    rb_checkpoint_size(cp), r->first_seq);
+	rb_merkle_root(&r->before, root);
+	if (memcmp(root, rb_checkpoint_root(cp), 32) != 0)
+		add_finding(r, 0, "E_ROOT", -1, -1,
+			    "the frontier does not fold to previous_checkpoint's root");
+	rb_checkpoint_free(cp);
+}
+
+/* previous_checkpoint: null iff first_seq is 0; else signed, sized, rooted. */
+static int manifest_prev(rb_vreport *r, const cJSON *m, const rb_trust *trust,
+			 struct rb_err *e)
+{
+	const cJSON *pc = cJSON_GetObjectItemCaseSensitive(m, "previous_checkpoint");
+
 	if (r->first_seq == 0) {
 		if (pc != NULL && !cJSON_IsNull(pc))
 			add_finding(r, 0, "E_MANIFEST", -1, -1,
 				    "manifest \"previous_checkpoint\" must be null when first_seq is 0");
-	} else if (!cJSON_IsString(pc)) {
-		add_finding(r, 0, "E_MANIFEST", -1, -1,
-			    "manifest \"previous_checkpoint\" is missing");
-	} else {
-		rb_checkpoint *cp = NULL;
-		uint8_t root[32];
-
-		r->prev_checkpoint = strdup(pc->valuestring);
-		if (r->prev_checkpoint == NULL) {
-			rc = -2;
-			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-
-		if (rb_checkpoint_parse(pc->valuestring, strlen(pc->valuestring), &cp,
-					why, sizeof(why)) != 0) {
-			add_finding(r, 0, "E_CHECKPOINT_SIG", -1, -1,
-				    "previous_checkpoint is malformed: %s", why);
-		} else {
-			if (rb_checkpoint_verify(cp, trust, "checkpoint") == NULL)
-				add_finding(r, 0, "E_CHECKPOINT_SIG", -1, -1,
-					    "previous_checkpoint is not signed by a trusted checkpoint key");
-			if (strcmp(rb_checkpoint_origin(cp), r->ledger) != 0)
-				add_finding(r, 0, "E_LEDGER", -1, -1,
-					    "previous_checkpoint origin \"%.80s\" is not the ledger",
-					    rb_checkpoint_origin(cp));
-			if (rb_checkpoint_size(cp) != (uint64_t)r->first_seq)
-				add_finding(r, 0, "E_MANIFEST", -1, -1,
-					    "previous_checkpoint size %" PRIu64 " is not first_seq %" PRId64,
-					    rb_checkpoint_size(cp), r->first_seq);
-			rb_merkle_root(&r->before, root);
-			if (memcmp(root, rb_checkpoint_root(cp), 32) != 0)
-				add_finding(r, 0, "E_ROOT", -1, -1,
-					    "the frontier does not fold to previous_checkpoint's root");
-		}
-		rb_checkpoint_free(cp);
+		return 0;
 	}
+	if (!cJSON_IsString(pc)) {
+		add_finding(r, 0, "E_MANIFEST", -1, -1, "manifest \"previous_checkpoint\" is missing");
+		return 0;
+	}
+	if ((r->prev_checkpoint = strdup(pc->valuestring)) == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	check_prev_checkpoint(r, pc->valuestring, trust);
+	return 0;
+}
+
+/*
+ * The export's manifest.json (§5) into r, with a finding for each problem; *usable
+ * is 1 when the entries can be checked against it (a range and a frontier).
+ * -1 (with *e) only when the check itself cannot go on.
+ */
+static int load_manifest(rb_vreport *r, const char *dir, const rb_trust *trust,
+			 char *sha_hex, int *usable, struct rb_err *e)
+{
+	cJSON *m = NULL;
+	int ok = 0, rc = -1;
+
+	*usable = 0;
+	if (read_manifest(r, dir, &m, e) != 0)
+		return -1;
+	if (m == NULL)
+		return 0;
+	if (manifest_range(r, m, &ok, e) != 0)
+		goto out;
+	if (ok) {
+		manifest_digest(r, m, sha_hex);
+		if (manifest_frontier(r, m, &ok, e) != 0 ||
+		    (ok && manifest_prev(r, m, trust, e) != 0))
+			goto out;
+	}
+	*usable = ok;
 	rc = 0;
 out:
-	free(hashes);
 	cJSON_Delete(m);
-	free(buf);
 	return rc;
 }
 
@@ -1031,15 +1109,14 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 	struct seqstate st;
 	char path[4096], sha_hex[65] = "";
 	uint8_t digest[32];
-	int rc = -1, mrc;
+	int rc = -1, usable;
 	struct rb_err fe;
 
 	*out = NULL;
 	r = report_new(dir);
 	if (r == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	mrc = load_manifest(r, dir, trust, sha_hex, e);
-	if (mrc == -2)
+	if (load_manifest(r, dir, trust, sha_hex, &usable, e) != 0)
 		goto out;
 	if (rb_path_join(path, sizeof(path), dir, "entries.jsonl", e) != 0)
 		goto out;
@@ -1047,7 +1124,7 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 		add_finding(r, 0, "E_IO", -1, -1, "entries.jsonl: %s", fe.msg);
 		in.lr = NULL;
 	}
-	if (mrc != 0 || in.lr == NULL) {
+	if (!usable || in.lr == NULL) {
 		/* Nothing to check the entries against, or no entries. */
 		check_checkpoint(r, dir, trust, 0);
 		goto done;

@@ -401,32 +401,6 @@ static void output_of(const struct rb_job *j, const char *period, char *out)
 }
 
 /* Is there a stored analysis of the period for this ledger state and job? */
-static int analysis_stored(const struct rb_job *j, const char *period, const char *hash)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	int found = 0;
-	struct rb_err e;
-
-	if (rb_db_open(j->database, RB_DB_READONLY, j->busy_ms, &db, &e) != 0)
-		return 0;
-	if (rb_db_prepare(db, "SELECT count(*) FROM analysis a JOIN ledger l ON l.id = a.ledger_id "
-			  "WHERE a.period = ?1 AND a.policy_sha256 = ?2 AND a.ledger_size = l.size "
-			  "AND a.trend_periods = ?3 AND a.sample_size = ?4 AND a.sample_seed = ?5",
-			  &q, &e) == 0) {
-		sqlite3_bind_text(q, 1, period, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, hash, -1, SQLITE_STATIC);
-		sqlite3_bind_int(q, 3, j->trend);
-		sqlite3_bind_int(q, 4, j->sample);
-		sqlite3_bind_int64(q, 5, (sqlite3_int64)j->sample_seed);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			found = sqlite3_column_int(q, 0) > 0;
-	}
-	sqlite3_finalize(q);
-	rb_db_close(db);
-	return found;
-}
-
 /* A report folder of the output pattern, by the period it covers. */
 struct held {
 	char name[48];
@@ -636,7 +610,7 @@ static int record_pending(struct run *r, sqlite3 *db, int64_t run_id, struct rb_
 {
 	sqlite3_stmt *rej = NULL, *arc = NULL;
 	const cJSON *x;
-	int rc = -1, step, k;
+	int rc = -1, k;
 
 	if (rb_db_prepare(db, "INSERT INTO rejected_export (job_run_id, path, quarantined_path, "
 			  "ledger, first_seq, last_seq, first_time, last_time, first_time_s, "
@@ -670,10 +644,8 @@ static int record_pending(struct run *r, sqlite3 *db, int64_t run_id, struct rb_
 					sqlite3_bind_int64(q, k + 2, (sqlite3_int64)v->valuedouble);
 			}
 		}
-		if ((step = sqlite3_step(q)) != SQLITE_DONE) {
-			rb_db_fail(db, step, e, "cannot record the exports filed away");
+		if (rb_db_step_done(db, q, e, "cannot record the exports filed away") != 0)
 			goto out;
-		}
 	}
 	rc = 0;
 out:
@@ -696,12 +668,12 @@ static int record(struct run *r, int final, struct rb_err *e)
 	struct rb_time now = rb_time_now();
 	char fin[RB_TIME_MAX], *s = cJSON_PrintUnformatted(r->steps);
 	int64_t id = r->run_id;
-	int rc = -1, step;
+	int rc = -1;
 
 	rb_time_format(&now, fin);
 	if (s == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	if (rb_db_open(r->j->database, RB_DB_CREATE, r->j->busy_ms, &db, e) != 0 ||
+	if (rb_schema_open(r->j->database, RB_DB_CREATE, r->j->busy_ms, &db, e) != 0 ||
 	    rb_db_begin(db, e) != 0 ||
 	    rb_db_prepare(db, id ? "UPDATE job_run SET started = ?1, finished = ?2, period = ?3, "
 			  "exit_code = ?4, accepted = ?5, noop = ?6, rejected = ?7, rollbacks = ?8, "
@@ -723,10 +695,8 @@ static int record(struct run *r, int final, struct rb_err *e)
 	sqlite3_bind_text(q, 11, s, -1, SQLITE_STATIC);
 	if (id)
 		sqlite3_bind_int64(q, 12, id);
-	if ((step = sqlite3_step(q)) != SQLITE_DONE) {
-		rb_db_fail(db, step, e, "cannot record the run");
+	if (rb_db_step_done(db, q, e, "cannot record the run") != 0)
 		goto out;
-	}
 	if (!id)
 		id = sqlite3_last_insert_rowid(db);
 	if (record_pending(r, db, id, e) != 0 || rb_db_commit(db, e) != 0)
@@ -842,6 +812,8 @@ static void report_opts(struct run *r)
 	r->ro.out_dir = r->res->output;
 	r->ro.sign_key = j->report_key[0] ? j->report_key : NULL;
 	r->ro.sign_name = j->report_key_name[0] ? j->report_key_name : NULL;
+	r->ro.templates_dir = j->templates_dir;
+	r->ro.font_dir = j->font_dir;
 	r->ro.trust = r->trust;
 	r->ro.trust_sha256 = r->trust_sha256;   /* set by the re-check, before any report */
 	r->ro.busy_ms = j->busy_ms;
@@ -954,7 +926,7 @@ static int trust_in_period(struct run *r, struct rb_err *e)
 	sqlite3_stmt *q = NULL;
 	int rc = -1;
 
-	if (rb_db_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
+	if (rb_schema_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
 		return -1;
 	/* ?1 is each ledger of the job in turn. */
 	if (rb_db_prepare(db, "SELECT id FROM ledger WHERE ?1 IS NULL OR origin = ?1", &q, e) != 0)
@@ -1018,28 +990,36 @@ static int trust_recheck(struct run *r, struct rb_err *e)
 /*
  * Were the reports of the period last written (or found current) by a run
  * under this trust store?  Its digest is in that run's "trust" step.
+ * *found 1 or 0; -1 with *e when the database cannot be read.
  */
-static int trust_rendered(const struct run *r)
+static int trust_rendered(const struct run *r, int *found, struct rb_err *e)
 {
 	char want[96];
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
-	struct rb_err e;
-	int found = 0;
+	int rc = -1, step;
 
+	*found = 0;
 	snprintf(want, sizeof(want), "trust store sha256 %s:", r->trust_sha256);
-	if (rb_db_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, &e) != 0)
-		return 0;
+	if (rb_schema_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
+		return -1;
 	if (rb_db_prepare(db, "SELECT instr(steps, ?2) > 0 FROM job_run WHERE period = ?1 AND "
-			  "exit_code IN (0, 1, 2) ORDER BY id DESC LIMIT 1", &q, &e) == 0) {
-		sqlite3_bind_text(q, 1, r->per.name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, want, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			found = sqlite3_column_int(q, 0);
+			  "exit_code IN (0, 1, 2) ORDER BY id DESC LIMIT 1", &q, e) != 0)
+		goto out;
+	sqlite3_bind_text(q, 1, r->per.name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, want, -1, SQLITE_STATIC);
+	step = sqlite3_step(q);
+	if (step == SQLITE_ROW)
+		*found = sqlite3_column_int(q, 0);
+	else if (step != SQLITE_DONE) {
+		rb_db_fail(db, step, e, "cannot read the job's runs");
+		goto out;
 	}
+	rc = 0;
+out:
 	sqlite3_finalize(q);
 	rb_db_close(db);
-	return found;
+	return rc;
 }
 
 /* A time of the verifier's, as text and Unix seconds, when it has one. */
@@ -1220,7 +1200,7 @@ static int main_reason(struct run *r, struct rb_err *e)
 	long long count, size;
 	int rc;
 
-	if (rb_db_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
+	if (rb_schema_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
 		return -1;
 	rc = late_count(db, r, &r->per, &count, &size, e);
 	rb_db_close(db);
@@ -1253,9 +1233,15 @@ static int report_period(struct run *r, cJSON **doc, struct rb_err *e)
 	struct rb_report_result rr;
 	int current = 0;
 
-	if (res->accepted == 0 && analysis_stored(r->j, r->per.name, r->hash) &&
-	    trust_rendered(r) && rb_report_current(&r->ro, &current, e) != 0)
-		return -1;
+	if (res->accepted == 0) {
+		const struct rb_job *j = r->j;
+
+		if (rb_analysis_current(j->database, j->busy_ms, r->per.name, r->hash, j->trend,
+					j->sample, j->sample_seed, &current, e) != 0 ||
+		    (current && trust_rendered(r, &current, e) != 0) ||
+		    (current && rb_report_current(&r->ro, &current, e) != 0))
+			return -1;
+	}
 	if (current) {
 		res->nothing_to_do = 1;
 		if (analyse(r, &r->per, res, 0, doc, e) != 0)
@@ -1350,7 +1336,7 @@ static int find_late(struct run *r, struct late **out, size_t *n, struct rb_err 
 		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	if (rb_db_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
+	if (rb_schema_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
 		goto out;
 	for (i = 0; i < nh; i++) {
 		struct rb_period per;
@@ -1481,7 +1467,7 @@ static int stored_tree(const struct rb_job *j, const char *ledger, long long siz
 	root[0] = '\0';
 	if (access(j->database, F_OK) != 0)
 		return 0;       /* no database at all: nothing stored */
-	if (rb_db_open(j->database, RB_DB_READONLY, j->busy_ms, &db, e) != 0 ||
+	if (rb_schema_open(j->database, RB_DB_READONLY, j->busy_ms, &db, e) != 0 ||
 	    rb_db_prepare(db, "SELECT l.size, CASE WHEN l.size = ?2 THEN l.root ELSE (SELECT "
 			  "x.root FROM ingest_export x WHERE x.ledger_id = l.id AND x.last_seq + 1 "
 			  "= ?2 LIMIT 1) END FROM ledger l WHERE l.origin = ?1", &q, e) != 0)
@@ -1531,7 +1517,7 @@ static int check_behind(const struct run *r, struct rb_err *e)
 		rc = RB_ERR(e, RB_EX_FAIL, "the database '%s' holds %lld entries of %s, but the "
 			    "signed pack in '%s' was made from %lld: the database was deleted or "
 			    "replaced by an older copy; ingest the archived exports again "
-			    "(rbaudit ingest --db %s --keys %s %s/*), then run again",
+			    "(into %s, under the trust store %s, from %s), then run again",
 			    r->j->database, stored, ledger, dir, size, r->j->database,
 			    r->j->trust_store, r->j->archive);
 	else if (have[0] != '\0' && strcmp(have, root) != 0)

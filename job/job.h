@@ -30,6 +30,9 @@ struct rb_job {
 	int settle_s;                   /* an export without READY: unchanged this long */
 	int stale_after_h;              /* alert when the newest entry is older, hours */
 	int log_json;
+	/* Not of the job file: the caller's (rbaudit run maps its environment). */
+	const char *templates_dir;      /* looked in first for a template by name */
+	const char *font_dir;           /* the PDF fonts; NULL: the built-in folder */
 };
 
 /*

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "schema.h"
 
 int rb_db_exit_code(int rc)
 {
@@ -191,14 +190,27 @@ int rb_db_unchanged(sqlite3 *db, struct rb_err *e)
 	return 0;
 }
 
-int rb_db_open(const char *path, int flags, int busy_ms, sqlite3 **out,
-	       struct rb_err *e)
+int rb_db_user_version(sqlite3 *db, struct rb_err *e)
 {
-	sqlite3 *db = NULL;
-	struct stat st;
-	int rc, oflags;
+	sqlite3_stmt *q = NULL;
+	int rc, v = -1;
 
-	*out = NULL;
+	if (rb_db_prepare(db, "PRAGMA user_version", &q, e) != 0)
+		return -1;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	else
+		rb_db_fail(db, rc, e, "cannot read the schema version");
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* The file at path, created 0640 when asked and missing; a regular file. */
+static int db_file(const char *path, int flags, struct rb_err *e)
+{
+	struct stat st;
+
 	if (stat(path, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
 			return RB_ERR(e, RB_EX_NOINPUT, "database '%s' is not a regular file",
@@ -216,8 +228,70 @@ int rb_db_open(const char *path, int flags, int busy_ms, sqlite3 **out,
 		return RB_ERR(e, RB_EX_NOINPUT, "no database '%s': %s", path,
 			      strerror(errno));
 	}
-	oflags = (flags & RB_DB_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-	rc = sqlite3_open_v2(path, &db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	return 0;
+}
+
+/* A writer's connection: WAL (waiting for the switch), full sync, foreign keys. */
+static int writer_mode(sqlite3 *db, int busy_ms, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, waited = 0;
+
+	/*
+	 * journal_mode answers with a row: step it rather than exec.
+	 * Switching to WAL takes an exclusive lock without calling the
+	 * busy handler, so wait for it here, up to the same timeout.
+	 */
+	if (rb_db_prepare(db, "PRAGMA journal_mode=WAL", &q, e) != 0)
+		return -1;
+	while ((rc = sqlite3_step(q)) == SQLITE_BUSY && waited < busy_ms) {
+		sqlite3_reset(q);
+		usleep(20000);
+		waited += 20;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW)
+		return rb_db_fail(db, rc, e, "cannot switch to WAL");
+	return rb_db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", e);
+}
+
+/*
+ * A reader's connection.  WAL needs the -shm file beside the database: a
+ * reader who may not write the folder cannot create it.  When no -wal is on
+ * disk (no writer has data outside the file), read the file as immutable
+ * instead; rb_db_unchanged tells whether a writer changed it meanwhile.
+ */
+static int reader_mode(const char *path, sqlite3 **db, struct rb_err *e)
+{
+	char wal[4096 + 8];
+	int v = rb_db_user_version(*db, e);
+
+	if (v < 0 && ((sqlite3_errcode(*db) & 0xff) == SQLITE_READONLY ||
+		      (sqlite3_errcode(*db) & 0xff) == SQLITE_CANTOPEN) &&
+	    snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal) &&
+	    access(wal, F_OK) != 0 && errno == ENOENT) {
+		sqlite3_close(*db);
+		*db = NULL;
+		if (open_immutable(path, db, e) != 0)
+			return -1;
+		v = rb_db_user_version(*db, e);
+	}
+	if (v < 0)
+		return -1;
+	return rb_db_exec(*db, "PRAGMA foreign_keys=ON", e);
+}
+
+int rb_db_connect(const char *path, int flags, int busy_ms, sqlite3 **out,
+		  struct rb_err *e)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	*out = NULL;
+	if (db_file(path, flags, e) != 0)
+		return -1;
+	rc = sqlite3_open_v2(path, &db, ((flags & RB_DB_READONLY) ? SQLITE_OPEN_READONLY :
+					 SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		rb_db_fail(db, rc, e, "cannot open");
 		sqlite3_close(db);
@@ -225,73 +299,44 @@ int rb_db_open(const char *path, int flags, int busy_ms, sqlite3 **out,
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, busy_ms);
-	if (!(flags & RB_DB_READONLY)) {
-		sqlite3_stmt *q = NULL;
-
-		/*
-		 * journal_mode answers with a row: step it rather than exec.
-		 * Switching to WAL takes an exclusive lock without calling the
-		 * busy handler, so wait for it here, up to the same timeout.
-		 */
-		int waited = 0;
-
-		if (rb_db_prepare(db, "PRAGMA journal_mode=WAL", &q, e) != 0)
-			goto fail;
-		while ((rc = sqlite3_step(q)) == SQLITE_BUSY && waited < busy_ms) {
-			sqlite3_reset(q);
-			usleep(20000);
-			waited += 20;
-		}
-		sqlite3_finalize(q);
-		if (rc != SQLITE_ROW) {
-			rb_db_fail(db, rc, e, "cannot switch to WAL");
-			goto fail;
-		}
-		if (rb_db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", e) != 0 ||
-		    rb_schema_migrate(db, e) != 0)
-			goto fail;
-	} else {
-		int v = rb_schema_version(db, e);
-		char wal[4096 + 8];
-
-		/*
-		 * WAL needs the -shm file beside the database: a reader who may
-		 * not write the folder cannot create it.  When no -wal is on
-		 * disk (no writer has data outside the file), read the file as
-		 * immutable instead; rb_db_unchanged tells whether a writer
-		 * changed it meanwhile.
-		 */
-		if (v < 0 && ((sqlite3_errcode(db) & 0xff) == SQLITE_READONLY ||
-			      (sqlite3_errcode(db) & 0xff) == SQLITE_CANTOPEN) &&
-		    snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal) &&
-		    access(wal, F_OK) != 0 && errno == ENOENT) {
-			sqlite3_close(db);
-			db = NULL;
-			if (open_immutable(path, &db, e) != 0)
-				return -1;
-			v = rb_schema_version(db, e);
-		}
-		if (v < 0)
-			goto fail;
-		if (v != RB_SCHEMA_VERSION) {
-			RB_ERR(e, RB_EX_DATAERR,
-			       "database '%s' has schema version %d, this rbaudit reads %d%s",
-			       path, v, RB_SCHEMA_VERSION,
-			       v < RB_SCHEMA_VERSION ? " (run rbaudit ingest to upgrade it)" : "");
-			goto fail;
-		}
-		if (rb_db_exec(db, "PRAGMA foreign_keys=ON", e) != 0)
-			goto fail;
+	if ((flags & RB_DB_READONLY) ? reader_mode(path, &db, e) != 0 :
+	    writer_mode(db, busy_ms, e) != 0) {
+		sqlite3_close(db);
+		return -1;
 	}
 	*out = db;
 	return 0;
-fail:
-	sqlite3_close(db);
-	return -1;
 }
 
 void rb_db_close(sqlite3 *db)
 {
 	if (db != NULL)
 		sqlite3_close(db);
+}
+
+int rb_db_step_done(sqlite3 *db, sqlite3_stmt *st, struct rb_err *e, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(db, rc, e, what);
+	return 0;
+}
+
+void rb_db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+void rb_db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+	if (p == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT);
 }

@@ -1,9 +1,9 @@
 /*
- * db.h - opening rbaudit's SQLite database and speaking to it safely.
+ * db.h - SQLite connections, spoken to safely.  It knows nothing of
+ * rbaudit's schema: lib/schema opens the database at its version.
  *
- * rb_db_open creates the file with mode 0640 (never wider), turns on WAL,
- * full synchronous commits, foreign keys and a busy timeout, and brings the
- * schema to the current version (lib/schema.c).  SQL goes only through
+ * rb_db_connect creates the file with mode 0640 (never wider), turns on WAL,
+ * full synchronous commits, foreign keys and a busy timeout.  SQL goes only through
  * prepared statements.  Errors map SQLite's codes to exit codes: a busy or
  * locked database is RB_EX_TEMPFAIL (retry), a full disk or I/O failure
  * RB_EX_IOERR, a read-only database RB_EX_CANTCREAT.
@@ -11,6 +11,8 @@
  */
 #ifndef RB_DB_H
 #define RB_DB_H
+
+#include <stddef.h>
 
 #include <sqlite3.h>
 
@@ -22,13 +24,15 @@ enum {
 };
 
 /*
- * Open (and migrate, unless read-only) the database at path.  Read-only,
- * when the folder is not writable (SQLite cannot create the WAL's -shm
- * file) and no -wal is on disk, the file is read as immutable, without
- * SQLite's locks: call rb_db_unchanged before acting on what was read.
+ * Connect to the database at path.  Read-only, when the folder is not
+ * writable (SQLite cannot create the WAL's -shm file) and no -wal is on
+ * disk, the file is read as immutable, without SQLite's locks: call
+ * rb_db_unchanged before acting on what was read.
  */
-int rb_db_open(const char *path, int flags, int busy_ms, sqlite3 **out,
-	       struct rb_err *e);
+int rb_db_connect(const char *path, int flags, int busy_ms, sqlite3 **out,
+		  struct rb_err *e);
+/* PRAGMA user_version, or -1 with *e. */
+int rb_db_user_version(sqlite3 *db, struct rb_err *e);
 /*
  * 0 when db was opened the usual way, or when its file is still the one
  * opened (same inode, size and mtime); else RB_EX_TEMPFAIL: a writer
@@ -45,6 +49,16 @@ int rb_db_exec(sqlite3 *db, const char *sql, struct rb_err *e);
 
 /* Prepare one statement; *st is the caller's to sqlite3_finalize. */
 int rb_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct rb_err *e);
+
+/*
+ * Step a statement that returns no row (INSERT, UPDATE, DELETE), then reset
+ * it and clear its bindings either way: 0, or -1 with *e naming what.
+ */
+int rb_db_step_done(sqlite3 *db, sqlite3_stmt *st, struct rb_err *e, const char *what);
+
+/* Bind text or a blob, copied; NULL binds NULL. */
+void rb_db_bind_text(sqlite3_stmt *st, int i, const char *s);
+void rb_db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n);
 
 /* BEGIN IMMEDIATE (the write lock, waiting up to the busy timeout). */
 int rb_db_begin(sqlite3 *db, struct rb_err *e);

@@ -280,28 +280,12 @@ static void sql_sha256(sqlite3_context *c, int argc, sqlite3_value **argv)
 	sqlite3_result_blob(c, d, sizeof(d), SQLITE_TRANSIENT);
 }
 
-int rb_schema_version(sqlite3 *db, struct rb_err *e)
-{
-	sqlite3_stmt *q = NULL;
-	int rc, v = -1;
-
-	if (rb_db_prepare(db, "PRAGMA user_version", &q, e) != 0)
-		return -1;
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		v = sqlite3_column_int(q, 0);
-	else
-		rb_db_fail(db, rc, e, "cannot read the schema version");
-	sqlite3_finalize(q);
-	return v;
-}
-
 int rb_schema_migrate(sqlite3 *db, struct rb_err *e)
 {
 	char pragma[64];
 	int v, i;
 
-	v = rb_schema_version(db, e);
+	v = rb_db_user_version(db, e);
 	if (v < 0)
 		return -1;
 	if (v > RB_SCHEMA_VERSION)
@@ -316,7 +300,7 @@ int rb_schema_migrate(sqlite3 *db, struct rb_err *e)
 	if (rb_db_begin(db, e) != 0)
 		return -1;
 	/* Another process may have migrated while we waited for the lock. */
-	v = rb_schema_version(db, e);
+	v = rb_db_user_version(db, e);
 	if (v < 0)
 		goto fail;
 	for (i = v; i < RB_SCHEMA_VERSION; i++)
@@ -328,5 +312,35 @@ int rb_schema_migrate(sqlite3 *db, struct rb_err *e)
 	return rb_db_commit(db, e);
 fail:
 	rb_db_rollback(db);
+	return -1;
+}
+
+int rb_schema_open(const char *path, int flags, int busy_ms, sqlite3 **out,
+		   struct rb_err *e)
+{
+	sqlite3 *db = NULL;
+	int v;
+
+	*out = NULL;
+	if (rb_db_connect(path, flags, busy_ms, &db, e) != 0)
+		return -1;
+	if (!(flags & RB_DB_READONLY)) {
+		if (rb_schema_migrate(db, e) != 0)
+			goto fail;
+	} else {
+		if ((v = rb_db_user_version(db, e)) < 0)
+			goto fail;
+		if (v != RB_SCHEMA_VERSION) {
+			RB_ERR(e, RB_EX_DATAERR,
+			       "database '%s' has schema version %d, this rbaudit reads %d%s",
+			       path, v, RB_SCHEMA_VERSION,
+			       v < RB_SCHEMA_VERSION ? " (ingest into it to upgrade it)" : "");
+			goto fail;
+		}
+	}
+	*out = db;
+	return 0;
+fail:
+	rb_db_close(db);
 	return -1;
 }

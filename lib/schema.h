@@ -1,9 +1,11 @@
 /*
  * schema.h - the database schema every stage shares, with its migrations.
  *
- * The schema is versioned with PRAGMA user_version.  rb_schema_migrate
- * brings a database from any older version to RB_SCHEMA_VERSION in one
- * transaction, and refuses a database newer than this build knows.
+ * The schema is versioned with PRAGMA user_version.  rb_schema_open is how
+ * every stage opens the database: lib/db's connection, brought to
+ * RB_SCHEMA_VERSION for a writer (rb_schema_migrate: from any older version
+ * in one transaction) and checked to be at it for a reader; a database
+ * newer than this build knows is refused.
  * The tables are documented in docs/ARCHITECTURE.md.
  */
 #ifndef RB_SCHEMA_H
@@ -16,6 +18,14 @@
 #define RB_SCHEMA_VERSION 7
 
 int rb_schema_migrate(sqlite3 *db, struct rb_err *e);
+
+/*
+ * Open the database at path (flags and busy_ms as rb_db_connect's); *out is
+ * the caller's, to close with rb_db_close.  A reader of a database at
+ * another version gets RB_EX_DATAERR.
+ */
+int rb_schema_open(const char *path, int flags, int busy_ms, sqlite3 **out,
+		   struct rb_err *e);
 
 /*
  * SQL, the common table expressions of "WITH ... SELECT ... FROM tf": tf
@@ -40,7 +50,5 @@ int rb_schema_migrate(sqlite3 *db, struct rb_err *e);
 	"OR x.rollback_id IN (SELECT rid FROM p) OR (x.rollback_id IS NULL AND " \
 	"(x.change_id IN (SELECT cid FROM pc) OR x.incident_id IN (SELECT iid FROM pi)))))"
 
-/* The database's user_version, or -1 with *e filled. */
-int rb_schema_version(sqlite3 *db, struct rb_err *e);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "crypto.h"
 #include "db.h"
+#include "schema.h"
 #include "json.h"
 #include "merkle.h"
 #include "note.h"
@@ -598,10 +599,10 @@ static void *job_main(void *arg)
 		RB_ERR(&j->err, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	if (rb_db_open(j->path, RB_DB_READONLY, j->busy_ms, &db, &j->err) != 0)
+	if (rb_schema_open(j->path, RB_DB_READONLY, j->busy_ms, &db, &j->err) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (rb_db_open(j->path, RB_DB_READONLY, j->busy_ms, &rd[i].db, &j->err) != 0)
+		if (rb_schema_open(j->path, RB_DB_READONLY, j->busy_ms, &rd[i].db, &j->err) != 0)
 			goto out;
 	o.db = db;
 	o.ledger_id = j->ledger_id;
@@ -669,7 +670,7 @@ static void help(rb_stored_job *j)
 	if (r == NULL)
 		return;
 	/* Without a connection, the readers finish alone. */
-	if (rb_db_open(j->path, RB_DB_READONLY, j->busy_ms, &db, &e) == 0)
+	if (rb_schema_open(j->path, RB_DB_READONLY, j->busy_ms, &db, &e) == 0)
 		take_chunks(r, db);
 	rb_db_close(db);
 	pthread_mutex_lock(&j->mu);

@@ -288,21 +288,13 @@ static int64_t after(struct gen *g, int64_t t0, double median, double sigma, dou
 	return t0 + (int64_t)(d < lo ? lo : d);
 }
 
-/*
- * A rollback story for the change deployed at t: every event it will have,
- * queued at its own time.  The probabilities are chosen so that a few
- * months hold every case the metrics and findings read.
- */
-static int plan_rollback(struct gen *g, struct story *st, int64_t deployed)
+/* The rollback's character: tier, people, what it touches, gaps in its texts. */
+static void cast_rollback(struct gen *g, struct story *st)
 {
 	struct rb_sample_stats *S = g->stats;
-	int64_t detected, requested, executed, t;
-	int need, i, mode, napprove = 0;
-	double u;
+	double u = unif(&g->r);
+	int i;
 
-	st->rollback = ++g->rollbacks;
-	S->rollbacks++;
-	u = unif(&g->r);
 	st->tier = u < 0.45 ? 0 : u < 0.75 ? 1 : u < 0.92 ? 2 : 3;
 	st->emergency = (uint8_t)chance(&g->r, 0.22);
 	st->requester = (uint8_t)below(&g->r, 3);
@@ -330,32 +322,18 @@ static int plan_rollback(struct gen *g, struct story *st, int64_t deployed)
 			st->empty |= (uint8_t)(1u << i);
 	S->empty_evidence += st->empty != 0;
 	S->emergencies += st->emergency;
-	/* Detection: an incident for most, the requester's own eyes for the rest. */
-	if (chance(&g->r, 0.7)) {
-		st->incident = ++g->incidents;
-		S->incidents++;
-		detected = after(g, deployed, 3000, 1.0, 60);
-		if (push(g, detected, K_INCIDENT, st, 0) != 0)
-			return -1;
-		requested = after(g, detected, 600, 0.7, 30);
-	} else {
-		requested = after(g, deployed, 5400, 1.0, 120);
-	}
-	if (push(g, requested, K_REQUEST, st, 0) != 0)
-		return -1;
-	need = st->tier >= 2 ? 2 : 1;
-	/* A few are turned down. */
-	if (st->rollback % 31 == 11 || chance(&g->r, 0.02)) {
-		S->rejected++;
-		return push(g, after(g, requested, 1500, 0.6, 60), K_REJECT, st, 0);
-	}
-	u = unif(&g->r);
-	mode = u < 0.80 ? 0 : u < 0.86 ? 1 : u < 0.91 ? 2 : u < 0.96 ? 3 : 4;
-	/* 0 normal, 1 approvals missing, 2 late, 3 self-approval, 4 by the executor. */
-	if (st->emergency)
-		executed = after(g, requested, 300, 0.6, 30);
-	else
-		executed = after(g, requested, 2400, 0.7, 120);
+}
+
+/*
+ * The approvals, by mode: 0 normal, 1 approvals missing, 2 late,
+ * 3 self-approval, 4 by the executor.
+ */
+static int plan_approvals(struct gen *g, struct story *st, int mode, int64_t requested,
+			  int64_t executed)
+{
+	struct rb_sample_stats *S = g->stats;
+	int need = st->tier >= 2 ? 2 : 1, napprove = 0, i;
+
 	for (i = 0; i < need; i++) {
 		int who = i == 0 ? services[st->service].team : 6 + (int)below(&g->r, 4);
 		int64_t at;
@@ -385,14 +363,16 @@ static int plan_rollback(struct gen *g, struct story *st, int64_t deployed)
 			return -1;
 	}
 	S->approvals += (uint64_t)napprove;
-	if (push(g, executed, K_EXECUTE, st, 0) != 0)
-		return -1;
-	/* An anomaly now and then: the same rollback executed twice. */
-	if (st->rollback % 29 == 5 || chance(&g->r, 0.01)) {
-		S->duplicate_executions++;
-		if (push(g, executed + 120, K_EXECUTE, st, 1) != 0)
-			return -1;
-	}
+	return 0;
+}
+
+/* After the execution: verification, reviews and closure. */
+static int plan_aftermath(struct gen *g, struct story *st, int64_t executed)
+{
+	struct rb_sample_stats *S = g->stats;
+	int64_t t;
+	double u;
+
 	/* Verification: usually within hours, sometimes too late or never. */
 	if (chance(&g->r, 0.9)) {
 		st->tests_fail = (uint8_t)chance(&g->r, 0.1);
@@ -431,6 +411,57 @@ static int plan_rollback(struct gen *g, struct story *st, int64_t deployed)
 	if (t > 0 && push(g, t, K_CLOSE, st, 0) != 0)
 		return -1;
 	return 0;
+}
+
+/*
+ * A rollback story for the change deployed at t: every event it will have,
+ * queued at its own time.  The probabilities are chosen so that a few
+ * months hold every case the metrics and findings read.
+ */
+static int plan_rollback(struct gen *g, struct story *st, int64_t deployed)
+{
+	struct rb_sample_stats *S = g->stats;
+	int64_t detected, requested, executed;
+	int mode;
+	double u;
+
+	st->rollback = ++g->rollbacks;
+	S->rollbacks++;
+	cast_rollback(g, st);
+	/* Detection: an incident for most, the requester's own eyes for the rest. */
+	if (chance(&g->r, 0.7)) {
+		st->incident = ++g->incidents;
+		S->incidents++;
+		detected = after(g, deployed, 3000, 1.0, 60);
+		if (push(g, detected, K_INCIDENT, st, 0) != 0)
+			return -1;
+		requested = after(g, detected, 600, 0.7, 30);
+	} else {
+		requested = after(g, deployed, 5400, 1.0, 120);
+	}
+	if (push(g, requested, K_REQUEST, st, 0) != 0)
+		return -1;
+	/* A few are turned down. */
+	if (st->rollback % 31 == 11 || chance(&g->r, 0.02)) {
+		S->rejected++;
+		return push(g, after(g, requested, 1500, 0.6, 60), K_REJECT, st, 0);
+	}
+	u = unif(&g->r);
+	mode = u < 0.80 ? 0 : u < 0.86 ? 1 : u < 0.91 ? 2 : u < 0.96 ? 3 : 4;
+	if (st->emergency)
+		executed = after(g, requested, 300, 0.6, 30);
+	else
+		executed = after(g, requested, 2400, 0.7, 120);
+	if (plan_approvals(g, st, mode, requested, executed) != 0 ||
+	    push(g, executed, K_EXECUTE, st, 0) != 0)
+		return -1;
+	/* An anomaly now and then: the same rollback executed twice. */
+	if (st->rollback % 29 == 5 || chance(&g->r, 0.01)) {
+		S->duplicate_executions++;
+		if (push(g, executed + 120, K_EXECUTE, st, 1) != 0)
+			return -1;
+	}
+	return plan_aftermath(g, st, executed);
 }
 
 /* Deployments of one day, with weekday rhythm and working hours. */
@@ -487,175 +518,242 @@ static void ids(const struct story *st, char *chg, char *inc, char *rb)
 	snprintf(rb, 16, "RB-%05" PRIu32, st->rollback);
 }
 
+/* One event's names and where its data goes: what each kind's writer gets. */
+struct evw {
+	struct gen *g;
+	const struct ev *e;
+	const struct story *st;
+	const char *svc;
+	char chg[16], inc[16], rb[16];
+	cJSON *d;
+	const char *event, *actor;
+};
+
+static void data_deploy(struct evw *w)
+{
+	const struct story *st = w->st;
+	char buf[200], hex[80];
+
+	w->event = "change.deployed";
+	w->actor = engineers[services[st->service].team][st->deployer];
+	add_str(w->d, "change_id", w->chg);
+	add_str(w->d, "service", w->svc);
+	add_str(w->d, "environment", envs[st->env]);
+	add_str(w->d, "team", team_of(st));
+	snprintf(buf, sizeof(buf), "OPS-%" PRIu32, 1000 + st->change);
+	add_str(w->d, "ticket", buf);
+	hexrand(w->g, hex, 20);
+	add_str(w->d, "commit", hex);
+	hexrand(w->g, hex, 32);
+	snprintf(buf, sizeof(buf), "sha256:%s", hex);
+	add_str(w->d, "artifact", buf);
+}
+
+static void data_incident(struct evw *w)
+{
+	static const char *const sev[] = { "sev1", "sev2", "sev3", "sev4" };
+	static const char *const src[] = { "monitoring", "customer-report", "on-call",
+					   "synthetic-check" };
+	const struct story *st = w->st;
+
+	w->event = "incident.detected";
+	w->actor = "pagerbot@acme.example";
+	add_str(w->d, "incident_id", w->inc);
+	add_str(w->d, "change_id", w->chg);
+	add_str(w->d, "service", w->svc);
+	add_str(w->d, "environment", envs[st->env]);
+	add_str(w->d, "severity", sev[(st->tier + st->change) % 4]);
+	add_str(w->d, "source", src[st->change % 4]);
+}
+
+static void data_request(struct evw *w)
+{
+	static const char *const ops[] = { "helm-rollback", "git-revert", "feature-flag",
+					   "db-restore" };
+	const struct story *st = w->st;
+	const char *svc = w->svc;
+	cJSON *d = w->d, *a, *o;
+	char buf[200];
+
+	w->event = "rollback.requested";
+	w->actor = requester_of(st);
+	add_str(d, "rollback_id", w->rb);
+	add_str(d, "change_id", w->chg);
+	if (st->incident)
+		add_str(d, "incident_id", w->inc);
+	add_str(d, "service", svc);
+	add_str(d, "environment", envs[st->env]);
+	add_str(d, "risk_tier", rb_tier_names[st->tier]);
+	cJSON_AddBoolToObject(d, "emergency", st->emergency);
+	snprintf(buf, sizeof(buf), "OPS-%" PRIu32, 5000 + st->rollback);
+	add_str(d, "ticket", st->empty & 1 ? "" : buf);
+	snprintf(buf, sizeof(buf), "Error rate on %s rose after %s; reverting to the "
+		 "last good release.", svc, w->chg);
+	add_str(d, "rationale", st->empty & 2 ? "" : buf);
+	snprintf(buf, sizeof(buf), "%s users in %s see failures (\xe2\x89\x88%u%% of "
+		 "requests).", svc, envs[st->env], 1 + st->change % 17);
+	add_str(d, "impact", st->empty & 4 ? "" : buf);
+	snprintf(buf, sizeof(buf), "%s", st->touches ?
+		 "Revert touches security-relevant configuration; scan before close." :
+		 "No security-relevant change expected.");
+	add_str(d, "security_considerations", st->empty & 8 ? "" : buf);
+	a = cJSON_AddArrayToObject(d, "components");
+	cJSON_AddItemToArray(a, cJSON_CreateString(svc));
+	o = cJSON_AddObjectToObject(d, "operation");
+	add_str(o, "kind", ops[st->change % 4]);
+	add_str(o, "target", w->chg);
+}
+
+static void data_approve(struct evw *w)
+{
+	const struct story *st = w->st;
+	unsigned arg = w->e->arg;
+
+	w->event = "rollback.approved";
+	add_str(w->d, "rollback_id", w->rb);
+	if (arg == 255) {
+		w->actor = requester_of(st);
+		add_str(w->d, "role", "requester");
+	} else if (arg == 254) {
+		w->actor = sres[st->executor];
+		add_str(w->d, "role", "sre");
+	} else {
+		w->actor = approvers[arg].identity;
+		add_str(w->d, "role", approvers[arg].role);
+		if (st->tier >= 2)
+			add_str(w->d, "conditions", "Watch error budget for 24 h after the revert.");
+	}
+}
+
+static void data_reject(struct evw *w)
+{
+	w->event = "rollback.rejected";
+	w->actor = approvers[services[w->st->service].team].identity;
+	add_str(w->d, "rollback_id", w->rb);
+	add_str(w->d, "reason", "Fix-forward is safer: the revert would undo a schema change.");
+}
+
+static void data_execute(struct evw *w)
+{
+	const struct story *st = w->st;
+	cJSON *a;
+	char buf[200];
+	int i;
+
+	w->event = "rollback.executed";
+	w->actor = sres[st->executor];
+	add_str(w->d, "rollback_id", w->rb);
+	add_str(w->d, "result", w->e->arg ? "retried" : "success");
+	snprintf(buf, sizeof(buf), "v%u.%u.%u", 1 + st->change % 5, st->change % 40,
+		 1 + st->change % 9);
+	add_str(w->d, "from_version", buf);
+	snprintf(buf, sizeof(buf), "v%u.%u.%u", 1 + st->change % 5, st->change % 40,
+		 st->change % 9);
+	add_str(w->d, "to_version", buf);
+	a = cJSON_AddArrayToObject(w->d, "touches");
+	for (i = 0; i < 6; i++)
+		if (st->touches & (1u << i))
+			cJSON_AddItemToArray(a, cJSON_CreateString(touch_names[i]));
+	if (st->reintroduces) {
+		a = cJSON_AddArrayToObject(w->d, "reintroduces");
+		for (i = 0; i < st->reintroduces; i++) {
+			snprintf(buf, sizeof(buf), "CVE-2026-%05" PRIu32,
+				 10000 + (st->rollback * 7 + (uint32_t)i) % 90000);
+			cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+		}
+	}
+}
+
+/* One item of a verification's evidence; with a digest when hashed. */
+static void add_evidence(struct evw *w, cJSON *list, const char *kind, const char *result,
+			 const char *ref, int hashed)
+{
+	cJSON *o = cJSON_CreateObject();
+	char hex[80];
+
+	add_str(o, "kind", kind);
+	add_str(o, "result", result);
+	add_str(o, "ref", ref);
+	if (hashed) {
+		hexrand(w->g, hex, 32);
+		add_str(o, "sha256", hex);
+	}
+	cJSON_AddItemToArray(list, o);
+}
+
+static void data_verify(struct evw *w)
+{
+	const struct story *st = w->st;
+	cJSON *a;
+	char buf[200];
+
+	w->event = "rollback.verified";
+	w->actor = sres[(st->executor + 1) % NSRES];
+	add_str(w->d, "rollback_id", w->rb);
+	a = cJSON_AddArrayToObject(w->d, "evidence");
+	snprintf(buf, sizeof(buf), "ci://acme/%s/runs/%" PRIu32, w->svc, 70000 + st->rollback);
+	add_evidence(w, a, "tests", st->tests_fail ? "fail" : "pass", buf, 1);
+	if (st->scan) {
+		snprintf(buf, sizeof(buf), "scan://acme/%s/%" PRIu32, w->svc, st->rollback);
+		add_evidence(w, a, "security-scan", st->scan_fail ? "fail" : "pass", buf, 1);
+	}
+	if (st->env == 0) {
+		snprintf(buf, sizeof(buf), "grafana://acme/d/%s?rb=%s", w->svc, w->rb);
+		add_evidence(w, a, "monitoring", "pass", buf, 0);
+	}
+}
+
+static void data_review(struct evw *w)
+{
+	const struct story *st = w->st;
+	char buf[200];
+
+	w->event = "rollback.reviewed";
+	w->actor = approvers[6 + st->rollback % 2].identity;
+	add_str(w->d, "rollback_id", w->rb);
+	add_str(w->d, "outcome", st->tests_fail ? "follow-up-required" : "accepted");
+	snprintf(buf, sizeof(buf), "Post-incident review of %s held; actions in %s.", w->rb,
+		 st->incident ? w->inc : w->chg);
+	add_str(w->d, "notes", buf);
+}
+
+static void data_close(struct evw *w)
+{
+	const struct story *st = w->st;
+
+	w->event = "rollback.closed";
+	w->actor = requester_of(st);
+	add_str(w->d, "rollback_id", w->rb);
+	add_str(w->d, "resolution", st->change % 3 ? "fixed-forward" : "reverted-permanently");
+}
+
+/* The data member of event e, with its event type and actor. */
 static cJSON *event_data(struct gen *g, const struct ev *e, const char **event,
 			 const char **actor)
 {
-	const struct story *st = &e->st;
-	const char *svc = services[st->service].name;
-	cJSON *d = cJSON_CreateObject(), *a, *o;
-	char chg[16], inc[16], rb[16], buf[200], hex[80];
-	int i;
+	struct evw w;
 
-	ids(st, chg, inc, rb);
+	memset(&w, 0, sizeof(w));
+	w.g = g;
+	w.e = e;
+	w.st = &e->st;
+	w.svc = services[e->st.service].name;
+	w.d = cJSON_CreateObject();
+	ids(w.st, w.chg, w.inc, w.rb);
 	switch (e->kind) {
-	case K_DEPLOY:
-		*event = "change.deployed";
-		*actor = engineers[services[st->service].team][st->deployer];
-		add_str(d, "change_id", chg);
-		add_str(d, "service", svc);
-		add_str(d, "environment", envs[st->env]);
-		add_str(d, "team", team_of(st));
-		snprintf(buf, sizeof(buf), "OPS-%" PRIu32, 1000 + st->change);
-		add_str(d, "ticket", buf);
-		hexrand(g, hex, 20);
-		add_str(d, "commit", hex);
-		hexrand(g, hex, 32);
-		snprintf(buf, sizeof(buf), "sha256:%s", hex);
-		add_str(d, "artifact", buf);
-		break;
-	case K_INCIDENT: {
-		static const char *const sev[] = { "sev1", "sev2", "sev3", "sev4" };
-		static const char *const src[] = { "monitoring", "customer-report", "on-call",
-						   "synthetic-check" };
-
-		*event = "incident.detected";
-		*actor = "pagerbot@acme.example";
-		add_str(d, "incident_id", inc);
-		add_str(d, "change_id", chg);
-		add_str(d, "service", svc);
-		add_str(d, "environment", envs[st->env]);
-		add_str(d, "severity", sev[(st->tier + st->change) % 4]);
-		add_str(d, "source", src[st->change % 4]);
-		break;
+	case K_DEPLOY: data_deploy(&w); break;
+	case K_INCIDENT: data_incident(&w); break;
+	case K_REQUEST: data_request(&w); break;
+	case K_APPROVE: data_approve(&w); break;
+	case K_REJECT: data_reject(&w); break;
+	case K_EXECUTE: data_execute(&w); break;
+	case K_VERIFY: data_verify(&w); break;
+	case K_REVIEW: data_review(&w); break;
+	default: data_close(&w); break;
 	}
-	case K_REQUEST: {
-		static const char *const ops[] = { "helm-rollback", "git-revert", "feature-flag",
-						   "db-restore" };
-
-		*event = "rollback.requested";
-		*actor = requester_of(st);
-		add_str(d, "rollback_id", rb);
-		add_str(d, "change_id", chg);
-		if (st->incident)
-			add_str(d, "incident_id", inc);
-		add_str(d, "service", svc);
-		add_str(d, "environment", envs[st->env]);
-		add_str(d, "risk_tier", rb_tier_names[st->tier]);
-		cJSON_AddBoolToObject(d, "emergency", st->emergency);
-		snprintf(buf, sizeof(buf), "OPS-%" PRIu32, 5000 + st->rollback);
-		add_str(d, "ticket", st->empty & 1 ? "" : buf);
-		snprintf(buf, sizeof(buf), "Error rate on %s rose after %s; reverting to the "
-			 "last good release.", svc, chg);
-		add_str(d, "rationale", st->empty & 2 ? "" : buf);
-		snprintf(buf, sizeof(buf), "%s users in %s see failures (\xe2\x89\x88%u%% of "
-			 "requests).", svc, envs[st->env], 1 + st->change % 17);
-		add_str(d, "impact", st->empty & 4 ? "" : buf);
-		snprintf(buf, sizeof(buf), "%s", st->touches ?
-			 "Revert touches security-relevant configuration; scan before close." :
-			 "No security-relevant change expected.");
-		add_str(d, "security_considerations", st->empty & 8 ? "" : buf);
-		a = cJSON_AddArrayToObject(d, "components");
-		cJSON_AddItemToArray(a, cJSON_CreateString(svc));
-		o = cJSON_AddObjectToObject(d, "operation");
-		add_str(o, "kind", ops[st->change % 4]);
-		add_str(o, "target", chg);
-		break;
-	}
-	case K_APPROVE:
-		*event = "rollback.approved";
-		add_str(d, "rollback_id", rb);
-		if (e->arg == 255) {
-			*actor = requester_of(st);
-			add_str(d, "role", "requester");
-		} else if (e->arg == 254) {
-			*actor = sres[st->executor];
-			add_str(d, "role", "sre");
-		} else {
-			*actor = approvers[e->arg].identity;
-			add_str(d, "role", approvers[e->arg].role);
-			if (st->tier >= 2)
-				add_str(d, "conditions", "Watch error budget for 24 h after the revert.");
-		}
-		break;
-	case K_REJECT:
-		*event = "rollback.rejected";
-		*actor = approvers[services[st->service].team].identity;
-		add_str(d, "rollback_id", rb);
-		add_str(d, "reason", "Fix-forward is safer: the revert would undo a schema change.");
-		break;
-	case K_EXECUTE:
-		*event = "rollback.executed";
-		*actor = sres[st->executor];
-		add_str(d, "rollback_id", rb);
-		add_str(d, "result", e->arg ? "retried" : "success");
-		snprintf(buf, sizeof(buf), "v%u.%u.%u", 1 + st->change % 5, st->change % 40,
-			 1 + st->change % 9);
-		add_str(d, "from_version", buf);
-		snprintf(buf, sizeof(buf), "v%u.%u.%u", 1 + st->change % 5, st->change % 40,
-			 st->change % 9);
-		add_str(d, "to_version", buf);
-		a = cJSON_AddArrayToObject(d, "touches");
-		for (i = 0; i < 6; i++)
-			if (st->touches & (1u << i))
-				cJSON_AddItemToArray(a, cJSON_CreateString(touch_names[i]));
-		if (st->reintroduces) {
-			a = cJSON_AddArrayToObject(d, "reintroduces");
-			for (i = 0; i < st->reintroduces; i++) {
-				snprintf(buf, sizeof(buf), "CVE-2026-%05" PRIu32,
-					 10000 + (st->rollback * 7 + (uint32_t)i) % 90000);
-				cJSON_AddItemToArray(a, cJSON_CreateString(buf));
-			}
-		}
-		break;
-	case K_VERIFY:
-		*event = "rollback.verified";
-		*actor = sres[(st->executor + 1) % NSRES];
-		add_str(d, "rollback_id", rb);
-		a = cJSON_AddArrayToObject(d, "evidence");
-		o = cJSON_CreateObject();
-		add_str(o, "kind", "tests");
-		add_str(o, "result", st->tests_fail ? "fail" : "pass");
-		snprintf(buf, sizeof(buf), "ci://acme/%s/runs/%" PRIu32, svc, 70000 + st->rollback);
-		add_str(o, "ref", buf);
-		hexrand(g, hex, 32);
-		add_str(o, "sha256", hex);
-		cJSON_AddItemToArray(a, o);
-		if (st->scan) {
-			o = cJSON_CreateObject();
-			add_str(o, "kind", "security-scan");
-			add_str(o, "result", st->scan_fail ? "fail" : "pass");
-			snprintf(buf, sizeof(buf), "scan://acme/%s/%" PRIu32, svc, st->rollback);
-			add_str(o, "ref", buf);
-			hexrand(g, hex, 32);
-			add_str(o, "sha256", hex);
-			cJSON_AddItemToArray(a, o);
-		}
-		if (st->env == 0) {
-			o = cJSON_CreateObject();
-			add_str(o, "kind", "monitoring");
-			add_str(o, "result", "pass");
-			snprintf(buf, sizeof(buf), "grafana://acme/d/%s?rb=%s", svc, rb);
-			add_str(o, "ref", buf);
-			cJSON_AddItemToArray(a, o);
-		}
-		break;
-	case K_REVIEW:
-		*event = "rollback.reviewed";
-		*actor = approvers[6 + st->rollback % 2].identity;
-		add_str(d, "rollback_id", rb);
-		add_str(d, "outcome", st->tests_fail ? "follow-up-required" : "accepted");
-		snprintf(buf, sizeof(buf), "Post-incident review of %s held; actions in %s.", rb,
-			 st->incident ? inc : chg);
-		add_str(d, "notes", buf);
-		break;
-	default:
-		*event = "rollback.closed";
-		*actor = requester_of(st);
-		add_str(d, "rollback_id", rb);
-		add_str(d, "resolution", st->change % 3 ? "fixed-forward" : "reverted-permanently");
-		break;
-	}
-	return d;
+	*event = w.event;
+	*actor = w.actor;
+	return w.d;
 }
 
 static int close_export(struct gen *g, struct rb_err *e)
@@ -783,17 +881,109 @@ void rb_sample_defaults(struct rb_sample_opts *o)
 	o->ledgers = 1;
 }
 
+/* The sample's span [start, end) and the entry key's rotation (mid). */
+static void sample_times(const struct rb_sample_opts *o, struct rb_time *start,
+			 struct rb_time *mid, struct rb_time *end)
+{
+	int64_t ey = o->start_year + (o->start_month - 1 + o->months) / 12;
+	unsigned em = (unsigned)((o->start_month - 1 + o->months) % 12 + 1);
+	int mm = o->start_month - 1 + o->months / 2;
+
+	start->sec = rb_days_from_civil(o->start_year, (unsigned)o->start_month, 1) * 86400;
+	start->nsec = 0;
+	end->sec = rb_days_from_civil(ey, em, 1) * 86400;
+	end->nsec = 0;
+	/* The entry key rotates in the middle month, on its 15th. */
+	mid->sec = rb_days_from_civil(o->start_year + mm / 12, (unsigned)(mm % 12 + 1), 15) * 86400;
+	mid->nsec = 0;
+	if (o->months < 2)
+		*mid = *end;
+}
+
+/* The keys, derived from the seed: the trust store and the private key files. */
+static int write_keys(struct gen *g, const struct rb_time *start, const struct rb_time *mid,
+		      struct rb_err *e)
+{
+	const struct rb_sample_opts *o = g->o;
+	cJSON *store = NULL, *keys;
+	char path[PATH_MAX];
+	int i, rc = -1;
+
+	if (derive_key(o->seed, "sample-ledger-k1", &g->k1, e) != 0 ||
+	    derive_key(o->seed, "sample-ledger-k2", &g->k2, e) != 0)
+		goto out;
+	for (i = 0; i < (int)NAPPROVERS; i++)
+		if (derive_key(o->seed, approvers[i].key, &g->akeys[i], e) != 0)
+			goto out;
+	store = cJSON_CreateObject();
+	keys = cJSON_AddArrayToObject(store, "keys");
+	cJSON_AddItemToArray(keys, sample_entry("sample-ledger-k1", NULL, g->k1,
+						"entry,checkpoint", start,
+						o->months >= 2 ? mid : NULL));
+	if (o->months >= 2)
+		cJSON_AddItemToArray(keys, sample_entry("sample-ledger-k2", NULL, g->k2,
+							"entry,checkpoint", mid, NULL));
+	for (i = 0; i < (int)NAPPROVERS; i++)
+		cJSON_AddItemToArray(keys, sample_entry(approvers[i].key, approvers[i].identity,
+							g->akeys[i], "approver", start, NULL));
+	if (rb_path_join(path, sizeof(path), o->out, "keys.json", e) != 0 ||
+	    rb_write_json(path, store, 0644, e) != 0)
+		goto out;
+	if (write_key(o->out, "sample-ledger-k1", g->k1, e) != 0 ||
+	    (o->months >= 2 && write_key(o->out, "sample-ledger-k2", g->k2, e) != 0))
+		goto out;
+	for (i = 0; i < (int)NAPPROVERS; i++)
+		if (write_key(o->out, approvers[i].key, g->akeys[i], e) != 0)
+			goto out;
+	rc = 0;
+out:
+	cJSON_Delete(store);
+	return rc;
+}
+
+/* Ledger L (from 0), day by day over [start, end), from its own stream of randomness. */
+static int write_ledger(struct gen *g, int L, int64_t start, int64_t end, struct rb_err *e)
+{
+	const struct rb_sample_opts *o = g->o;
+	char sub[160];
+	struct ev ev;
+	int64_t day;
+
+	rng_seed(&g->r, o->seed * 1000003u + (uint64_t)L);
+	g->order = 0;
+	g->changes = g->incidents = g->rollbacks = 0;
+	g->using_k2 = 0;
+	g->cur_y = g->cur_m = 0;
+	if (o->ledgers == 1)
+		snprintf(g->origin, sizeof(g->origin), "acme.example/rollback-ledger");
+	else
+		snprintf(g->origin, sizeof(g->origin), "acme.example/rollback-ledger-%d", L + 1);
+	rb_state_init(&g->state, g->origin);
+	snprintf(sub, sizeof(sub), "exports/%s", strchr(g->origin, '/') + 1);
+	if (rb_path_join(g->ledger_dir, sizeof(g->ledger_dir), o->out, sub, e) != 0)
+		return -1;
+	for (day = start; day < end; day += 86400) {
+		if (plan_day(g, day) != 0)
+			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		while (g->h.n > 0 && g->h.v[0].t.sec < day + 86400) {
+			heap_pop(&g->h, &ev);
+			if (emit(g, &ev, e) != 0)
+				return -1;
+		}
+	}
+	g->h.n = 0;     /* events after the end are never written */
+	if (close_export(g, e) != 0)
+		return -1;
+	rb_state_clear(&g->state);
+	return 0;
+}
+
 int rb_sample_generate(const struct rb_sample_opts *o, struct rb_sample_stats *stats,
 		       struct rb_err *e)
 {
 	struct gen g;
-	cJSON *store = NULL, *keys;
-	char path[PATH_MAX];
 	struct rb_time start, mid, end;
-	int64_t day;
-	int i, L, rc = -1;
-	int64_t ey;
-	unsigned em;
+	int i, L, st, rc = -1;
 
 	memset(&g, 0, sizeof(g));
 	memset(stats, 0, sizeof(*stats));
@@ -803,104 +993,26 @@ int rb_sample_generate(const struct rb_sample_opts *o, struct rb_sample_stats *s
 		return RB_ERR(e, RB_EX_USAGE, "sample: options out of range");
 	g.o = o;
 	g.stats = stats;
-	start.sec = rb_days_from_civil(o->start_year, (unsigned)o->start_month, 1) * 86400;
-	start.nsec = 0;
-	ey = o->start_year + (o->start_month - 1 + o->months) / 12;
-	em = (unsigned)((o->start_month - 1 + o->months) % 12 + 1);
-	end.sec = rb_days_from_civil(ey, em, 1) * 86400;
-	end.nsec = 0;
-	/* The entry key rotates in the middle month, on its 15th. */
-	{
-		int mm = o->start_month - 1 + o->months / 2;
-
-		mid.sec = rb_days_from_civil(o->start_year + mm / 12, (unsigned)(mm % 12 + 1), 15) *
-			  86400;
-		mid.nsec = 0;
-		if (o->months < 2)
-			mid = end;
-	}
+	sample_times(o, &start, &mid, &end);
 	/* Never over what a user has: a new or empty folder only. */
-	{
-		int st;
-
-		if (rb_dir_state(o->out, &st, e) != 0)
-			return -1;
-		if (st == 2)
-			return RB_ERR(e, RB_EX_CANTCREAT, "'%s' is not empty: sample writes only "
-				      "into a new or empty folder, and replaces nothing", o->out);
-	}
-	if (rb_mkdir_p(o->out, 0750, e) != 0)
+	if (rb_dir_state(o->out, &st, e) != 0)
 		return -1;
-	if (derive_key(o->seed, "sample-ledger-k1", &g.k1, e) != 0 ||
-	    derive_key(o->seed, "sample-ledger-k2", &g.k2, e) != 0)
+	if (st == 2)
+		return RB_ERR(e, RB_EX_CANTCREAT, "'%s' is not empty: sample writes only "
+			      "into a new or empty folder, and replaces nothing", o->out);
+	if (rb_mkdir_p(o->out, 0750, e) != 0 || write_keys(&g, &start, &mid, e) != 0)
 		goto out;
-	for (i = 0; i < (int)NAPPROVERS; i++)
-		if (derive_key(o->seed, approvers[i].key, &g.akeys[i], e) != 0)
-			goto out;
-	/* The trust store and the private keys. */
-	store = cJSON_CreateObject();
-	keys = cJSON_AddArrayToObject(store, "keys");
-	cJSON_AddItemToArray(keys, sample_entry("sample-ledger-k1", NULL, g.k1,
-						"entry,checkpoint", &start,
-						o->months >= 2 ? &mid : NULL));
-	if (o->months >= 2)
-		cJSON_AddItemToArray(keys, sample_entry("sample-ledger-k2", NULL, g.k2,
-							"entry,checkpoint", &mid, NULL));
-	for (i = 0; i < (int)NAPPROVERS; i++)
-		cJSON_AddItemToArray(keys, sample_entry(approvers[i].key, approvers[i].identity,
-							g.akeys[i], "approver", &start, NULL));
-	if (rb_path_join(path, sizeof(path), o->out, "keys.json", e) != 0 ||
-	    rb_write_json(path, store, 0644, e) != 0)
-		goto out;
-	if (write_key(o->out, "sample-ledger-k1", g.k1, e) != 0 ||
-	    (o->months >= 2 && write_key(o->out, "sample-ledger-k2", g.k2, e) != 0))
-		goto out;
-	for (i = 0; i < (int)NAPPROVERS; i++)
-		if (write_key(o->out, approvers[i].key, g.akeys[i], e) != 0)
-			goto out;
 	g.rotation = mid;
 	g.end = end.sec;
-	/* One ledger at a time, each from its own stream of randomness. */
-	for (L = 0; L < o->ledgers; L++) {
-		char sub[160];
-		struct ev ev;
-
-		rng_seed(&g.r, o->seed * 1000003u + (uint64_t)L);
-		g.order = 0;
-		g.changes = g.incidents = g.rollbacks = 0;
-		g.using_k2 = 0;
-		g.cur_y = g.cur_m = 0;
-		if (o->ledgers == 1)
-			snprintf(g.origin, sizeof(g.origin), "acme.example/rollback-ledger");
-		else
-			snprintf(g.origin, sizeof(g.origin), "acme.example/rollback-ledger-%d", L + 1);
-		rb_state_init(&g.state, g.origin);
-		snprintf(sub, sizeof(sub), "exports/%s", strchr(g.origin, '/') + 1);
-		if (rb_path_join(g.ledger_dir, sizeof(g.ledger_dir), o->out, sub, e) != 0)
+	for (L = 0; L < o->ledgers; L++)
+		if (write_ledger(&g, L, start.sec, end.sec, e) != 0)
 			goto out;
-		for (day = start.sec; day < end.sec; day += 86400) {
-			if (plan_day(&g, day) != 0) {
-				RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-				goto out;
-			}
-			while (g.h.n > 0 && g.h.v[0].t.sec < day + 86400) {
-				heap_pop(&g.h, &ev);
-				if (emit(&g, &ev, e) != 0)
-					goto out;
-			}
-		}
-		g.h.n = 0;      /* events after the end are never written */
-		if (close_export(&g, e) != 0)
-			goto out;
-		rb_state_clear(&g.state);
-	}
 	rc = 0;
 out:
 	if (g.s != NULL)
 		rb_sealer_close(g.s, 0, NULL, NULL);
 	rb_state_clear(&g.state);
 	free(g.h.v);
-	cJSON_Delete(store);
 	rb_privkey_free(g.k1);
 	rb_privkey_free(g.k2);
 	for (i = 0; i < (int)NAPPROVERS; i++)

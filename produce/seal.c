@@ -522,7 +522,7 @@ static int seal_line(rb_sealer *s, const char *line, size_t len,
 					hit = &cos[i];
 			if (hit == NULL || nuse == sizeof(use) / sizeof(use[0])) {
 				RB_ERR(e, RB_EX_DATAERR,
-				       "\"cosign\" names a key that was not given with --cosigner");
+				       "\"cosign\" names a key that is not one of the cosigning keys");
 				goto out;
 			}
 			use[nuse++] = *hit;

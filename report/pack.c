@@ -614,7 +614,7 @@ int rb_pack_check(const struct rb_pack *p, int signing, int allow_unsigned,
 	}
 	if (m.is_signed && !signing && !allow_unsigned) {
 		RB_ERR(e, RB_EX_CANTCREAT, "'%s' holds a signed report: replacing it with an "
-		       "unsigned one needs --allow-unsigned (or sign it with --sign)", p->dir);
+		       "unsigned one must be allowed (or the report signed)", p->dir);
 		goto out;
 	}
 	rc = 0;

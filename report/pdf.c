@@ -1564,7 +1564,7 @@ int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
 		  const char *path, struct rb_err *e)
 {
 	struct pdf *p = calloc(1, sizeof(*p));
-	const char *dir = getenv("RBAUDIT_FONT_DIR");
+	const char *dir = d->font_dir;
 	char f1[512], f2[512], f3[512];
 	const char *n1, *n2, *n3;
 	const cJSON *s;

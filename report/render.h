@@ -65,6 +65,7 @@ struct rb_report_data {
 	struct sqlite3 *db;     /* open, read-only */
 	int64_t analysis_id;
 	struct rb_render_stats *stats;  /* filled by the renderers; may be NULL */
+	const char *font_dir;   /* the PDF fonts; NULL: the built-in folder */
 };
 
 /*

@@ -16,6 +16,7 @@
 
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/schema.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/note.h"
@@ -56,7 +57,7 @@ static int64_t pick_ledger(sqlite3 *db, const char *want, char *origin, size_t n
 		return RB_ERR(e, RB_EX_NOINPUT, "the database holds no ledger%s%s", want ? " " : "",
 			      want ? want : "");
 	if (count > 1)
-		return RB_ERR(e, RB_EX_USAGE, "the database holds %d ledgers: name one with --ledger",
+		return RB_ERR(e, RB_EX_USAGE, "the database holds %d ledgers: name one by its origin",
 			      count);
 	return id;
 }
@@ -370,41 +371,6 @@ static int attest_supersedes(const struct rb_report_opts *o, const struct rb_pac
 	return 0;
 }
 
-void rb_truncation_marker(long long n, char *out, size_t len)
-{
-	char digits[32], grouped[48];
-	size_t nd, i, g = 0;
-
-	nd = (size_t)snprintf(digits, sizeof(digits), "%lld", n);
-	for (i = 0; i < nd; i++) {
-		if (i > 0 && (nd - i) % 3 == 0)
-			grouped[g++] = ',';
-		grouped[g++] = digits[i];
-	}
-	grouped[g] = '\0';
-	snprintf(out, len, "\u2026 [truncated: %s characters, see the JSON]", grouped);
-}
-
-int rb_rollback_flagged(const cJSON *r)
-{
-	return rb_flagged(rb_json_str(r, "level"),
-			  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "findings")));
-}
-
-int rb_in_sample(const cJSON *a, const char *id)
-{
-	const cJSON *s;
-
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(
-				   cJSON_GetObjectItemCaseSensitive(a, "sample"), "rollbacks")) {
-		const char *sid = rb_json_str(s, "rollback_id");
-
-		if (sid != NULL && id != NULL && strcmp(sid, id) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /*
  * The trails of the rollbacks the detail sections show (sampled, with a
  * finding, or of high impact; the first MAX_DETAIL of them): every entry
@@ -456,60 +422,6 @@ static int trails(sqlite3 *db, int64_t lid, const cJSON *a, const struct rb_roll
 	return 0;
 }
 
-struct rb_rows {
-	sqlite3_stmt *q;
-	cJSON *cur;
-	int step;               /* the last sqlite3_step */
-	int64_t bad;            /* rows whose facts are not JSON */
-};
-
-int rb_rows_open(const struct rb_report_data *d, rb_rows **out, struct rb_err *e)
-{
-	rb_rows *r = calloc(1, sizeof(*r));
-
-	*out = NULL;
-	if (r == NULL)
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	if (rb_db_prepare(d->db, "SELECT facts FROM analysis_rollback WHERE analysis_id = ?1 "
-			  "ORDER BY ord, rowid", &r->q, e) != 0) {
-		free(r);
-		return -1;
-	}
-	sqlite3_bind_int64(r->q, 1, d->analysis_id);
-	r->step = SQLITE_DONE;
-	*out = r;
-	return 0;
-}
-
-const cJSON *rb_rows_next(rb_rows *r)
-{
-	cJSON_Delete(r->cur);
-	r->cur = NULL;
-	while (r->cur == NULL && (r->step = sqlite3_step(r->q)) == SQLITE_ROW) {
-		r->cur = cJSON_Parse((const char *)sqlite3_column_text(r->q, 0));
-		r->bad += r->cur == NULL;
-	}
-	return r->cur;
-}
-
-int rb_rows_check(rb_rows *r, sqlite3 *db, struct rb_err *e)
-{
-	if (r->step != SQLITE_DONE && r->step != SQLITE_ROW)
-		return rb_db_fail(db, r->step, e, "cannot read the analysis's rollbacks");
-	if (r->bad > 0)
-		return RB_ERR(e, RB_EX_DATAERR, "%lld stored rollbacks of the analysis are not "
-			      "valid JSON", (long long)r->bad);
-	return 0;
-}
-
-void rb_rows_close(rb_rows *r)
-{
-	if (r == NULL)
-		return;
-	cJSON_Delete(r->cur);
-	sqlite3_finalize(r->q);
-	free(r);
-}
 
 /* The largest limit of the PDF sections of this type in the templates. */
 static int max_limit(struct rb_template *const *tpl, size_t n, const char *type, int dflt)
@@ -709,10 +621,11 @@ static void rollup_free(struct rb_rollup *ru)
 }
 
 /* A template by name (in the template folders) or by path. */
-static int find_template(const char *arg, char *path, size_t n, struct rb_err *e)
+static int find_template(const char *arg, const char *first, char *path, size_t n,
+			 struct rb_err *e)
 {
 	char exe[PATH_MAX], up1[PATH_MAX + 32], up2[PATH_MAX + 32], *slash;
-	const char *env = getenv("RBAUDIT_TEMPLATES");
+	const char *env = first;
 	const char *dirs[5];
 	ssize_t len;
 	int i;
@@ -726,7 +639,7 @@ static int find_template(const char *arg, char *path, size_t n, struct rb_err *e
 		      arg[i] == '-' || arg[i] == '_'))
 			return RB_ERR(e, RB_EX_USAGE, "template name '%s' is not a name", arg);
 	/*
-	 * RBAUDIT_TEMPLATES, then next to the binary or up to two folders above
+	 * The caller's folder (templates_dir), then next to the binary or up to two folders above
 	 * it (a source tree and its build folders), then the data folder.
 	 */
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 32);
@@ -974,7 +887,7 @@ static int load_templates(const struct rb_report_opts *o, struct prep *p, struct
 	for (i = 0; i < o->ntemplates; i++) {
 		char tp[PATH_MAX];
 
-		if (find_template(o->templates[i], tp, sizeof(tp), e) != 0 ||
+		if (find_template(o->templates[i], o->templates_dir, tp, sizeof(tp), e) != 0 ||
 		    rb_template_load(tp, &p->tpl[i], e) != 0)
 			return -1;
 		p->ntpl++;
@@ -1051,7 +964,7 @@ static int read_analysis(sqlite3 *db, int64_t lid, const char *origin, const cha
 	sqlite3_finalize(q);
 	if (step == SQLITE_DONE)
 		return RB_ERR(e, RB_EX_NOINPUT, "no stored analysis of %s for period %s with this "
-			      "policy: run 'rbaudit analyze --period %s' first", origin, period,
+			      "policy: analyse the period %s first", origin, period,
 			      period);
 	if (step != SQLITE_ROW)
 		return rb_db_fail(db, step, e, "cannot read the analysis");
@@ -1133,7 +1046,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 {
 	struct prep p;
 	struct rb_render_stats stats = { 0, 0 };
-	struct rb_report_data d = { NULL, NULL, NULL, NULL, 0, &stats };
+	struct rb_report_data d = { NULL, NULL, NULL, NULL, 0, &stats, NULL };
 	struct rb_rollup ru = { 0, 0, { 0 }, NULL, NULL };
 	struct rederive rd;
 	sqlite3 *db = NULL;
@@ -1147,7 +1060,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	memset(&rd, 0, sizeof(rd));
 	if (prepare(o, &p, e) != 0)
 		return -1;
-	if (rb_db_open(o->db_path, RB_DB_READONLY, o->busy_ms, &db, e) != 0)
+	if (rb_schema_open(o->db_path, RB_DB_READONLY, o->busy_ms, &db, e) != 0)
 		goto out;
 	lid = pick_ledger(db, o->ledger, origin, sizeof(origin), e);
 	if (lid < 0 || read_analysis(db, lid, origin, p.per.name, o->policy_sha256, &a,
@@ -1156,6 +1069,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 		goto out;
 	d.db = db;
 	d.a = a;
+	d.font_dir = o->font_dir;
 	/* The rollbacks are gone over only for PDF and JSON. */
 	for (i = 0; i < p.ntpl; i++)
 		need_all |= p.tpl[i]->format != RB_FMT_XLSX;

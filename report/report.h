@@ -34,6 +34,8 @@ struct rb_report_opts {
 					 * claims everything verified only when the stored
 					 * history was last re-checked against that file */
 	int busy_ms;
+	const char *templates_dir;      /* looked in first for a template by name; or NULL */
+	const char *font_dir;           /* the DejaVu fonts of PDFs; NULL: the built-in folder */
 	/*
 	 * Prove the stored analysis (its id) equal to a recomputation from the
 	 * verified entries (the analyze stage's rb_analyze_rederive, which the

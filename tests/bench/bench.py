@@ -178,8 +178,8 @@ def store_floor(binary, db, work, tries=3):
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(dst + suffix):
             os.unlink(dst + suffix)
-    best = min(runs, key=lambda x: x["insert_cpu"] + x["commit_cpu"])
-    best["runs"] = runs
+    best = dict(min(runs, key=lambda x: x["insert_cpu"] + x["commit_cpu"]))
+    best["runs"] = [dict(x) for x in runs]
     return best
 
 

@@ -15,7 +15,7 @@ expect_exit 0 "the sample is ingested" -- "$RBAUDIT" ingest --db a.db --keys s/k
 expect_exit 0 "report --help exits 0" -- "$RBAUDIT" report --help
 expect_exit 66 "a report before any analysis exits 66" -- "$RBAUDIT" report --db a.db \
 	--period 2026-10 --template governance-monthly --out early
-expect_grep "and says to run analyze first" "$ERR" "rbaudit analyze"
+expect_grep "and says to analyse the period first" "$ERR" "analyse the period"
 expect_exit 0 "the period is analysed" -- "$RBAUDIT" analyze --db a.db --period 2026-10 \
 	--sample 10 --sample-seed 3 --json
 cp "$OUT" analysis.json

@@ -128,7 +128,7 @@ cp a.db t.db
 "$RBAUDIT" ingest --db t.db --keys s3/keys.json s3/exports/rollback-ledger/* >/dev/null
 expect_exit 66 "report of an analysis older than the stored entries exits 66" -- \
 	"$RBAUDIT" report --db t.db --period "$P" --template auditor-pack --out stale
-expect_grep "  it says to analyze again" "$ERR" "run 'rbaudit analyze --period $P' again"
+expect_grep "  it says to analyze again" "$ERR" "analyse the period $P again"
 expect_no_file "  and writes nothing" stale
 
 done_testing

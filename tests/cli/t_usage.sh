@@ -3,7 +3,10 @@
 # unknown commands and options (exit 64, message on stderr), and missing
 # required options or arguments (exit 64) for keygen, keys, seal and verify;
 # messages a person can act on: an option without its value, numbers with
-# their range, a date that does not exist, `rbaudit help COMMAND`.
+# their range, a date that does not exist, `rbaudit help COMMAND`; for every
+# command: --help (its option lines, --help, an exit status paragraph naming
+# only the codes of lib/err.h) and an unknown option (64); the man page's
+# EXIT STATUS against lib/err.h.
 . "$ROOT/tests/cli/lib.sh"
 
 # --- --help ------------------------------------------------------------
@@ -23,7 +26,8 @@ done
 # --help wins even after other options.
 expect_exit 0 "rbaudit verify --keys x --help exits 0" -- "$RBAUDIT" verify --keys x.json --help
 expect_grep "rbaudit verify --keys x --help prints the usage" "$OUT" '^usage: rbaudit verify'
-expect_grep "verify --help documents exit status 66" "$OUT" '66'
+expect_grep "verify --help documents exit status 66 in its exit status paragraph" "$OUT" \
+	'^E_ code, 64 usage, 65 malformed trust store, 66 trust store missing\.$'
 
 expect_exit 0 "rbaudit --version exits 0" -- "$RBAUDIT" --version
 expect_grep "rbaudit --version prints 'rbaudit X.Y.Z'" "$OUT" '^rbaudit [0-9]+\.[0-9]+\.[0-9]+$'
@@ -125,6 +129,50 @@ expect_exit 78 "run with a job file that names no trust_store exits 78" -- "$RBA
 expect_grep -F "  naming the member" "$ERR" 'member "trust_store" is required'
 expect_exit 0 "run --help exits 0" -- "$RBAUDIT" run --help
 expect_grep "  and promises 78 for a configuration error" "$OUT" '^  78 +configuration error'
+
+# --- every command: --help, a usage error, its exit codes -------------
+# The exit codes a command may document are those of lib/err.h's enum
+# rb_exit, read from the header itself; the man page's EXIT STATUS lists
+# exactly those.
+CODES=$(sed -n 's/^[[:space:]]*RB_EX_[A-Z]* = \([0-9][0-9]*\),*.*/\1/p' "$ROOT/lib/err.h" | sort -n | tr '\n' ' ')
+check "lib/err.h defines the exit codes 0 1 2 64 65 66 70 73 74 75 78" \
+	test "$CODES" = "0 1 2 64 65 66 70 73 74 75 78 "
+MAN=$(awk '/^\.SH EXIT STATUS/{on=1; next} /^\.SH/{on=0} on && prev == ".TP" && /^\.B [0-9]+$/ {print $2} {prev=$0}' \
+	"$ROOT/rbaudit.1" | sort -n | tr '\n' ' ')
+check "the man page's EXIT STATUS lists exactly lib/err.h's codes ($MAN)" test "$MAN" = "$CODES"
+for c in keygen keys seal verify ingest check analyze report verify-report run sample; do
+	expect_exit 0 "rbaudit $c --help exits 0" -- "$RBAUDIT" $c --help
+	expect_grep "  prints $c's usage on stdout" "$OUT" "^usage: rbaudit $c( |\$)"
+	check "  writes nothing to stderr" test ! -s "$ERR"
+	expect_grep "  lists --help itself" "$OUT" '^  --help +print this help and exit$'
+	expect_grep "  has an exit status paragraph" "$OUT" '^Exit status'
+	# Every number the paragraph names as an exit code is one of err.h's.
+	bad=$(awk '/^Exit status/{on=1} on' "$OUT" | grep -oE '(^|[ (;,:])[0-9]{1,3}( |,|;|$)' |
+		tr -dc '0-9\n' | sort -un | while read -r n; do
+			case " $CODES" in *" $n "*) ;; *) echo "$n" ;; esac; done | tr '\n' ' ')
+	check "  names only exit codes of lib/err.h (not: $bad)" test -z "$bad"
+	expect_grep "  documents 64 for a usage error" "$OUT" '64'
+	expect_exit 64 "rbaudit $c --no-such-option exits 64" -- "$RBAUDIT" $c --no-such-option
+	expect_grep -F "  naming it" "$ERR" "unknown option '--no-such-option'"
+	check "  prints nothing on stdout" test ! -s "$OUT"
+done
+# Each option line of the help comes from the command's table: analyze's.
+"$RBAUDIT" analyze --help >ah.txt
+for o in db period policy trend sample sample-seed ledger controls no-store json busy-timeout keys jobs; do
+	expect_grep "analyze --help lists --$o" ah.txt "^  --$o( |\$)"
+done
+# A value that is itself an option: the first option was given none.
+expect_exit 64 "analyze --db --period 2026-08 exits 64" -- "$RBAUDIT" analyze --db --period 2026-08
+expect_grep -F "  saying --db has no value" "$ERR" "--db needs a value (it is followed by the option '--period')"
+check "  and creating no database called --period" test ! -e ./--period
+# report takes --busy-timeout, checked as every command checks it.
+expect_exit 64 "report --busy-timeout x exits 64" -- "$RBAUDIT" report --db a.db --template analysis-json --out o --busy-timeout x
+expect_grep -F "  giving the range" "$ERR" "--busy-timeout takes whole seconds from 0 to 86400, not 'x'"
+expect_exit 64 "sample --start 2026-13 exits 64" -- "$RBAUDIT" sample --out sx --start 2026-13
+expect_grep -F "  saying it takes a month" "$ERR" "--start takes a month, YYYY-MM, not '2026-13'"
+expect_exit 64 "sample --deploys-per-day 2e6 exits 64" -- "$RBAUDIT" sample --out sx --deploys-per-day 2e6
+expect_grep -F "  giving the range" "$ERR" "--deploys-per-day takes a number from 0 to 1000000, not '2e6'"
+check "  and writing nothing" test ! -e sx
 
 # rbaudit help COMMAND is COMMAND --help.
 for c in keygen keys seal verify ingest check analyze report verify-report run sample; do

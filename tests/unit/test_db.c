@@ -36,7 +36,7 @@ static void make_db(char *dir, char *path, size_t n)
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(chmod(dir, 0755), 0);
 	snprintf(path, n, "%s/t.db", dir);
-	assert_int_equal(rb_db_open(path, RB_DB_CREATE, 1000, &db, &e), 0);
+	assert_int_equal(rb_schema_open(path, RB_DB_CREATE, 1000, &db, &e), 0);
 	assert_int_equal(rb_db_exec(db, "INSERT INTO ingest_run (started) VALUES ('x')", &e), 0);
 	rb_db_close(db);
 	assert_int_equal(access(path, F_OK), 0);
@@ -69,7 +69,7 @@ static int reader(const char *path, int go_fd, int ready_fd)
 
 	if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
 		return 20;
-	if (rb_db_open(path, RB_DB_READONLY, 1000, &db, &e) != 0) {
+	if (rb_schema_open(path, RB_DB_READONLY, 1000, &db, &e) != 0) {
 		fprintf(stderr, "open: %s\n", e.msg);
 		return 10;
 	}
@@ -141,7 +141,7 @@ static void writable_folder_uses_the_usual_locks(void **state)
 
 	(void)state;
 	make_db(dir, path, sizeof(path));
-	assert_int_equal(rb_db_open(path, RB_DB_READONLY, 1000, &db, &e), 0);
+	assert_int_equal(rb_schema_open(path, RB_DB_READONLY, 1000, &db, &e), 0);
 	assert_int_equal(rb_db_exec(db, "SELECT count(*) FROM ingest_run", &e), 0);
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
 	assert_int_equal(rb_db_unchanged(db, &e), 0);

@@ -531,7 +531,7 @@ static void migration_to_v6_keeps_what_ingest_stores(const char *db, const char 
 	down_to_v5(db, export);
 	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM pragma_table_info('entry') "
 				   "WHERE name = 'envelope'"), 1);
-	if (rb_db_open(db, 0, 1000, &h, &e) != 0)
+	if (rb_schema_open(db, 0, 1000, &h, &e) != 0)
 		fail_msg("migration: %s", e.msg);
 	rb_db_close(h);
 	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), RB_SCHEMA_VERSION);
@@ -567,7 +567,7 @@ static void migration_to_v5_marks_the_repeats(const char *db, const char *export
 	down_to_v5(db, export);
 	tu_exec(db, to_v4);
 	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), 4);
-	assert_int_equal(rb_db_open(db, 0, 1000, &h, &e), 0);
+	assert_int_equal(rb_schema_open(db, 0, 1000, &h, &e), 0);
 	rb_db_close(h);
 	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), RB_SCHEMA_VERSION);
 	assert_int_equal(tu_query_int(db, "SELECT group_concat(counted, '') FROM "
