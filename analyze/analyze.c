@@ -379,33 +379,46 @@ static void take_row(struct reader *rd, sqlite3_stmt *q, struct rbk *r, struct l
 	int64_t seq = sqlite3_column_int64(q, 0), t = col_ns(q, 1, 2);
 	const char *event = (const char *)sqlite3_column_text(q, 3);
 	const char *actor = (const char *)sqlite3_column_text(q, 4);
+	int ev = rb_event_of(event);
 	/* Approvals, reviews and closings are read from the columns: their
 	 * payload is parsed only for the trail. */
 	int want_data = r->trail != NULL ||
-			(strcmp(event, "rollback.approved") != 0 &&
-			 strcmp(event, "rollback.reviewed") != 0 &&
-			 strcmp(event, "rollback.closed") != 0);
+			(ev != RB_EVENT_ROLLBACK_APPROVED && ev != RB_EVENT_ROLLBACK_REVIEWED &&
+			 ev != RB_EVENT_ROLLBACK_CLOSED);
 	cJSON *body = want_data ? parse_payload(rd, q, 5) : NULL;
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(body, "data");
 
 	ld->oom |= push_i64(&r->seqs, &r->nseqs, seq) != 0;
 	if (r->trail != NULL)
 		add_trail_entry(r, q, seq, t, event, actor, data);
-	if (strcmp(event, "rollback.requested") == 0 && !ld->have_req) {
+	switch (ev) {
+	case RB_EVENT_ROLLBACK_REQUESTED:
+		if (!ld->have_req)
+			take_requested(r, t, actor, data);
 		ld->have_req = 1;
-		take_requested(r, t, actor, data);
-	} else if (strcmp(event, "rollback.executed") == 0 && !ld->have_exe) {
+		break;
+	case RB_EVENT_ROLLBACK_EXECUTED:
+		if (!ld->have_exe)
+			take_executed(r, t, actor, data);
 		ld->have_exe = 1;
-		take_executed(r, t, actor, data);
-	} else if (strcmp(event, "rollback.approved") == 0) {
+		break;
+	case RB_EVENT_ROLLBACK_APPROVED:
 		ld->oom |= take_approval(r, q, t, actor) != 0;
-	} else if (strcmp(event, "rollback.verified") == 0) {
+		break;
+	case RB_EVENT_ROLLBACK_VERIFIED:
 		ld->oom |= take_verified(r, ld, t, data) != 0;
-	} else if (strcmp(event, "rollback.reviewed") == 0) {
+		break;
+	case RB_EVENT_ROLLBACK_REVIEWED:
 		ld->oom |= push_i64(&r->reviews, &r->nreviews, t) != 0;
-	} else if (strcmp(event, "rollback.closed") == 0 && !r->has_closed) {
-		r->has_closed = 1;
-		r->closed = t;
+		break;
+	case RB_EVENT_ROLLBACK_CLOSED:
+		if (!r->has_closed) {
+			r->has_closed = 1;
+			r->closed = t;
+		}
+		break;
+	default:
+		break;
 	}
 	rb_json_arena_reset(rd->arena);
 }
@@ -505,86 +518,74 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/*
- * §3 valid approvers before t: distinct actors of approvals at or before t,
- * not the requester nor the executor, ordered by their first approval.
- * Fills times[] with each one's first approval time; returns the count.
- */
-static size_t valid_approvers(const struct rbk *r, int64_t t, int64_t *times,
-			      const char **who, int *cos)
-{
-	size_t n = 0, i, j;
+/* One valid approver: who, when first, whether countersigned (any approval). */
+struct approver {
+	int64_t t;
+	const char *who;        /* borrowed from the rollback's approvals */
+	int cos;
+	size_t ord;             /* the order first seen in, for a stable sort */
+};
 
-	/* Approvals are in seq order; order by time, earliest first per actor. */
-	for (i = 0; i < r->nap; i++) {
-		const struct approval *a = &r->ap[i];
-		int dup = 0;
-
-		if (a->t > t || a->actor == NULL ||
-		    (r->requester && strcmp(a->actor, r->requester) == 0) ||
-		    (r->executor && strcmp(a->actor, r->executor) == 0))
-			continue;
-		for (j = 0; j < n; j++)
-			if (strcmp(who[j], a->actor) == 0) {
-				dup = 1;
-				if (a->t < times[j])
-					times[j] = a->t;
-				cos[j] |= a->countersigned;
-			}
-		if (!dup) {
-			who[n] = a->actor;
-			cos[n] = a->countersigned;
-			times[n++] = a->t;
-		}
-	}
-	/* Insertion sort by first approval time (stable). */
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && times[j] < times[j - 1]; j--) {
-			int64_t tt = times[j];
-			const char *ww = who[j];
-			int cc = cos[j];
-
-			times[j] = times[j - 1];
-			who[j] = who[j - 1];
-			cos[j] = cos[j - 1];
-			times[j - 1] = tt;
-			who[j - 1] = ww;
-			cos[j - 1] = cc;
-		}
-	return n;
-}
-
-/* The distinct approvers of a rollback up to a time: who, when first, and
- * whether any of their approvals was countersigned (§4).  Owns its arrays. */
+/* The distinct approvers of a rollback up to a time, earliest first (§4).
+ * Owns its array. */
 struct approvers {
 	size_t n;
-	int64_t *times;
-	const char **who;       /* borrowed from the rollback's approvals */
-	int *cos;
+	struct approver *v;
 };
 
 static void approvers_free(struct approvers *a)
 {
-	free(a->times);
-	free(a->who);
-	free(a->cos);
+	free(a->v);
 	memset(a, 0, sizeof(*a));
 }
 
-/* 0, or -1 when out of memory (a left empty). */
+static int cmp_approver(const void *a, const void *b)
+{
+	const struct approver *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return (x->ord > y->ord) - (x->ord < y->ord);
+}
+
+/*
+ * §3 valid approvers before until: distinct actors of approvals at or
+ * before it, not the requester nor the executor, ordered by their first
+ * approval (ties in the order first seen).  0, or -1 when out of memory
+ * (a left empty).
+ */
 static int approvers_of(const struct rbk *r, int64_t until, struct approvers *a)
 {
-	size_t cap = r->nap ? r->nap : 1;
+	size_t i, j;
 
 	a->n = 0;
-	a->times = calloc(cap, sizeof(*a->times));
-	a->who = calloc(cap, sizeof(*a->who));
-	a->cos = calloc(cap, sizeof(*a->cos));
-	if (a->times == NULL || a->who == NULL || a->cos == NULL) {
-		approvers_free(a);
+	if ((a->v = calloc(r->nap ? r->nap : 1, sizeof(*a->v))) == NULL)
 		return -1;
+	/* Approvals are in seq order; each actor's earliest time is kept. */
+	for (i = 0; i < r->nap; i++) {
+		const struct approval *ap = &r->ap[i];
+		int dup = 0;
+
+		if (ap->t > until || ap->actor == NULL ||
+		    (r->requester && strcmp(ap->actor, r->requester) == 0) ||
+		    (r->executor && strcmp(ap->actor, r->executor) == 0))
+			continue;
+		for (j = 0; j < a->n; j++)
+			if (strcmp(a->v[j].who, ap->actor) == 0) {
+				dup = 1;
+				if (ap->t < a->v[j].t)
+					a->v[j].t = ap->t;
+				a->v[j].cos |= ap->countersigned;
+			}
+		if (!dup) {
+			a->v[a->n].who = ap->actor;
+			a->v[a->n].cos = ap->countersigned;
+			a->v[a->n].t = ap->t;
+			a->v[a->n].ord = a->n;
+			a->n++;
+		}
 	}
-	a->n = valid_approvers(r, until, a->times, a->who, a->cos);
+	qsort(a->v, a->n, sizeof(*a->v), cmp_approver);
 	return 0;
 }
 
@@ -638,7 +639,7 @@ static void derive_times(const struct ctx *c, const struct rbk *r,
 	}
 	if (f->approved && f->need > 0) {
 		f->has_latency = 1;
-		f->latency = (double)(at_exec->times[f->need - 1] - r->requested) / 1e9;
+		f->latency = (double)(at_exec->v[f->need - 1].t - r->requested) / 1e9;
 	}
 }
 
@@ -866,7 +867,7 @@ static void put_trail(cJSON *o, const struct rbk *r, const struct facts *f,
 	cJSON_AddBoolToObject(o, "approved", f->approved);
 	a = cJSON_AddArrayToObject(o, "approvers");
 	for (i = 0; i < at_exec->n; i++)
-		add_approval(a, at_exec->who[i], at_exec->times[i], at_exec->cos[i]);
+		add_approval(a, at_exec->v[i].who, at_exec->v[i].t, at_exec->v[i].cos);
 	a = cJSON_AddArrayToObject(o, "approvals");
 	for (i = 0; i < r->nap; i++)
 		add_approval(a, r->ap[i].actor ? r->ap[i].actor : "", r->ap[i].t,

@@ -8,17 +8,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+int rb_utf8_next(const char *buf, size_t len, uint32_t *cp)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	unsigned c;
+	size_t n, k;
+	uint32_t v;
+
+	if (len == 0)
+		return 0;
+	c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len <= n)
+		return 0;
+	for (k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[k] & 0x3f);
+	}
+	if ((n == 2 && v < 0x800) || (n == 3 && v < 0x10000) || v > 0x10ffff ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return (int)n + 1;
+}
+
 int rb_utf8_valid(const char *buf, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)buf;
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned c = s[i];
-		size_t n, k;
 		uint32_t cp;
+		int n;
 
-		if (c < 0x80) {
+		if (s[i] < 0x80) {
 			uint64_t w;
 
 			/* ASCII runs, eight bytes at a time. */
@@ -31,29 +70,9 @@ int rb_utf8_valid(const char *buf, size_t len)
 			}
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
+		if ((n = rb_utf8_next(buf + i, len - i, &cp)) == 0)
 			return 0;
-		}
-		if (len - i <= n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
+		i += (size_t)n;
 	}
 	return 1;
 }

@@ -54,6 +54,12 @@ void rb_json_arena_free(rb_json_arena *a);
 /* 1 when buf[0..len) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int rb_utf8_valid(const char *buf, size_t len);
 
+/*
+ * The code point that buf[0..len) starts with, by the same rules: its length
+ * in bytes (1 to 4), or 0 when buf does not start with a valid sequence.
+ */
+int rb_utf8_next(const char *buf, size_t len, uint32_t *cp);
+
 /* The member's string, or NULL when absent or not a string. */
 const char *rb_json_str(const cJSON *obj, const char *name);
 

@@ -2,6 +2,7 @@
 #include "note.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,25 @@ const rb_tkey *rb_checkpoint_verify(const rb_checkpoint *c, const rb_trust *t,
 	return NULL;
 }
 
+/* A malloc'd string printed from fmt, sized by printing it first; NULL out of memory. */
+static char *printed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *printed(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
 int rb_note_sign(const char *text, const char *keyname, const rb_privkey *key,
 		 char **out, struct rb_err *e)
 {
@@ -227,10 +247,9 @@ int rb_note_sign(const char *text, const char *keyname, const rb_privkey *key,
 	if (rb_privkey_sign(key, text, n, blob + 4, e) != 0)
 		return -1;
 	rb_b64_encode(blob, sizeof(blob), b64sig);
-	note = malloc(n + strlen(keyname) + strlen(b64sig) + 16);
+	note = printed("%s\n%s%s %s\n", text, SIG_PREFIX, keyname, b64sig);
 	if (note == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	sprintf(note, "%s\n%s%s %s\n", text, SIG_PREFIX, keyname, b64sig);
 	*out = note;
 	return 0;
 }
@@ -280,10 +299,9 @@ int rb_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[32]
 
 	*out = NULL;
 	rb_b64_encode(root, 32, b64root);
-	text = malloc(strlen(origin) + 80);
+	text = printed("%s\n%" PRIu64 "\n%s\n", origin, size, b64root);
 	if (text == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	sprintf(text, "%s\n%" PRIu64 "\n%s\n", origin, size, b64root);
 	rc = rb_note_sign(text, keyname, key, out, e);
 	free(text);
 	return rc;

@@ -45,6 +45,18 @@ const char *const rb_evidence_names[RB_NEVIDENCE] = {
 	[RB_EVIDENCE_TICKET] = "ticket",
 };
 
+const char *const rb_event_names[RB_NEVENTS] = {
+	[RB_EVENT_CHANGE_DEPLOYED] = "change.deployed",
+	[RB_EVENT_INCIDENT_DETECTED] = "incident.detected",
+	[RB_EVENT_ROLLBACK_REQUESTED] = "rollback.requested",
+	[RB_EVENT_ROLLBACK_APPROVED] = "rollback.approved",
+	[RB_EVENT_ROLLBACK_REJECTED] = "rollback.rejected",
+	[RB_EVENT_ROLLBACK_EXECUTED] = "rollback.executed",
+	[RB_EVENT_ROLLBACK_VERIFIED] = "rollback.verified",
+	[RB_EVENT_ROLLBACK_REVIEWED] = "rollback.reviewed",
+	[RB_EVENT_ROLLBACK_CLOSED] = "rollback.closed",
+};
+
 const char *const rb_touch_names[RB_NTOUCH] = {
 	[RB_TOUCH_AUTHZ_CONFIG] = "authz-config",
 	[RB_TOUCH_CRYPTO_MATERIAL] = "crypto-material",
@@ -98,4 +110,9 @@ int rb_evidence_of(const char *name)
 int rb_touch_of(const char *name)
 {
 	return index_of(rb_touch_names, RB_NTOUCH, name);
+}
+
+int rb_event_of(const char *name)
+{
+	return index_of(rb_event_names, RB_NEVENTS, name);
 }

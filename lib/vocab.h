@@ -1,6 +1,7 @@
 /*
- * vocab.h - the words every stage shares, once: finding codes, risk tiers,
- * impact levels, evidence items and the categories a change touches, as
+ * vocab.h - the words every stage shares, once: ledger events, finding
+ * codes, risk tiers, impact levels, evidence items and the categories a
+ * change touches, as
  * enums with the names metrics-v1 and the stored documents use, looked up
  * both ways; and what "flagged" means.
  *
@@ -11,6 +12,22 @@
  */
 #ifndef RB_VOCAB_H
 #define RB_VOCAB_H
+
+/* metrics-v1 §1: the events of the ledger that the metrics read. */
+enum rb_event {
+	RB_EVENT_CHANGE_DEPLOYED,
+	RB_EVENT_INCIDENT_DETECTED,
+	RB_EVENT_ROLLBACK_REQUESTED,
+	RB_EVENT_ROLLBACK_APPROVED,
+	RB_EVENT_ROLLBACK_REJECTED,
+	RB_EVENT_ROLLBACK_EXECUTED,
+	RB_EVENT_ROLLBACK_VERIFIED,
+	RB_EVENT_ROLLBACK_REVIEWED,
+	RB_EVENT_ROLLBACK_CLOSED,
+	RB_NEVENTS
+};
+extern const char *const rb_event_names[RB_NEVENTS];
+int rb_event_of(const char *name);
 
 /* metrics-v1 §5: the findings of a rollback, in the order documents list them. */
 enum rb_finding_code {

@@ -56,37 +56,19 @@ static void on_error(HPDF_STATUS status, HPDF_STATUS detail, void *user)
 
 static void clean(struct pdf *p, HPDF_FontDef def, const char *in, char *out, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)(in ? in : "");
-	size_t o = 0;
+	const char *s = in ? in : "";
+	size_t left = strlen(s), o = 0;
 
-	while (*s && o + 4 < n) {
-		unsigned cp, len, k;
+	while (left > 0 && o + 4 < n) {
+		uint32_t cp;
+		int len = rb_utf8_next(s, left, &cp);
 
-		if (*s < 0x80) {
-			cp = *s;
+		if (len == 0) {
+			cp = 0xfffd;    /* not UTF-8: never in a verified analysis */
 			len = 1;
-		} else if ((*s & 0xe0) == 0xc0) {
-			cp = *s & 0x1f;
-			len = 2;
-		} else if ((*s & 0xf0) == 0xe0) {
-			cp = *s & 0x0f;
-			len = 3;
-		} else if ((*s & 0xf8) == 0xf0) {
-			cp = *s & 0x07;
-			len = 4;
-		} else {
-			cp = 0xfffd;
-			len = 1;
-		}
-		for (k = 1; k < len && cp != 0xfffd; k++) {
-			if ((s[k] & 0xc0) != 0x80) {
-				cp = 0xfffd;
-				len = k;
-				break;
-			}
-			cp = cp << 6 | (s[k] & 0x3f);
 		}
 		s += len;
+		left -= (size_t)len;
 		if (cp < 0x20)
 			cp = ' ';
 		/* libharu's UTF-8 encoder covers the BMP; the font may lack a glyph. */

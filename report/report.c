@@ -23,6 +23,7 @@
 #include "lib/period.h"
 #include "lib/rtime.h"
 #include "lib/vocab.h"
+#include "report/jsonw.h"
 #include "report/pack.h"
 #include "report/render.h"
 
@@ -667,101 +668,61 @@ static int find_template(const char *arg, const char *first, char *path, size_t 
 }
 
 /* v as cJSON prints it at `depth` levels: its own lines indented by depth tabs. */
-static void put_value(FILE *f, const cJSON *v, int depth, int *bad)
+/* The analysis's members, its rollbacks streamed from the rows one at a time. */
+static int put_streamed(FILE *f, const struct rb_report_data *d, struct rb_err *e)
 {
-	char *s = cJSON_Print(v), *c;
-	int i;
+	const cJSON *m;
+	rb_rows *rows = NULL;
+	int n = 0, rc;
 
-	if (s == NULL) {
-		*bad = 1;
-		return;
+	if (rb_rows_open(d, &rows, e) != 0)
+		return -1;
+	fputs("{\n", f);
+	cJSON_ArrayForEach(m, d->a) {
+		rb_jsonw_key(f, m->string, 2);
+		rb_jsonw_value(f, m, 2);
+		fputs(",\n", f);        /* the rollbacks come last */
 	}
-	for (c = s; *c != '\0'; c++) {
-		putc(*c, f);
-		for (i = 0; *c == '\n' && i < depth; i++)
-			putc('\t', f);
+	rb_jsonw_key(f, "rollbacks", 2);
+	putc('[', f);
+	for (m = rb_rows_next(rows); m != NULL; m = rb_rows_next(rows)) {
+		if (n++ > 0)
+			fputs(", ", f);
+		rb_jsonw_value(f, m, 3);
 	}
-	cJSON_free(s);
-}
-
-/* A member's key, as cJSON prints it at `depth`. */
-static void put_key(FILE *f, const char *key, int depth, int *bad)
-{
-	cJSON *k = cJSON_CreateString(key);
-	char *s = k != NULL ? cJSON_PrintUnformatted(k) : NULL;
-	int i;
-
-	if (s == NULL)
-		*bad = 1;
-	for (i = 0; i < depth; i++)
-		putc('\t', f);
-	fprintf(f, "%s:\t", s != NULL ? s : "\"\"");
-	cJSON_free(s);
-	cJSON_Delete(k);
+	rc = rb_rows_check(rows, d->db, e);
+	rb_rows_close(rows);
+	fputs("]\n\t}", f);
+	return rc;
 }
 
 /*
- * The JSON report, {"analysis", "attestation"}, byte for byte as cJSON
- * prints it, with the analysis's rollbacks streamed from the rows one at a
- * time (after its other members, where the document had them): memory does
- * not grow with the period.  An older analysis that holds its rollbacks is
- * printed whole.
+ * The JSON report, {"analysis", "attestation"}, in the layout of
+ * report/jsonw.h (docs/REPORTS.md), the analysis's rollbacks streamed from
+ * the rows one at a time (after its other members, where the document had
+ * them): memory does not grow with the period.  An older analysis that
+ * holds its rollbacks is written whole, in the same layout.
  */
 static int write_json_report(const struct rb_report_data *d, const char *path,
 			     struct rb_err *e)
 {
-	FILE *f;
-	const cJSON *m;
-	rb_rows *rows = NULL;
-	int bad = 0, stream = !cJSON_HasObjectItem(d->a, "rollbacks"), n = 0;
+	FILE *f = fopen(path, "w");
 
-	if (!stream) {
-		cJSON *doc = cJSON_CreateObject();
-		int rc;
-
-		cJSON_AddItemReferenceToObject(doc, "analysis", (cJSON *)d->a);
-		cJSON_AddItemReferenceToObject(doc, "attestation", (cJSON *)d->attest);
-		rc = rb_write_json(path, doc, 0640, e);
-		cJSON_Delete(doc);
-		return rc;
-	}
-	if (rb_rows_open(d, &rows, e) != 0)
-		return -1;
-	f = fopen(path, "w");
-	if (f == NULL) {
-		rb_rows_close(rows);
+	if (f == NULL)
 		return RB_ERR(e, RB_EX_CANTCREAT, "cannot create '%s': %s", path,
 			      strerror(errno));
-	}
 	fputs("{\n", f);
-	put_key(f, "analysis", 1, &bad);
-	fputs("{\n", f);
-	cJSON_ArrayForEach(m, d->a) {
-		put_key(f, m->string, 2, &bad);
-		put_value(f, m, 2, &bad);
-		fputs(",\n", f);        /* the rollbacks come last */
-	}
-	put_key(f, "rollbacks", 2, &bad);
-	putc('[', f);
-	for (m = rb_rows_next(rows); m != NULL && !bad; m = rb_rows_next(rows)) {
-		if (n++ > 0)
-			fputs(", ", f);
-		put_value(f, m, 3, &bad);
-	}
-	if (!bad && rb_rows_check(rows, d->db, e) != 0) {
+	rb_jsonw_key(f, "analysis", 1);
+	if (cJSON_HasObjectItem(d->a, "rollbacks")) {
+		rb_jsonw_value(f, d->a, 1);
+	} else if (put_streamed(f, d, e) != 0) {
 		fclose(f);
-		rb_rows_close(rows);
 		return -1;
 	}
-	fputs("]\n\t},\n", f);
-	put_key(f, "attestation", 1, &bad);
-	put_value(f, d->attest, 1, &bad);
+	fputs(",\n", f);
+	rb_jsonw_key(f, "attestation", 1);
+	rb_jsonw_value(f, d->attest, 1);
 	fputs("\n}\n", f);
-	rb_rows_close(rows);
-	if (bad) {
-		fclose(f);
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	}
 	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
 		int err = errno;
 

@@ -15,7 +15,8 @@ struct xl {
 	lxw_format *head, *dt, *hours, *pct, *intf, *title, *wrap;
 	const cJSON *a, *attest;
 	const struct rb_report_data *d;
-	int rows_err;
+	int failed;             /* the workbook fails: err says why */
+	struct rb_err err;
 };
 
 static const cJSON *get(const cJSON *o, const char *k)
@@ -76,7 +77,9 @@ static void put_str(struct xl *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
 	sheet_chars(s, RB_XLSX_CELL_MAX - sheet_chars(marker, RB_XLSX_CELL_MAX, &keep), &keep);
 	cell = malloc(keep + strlen(marker) + 1);
 	if (cell == NULL) {
-		x->rows_err = 1;        /* out of memory: the workbook fails */
+		if (!x->failed)
+			RB_ERR(&x->err, RB_EX_SOFTWARE, "out of memory");
+		x->failed = 1;
 		return;
 	}
 	memcpy(cell, s, keep);
@@ -140,13 +143,26 @@ static void finish(lxw_worksheet *ws, lxw_row_t rows_written, int ncols)
 			     (lxw_col_t)(ncols - 1));
 }
 
-/* Iterate the rollbacks from the database, one in memory at a time. */
-#define FOR_EACH_ROLLBACK(x, r) \
-	for (rb_rows *rows_ = rb_rows_open((x)->d, &rows_, NULL) == 0 ? rows_ : \
-	     ((x)->rows_err = -1, NULL); rows_ != NULL; \
-	     (x)->rows_err = rb_rows_check(rows_, (x)->d->db, NULL) != 0 ? -1 : (x)->rows_err, \
-	     rb_rows_close(rows_), rows_ = NULL) \
-		while (((r) = rb_rows_next(rows_)) != NULL)
+/*
+ * The analysis's rollbacks from the database, one in memory at a time:
+ * rows_begin opens the cursor (NULL after an error, kept in x), rows_end
+ * checks that every row was read and closes it.
+ */
+static rb_rows *rows_begin(struct xl *x)
+{
+	rb_rows *rows = NULL;
+
+	if (!x->failed && rb_rows_open(x->d, &rows, &x->err) != 0)
+		x->failed = 1;
+	return x->failed ? NULL : rows;
+}
+
+static void rows_end(struct xl *x, rb_rows *rows)
+{
+	if (rows != NULL && !x->failed && rb_rows_check(rows, x->d->db, &x->err) != 0)
+		x->failed = 1;
+	rb_rows_close(rows);
+}
 
 /*
  * Late and missing data, on the Summary sheet: the coverage of the period,
@@ -280,10 +296,12 @@ static void sheet_rollbacks(struct xl *x)
 		7, 9, 40, 28, 28, 12, 11, 30 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Rollbacks");
 	const cJSON *r;
+	rb_rows *rows;
 	lxw_row_t row = 1;
 
 	header(x, ws, cols, widths, 22);
-	FOR_EACH_ROLLBACK(x, r) {
+	rows = rows_begin(x);
+	while (rows != NULL && (r = rb_rows_next(rows)) != NULL) {
 		char buf[2048];
 
 		put_str(x, ws, row, 0, str(r, "rollback_id"), NULL);
@@ -326,6 +344,7 @@ static void sheet_rollbacks(struct xl *x)
 		put_str(x, ws, row, 21, buf, NULL);
 		row++;
 	}
+	rows_end(x, rows);
 	finish(ws, row, 22);
 }
 
@@ -336,10 +355,12 @@ static void sheet_findings(struct xl *x)
 	static const double widths[] = { 12, 22, 16, 12, 20, 7, 60 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Findings");
 	const cJSON *r, *f;
+	rb_rows *rows;
 	lxw_row_t row = 1;
 
 	header(x, ws, cols, widths, 7);
-	FOR_EACH_ROLLBACK(x, r)
+	rows = rows_begin(x);
+	while (rows != NULL && (r = rb_rows_next(rows)) != NULL)
 		cJSON_ArrayForEach(f, get(r, "findings")) {
 			char ctl[512];
 
@@ -354,6 +375,7 @@ static void sheet_findings(struct xl *x)
 			put_str(x, ws, row, 6, ctl, NULL);
 			row++;
 		}
+	rows_end(x, rows);
 	finish(ws, row, 7);
 }
 
@@ -364,10 +386,12 @@ static void sheet_approvals(struct xl *x)
 	static const double widths[] = { 12, 30, 20, 14, 14, 28, 28 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Approvals");
 	const cJSON *r, *ap;
+	rb_rows *rows;
 	lxw_row_t row = 1;
 
 	header(x, ws, cols, widths, 7);
-	FOR_EACH_ROLLBACK(x, r)
+	rows = rows_begin(x);
+	while (rows != NULL && (r = rb_rows_next(rows)) != NULL)
 		cJSON_ArrayForEach(ap, get(r, "approvals")) {
 			const cJSON *v;
 			int valid = 0;
@@ -383,6 +407,7 @@ static void sheet_approvals(struct xl *x)
 			put_str(x, ws, row, 6, str(r, "executor"), NULL);
 			row++;
 		}
+	rows_end(x, rows);
 	finish(ws, row, 7);
 }
 
@@ -393,10 +418,12 @@ static void sheet_evidence(struct xl *x)
 	static const double widths[] = { 12, 24, 10, 10, 60 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Evidence");
 	const cJSON *r, *it;
+	rb_rows *rows;
 	lxw_row_t row = 1;
 
 	header(x, ws, cols, widths, 5);
-	FOR_EACH_ROLLBACK(x, r)
+	rows = rows_begin(x);
+	while (rows != NULL && (r = rb_rows_next(rows)) != NULL)
 		cJSON_ArrayForEach(it, get(r, "evidence")) {
 			char ctl[512];
 
@@ -409,6 +436,7 @@ static void sheet_evidence(struct xl *x)
 			put_str(x, ws, row, 4, ctl, NULL);
 			row++;
 		}
+	rows_end(x, rows);
 	finish(ws, row, 5);
 }
 
@@ -551,10 +579,10 @@ int rb_render_xlsx(const struct rb_report_data *d, const struct rb_template *t,
 			sheet_sample(&x);
 	}
 	rc = workbook_close(x.wb);
-	if (x.rows_err > 0)
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	if (x.rows_err != 0)
-		return RB_ERR(e, RB_EX_SOFTWARE, "cannot read the analysis's rollbacks");
+	if (x.failed) {
+		*e = x.err;
+		return -1;
+	}
 	if (rc != LXW_NO_ERROR)
 		return RB_ERR(e, RB_EX_CANTCREAT, "cannot write '%s': %s", path, lxw_strerror(rc));
 	return 0;

@@ -156,6 +156,39 @@ check "no cell of the workbook is a formula" sh -c '! grep -q "<f>" fx2/xl/works
 expect_grep -F "the =HYPERLINK actor is stored as a string" fx2/xl/worksheets/sheet2.xml '<c r="R2" t="inlineStr"><is><t>=HYPERLINK("http://x")</t></is></c>'
 expect_grep -F "the @ actor is stored as a string" fx2/xl/worksheets/sheet2.xml '<t>@ops</t>'
 
+# That ledger's one rollback, worked out by hand from docs/METRICS.md and
+# the default policy: R1 is low tier, in production, not an emergency; its
+# only approval (03:00) comes after its execution (02:00), so it is not
+# approved: finding approvals-missing, and raw = weights.gate-bypass 20,
+# score floor(20 x 1.0 + 0.5) = 20, level low (under 25).  Detected is the
+# request (no incident), 01:00: TTD 1 h after the 00:00 deployment, TTR 1 h.
+# Evidence: ticket, rationale, impact and security-considerations present;
+# approvals and tests missing; no scan or review required: 4 of 6.
+check "the workbook's row for R1 holds the figures worked out by hand" python3 -c '
+import re, sys
+x = open("fx2/xl/worksheets/sheet2.xml").read()
+def cell(ref):
+    m = re.search(r"<c r=\"%s\"[^>/]*(?:/>|>(.*?)</c>)" % ref, x)
+    if m is None or m.group(1) is None:
+        return None
+    v = re.search(r"<v>(.*?)</v>|<t[^>]*>(.*?)</t>", m.group(1))
+    return v.group(1) if v.group(1) is not None else v.group(2)
+want = {"A2": "R1", "E2": "low", "F2": "no", "I2": 1.0, "J2": 1.0, "L2": 4 / 6,
+        "M2": "no", "N2": "approvals, tests", "O2": 20.0, "P2": "low",
+        "Q2": "approvals-missing"}
+bad = []
+for ref, w in want.items():
+    got = cell(ref)
+    ok = got is not None and (abs(float(got) - w) < 1e-9 if isinstance(w, float) else got == w)
+    if not ok:
+        bad.append("%s: %r, not %r" % (ref, got, w))
+if cell("K2") not in (None, ""):
+    bad.append("K2 (approval latency of a rollback not approved) is %r" % cell("K2"))
+print("; ".join(bad))
+sys.exit(1 if bad else 0)'
+expect_grep "the auditor pack lists R1's finding" fp.txt 'approvals-missing'
+expect_grep "and its score of 20, level low" fp.txt 'R1: svc / production, tier low, score 20 \(low\)'
+
 # Reproducible, signed, tamper-evident.
 expect_exit 0 "the same report again" -- "$RBAUDIT" report --db a.db --period 2026-10 \
 	--template governance-monthly --template auditor-pack \

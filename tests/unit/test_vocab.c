@@ -1,7 +1,7 @@
 /*
  * test_vocab.c - focus: the shared words are metrics-v1's, each looked up
  * both ways, and "flagged" follows the level, not a fixed score.  The
- * expected names are copied from the spec's tables (§1 events' touches, §4
+ * expected names are copied from the spec's tables (§1 events and their touches, §4
  * evidence items, §5 findings, §2 tiers and levels), not from lib/vocab.c.
  */
 #include <setjmp.h>
@@ -23,9 +23,19 @@ static void names_are_the_specs(void **state)
 	static const char *const touches[] = { "authz-config", "crypto-material",
 		"network-exposure", "secrets", "dependency-downgrade", "schema-migration" };
 	static const char *const tiers[] = { "low", "medium", "high", "critical" };
+	static const char *const events[] = { "change.deployed", "incident.detected",
+		"rollback.requested", "rollback.approved", "rollback.rejected",
+		"rollback.executed", "rollback.verified", "rollback.reviewed", "rollback.closed" };
 	int i;
 
 	(void)state;
+	assert_int_equal(RB_NEVENTS, 9);
+	for (i = 0; i < 9; i++) {
+		assert_string_equal(rb_event_names[i], events[i]);
+		assert_int_equal(rb_event_of(events[i]), i);
+	}
+	assert_int_equal(rb_event_of("rollback.cancelled"), -1);
+	assert_int_equal(rb_event_of(NULL), -1);
 	assert_int_equal(RB_NFINDINGS, 6);
 	for (i = 0; i < 6; i++) {
 		assert_string_equal(rb_finding_names[i], findings[i]);
