@@ -1843,6 +1843,7 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 	char *policy = NULL, hash[65], ts[RB_TIME_MAX];
 	rb_stored_job *vjob = NULL;
 	int rc = -1, rc_v;
+	unsigned long jf = rb_json_failures();
 
 	*out = NULL;
 	memset(&c, 0, sizeof(c));
@@ -1885,6 +1886,11 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 	    add_trend(&c, &per, doc) != 0)
 		goto out;
 	add_policy(&c, policy, doc);
+	/* cJSON leaves out what it cannot allocate: that is an error, not a result. */
+	if (rb_json_failures() != jf) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory building the analysis");
+		goto out;
+	}
 	if (o->store && store_document(&c, doc, e) != 0)
 		goto out;
 	rc_v = vjob != NULL ? rb_stored_join(vjob, NULL, e) : 0;

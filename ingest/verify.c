@@ -442,10 +442,14 @@ static void work(void *ctx, size_t i)
 	struct slot *s = &run->slots[i];
 	const cJSON *pl, *sigs;
 	char why[160];
+	unsigned long jf = rb_json_failures();
 
-	if (!line_ok(s) || (s->known && take_known(run, s)) ||
-	    parse_envelope(s, &pl, &sigs) != 0)
+	if (!line_ok(s) || (s->known && take_known(run, s)))
 		return;
+	if (parse_envelope(s, &pl, &sigs) != 0) {
+		s->oom |= rb_json_failures() != jf;     /* not the line's fault */
+		return;
+	}
 	if (decode_payload(s, pl->valuestring) != 0) {
 		if (!s->oom)
 			slot_err(s, "E_PARSE", "payload is not valid padded base64");
@@ -458,6 +462,10 @@ static void work(void *ctx, size_t i)
 	s->have_leaf = 1;
 	if (rb_json_parse_in(s->arena, s->pae + s->hdrlen, s->plen, 64, &s->body,
 			     why, sizeof(why)) != 0) {
+		if (rb_json_failures() != jf) {
+			s->oom = 1;
+			return;
+		}
 		slot_err(s, "E_PAYLOAD", "payload: %s", why);
 		/* Still tell a forged payload (E_SIG) from a signed bad one. */
 		check_signatures(s, run->trust, sigs);

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,8 @@ struct rb_json_arena {
 
 static _Thread_local rb_json_arena *cur_arena;
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+/* cJSON's allocations that failed, on any thread (rb_json_failures). */
+static atomic_ulong failures;
 
 static int arena_owns(const rb_json_arena *a, const void *p)
 {
@@ -240,10 +243,16 @@ static void *hook_malloc(size_t n)
 	struct block *b;
 	void *p;
 
-	if (a == NULL)
-		return malloc(n);
-	if (n > SIZE_MAX / 2)
+	if (a == NULL) {
+		p = malloc(n);
+		if (p == NULL)
+			atomic_fetch_add(&failures, 1);
+		return p;
+	}
+	if (n > SIZE_MAX / 2) {
+		atomic_fetch_add(&failures, 1);
 		return NULL;
+	}
 	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
 	b = a->head;
 	if (b == NULL || b->cap - b->used < n) {
@@ -252,8 +261,10 @@ static void *hook_malloc(size_t n)
 		if (cap < n)
 			cap = n;
 		b = malloc(sizeof(*b) + cap);
-		if (b == NULL)
+		if (b == NULL) {
+			atomic_fetch_add(&failures, 1);
 			return NULL;
+		}
 		b->cap = cap;
 		b->used = 0;
 		b->next = a->head;
@@ -277,6 +288,12 @@ static void install_hooks(void)
 	cJSON_Hooks h = { .malloc_fn = hook_malloc, .free_fn = hook_free };
 
 	cJSON_InitHooks(&h);
+}
+
+unsigned long rb_json_failures(void)
+{
+	pthread_once(&hooks_once, install_hooks);
+	return atomic_load(&failures);
 }
 
 rb_json_arena *rb_json_arena_new(void)

@@ -51,6 +51,16 @@ int rb_json_parse_known_in(rb_json_arena *a, const char *buf, size_t len, cJSON 
 void rb_json_arena_reset(rb_json_arena *a);
 void rb_json_arena_free(rb_json_arena *a);
 
+/*
+ * How many of cJSON's allocations have failed so far, on any thread (the
+ * hooks that count them are installed by the first call).  cJSON leaves a
+ * member out when it cannot allocate it, and says nothing: a stage that
+ * builds a document reads this before and after, and a difference is out
+ * of memory, which stops the stage rather than let it use a document with
+ * an item missing.
+ */
+unsigned long rb_json_failures(void);
+
 /* 1 when buf[0..len) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int rb_utf8_valid(const char *buf, size_t len);
 

@@ -1016,6 +1016,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	int64_t lid;
 	size_t i;
 	int rc = -1, need_all = 0;
+	unsigned long jf = rb_json_failures();
 
 	memset(res, 0, sizeof(*res));
 	memset(&rd, 0, sizeof(rd));
@@ -1050,8 +1051,14 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	    render_all(&d, &p, origin, res, e) != 0)
 		goto out;
 	/* Read without locks (a read-only folder): only if no writer changed it. */
-	if (rederive_join(&rd, e) != 0 || rb_db_unchanged(db, e) != 0 ||
-	    rb_pack_commit(&p.pack, e) != 0)
+	if (rederive_join(&rd, e) != 0 || rb_db_unchanged(db, e) != 0)
+		goto out;
+	/* A document with a member cJSON could not allocate is never signed. */
+	if (rb_json_failures() != jf) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory building the report");
+		goto out;
+	}
+	if (rb_pack_commit(&p.pack, e) != 0)
 		goto out;
 	res->truncated_cells = stats.truncated_cells;
 	res->truncated_chars = stats.truncated_chars;
