@@ -156,7 +156,7 @@ int cmd_report(int argc, char **argv, struct rb_err *e)
 	ro->font_dir = getenv("RBAUDIT_FONT_DIR");
 	rc = rb_report(ro, &res, e);
 	rb_trust_free(trust);
-	if (rc != 0 && strstr(e->msg, "holds a signed report") != NULL) {
+	if (rc != 0 && res.refused_unsigned) {
 		char m[sizeof(e->msg)];
 
 		/* The library says what is refused; the command says which option allows it. */

@@ -454,22 +454,26 @@ static int find_first(struct job *j, const struct rb_ventry *v, const cJSON *dat
 
 	f->seq = -1;
 	f->key = f->id = NULL;
-	if (strcmp(v->event, "change.deployed") == 0) {
+	switch (rb_event_of(v->event)) {
+	case RB_EVENT_CHANGE_DEPLOYED:
 		q = j->g->q[Q_DUP_CHANGE];
 		f->key = "change";
 		f->id = rb_json_str(data, "change_id");
-	} else if (strcmp(v->event, "incident.detected") == 0) {
+		break;
+	case RB_EVENT_INCIDENT_DETECTED:
 		q = j->g->q[Q_DUP_INCIDENT];
 		f->key = "incident";
 		f->id = rb_json_str(data, "incident_id");
-	} else if (strcmp(v->event, "rollback.requested") == 0 ||
-		   strcmp(v->event, "rollback.executed") == 0 ||
-		   strcmp(v->event, "rollback.closed") == 0) {
+		break;
+	case RB_EVENT_ROLLBACK_REQUESTED:
+	case RB_EVENT_ROLLBACK_EXECUTED:
+	case RB_EVENT_ROLLBACK_CLOSED:
 		q = j->g->q[Q_DUP_ROLLBACK];
 		f->key = "rollback";
 		f->id = rb_json_str(data, "rollback_id");
-	} else {
-		return 0;
+		break;
+	default:
+		return 0;       /* events of which every one counts */
 	}
 	if (f->id == NULL)
 		return 0;

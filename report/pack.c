@@ -580,8 +580,7 @@ int rb_pack_plan(const char *out_dir, struct rb_pack *p, struct rb_err *e)
 	return 0;
 }
 
-int rb_pack_check(const struct rb_pack *p, int signing, int allow_unsigned,
-		  struct rb_err *e)
+int rb_pack_check(struct rb_pack *p, int signing, int allow_unsigned, struct rb_err *e)
 {
 	struct tree t = { NULL, 0, NULL, 0 };
 	struct mf m;
@@ -613,6 +612,7 @@ int rb_pack_check(const struct rb_pack *p, int signing, int allow_unsigned,
 		goto out;
 	}
 	if (m.is_signed && !signing && !allow_unsigned) {
+		p->refused_unsigned = 1;
 		RB_ERR(e, RB_EX_CANTCREAT, "'%s' holds a signed report: replacing it with an "
 		       "unsigned one must be allowed (or the report signed)", p->dir);
 		goto out;

@@ -32,6 +32,8 @@ struct rb_pack {
 	char olddir[PATH_MAX];  /* parent/.NAME.rbaudit-old */
 	int lockfd;             /* the parent, locked; -1 */
 	int writing;            /* newdir is ours: abort removes it */
+	int refused_unsigned;   /* rb_pack_check refused to replace a signed folder
+				 * with an unsigned report */
 };
 
 /* Work out the names for out_dir (nothing is touched).  RB_EX_USAGE. */
@@ -40,11 +42,11 @@ int rb_pack_plan(const char *out_dir, struct rb_pack *p, struct rb_err *e);
 /*
  * May a report replace p->dir?  It may when the folder is missing or empty,
  * or when it is one rbaudit wrote (rb_report_owned); a signed folder only
- * by a signed report unless allow_unsigned.  Else RB_EX_CANTCREAT, naming
- * the first file that is not rbaudit's.  Reads only.
+ * by a signed report unless allow_unsigned (else p->refused_unsigned is set,
+ * for the caller to say how to allow it).  Else RB_EX_CANTCREAT, naming the
+ * first file that is not rbaudit's.  Reads only.
  */
-int rb_pack_check(const struct rb_pack *p, int signing, int allow_unsigned,
-		  struct rb_err *e);
+int rb_pack_check(struct rb_pack *p, int signing, int allow_unsigned, struct rb_err *e);
 
 /* Lock, repair, check (as rb_pack_check) and create the new folder. */
 int rb_pack_begin(struct rb_pack *p, int signing, int allow_unsigned, struct rb_err *e);

@@ -1020,8 +1020,10 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 
 	memset(res, 0, sizeof(*res));
 	memset(&rd, 0, sizeof(rd));
-	if (prepare(o, &p, e) != 0)
+	if (prepare(o, &p, e) != 0) {
+		res->refused_unsigned = p.pack.refused_unsigned;
 		return -1;
+	}
 	if (rb_schema_open(o->db_path, RB_DB_READONLY, o->busy_ms, &db, e) != 0)
 		goto out;
 	lid = pick_ledger(db, o->ledger, origin, sizeof(origin), e);
@@ -1066,8 +1068,10 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 out:
 	if (rd.started)
 		rederive_join(&rd, NULL);
-	if (rc != 0)
+	if (rc != 0) {
 		res->nfiles = 0;
+		res->refused_unsigned = p.pack.refused_unsigned;
+	}
 	rb_pack_abort(&p.pack);
 	prep_free(&p);
 	rollup_free(&ru);

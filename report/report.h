@@ -62,6 +62,9 @@ struct rb_report_result {
 	long long truncated_chars;      /* the longest such text, in characters */
 	char superseded[65];            /* hex SHA-256 of the MANIFEST replaced, as
 					 * named in "supersedes"; "" when none */
+	int refused_unsigned;           /* on failure: out_dir holds a signed report,
+					 * which allow_unsigned or a sign key would
+					 * let this one replace */
 };
 
 /*
