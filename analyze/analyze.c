@@ -1014,7 +1014,8 @@ static int cmp_pick(const void *a, const void *b)
 	return (x->rank > y->rank) - (x->rank < y->rank);
 }
 
-static int store_rollback(struct ctx *c, const cJSON *x, const char *facts, int64_t ord);
+static int store_rollback(struct ctx *c, const cJSON *x, const char *facts, int flagged,
+			  int64_t ord);
 
 /* The anomalies a rollback's facts show: a change or an incident not found. */
 static void late_anomalies(struct ctx *c, const struct rbk *r)
@@ -1261,7 +1262,7 @@ static int take_rollback(struct ctx *c, struct tally *t, int full, int print,
 	struct rbk *r = &it->r;
 	const struct facts *f = &it->f;
 	long at = t->place != NULL ? t->place[ord] : -1;
-	int k;
+	int k, nf = 0, flagged;
 
 	if (it->failed) {
 		*c->e = it->e;
@@ -1280,13 +1281,18 @@ static int take_rollback(struct ctx *c, struct tally *t, int full, int print,
 	t->ncomplete += f->complete;
 	t->sumc += f->completeness;
 	t->levels[f->level]++;
-	for (k = 0; k < RB_NFINDINGS; k++)
+	for (k = 0; k < RB_NFINDINGS; k++) {
 		t->counts[k] += f->findings[k];
+		nf += f->findings[k] != 0;
+	}
 	if (!full)
 		return 0;
+	/* Decided here, once: stored with the rollback, read by report and the CLI. */
+	flagged = rb_flagged(rb_level_names[f->level], nf);
 	late_anomalies(c, r);
-	if ((c->o->store && store_rollback(c, it->obj, it->text, (int64_t)ord) != 0) ||
-	    (c->o->on_rollback != NULL && c->o->on_rollback(c->o->rollback_ctx, it->obj, c->e) != 0))
+	if ((c->o->store && store_rollback(c, it->obj, it->text, flagged, (int64_t)ord) != 0) ||
+	    (c->o->on_rollback != NULL &&
+	     c->o->on_rollback(c->o->rollback_ctx, it->obj, flagged, c->e) != 0))
 		return -1;
 	if (at >= 0) {
 		t->sfacts[at] = cJSON_Duplicate(it->obj, 1);
@@ -1548,7 +1554,7 @@ static int store_begin(struct ctx *c, const struct rb_period *per, const char *p
 		"VALUES (?1, ?2, ?8, ?9, ?10, ?4, ?3, ?11, ?5, ?6, ?7, '{}', ?12)";
 	static const char ins_r[] =
 		"INSERT INTO analysis_rollback (analysis_id, rollback_id, executed, score, level, "
-		"complete, facts, ord) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+		"complete, facts, ord, flagged) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 	static const char ins_f[] =
 		"INSERT OR IGNORE INTO analysis_finding (analysis_id, rollback_id, code) "
 		"VALUES (?1, ?2, ?3)";
@@ -1595,7 +1601,8 @@ out:
 	return rc;
 }
 
-static int store_rollback(struct ctx *c, const cJSON *x, const char *facts, int64_t ord)
+static int store_rollback(struct ctx *c, const cJSON *x, const char *facts, int flagged,
+			  int64_t ord)
 {
 	sqlite3_stmt *r = c->ins_r, *f = c->ins_f;
 	const char *id = rb_json_str(x, "rollback_id");
@@ -1610,6 +1617,7 @@ static int store_rollback(struct ctx *c, const cJSON *x, const char *facts, int6
 	sqlite3_bind_int(r, 6, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "complete")));
 	sqlite3_bind_text(r, 7, facts, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(r, 8, ord);
+	sqlite3_bind_int(r, 9, flagged);
 	rc = sqlite3_step(r);
 	sqlite3_reset(r);
 	if (rc != SQLITE_DONE)

@@ -53,12 +53,14 @@ struct rb_analyze_opts {
 	const rb_trust *trust;
 	int verified;
 	/*
-	 * Called with each rollback's facts of the period, in order; the object
-	 * is borrowed for the call.  The stored history is checked while the
-	 * analysis runs: hold what is handed here until rb_analyze returns 0.  Nonzero (with e set) stops the analysis,
+	 * Called with each rollback's facts of the period, in order, and
+	 * whether it is flagged (rb_flagged, decided once by the analysis and
+	 * stored with it); the object is borrowed for the call.  The stored
+	 * history is checked while the analysis runs: hold what is handed here
+	 * until rb_analyze returns 0.  Nonzero (with e set) stops the analysis,
 	 * and nothing is stored.  NULL: not called.
 	 */
-	int (*on_rollback)(void *ctx, const cJSON *facts, struct rb_err *e);
+	int (*on_rollback)(void *ctx, const cJSON *facts, int flagged, struct rb_err *e);
 	void *rollback_ctx;
 };
 

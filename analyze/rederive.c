@@ -97,7 +97,7 @@ static const char *next_stored(struct cmp *c, char **legacy_text, int *rc)
 }
 
 /* One recomputed rollback against the next stored one. */
-static int compare_rollback(void *ctx, const cJSON *facts, struct rb_err *e)
+static int compare_rollback(void *ctx, const cJSON *facts, int flagged, struct rb_err *e)
 {
 	struct cmp *c = ctx;
 	char *text = cJSON_PrintUnformatted(facts), *lt = NULL;
@@ -109,7 +109,8 @@ static int compare_rollback(void *ctx, const cJSON *facts, struct rb_err *e)
 	if (text == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	stored = next_stored(c, &lt, &rc);
-	ok = stored != NULL && strcmp(stored, text) == 0;
+	ok = stored != NULL && strcmp(stored, text) == 0 &&
+	     (c->legacy != NULL || sqlite3_column_int(c->q, 1) == flagged);
 	cJSON_free(text);
 	cJSON_free(lt);
 	c->n++;
@@ -238,8 +239,8 @@ int rb_analyze_rederive(const char *db_path, long long analysis_id, const rb_tru
 		       s.period, (long long)s.ledger_size, (long long)s.size_now, s.period);
 		goto out;
 	}
-	if (rb_db_prepare(db, "SELECT facts FROM analysis_rollback WHERE analysis_id = ?1 "
-			  "ORDER BY ord, rowid", &c.q, e) != 0)
+	if (rb_db_prepare(db, "SELECT facts, flagged FROM analysis_rollback WHERE "
+			  "analysis_id = ?1 ORDER BY ord, rowid", &c.q, e) != 0)
 		goto out;
 	sqlite3_bind_int64(c.q, 1, analysis_id);
 	c.db = db;

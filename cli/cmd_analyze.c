@@ -83,12 +83,12 @@ struct flagged {
 	int n;
 };
 
-static int flag_rollback(void *ctx, const cJSON *it, struct rb_err *e)
+static int flag_rollback(void *ctx, const cJSON *it, int flagged, struct rb_err *e)
 {
 	struct flagged *fl = ctx;
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, "findings"), *x;
 
-	if (!rb_flagged(rb_json_str(it, "level"), cJSON_GetArraySize(f)))
+	if (!flagged)
 		return 0;
 	if (fl->n++ == 0)
 		fprintf(fl->f, "rollbacks with findings or a high score:\n");

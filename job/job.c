@@ -561,13 +561,14 @@ struct alerts {
 	struct rb_job_result *res;
 };
 
-static int count_alert(void *ctx, const cJSON *r, struct rb_err *e)
+static int count_alert(void *ctx, const cJSON *r, int flagged, struct rb_err *e)
 {
 	struct alerts *al = ctx;
 	int lv = rb_level_of(rb_json_str(r, "level"));
 	const cJSON *f;
 	int level, finding = 0;
 
+	(void)flagged;
 	al->res->rollbacks++;
 	level = lv >= 0 && lv >= al->j->alert_level;
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r, "findings")) {

@@ -267,7 +267,20 @@ static const char v7[] =
 	"  PRIMARY KEY (ledger_id, seq, code)"
 	") STRICT;";
 
-static const char *const migrations[] = { v1, v2, v3, v4, v5, v6, v7 };
+/*
+ * Version 8: whether each stored rollback is flagged (a finding, or a level
+ * of high or critical under the analysis's policy: rb_flagged), decided once
+ * by analyze and read by report and the CLI.  The rollbacks stored before
+ * are given it from their own stored level and findings, which is the same
+ * rule.
+ */
+static const char v8[] =
+	"ALTER TABLE analysis_rollback ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE analysis_rollback SET flagged = (level IN ('high', 'critical') OR EXISTS ("
+	"  SELECT 1 FROM analysis_finding f WHERE f.analysis_id = analysis_rollback.analysis_id"
+	"  AND f.rollback_id = analysis_rollback.rollback_id));";
+
+static const char *const migrations[] = { v1, v2, v3, v4, v5, v6, v7, v8 };
 
 /* rb_sha256(text or blob): its SHA-256, for the version 6 migration. */
 static void sql_sha256(sqlite3_context *c, int argc, sqlite3_value **argv)

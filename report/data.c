@@ -57,6 +57,7 @@ struct rb_rows {
 	sqlite3_stmt *q;
 	cJSON *cur;
 	int step;               /* the last sqlite3_step */
+	int flagged;            /* cur's stored flag */
 	int64_t bad;            /* rows whose facts are not JSON */
 };
 
@@ -67,8 +68,8 @@ int rb_rows_open(const struct rb_report_data *d, rb_rows **out, struct rb_err *e
 	*out = NULL;
 	if (r == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	if (rb_db_prepare(d->db, "SELECT facts FROM analysis_rollback WHERE analysis_id = ?1 "
-			  "ORDER BY ord, rowid", &r->q, e) != 0) {
+	if (rb_db_prepare(d->db, "SELECT facts, flagged FROM analysis_rollback WHERE "
+			  "analysis_id = ?1 ORDER BY ord, rowid", &r->q, e) != 0) {
 		free(r);
 		return -1;
 	}
@@ -86,7 +87,18 @@ const cJSON *rb_rows_next(rb_rows *r)
 		r->cur = cJSON_Parse((const char *)sqlite3_column_text(r->q, 0));
 		r->bad += r->cur == NULL;
 	}
+	r->flagged = r->cur != NULL && sqlite3_column_int(r->q, 1) != 0;
 	return r->cur;
+}
+
+int rb_rows_flagged(const rb_rows *r)
+{
+	return r->flagged;
+}
+
+int rb_rollup_flagged(const struct rb_rollup *ru, int i)
+{
+	return i >= 0 && i < ru->nshown && ru->flagged[i];
 }
 
 int rb_rows_check(rb_rows *r, sqlite3 *db, struct rb_err *e)

@@ -1413,7 +1413,7 @@ static void rollback_detail(struct pdf *p, const cJSON *r, const cJSON *trail)
 static void sec_details(struct pdf *p, const char *title, const char *select, int limit)
 {
 	const cJSON *trails = get(p->d->attest, "trails"), *r;
-	int shown = 0, want_sample = strstr(select, "sample") != NULL,
+	int shown = 0, i = 0, want_sample = strstr(select, "sample") != NULL,
 	    want_flagged = strstr(select, "flagged") != NULL, qualify;
 
 	heading(p, title ? title : "Rollbacks in detail", 1);
@@ -1425,8 +1425,9 @@ static void sec_details(struct pdf *p, const char *title, const char *select, in
 					(want_flagged ? RB_SEL_FLAGGED : 0)];
 	cJSON_ArrayForEach(r, p->d->rollup->shown) {
 		const char *id = str(r, "rollback_id");
+		int flagged = rb_rollup_flagged(p->d->rollup, i++);
 
-		if (!((want_sample && rb_in_sample(p->a, id)) || (want_flagged && rb_rollback_flagged(r))))
+		if (!((want_sample && rb_in_sample(p->a, id)) || (want_flagged && flagged)))
 			continue;
 		if (shown >= limit)
 			break;

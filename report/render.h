@@ -32,7 +32,12 @@ struct rb_rollup {
 	int qualify[4];         /* rollbacks a details section selects, by RB_SEL_* */
 	cJSON *evidence;        /* item -> {"required": n, "present": n} */
 	cJSON *shown;           /* array: the rollbacks some section shows */
+	unsigned char *flagged; /* flagged[i]: is shown's i-th flagged (as stored) */
+	int nshown;             /* shown's size */
 };
+
+/* Is shown's i-th rollback flagged? */
+int rb_rollup_flagged(const struct rb_rollup *ru, int i);
 
 /* A details section's selection (bits). */
 #define RB_SEL_SAMPLE 1
@@ -83,7 +88,12 @@ struct rb_report_data {
 int rb_attest_trust(struct sqlite3 *db, int64_t lid, const struct rb_period *per,
 		    const rb_trust *t, const char *t_sha256, cJSON *at, struct rb_err *e);
 
-/* Is the rollback r flagged: a finding, or a level of high or critical (lib/vocab.h)? */
+/*
+ * Is the rollback r of an analysis that keeps its rollbacks in its own
+ * document flagged (lib/vocab.h's rb_flagged of its level and findings)?
+ * Such a document predates the stored rows and their flag; the rows give
+ * theirs with rb_rows_flagged.
+ */
 int rb_rollback_flagged(const cJSON *r);
 /* Is the rollback with this id in the analysis a's audit sample? */
 int rb_in_sample(const cJSON *a, const char *id);
@@ -96,6 +106,8 @@ int rb_in_sample(const cJSON *a, const char *id);
 typedef struct rb_rows rb_rows;
 int rb_rows_open(const struct rb_report_data *d, rb_rows **out, struct rb_err *e);
 const cJSON *rb_rows_next(rb_rows *r);
+/* Is the rollback rb_rows_next last returned flagged, as analyze stored it? */
+int rb_rows_flagged(const rb_rows *r);
 /* After rb_rows_next returned NULL: 0 at the end, -1 (e) on a read error
  * or a stored row that is not JSON. */
 int rb_rows_check(rb_rows *r, struct sqlite3 *db, struct rb_err *e);

@@ -383,7 +383,7 @@ static int trails(sqlite3 *db, int64_t lid, const cJSON *a, const struct rb_roll
 	sqlite3_stmt *q = NULL;
 	cJSON *tr = cJSON_AddObjectToObject(at, "trails");
 	const cJSON *r, *seq;
-	int n = 0;
+	int n = 0, i = 0;
 
 	if (rb_db_prepare(db, "SELECT seq, time, event, actor, payload, countersigner FROM entry "
 			  "WHERE ledger_id = ?1 AND seq = ?2", &q, e) != 0)
@@ -392,7 +392,7 @@ static int trails(sqlite3 *db, int64_t lid, const cJSON *a, const struct rb_roll
 		const char *id = rb_json_str(r, "rollback_id");
 		cJSON *list;
 
-		if (!(rb_rollback_flagged(r) || rb_in_sample(a, id)) || n++ >= MAX_DETAIL)
+		if (!(rb_rollup_flagged(ru, i++) || rb_in_sample(a, id)) || n++ >= MAX_DETAIL)
 			continue;
 		list = cJSON_AddArrayToObject(tr, id);
 		cJSON_ArrayForEach(seq, cJSON_GetObjectItemCaseSensitive(r, "seqs")) {
@@ -453,6 +453,7 @@ struct kept {
 	cJSON *r;
 	double score;
 	int other;              /* kept for another section: for good */
+	int flagged;
 	struct kept *prev, *next;
 };
 
@@ -524,7 +525,7 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 	const cJSON *r, *it = inline_rb ? inline_rb->child : NULL;
 	struct rollup_state st = { NULL, NULL, NULL, 0 };
 	rb_rows *rows = NULL;
-	int findings_before = 0, rc = -1;
+	int findings_before = 0, rc = -1, i;
 	struct kept *k;
 
 	memset(ru, 0, sizeof(*ru));
@@ -536,7 +537,7 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 	if (inline_rb == NULL && rb_rows_open(d, &rows, e) != 0)
 		goto out;
 	for (;;) {
-		int before[4], sel, other, pos, m;
+		int before[4], sel, other, pos, m, flagged;
 		double score;
 		const cJSON *sc;
 
@@ -548,8 +549,9 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 		}
 		if (r == NULL)
 			break;
+		flagged = inline_rb != NULL ? rb_rollback_flagged(r) : rb_rows_flagged(rows);
 		sel = (rb_in_sample(d->a, rb_json_str(r, "rollback_id")) ? RB_SEL_SAMPLE : 0) |
-		      (rb_rollback_flagged(r) ? RB_SEL_FLAGGED : 0);
+		      (flagged ? RB_SEL_FLAGGED : 0);
 		memcpy(before, ru->qualify, sizeof(before));
 		findings_before = ru->findings;
 		if (rollup_count(ru, r, sel) != 0)
@@ -574,6 +576,7 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 		}
 		k->score = score;
 		k->other = other;
+		k->flagged = flagged;
 		k->prev = st.tail;
 		if (st.tail != NULL)
 			st.tail->next = k;
@@ -596,8 +599,13 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 	if (rows != NULL && rb_rows_check(rows, d->db, e) != 0)
 		goto out;
 	/* The kept rollbacks, in the analysis's order. */
-	while ((k = st.head) != NULL) {
+	for (k = st.head; k != NULL; k = k->next)
+		ru->nshown++;
+	if ((ru->flagged = calloc((size_t)ru->nshown + 1, 1)) == NULL)
+		goto oom;
+	for (i = 0; (k = st.head) != NULL; i++) {
 		st.head = k->next;
+		ru->flagged[i] = (unsigned char)k->flagged;
 		cJSON_AddItemToArray(ru->shown, k->r);
 		free(k);
 	}
@@ -618,6 +626,7 @@ static void rollup_free(struct rb_rollup *ru)
 {
 	cJSON_Delete(ru->evidence);
 	cJSON_Delete(ru->shown);
+	free(ru->flagged);
 	memset(ru, 0, sizeof(*ru));
 }
 
@@ -1008,7 +1017,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	struct prep p;
 	struct rb_render_stats stats = { 0, 0 };
 	struct rb_report_data d = { NULL, NULL, NULL, NULL, 0, &stats, NULL };
-	struct rb_rollup ru = { 0, 0, { 0 }, NULL, NULL };
+	struct rb_rollup ru = { 0, 0, { 0 }, NULL, NULL, NULL, 0 };
 	struct rederive rd;
 	sqlite3 *db = NULL;
 	cJSON *a = NULL, *at = NULL;

@@ -107,6 +107,15 @@ rs = sorted(enumerate(a["rollbacks"]), key=lambda x: (-x[1]["score"], x[0]))
 print(rs[0][1]["rollback_id"], rs[2][1]["rollback_id"])')
 expect_grep "the findings table counts the findings it leaves out" small.txt "$((nf - 2)) more findings"
 expect_grep "the details count the flagged rollbacks left out" small.txt "$((nq - 1)) more rollbacks qualify"
+# The flag analyze stored with each rollback is re-derived with the rest of
+# the stored analysis before a report uses it: one row flagged by hand in a
+# copy of the database is refused, naming that rollback.
+cp a.db fl.db
+fid=$(sqlite3 fl.db "SELECT rollback_id FROM analysis_rollback WHERE flagged = 0 ORDER BY ord LIMIT 1")
+sqlite3 fl.db "UPDATE analysis_rollback SET flagged = 1 WHERE rollback_id = '$fid'"
+expect_exit 1 "a report from a database with a row flagged by hand is refused" -- "$RBAUDIT" \
+	report --db fl.db --period 2026-10 --template ./small.json --out rfl
+expect_grep "  naming that rollback" "$ERR" "rollback [0-9]* .$fid. differs"
 expect_grep "the highest score is listed" small.txt "${top%% *}"
 expect_grep "and the third highest" small.txt "${top##* }"
 

@@ -21,7 +21,9 @@
 #include <sqlite3.h>
 
 #include "analyze/analyze.h"
+#include "lib/db.h"
 #include "lib/period.h"
+#include "lib/schema.h"
 #include "analyze/policy.h"
 #include "analyze/stats.h"
 #include "ingest/ingest.h"
@@ -166,16 +168,44 @@ static void vectors_give_the_expected_metrics(void **state)
 struct seen {
 	cJSON *list;
 	int stop;
+	char flags[64];         /* '1' or '0' for each rollback, as handed */
 };
 
-static int collect(void *ctx, const cJSON *facts, struct rb_err *e)
+static int collect(void *ctx, const cJSON *facts, int flagged, struct rb_err *e)
 {
 	struct seen *s = ctx;
+	size_t n = strlen(s->flags);
 
 	if (s->stop > 0 && cJSON_GetArraySize(s->list) + 1 == s->stop)
 		return RB_ERR(e, RB_EX_SOFTWARE, "stopped by the test");
 	cJSON_AddItemToArray(s->list, cJSON_Duplicate(facts, 1));
+	if (n + 1 < sizeof(s->flags))
+		s->flags[n] = flagged ? '1' : '0';
 	return 0;
+}
+
+/*
+ * The flags the vector's expected rollbacks give (metrics-v1 §6 levels and
+ * §5 findings: flagged when it has a finding or a level of high or
+ * critical), in the vector's order.
+ */
+static void expected_flags(char *out, size_t n)
+{
+	size_t len, k = 0;
+	char *text = tu_slurp(VEC "/expected-metrics-2026-08.json", &len);
+	cJSON *exp = cJSON_Parse(text), *r;
+
+	cJSON_ArrayForEach(r, cJSON_GetObjectItem(exp, "rollbacks")) {
+		const char *lv = cJSON_GetStringValue(cJSON_GetObjectItem(r, "level"));
+		int f = cJSON_GetArraySize(cJSON_GetObjectItem(r, "findings")) > 0 ||
+			strcmp(lv, "high") == 0 || strcmp(lv, "critical") == 0;
+
+		if (k + 1 < n)
+			out[k++] = f ? '1' : '0';
+	}
+	out[k] = '\0';
+	cJSON_Delete(exp);
+	free(text);
 }
 
 /*
@@ -191,7 +221,9 @@ static void streamed_rollbacks_match_the_document(void **state)
 	struct rb_analyze_opts o;
 	struct rb_policy def;
 	struct rb_err e;
-	struct seen sn = { cJSON_CreateArray(), 0 };
+	struct seen sn = { cJSON_CreateArray(), 0, "" };
+	char want[64], stored[64] = "";
+	int k = 0;
 	cJSON *doc = NULL, *kept, *rows = cJSON_CreateArray();
 	sqlite3 *h = NULL;
 	sqlite3_stmt *q = NULL;
@@ -231,6 +263,31 @@ static void streamed_rollbacks_match_the_document(void **state)
 	assert_string_equal(a, b);
 	free(a);
 	free(b);
+	/* Flagged, decided once: handed to the callback and stored with each row. */
+	expected_flags(want, sizeof(want));
+	assert_int_equal(strlen(want), 12);
+	assert_string_equal(sn.flags, want);
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT flagged FROM analysis_rollback "
+					    "ORDER BY analysis_id, ord", -1, &q, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW && k < 63)
+		stored[k++] = sqlite3_column_int(q, 0) ? '1' : '0';
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	assert_string_equal(stored, want);
+	/* A database of version 7 (no flag) gets the same flags from its migration. */
+	tu_exec(db, "ALTER TABLE analysis_rollback DROP COLUMN flagged; PRAGMA user_version = 7");
+	assert_int_equal(rb_schema_open(db, 0, 1000, &h, &e), 0);
+	rb_db_close(h);
+	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), RB_SCHEMA_VERSION);
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT flagged FROM analysis_rollback "
+					    "ORDER BY analysis_id, ord", -1, &q, NULL), SQLITE_OK);
+	for (k = 0; sqlite3_step(q) == SQLITE_ROW && k < 63; k++)
+		stored[k] = sqlite3_column_int(q, 0) ? '1' : '0';
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	assert_string_equal(stored, want);
 	/* The sample and the anomalies are the same as in the kept document. */
 	a = cJSON_PrintUnformatted(cJSON_GetObjectItem(doc, "sample"));
 	b = cJSON_PrintUnformatted(cJSON_GetObjectItem(kept, "sample"));

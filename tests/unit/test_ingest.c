@@ -507,6 +507,8 @@ static void down_to_v5(const char *db, const char *export)
 				      "ALTER TABLE ingest_export DROP COLUMN archived_path;"
 				      "DROP TABLE rejected_export; DROP TABLE trust_failure;"
 				      "DROP TABLE trust_state;"
+				      /* and version 8's */
+				      "ALTER TABLE analysis_rollback DROP COLUMN flagged;"
 				      "PRAGMA user_version = 5;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 	free(lines);
