@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ft2build.h>
+#include FT_FREETYPE_H
 #include <hpdf.h>
-#include <hpdf_doc.h>
-#include <hpdf_fontdef.h>
 
 #include "lib/json.h"
 #include "lib/vocab.h"
@@ -29,7 +29,9 @@
 struct pdf {
 	HPDF_Doc doc;
 	HPDF_Font reg, bold, mono;
-	HPDF_FontDef reg_def, mono_def;
+	/* The same font files read by FreeType, for which glyphs they have. */
+	FT_Library ft;
+	FT_Face reg_face, mono_face;
 	HPDF_Page pages[MAX_PAGES];
 	int npages;
 	HPDF_Page page;
@@ -54,7 +56,7 @@ static void on_error(HPDF_STATUS status, HPDF_STATUS detail, void *user)
 
 /* ---- text: UTF-8 that the font can show, or a visible U+FFFD ---- */
 
-static void clean(struct pdf *p, HPDF_FontDef def, const char *in, char *out, size_t n)
+static void clean(struct pdf *p, FT_Face face, const char *in, char *out, size_t n)
 {
 	const char *s = in ? in : "";
 	size_t left = strlen(s), o = 0;
@@ -72,8 +74,7 @@ static void clean(struct pdf *p, HPDF_FontDef def, const char *in, char *out, si
 		if (cp < 0x20)
 			cp = ' ';
 		/* libharu's UTF-8 encoder covers the BMP; the font may lack a glyph. */
-		if (cp > 0xffff || (cp >= 0x80 &&
-				    HPDF_TTFontDef_GetGlyphid(def, (HPDF_UINT16)cp) == 0))
+		if (cp > 0xffff || (cp >= 0x80 && FT_Get_Char_Index(face, cp) == 0))
 			cp = 0xfffd;
 		if (cp < 0x80) {
 			out[o++] = (char)cp;
@@ -90,9 +91,9 @@ static void clean(struct pdf *p, HPDF_FontDef def, const char *in, char *out, si
 	(void)p;
 }
 
-static HPDF_FontDef def_of(struct pdf *p, HPDF_Font f)
+static FT_Face face_of(struct pdf *p, HPDF_Font f)
 {
-	return f == p->mono ? p->mono_def : p->reg_def;
+	return f == p->mono ? p->mono_face : p->reg_face;
 }
 
 static double width_of(struct pdf *p, HPDF_Font f, double size, const char *s)
@@ -106,7 +107,7 @@ static void text_at(struct pdf *p, double x, double y, HPDF_Font f, double size,
 {
 	char buf[2048];
 
-	clean(p, def_of(p, f), s, buf, sizeof(buf));
+	clean(p, face_of(p, f), s, buf, sizeof(buf));
 	HPDF_Page_BeginText(p->page);
 	HPDF_Page_SetFontAndSize(p->page, f, (HPDF_REAL)size);
 	HPDF_Page_TextOut(p->page, (HPDF_REAL)x, (HPDF_REAL)y, buf);
@@ -118,7 +119,7 @@ static void text_right(struct pdf *p, double xr, double y, HPDF_Font f, double s
 {
 	char buf[2048];
 
-	clean(p, def_of(p, f), s, buf, sizeof(buf));
+	clean(p, face_of(p, f), s, buf, sizeof(buf));
 	text_at(p, xr - width_of(p, f, size, buf), y, f, size, buf);
 }
 
@@ -183,7 +184,7 @@ static int wrap(struct pdf *p, HPDF_Font f, double size, const char *s, double w
 	size_t cl = 0;
 	int lines = 0;
 
-	clean(p, def_of(p, f), s, buf, sizeof(buf));
+	clean(p, face_of(p, f), s, buf, sizeof(buf));
 	cur[0] = '\0';
 	w = buf;
 	while (*w) {
@@ -1543,13 +1544,36 @@ static void footers(struct pdf *p)
 	}
 }
 
+/*
+ * The DejaVu fonts from dir: embedded by libharu, and read by FreeType for
+ * the glyphs they have (libharu's API does not tell).
+ */
+static int load_fonts(struct pdf *p, const char *dir, struct rb_err *e)
+{
+	char f1[512], f2[512], f3[512];
+	const char *n1, *n2, *n3;
+
+	snprintf(f1, sizeof(f1), "%s/DejaVuSans.ttf", dir);
+	snprintf(f2, sizeof(f2), "%s/DejaVuSans-Bold.ttf", dir);
+	snprintf(f3, sizeof(f3), "%s/DejaVuSansMono.ttf", dir);
+	n1 = HPDF_LoadTTFontFromFile(p->doc, f1, HPDF_TRUE);
+	n2 = HPDF_LoadTTFontFromFile(p->doc, f2, HPDF_TRUE);
+	n3 = HPDF_LoadTTFontFromFile(p->doc, f3, HPDF_TRUE);
+	if (p->failed || n1 == NULL || n2 == NULL || n3 == NULL ||
+	    FT_New_Face(p->ft, f1, 0, &p->reg_face) != 0 ||
+	    FT_New_Face(p->ft, f3, 0, &p->mono_face) != 0)
+		return RB_ERR(e, RB_EX_CONFIG, "cannot load the DejaVu fonts from '%s' "
+			      "(Debian package fonts-dejavu-core)", dir);
+	p->reg = HPDF_GetFont(p->doc, n1, "UTF-8");
+	p->bold = HPDF_GetFont(p->doc, n2, "UTF-8");
+	p->mono = HPDF_GetFont(p->doc, n3, "UTF-8");
+	return 0;
+}
+
 int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
 		  const char *path, struct rb_err *e)
 {
 	struct pdf *p = calloc(1, sizeof(*p));
-	const char *dir = d->font_dir;
-	char f1[512], f2[512], f3[512];
-	const char *n1, *n2, *n3;
 	const cJSON *s;
 	int rc = -1;
 
@@ -1558,31 +1582,19 @@ int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
 	p->d = d;
 	p->t = t;
 	p->a = d->a;
-	if (dir == NULL)
-		dir = RB_FONT_DIR;
-	snprintf(f1, sizeof(f1), "%s/DejaVuSans.ttf", dir);
-	snprintf(f2, sizeof(f2), "%s/DejaVuSans-Bold.ttf", dir);
-	snprintf(f3, sizeof(f3), "%s/DejaVuSansMono.ttf", dir);
+	if (FT_Init_FreeType(&p->ft) != 0) {
+		free(p);
+		return RB_ERR(e, RB_EX_SOFTWARE, "FreeType: cannot start");
+	}
 	p->doc = HPDF_New(on_error, p);
 	if (p->doc == NULL) {
-		free(p);
-		return RB_ERR(e, RB_EX_SOFTWARE, "libharu: cannot start a document");
+		RB_ERR(e, RB_EX_SOFTWARE, "libharu: cannot start a document");
+		goto out;
 	}
 	HPDF_SetCompressionMode(p->doc, HPDF_COMP_ALL);
 	HPDF_UseUTFEncodings(p->doc);
-	n1 = HPDF_LoadTTFontFromFile(p->doc, f1, HPDF_TRUE);
-	n2 = HPDF_LoadTTFontFromFile(p->doc, f2, HPDF_TRUE);
-	n3 = HPDF_LoadTTFontFromFile(p->doc, f3, HPDF_TRUE);
-	if (p->failed || n1 == NULL || n2 == NULL || n3 == NULL) {
-		RB_ERR(e, RB_EX_CONFIG, "cannot load the DejaVu fonts from '%s' "
-		       "(Debian package fonts-dejavu-core; or set RBAUDIT_FONT_DIR)", dir);
+	if (load_fonts(p, d->font_dir != NULL ? d->font_dir : RB_FONT_DIR, e) != 0)
 		goto out;
-	}
-	p->reg = HPDF_GetFont(p->doc, n1, "UTF-8");
-	p->bold = HPDF_GetFont(p->doc, n2, "UTF-8");
-	p->mono = HPDF_GetFont(p->doc, n3, "UTF-8");
-	p->reg_def = HPDF_Doc_FindFontDef(p->doc, n1);
-	p->mono_def = HPDF_Doc_FindFontDef(p->doc, n3);
 	HPDF_SetInfoAttr(p->doc, HPDF_INFO_CREATOR, "rbaudit");
 	HPDF_SetInfoAttr(p->doc, HPDF_INFO_TITLE, t->title[0] ? t->title : "rbaudit report");
 	new_page(p);
@@ -1634,6 +1646,7 @@ int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
 	rc = 0;
 out:
 	HPDF_Free(p->doc);
+	FT_Done_FreeType(p->ft);        /* and the faces */
 	free(p);
 	return rc;
 }
