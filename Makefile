@@ -82,6 +82,9 @@ $(2)/tests/%: $(2)/obj/tests/unit/%.o $$($(1)_HELP) $(2)/librbaudit.a
 	@mkdir -p $$(@D)
 	$$(CC) $(3) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) -lcmocka
 
+# test_oom makes rbaudit's own allocations fail, one at a time (its wrappers).
+$(2)/tests/test_oom: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+
 -include $$(wildcard $(2)/obj/*/*.d $(2)/obj/*/*/*.d)
 endef
 
@@ -152,7 +155,7 @@ test: test-check
 VALGRIND     := valgrind --quiet --error-exitcode=99 --leak-check=full \
                 --errors-for-leak-kinds=definite,indirect
 VALGRIND_CLI ?= t_keys t_report t_run
-VALGRIND_UNIT := $(filter-out %/test_sample,$(PLAIN_TESTS))
+VALGRIND_UNIT := $(filter-out %/test_sample %/test_oom,$(PLAIN_TESTS))
 
 test-valgrind: $(VALGRIND_UNIT) $(BUILD)/rbaudit
 	@set -e; fail=0; \

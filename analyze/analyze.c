@@ -1,6 +1,7 @@
 /* analyze.c - the metrics-v1 engine (§§3-7) over the ingested entries. */
 #include "analyze.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -169,10 +170,22 @@ static int64_t col_ns(sqlite3_stmt *q, int s, int n)
 	return sqlite3_column_int64(q, s) * NS + sqlite3_column_int64(q, n);
 }
 
-static char *dupstr(const char *s)
+/* A copy of s (NULL for NULL); *oom set when it cannot be made. */
+static char *dupstr_or(const char *s, int *oom)
 {
-	return s != NULL ? strdup(s) : NULL;
+	size_t n;
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	if ((d = malloc(n)) == NULL) {
+		*oom = 1;
+		return NULL;
+	}
+	return memcpy(d, s, n);
 }
+
 
 static void rbk_free(struct rbk *r)
 {
@@ -229,16 +242,22 @@ static void read_evidence(const cJSON *data, int *tests_pass, int *scan_pass)
 	}
 }
 
-/* A stored payload (verified at ingest), parsed into the reader's arena. */
-static cJSON *parse_payload(struct reader *rd, sqlite3_stmt *q, int col)
+/*
+ * A stored payload (verified at ingest), parsed into the reader's arena;
+ * NULL when it is not JSON, and then *oom set when that was for want of
+ * memory.
+ */
+static cJSON *parse_payload(struct reader *rd, sqlite3_stmt *q, int col, int *oom)
 {
 	cJSON *body = NULL;
 	char why[8];
 
 	if (rb_json_parse_in(rd->arena, sqlite3_column_blob(q, col),
 			     (size_t)sqlite3_column_bytes(q, col), 64, &body, why,
-			     sizeof(why)) != 0)
+			     sizeof(why)) != 0) {
+		*oom |= errno == ENOMEM;
 		return NULL;
+	}
 	return body;
 }
 
@@ -250,14 +269,16 @@ static int cmp_trail(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Order a trail's entries by seq. */
-static void sort_trail(cJSON *trail)
+/* Order a trail's entries by seq; -1 when out of memory. */
+static int sort_trail(cJSON *trail)
 {
 	int n = cJSON_GetArraySize(trail), i;
 	cJSON **v, *x;
 
-	if (n < 2 || (v = malloc((size_t)n * sizeof(cJSON *))) == NULL)
-		return;
+	if (n < 2)
+		return 0;
+	if ((v = malloc((size_t)n * sizeof(cJSON *))) == NULL)
+		return -1;
 	for (i = 0; i < n; i++)
 		v[i] = cJSON_DetachItemFromArray(trail, 0);
 	qsort(v, (size_t)n, sizeof(cJSON *), cmp_trail);
@@ -266,6 +287,7 @@ static void sort_trail(cJSON *trail)
 		cJSON_AddItemToArray(trail, x);
 	}
 	free(v);
+	return 0;
 }
 
 /* What load_rollback keeps between the rows of one rollback. */
@@ -279,38 +301,47 @@ struct loading {
 	int oom;                /* an item that could not be kept: the stage stops */
 };
 
-/* The row's entry, as the audit sample shows it, appended to r->trail. */
-static void add_trail_entry(struct rbk *r, sqlite3_stmt *q, int64_t seq, int64_t t,
-			    const char *event, const char *actor, const cJSON *data)
+/* The row's entry, as the audit sample shows it, appended to r->trail; -1
+ * when out of memory. */
+static int add_trail_entry(struct rbk *r, sqlite3_stmt *q, int64_t seq, int64_t t,
+			   const char *event, const char *actor, const cJSON *data)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *d = NULL;
 	char ts[RB_TIME_MAX];
 
 	fmt_ns(t, ts);
-	cJSON_AddNumberToObject(o, "seq", (double)seq);
-	cJSON_AddStringToObject(o, "time", ts);
-	cJSON_AddStringToObject(o, "event", event);
-	cJSON_AddStringToObject(o, "actor", actor);
-	if (sqlite3_column_type(q, 6) == SQLITE_TEXT)
-		cJSON_AddStringToObject(o, "countersigned_by", (const char *)sqlite3_column_text(q, 6));
-	if (data != NULL)
-		cJSON_AddItemToObject(o, "data", cJSON_Duplicate(data, 1));
-	cJSON_AddItemToArray(r->trail, o);
+	if (o == NULL || cJSON_AddNumberToObject(o, "seq", (double)seq) == NULL ||
+	    cJSON_AddStringToObject(o, "time", ts) == NULL ||
+	    cJSON_AddStringToObject(o, "event", event) == NULL ||
+	    cJSON_AddStringToObject(o, "actor", actor) == NULL ||
+	    (sqlite3_column_type(q, 6) == SQLITE_TEXT &&
+	     cJSON_AddStringToObject(o, "countersigned_by",
+				     (const char *)sqlite3_column_text(q, 6)) == NULL) ||
+	    (data != NULL && ((d = cJSON_Duplicate(data, 1)) == NULL ||
+			      !cJSON_AddItemToObject(o, "data", d))) ||
+	    !cJSON_AddItemToArray(r->trail, o)) {
+		if (d != NULL && cJSON_GetObjectItemCaseSensitive(o, "data") != d)
+			cJSON_Delete(d);
+		cJSON_Delete(o);
+		return -1;
+	}
+	return 0;
 }
 
-/* The first rollback.requested: who, what, the tier and the texts. */
-static void take_requested(struct rbk *r, int64_t t, const char *actor, const cJSON *data)
+/* The first rollback.requested: who, what, the tier and the texts; -1 when
+ * out of memory. */
+static int take_requested(struct rbk *r, int64_t t, const char *actor, const cJSON *data)
 {
 	static const char *const texts[4] = { "ticket", "rationale", "impact",
 					       "security_considerations" };
-	int k;
+	int k, oom = 0;
 
 	r->requested = t;
-	r->requester = dupstr(actor);
-	r->service = dupstr(rb_json_str(data, "service"));
-	r->env = dupstr(rb_json_str(data, "environment"));
-	r->change_id = dupstr(rb_json_str(data, "change_id"));
-	r->incident_id = dupstr(rb_json_str(data, "incident_id"));
+	r->requester = dupstr_or(actor, &oom);
+	r->service = dupstr_or(rb_json_str(data, "service"), &oom);
+	r->env = dupstr_or(rb_json_str(data, "environment"), &oom);
+	r->change_id = dupstr_or(rb_json_str(data, "change_id"), &oom);
+	r->incident_id = dupstr_or(rb_json_str(data, "incident_id"), &oom);
 	r->tier = rb_tier_of(rb_json_str(data, "risk_tier"));
 	r->emergency = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "emergency"));
 	for (k = 0; k < 4; k++) {
@@ -318,15 +349,18 @@ static void take_requested(struct rbk *r, int64_t t, const char *actor, const cJ
 
 		r->texts[k] = s != NULL && s[0] != '\0';
 	}
+	return oom ? -1 : 0;
 }
 
-/* The first rollback.executed: who, and what it touches and reintroduces. */
-static void take_executed(struct rbk *r, int64_t t, const char *actor, const cJSON *data)
+/* The first rollback.executed: who, and what it touches and reintroduces;
+ * -1 when out of memory. */
+static int take_executed(struct rbk *r, int64_t t, const char *actor, const cJSON *data)
 {
 	const cJSON *it;
+	int oom = 0;
 
 	r->executed = t;
-	r->executor = dupstr(actor);
+	r->executor = dupstr_or(actor, &oom);
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(data, "touches")) {
 		int k = rb_touch_of(cJSON_IsString(it) ? it->valuestring : NULL);
 
@@ -335,21 +369,23 @@ static void take_executed(struct rbk *r, int64_t t, const char *actor, const cJS
 	}
 	it = cJSON_GetObjectItemCaseSensitive(data, "reintroduces");
 	r->nreintroduces = cJSON_IsArray(it) ? cJSON_GetArraySize(it) : 0;
+	return oom ? -1 : 0;
 }
 
 /* A rollback.approved, read from the columns; 0 or -1 out of memory. */
 static int take_approval(struct rbk *r, sqlite3_stmt *q, int64_t t, const char *actor)
 {
 	struct approval *na = realloc(r->ap, (r->nap + 1) * sizeof(*na));
+	int oom = 0;
 
 	if (na == NULL)
 		return -1;      /* never a silently dropped approval */
 	r->ap = na;
-	na[r->nap].actor = dupstr(actor);
+	na[r->nap].actor = dupstr_or(actor, &oom);
 	na[r->nap].t = t;
 	na[r->nap].countersigned = sqlite3_column_type(q, 6) == SQLITE_TEXT;
 	r->nap++;
-	return na[r->nap - 1].actor != NULL ? 0 : -1;
+	return oom ? -1 : 0;
 }
 
 /* A rollback.verified: the first passing tests and scan, and (for the
@@ -385,21 +421,21 @@ static void take_row(struct reader *rd, sqlite3_stmt *q, struct rbk *r, struct l
 	int want_data = r->trail != NULL ||
 			(ev != RB_EVENT_ROLLBACK_APPROVED && ev != RB_EVENT_ROLLBACK_REVIEWED &&
 			 ev != RB_EVENT_ROLLBACK_CLOSED);
-	cJSON *body = want_data ? parse_payload(rd, q, 5) : NULL;
+	cJSON *body = want_data ? parse_payload(rd, q, 5, &ld->oom) : NULL;
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(body, "data");
 
 	ld->oom |= push_i64(&r->seqs, &r->nseqs, seq) != 0;
 	if (r->trail != NULL)
-		add_trail_entry(r, q, seq, t, event, actor, data);
+		ld->oom |= add_trail_entry(r, q, seq, t, event, actor, data) != 0;
 	switch (ev) {
 	case RB_EVENT_ROLLBACK_REQUESTED:
 		if (!ld->have_req)
-			take_requested(r, t, actor, data);
+			ld->oom |= take_requested(r, t, actor, data) != 0;
 		ld->have_req = 1;
 		break;
 	case RB_EVENT_ROLLBACK_EXECUTED:
 		if (!ld->have_exe)
-			take_executed(r, t, actor, data);
+			ld->oom |= take_executed(r, t, actor, data) != 0;
 		ld->have_exe = 1;
 		break;
 	case RB_EVENT_ROLLBACK_APPROVED:
@@ -437,8 +473,8 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 	r->id = strdup(id);
 	r->tier = -1;
 	r->first_tests_pass = r->first_scan_pass = r->closed = INT64_MAX;
-	if (want_trail)
-		r->trail = cJSON_CreateArray();
+	if (want_trail && (r->trail = cJSON_CreateArray()) == NULL)
+		ld.oom = 1;
 	sqlite3_bind_int64(q, 1, c->ledger_id);
 	sqlite3_bind_text(q, 2, id, -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
@@ -454,8 +490,10 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 		goto out;
 	}
 	/* The trail in seq order (the rows came in event order). */
-	if (r->trail != NULL)
-		sort_trail(r->trail);
+	if (r->trail != NULL && sort_trail(r->trail) != 0) {
+		rc = RB_ERR(&rd->e, RB_EX_SOFTWARE, "out of memory reading rollback %.80s", id);
+		goto out;
+	}
 	/* §6 unverified: passing tests evidence in [executed, executed + window]. */
 	verify_end = r->executed + hours_ns(c->p->verify_window_hours);
 	for (i = 0; i < ld.nver; i++)
@@ -480,12 +518,13 @@ static int load_context(const struct ctx *c, struct reader *rd, struct rbk *r)
 		sqlite3_bind_text(q, 2, r->change_id, -1, SQLITE_TRANSIENT);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
-			cJSON *body = parse_payload(rd, q, 3);
+			cJSON *body = parse_payload(rd, q, 3, &oom);
+			const char *team = rb_json_str(cJSON_GetObjectItemCaseSensitive(body, "data"),
+						       "team");
 
 			r->has_deployed = 1;
 			r->deployed = col_ns(q, 1, 2);
-			r->team = dupstr(rb_json_str(cJSON_GetObjectItemCaseSensitive(body, "data"),
-						     "team"));
+			r->team = dupstr_or(team, &oom);
 			oom |= push_i64(&r->seqs, &r->nseqs, sqlite3_column_int64(q, 0)) != 0;
 			rb_json_arena_reset(rd->arena);
 		}
@@ -1098,6 +1137,7 @@ static void eval_some(void *ctx, size_t w)
 {
 	struct par *p = ctx;
 	struct reader *rd = &p->c->rd[w];
+	unsigned long jf;
 	size_t j;
 
 	for (j = w; j < p->n; j += p->c->nrd) {
@@ -1114,9 +1154,15 @@ static void eval_some(void *ctx, size_t w)
 			}
 			return;
 		}
+		jf = rb_json_failures();
 		it->obj = evaluate(p->c, &it->r, &it->f);
 		if (p->print && it->obj != NULL)
 			it->text = cJSON_PrintUnformatted(it->obj);
+		/* A member cJSON could not allocate is left out: never used so. */
+		if (rb_json_failures() != jf) {
+			cJSON_Delete(it->obj);
+			it->obj = NULL;
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 /* verify.c - checking a ledger export (ledger-export-v1 §§2-7). */
 #include "verify.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -380,7 +381,10 @@ static int parse_envelope(struct slot *s, const cJSON **pl, const cJSON **sigs)
 	int nsig = 0;
 
 	if (rb_json_parse_in(s->arena, s->line, s->len, 8, &s->env, why, sizeof(why)) != 0) {
-		slot_err(s, "E_PARSE", "envelope: %s", why);
+		if (errno == ENOMEM)
+			s->oom = 1;     /* not the line's fault */
+		else
+			slot_err(s, "E_PARSE", "envelope: %s", why);
 		return -1;
 	}
 	pt = cJSON_GetObjectItemCaseSensitive(s->env, "payloadType");
@@ -462,7 +466,7 @@ static void work(void *ctx, size_t i)
 	s->have_leaf = 1;
 	if (rb_json_parse_in(s->arena, s->pae + s->hdrlen, s->plen, 64, &s->body,
 			     why, sizeof(why)) != 0) {
-		if (rb_json_failures() != jf) {
+		if (errno == ENOMEM) {
 			s->oom = 1;
 			return;
 		}
@@ -637,11 +641,19 @@ static int read_manifest(rb_vreport *r, const char *dir, cJSON **m, struct rb_er
 	if (rb_path_join(path, sizeof(path), dir, "manifest.json", e) != 0)
 		return -1;
 	if (rb_read_file(path, MANIFEST_MAX, &buf, &len, &fe) != 0) {
+		if (fe.code == RB_EX_SOFTWARE) {        /* out of memory: not the export's */
+			*e = fe;
+			return -1;
+		}
 		add_finding(r, 0, fe.code == RB_EX_DATAERR ? "E_MANIFEST" : "E_IO", -1, -1,
 			    "manifest.json: %s", fe.msg);
 		return 0;
 	}
-	if (rb_json_parse(buf, len, 16, m, why, sizeof(why)) != 0)
+	if (rb_json_parse(buf, len, 16, m, why, sizeof(why)) != 0 && errno == ENOMEM) {
+		free(buf);
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory reading manifest.json");
+	}
+	if (*m == NULL)
 		add_finding(r, 0, "E_MANIFEST", -1, -1, "manifest.json: %s", why);
 	else if (!cJSON_IsObject(*m))
 		add_finding(r, 0, "E_MANIFEST", -1, -1, "manifest.json is not an object");
@@ -762,17 +774,22 @@ static int manifest_frontier(rb_vreport *r, const cJSON *m, int *ok, struct rb_e
 	return 0;
 }
 
-/* A previous_checkpoint given: signed, of this ledger, sized and rooted as the frontier. */
-static void check_prev_checkpoint(rb_vreport *r, const char *text, const rb_trust *trust)
+/* A previous_checkpoint given: signed, of this ledger, sized and rooted as
+ * the frontier; -1 (e) when out of memory. */
+static int check_prev_checkpoint(rb_vreport *r, const char *text, const rb_trust *trust,
+				 struct rb_err *e)
 {
 	rb_checkpoint *cp = NULL;
 	uint8_t root[32];
 	char why[160];
 
 	if (rb_checkpoint_parse(text, strlen(text), &cp, why, sizeof(why)) != 0) {
+		if (errno == ENOMEM)
+			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory reading "
+				      "previous_checkpoint");
 		add_finding(r, 0, "E_CHECKPOINT_SIG", -1, -1,
 			    "previous_checkpoint is malformed: %s", why);
-		return;
+		return 0;
 	}
 	if (rb_checkpoint_verify(cp, trust, "checkpoint") == NULL)
 		add_finding(r, 0, "E_CHECKPOINT_SIG", -1, -1,
@@ -790,6 +807,7 @@ static void check_prev_checkpoint(rb_vreport *r, const char *text, const rb_trus
 		add_finding(r, 0, "E_ROOT", -1, -1,
 			    "the frontier does not fold to previous_checkpoint's root");
 	rb_checkpoint_free(cp);
+	return 0;
 }
 
 /* previous_checkpoint: null iff first_seq is 0; else signed, sized, rooted. */
@@ -810,8 +828,7 @@ static int manifest_prev(rb_vreport *r, const cJSON *m, const rb_trust *trust,
 	}
 	if ((r->prev_checkpoint = strdup(pc->valuestring)) == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	check_prev_checkpoint(r, pc->valuestring, trust);
-	return 0;
+	return check_prev_checkpoint(r, pc->valuestring, trust, e);
 }
 
 /*
@@ -845,9 +862,10 @@ out:
 	return rc;
 }
 
-/* Read and check the final checkpoint against what the entries gave. */
-static void check_checkpoint(rb_vreport *r, const char *dir, const rb_trust *trust,
-			     int root_known)
+/* Read and check the final checkpoint against what the entries gave: 0 with
+ * findings in r, or -1 (e) when out of memory. */
+static int check_checkpoint(rb_vreport *r, const char *dir, const rb_trust *trust,
+			    int root_known, struct rb_err *e)
 {
 	char path[4096], *buf = NULL, why[160];
 	rb_checkpoint *cp = NULL;
@@ -858,15 +876,21 @@ static void check_checkpoint(rb_vreport *r, const char *dir, const rb_trust *tru
 
 	if (rb_path_join(path, sizeof(path), dir, "checkpoint", &fe) != 0 ||
 	    rb_read_file(path, CHECKPOINT_MAX, &buf, &len, &fe) != 0) {
+		if (fe.code == RB_EX_SOFTWARE) {
+			*e = fe;
+			return -1;
+		}
 		add_finding(r, 0, fe.code == RB_EX_DATAERR ? "E_CHECKPOINT_SIG" : "E_IO",
 			    -1, -1, "checkpoint: %s", fe.msg);
-		return;
+		return 0;
 	}
 	r->checkpoint = buf;
 	if (rb_checkpoint_parse(buf, len, &cp, why, sizeof(why)) != 0) {
+		if (errno == ENOMEM)
+			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory reading the checkpoint");
 		add_finding(r, 0, "E_CHECKPOINT_SIG", -1, -1, "checkpoint is malformed: %s",
 			    why);
-		return;
+		return 0;
 	}
 	k = rb_checkpoint_verify(cp, trust, "checkpoint");
 	if (k == NULL)
@@ -892,6 +916,7 @@ static void check_checkpoint(rb_vreport *r, const char *dir, const rb_trust *tru
 		}
 	}
 	rb_checkpoint_free(cp);
+	return 0;
 }
 
 /* One batch of lines for the pipeline. */
@@ -1129,12 +1154,17 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 	if (rb_path_join(path, sizeof(path), dir, "entries.jsonl", e) != 0)
 		goto out;
 	if (rb_lines_open(path, RB_ENTRY_MAX_LINE, 1, &in.lr, &fe) != 0) {
-		add_finding(r, 0, "E_IO", -1, -1, "entries.jsonl: %s", fe.msg);
 		in.lr = NULL;
+		if (fe.code == RB_EX_SOFTWARE) {
+			*e = fe;
+			goto out;
+		}
+		add_finding(r, 0, "E_IO", -1, -1, "entries.jsonl: %s", fe.msg);
 	}
 	if (!usable || in.lr == NULL) {
 		/* Nothing to check the entries against, or no entries. */
-		check_checkpoint(r, dir, trust, 0);
+		if (check_checkpoint(r, dir, trust, 0, e) != 0)
+			goto out;
 		goto done;
 	}
 	memset(&st, 0, sizeof(st));
@@ -1165,7 +1195,8 @@ int rb_verify_export(const char *dir, const rb_trust *trust,
 		add_finding(r, 0, "E_MANIFEST", -1, -1,
 			    "the last entry's seq is %" PRId64 ", the manifest says last_seq %"
 			    PRId64, st.expect - 1, r->last_seq);
-	check_checkpoint(r, dir, trust, st.root_known);
+	if (check_checkpoint(r, dir, trust, st.root_known, e) != 0)
+		goto out;
 done:
 	*out = r;
 	r = NULL;

@@ -1,6 +1,7 @@
 /* json.c - the strict checks cJSON does not make. */
 #include "json.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -346,13 +347,18 @@ int rb_json_parse_known_in(rb_json_arena *a, const char *buf, size_t len, cJSON 
 	rb_json_arena *saved = cur_arena;
 	const char *end = NULL;
 
+	unsigned long jf = rb_json_failures();
+
 	cur_arena = a;
 	*out = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	cur_arena = saved;
-	if (*out == NULL)
+	if (*out == NULL) {
+		errno = rb_json_failures() != jf ? ENOMEM : EINVAL;
 		return -1;
+	}
 	while (end < buf + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
 		end++;
+	errno = EINVAL;
 	return end == buf + len ? 0 : -1;       /* an arena tree is freed by the reset */
 }
 
@@ -375,8 +381,10 @@ int rb_json_parse(const char *buf, size_t len, int maxdepth, cJSON **out,
 	const char *dup;
 	cJSON *root;
 	int oom = 0;
+	unsigned long jf = rb_json_failures();
 
 	*out = NULL;
+	errno = EINVAL;
 	if (!rb_utf8_valid(buf, len)) {
 		snprintf(why, whylen, "not valid UTF-8");
 		return -1;
@@ -384,10 +392,16 @@ int rb_json_parse(const char *buf, size_t len, int maxdepth, cJSON **out,
 	if (scan_raw(buf, len, maxdepth, why, whylen) != 0)
 		return -1;
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+	if (root == NULL && rb_json_failures() != jf) {
+		snprintf(why, whylen, "out of memory");
+		errno = ENOMEM;
+		return -1;
+	}
 	if (root == NULL) {
 		size_t off = end != NULL && end >= buf ? (size_t)(end - buf) : 0;
 
 		snprintf(why, whylen, "not valid JSON (near offset %zu)", off);
+		errno = EINVAL;
 		return -1;
 	}
 	while (end < buf + len && (*end == ' ' || *end == '\t' || *end == '\n' ||
@@ -403,11 +417,13 @@ int rb_json_parse(const char *buf, size_t len, int maxdepth, cJSON **out,
 	if (oom) {
 		snprintf(why, whylen, "out of memory");
 		cJSON_Delete(root);
+		errno = ENOMEM;
 		return -1;
 	}
 	if (dup != NULL) {
 		snprintf(why, whylen, "duplicate member \"%.64s\"", dup);
 		cJSON_Delete(root);
+		errno = EINVAL;
 		return -1;
 	}
 	*out = root;

@@ -22,7 +22,10 @@
  * Parse buf[0..len) as one JSON value.  Fails (returns -1, with a reason in
  * why) on invalid UTF-8, a raw control byte, a string holding U+0000,
  * nesting deeper than maxdepth, a duplicate member name in any object, or
- * anything cJSON rejects.  On success *out is the tree.
+ * anything cJSON rejects.  On success *out is the tree.  A failure for
+ * want of memory, not for the text, leaves errno ENOMEM (why: "out of
+ * memory"); any other failure leaves errno EINVAL.  A caller that would
+ * report bad text reports ENOMEM as an error of its own instead.
  */
 int rb_json_parse(const char *buf, size_t len, int maxdepth, cJSON **out,
 		  char *why, size_t whylen);
@@ -45,7 +48,8 @@ int rb_json_parse_in(rb_json_arena *a, const char *buf, size_t len, int maxdepth
  * Parse, into the arena, bytes that rb_json_parse has accepted before and
  * that are known to be those very bytes (bound to them by a hash): the
  * strictness checks (UTF-8, duplicates, depth) are not done again.  -1
- * when cJSON rejects them or they hold more than one value.
+ * when cJSON rejects them or they hold more than one value (errno EINVAL),
+ * or for want of memory (errno ENOMEM).
  */
 int rb_json_parse_known_in(rb_json_arena *a, const char *buf, size_t len, cJSON **out);
 void rb_json_arena_reset(rb_json_arena *a);

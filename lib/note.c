@@ -1,6 +1,7 @@
 /* note.c - parsing, verifying and signing checkpoint notes. */
 #include "note.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,6 +43,14 @@ void rb_checkpoint_free(rb_checkpoint *c)
 static int fail(char *why, size_t whylen, const char *msg)
 {
 	snprintf(why, whylen, "%s", msg);
+	errno = EINVAL;
+	return -1;
+}
+
+static int fail_oom(char *why, size_t whylen)
+{
+	snprintf(why, whylen, "out of memory");
+	errno = ENOMEM;
 	return -1;
 }
 
@@ -135,7 +144,7 @@ int rb_checkpoint_parse(const char *text, size_t len, rb_checkpoint **out,
 		return fail(why, whylen, "tree size is too large");
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
-		return fail(why, whylen, "out of memory");
+		return fail_oom(why, whylen);
 	{
 		uint8_t root[48];
 
@@ -152,7 +161,7 @@ int rb_checkpoint_parse(const char *text, size_t len, rb_checkpoint **out,
 	c->sigs = calloc(RB_NOTE_MAX_SIGS, sizeof(*c->sigs));
 	if (c->body == NULL || c->origin == NULL || c->sigs == NULL) {
 		rb_checkpoint_free(c);
-		return fail(why, whylen, "out of memory");
+		return fail_oom(why, whylen);
 	}
 	memcpy(c->body, text, c->bodylen);
 	memcpy(c->origin, l1, n1);

@@ -22,7 +22,8 @@ typedef struct rb_checkpoint rb_checkpoint;
 
 /*
  * Parse a checkpoint note.  Returns 0, or -1 with a reason in why when the
- * text is not a well-formed signed note holding a checkpoint.
+ * text is not a well-formed signed note holding a checkpoint (errno
+ * EINVAL), or when out of memory (errno ENOMEM).
  */
 int rb_checkpoint_parse(const char *text, size_t len, rb_checkpoint **out,
 			char *why, size_t whylen);

@@ -223,7 +223,8 @@ int rb_trust_load(const char *path, rb_trust **out, struct rb_err *e)
 		goto out;
 	}
 	if (rb_json_parse(buf, len, 16, &t->doc, why, sizeof(why)) != 0) {
-		RB_ERR(e, RB_EX_DATAERR, "trust store '%s': %s", path, why);
+		RB_ERR(e, errno == ENOMEM ? RB_EX_SOFTWARE : RB_EX_DATAERR, "trust store '%s': %s",
+		       path, why);
 		goto out;
 	}
 	keys = cJSON_GetObjectItemCaseSensitive(t->doc, "keys");
