@@ -12,6 +12,7 @@
 #include "analyze/stats.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/ident.h"
 #include "lib/schema.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
@@ -30,19 +31,32 @@
 
 /* The main connection's queries, then the per-rollback ones each reader prepares. */
 enum {
-	Q_LEDGERS, Q_ASOF, Q_EXECUTED, Q_DEPLOYS, Q_ANOMALIES, Q_ORPHANS, Q_SIZE, Q_MAIN,
+	Q_LEDGERS, Q_ASOF, Q_EXECUTED, Q_DEPLOYS, Q_FAILED, Q_ANOMALIES, Q_ORPHANS, Q_SIZE, Q_MAIN,
 	Q_OF_ROLLBACK = Q_MAIN, Q_DEPLOY, Q_INCIDENT, Q_COUNT
 };
+
+/*
+ * §8.3: is the rollback.executed entry x a failed attempt (its result
+ * present and not "success")?  Read from the stored payload.
+ */
+#define FAILED(x) \
+	"(json_type(CAST(" x ".payload AS TEXT), '$.data.result') IS NOT NULL AND NOT " \
+	"ifnull(json_type(CAST(" x ".payload AS TEXT), '$.data.result') = 'text' AND " \
+	"json_extract(CAST(" x ".payload AS TEXT), '$.data.result') = 'success', 0))"
 
 static const char *const sql[Q_COUNT] = {
 	[Q_LEDGERS] = "SELECT id, origin FROM ledger ORDER BY origin",
 	[Q_ASOF] = "SELECT max(time_s * 1000000000 + time_ns) FROM entry WHERE ledger_id = ?1",
-	/* §3: the rollbacks whose first rollback.executed falls in [start, end)
+	/* §3 and §8.3: the rollbacks whose execution (the first
+	 * rollback.executed that is not a failed attempt) falls in [start, end)
 	 * and that have a rollback.requested. */
 	[Q_EXECUTED] =
 		"SELECT e.rollback_id FROM entry e INDEXED BY entry_event_time "
 		"WHERE e.event = 'rollback.executed' AND e.time_s >= ?2 AND e.time_s < ?3 "
-		"AND e.ledger_id = ?1 AND e.rollback_id IS NOT NULL AND e.counted = 1 "
+		"AND e.ledger_id = ?1 AND e.rollback_id IS NOT NULL AND NOT " FAILED("e") " "
+		"AND (e.counted = 1 OR NOT EXISTS (SELECT 1 FROM entry x INDEXED BY entry_rollback "
+		"  WHERE x.ledger_id = e.ledger_id AND x.rollback_id = e.rollback_id "
+		"  AND x.event = 'rollback.executed' AND x.seq < e.seq AND NOT " FAILED("x") ")) "
 		"AND EXISTS (SELECT 1 FROM entry r INDEXED BY entry_rollback "
 		"  WHERE r.ledger_id = e.ledger_id "
 		"  AND r.rollback_id = e.rollback_id AND r.event = 'rollback.requested') "
@@ -63,6 +77,11 @@ static const char *const sql[Q_COUNT] = {
 		"SELECT count(*) FROM entry INDEXED BY entry_deploys "
 		"WHERE ledger_id = ?1 AND time_s >= ?2 AND time_s < ?3 "
 		"AND event = 'change.deployed' AND change_id IS NOT NULL AND counted = 1",
+	/* §8.3 failed_executions: failed attempts of any rollback in the period. */
+	[Q_FAILED] =
+		"SELECT count(*) FROM entry e INDEXED BY entry_event_time "
+		"WHERE e.event = 'rollback.executed' AND e.time_s >= ?2 AND e.time_s < ?3 "
+		"AND e.ledger_id = ?1 AND e.rollback_id IS NOT NULL AND " FAILED("e"),
 	[Q_ANOMALIES] = "SELECT a.seq, a.kind, a.member, a.detail, e.rollback_id, e.time "
 			"FROM anomaly a JOIN entry e ON e.ledger_id = a.ledger_id AND e.seq = a.seq "
 			"WHERE a.ledger_id = ?1 AND e.time_s >= ?2 AND e.time_s < ?3 "
@@ -90,7 +109,9 @@ static const char *const sql[Q_COUNT] = {
 
 /* An approval of a rollback. */
 struct approval {
-	char *actor;
+	char *actor;            /* as the entry spells it */
+	char *normal;           /* its normal form (lib/ident.h) */
+	const char *person;     /* who that is (§8.1): normal, or the policy's */
 	int64_t t;
 	int countersigned;
 };
@@ -101,6 +122,11 @@ struct rbk {
 	int64_t requested, executed, detected, deployed;        /* ns */
 	int has_deployed, incident_found;
 	char *requester, *executor, *service, *env, *team, *change_id, *incident_id;
+	/* §8.1: the requester's and executor's normal forms, and who they are */
+	char *requester_n, *executor_n;
+	const char *requester_p, *executor_p;
+	int failed_attempts;    /* §8.3: failed rollback.executed before the execution */
+	int64_t rejected;       /* first rollback.rejected, INT64_MAX if none */
 	int tier;               /* -1: missing or unknown (held to the highest) */
 	int emergency;
 	int touches;            /* bit mask over rb_touch_names */
@@ -199,8 +225,12 @@ static void rbk_free(struct rbk *r)
 	free(r->team);
 	free(r->change_id);
 	free(r->incident_id);
-	for (i = 0; i < r->nap; i++)
+	free(r->requester_n);
+	free(r->executor_n);
+	for (i = 0; i < r->nap; i++) {
 		free(r->ap[i].actor);
+		free(r->ap[i].normal);
+	}
 	free(r->ap);
 	free(r->reviews);
 	free(r->seqs);
@@ -347,9 +377,17 @@ static int take_requested(struct rbk *r, int64_t t, const char *actor, const cJS
 	for (k = 0; k < 4; k++) {
 		const char *s = rb_json_str(data, texts[k]);
 
-		r->texts[k] = s != NULL && s[0] != '\0';
+		r->texts[k] = rb_text_present(s);      /* §8.2 */
 	}
 	return oom ? -1 : 0;
+}
+
+/* §8.3: a rollback.executed whose result is present and not "success". */
+static int failed_attempt(const cJSON *data)
+{
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(data, "result");
+
+	return res != NULL && !(cJSON_IsString(res) && strcmp(res->valuestring, "success") == 0);
 }
 
 /* The first rollback.executed: who, and what it touches and reintroduces;
@@ -382,6 +420,8 @@ static int take_approval(struct rbk *r, sqlite3_stmt *q, int64_t t, const char *
 		return -1;      /* never a silently dropped approval */
 	r->ap = na;
 	na[r->nap].actor = dupstr_or(actor, &oom);
+	na[r->nap].normal = NULL;
+	na[r->nap].person = NULL;
 	na[r->nap].t = t;
 	na[r->nap].countersigned = sqlite3_column_type(q, 6) == SQLITE_TEXT;
 	r->nap++;
@@ -434,9 +474,19 @@ static void take_row(struct reader *rd, sqlite3_stmt *q, struct rbk *r, struct l
 		ld->have_req = 1;
 		break;
 	case RB_EVENT_ROLLBACK_EXECUTED:
-		if (!ld->have_exe)
-			ld->oom |= take_executed(r, t, actor, data) != 0;
+		/* §8.3: the execution is the first that is not a failed attempt. */
+		if (ld->have_exe)
+			break;
+		if (failed_attempt(data)) {
+			r->failed_attempts++;
+			break;
+		}
+		ld->oom |= take_executed(r, t, actor, data) != 0;
 		ld->have_exe = 1;
+		break;
+	case RB_EVENT_ROLLBACK_REJECTED:
+		if (t < r->rejected)
+			r->rejected = t;
 		break;
 	case RB_EVENT_ROLLBACK_APPROVED:
 		ld->oom |= take_approval(r, q, t, actor) != 0;
@@ -459,6 +509,33 @@ static void take_row(struct reader *rd, sqlite3_stmt *q, struct rbk *r, struct l
 	rb_json_arena_reset(rd->arena);
 }
 
+/* One identity's normal form into *normal and who it is into *person (§8.1). */
+static int person_of(const struct ctx *c, const char *actor, char **normal,
+		     const char **person, struct rb_err *e)
+{
+	*person = NULL;
+	if (actor == NULL)
+		return 0;
+	if (rb_ident_normal(actor, normal, e) != 0)
+		return -1;
+	*person = rb_policy_person(c->p, *normal);
+	return 0;
+}
+
+/* Who the requester, the executor and each approver are. */
+static int resolve_people(const struct ctx *c, struct rbk *r, struct rb_err *e)
+{
+	size_t i;
+
+	if (person_of(c, r->requester, &r->requester_n, &r->requester_p, e) != 0 ||
+	    person_of(c, r->executor, &r->executor_n, &r->executor_p, e) != 0)
+		return -1;
+	for (i = 0; i < r->nap; i++)
+		if (person_of(c, r->ap[i].actor, &r->ap[i].normal, &r->ap[i].person, e) != 0)
+			return -1;
+	return 0;
+}
+
 /* Load the entries of rollback id into r. */
 static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 			 struct rbk *r, int want_trail)
@@ -472,7 +549,7 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 	memset(r, 0, sizeof(*r));
 	r->id = strdup(id);
 	r->tier = -1;
-	r->first_tests_pass = r->first_scan_pass = r->closed = INT64_MAX;
+	r->first_tests_pass = r->first_scan_pass = r->closed = r->rejected = INT64_MAX;
 	if (want_trail && (r->trail = cJSON_CreateArray()) == NULL)
 		ld.oom = 1;
 	sqlite3_bind_int64(q, 1, c->ledger_id);
@@ -489,6 +566,8 @@ static int load_rollback(const struct ctx *c, struct reader *rd, const char *id,
 		rc = RB_ERR(&rd->e, RB_EX_SOFTWARE, "out of memory reading rollback %.80s", id);
 		goto out;
 	}
+	if ((rc = resolve_people(c, r, &rd->e)) != 0)
+		goto out;
 	/* The trail in seq order (the rows came in event order). */
 	if (r->trail != NULL && sort_trail(r->trail) != 0) {
 		rc = RB_ERR(&rd->e, RB_EX_SOFTWARE, "out of memory reading rollback %.80s", id);
@@ -557,10 +636,24 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The rollback's tier for the policy's rules: unknown is held to the highest. */
+static int tier_of(const struct rbk *r)
+{
+	return r->tier >= 0 ? r->tier : RB_TIER_CRITICAL;
+}
+
+/* Is person the rollback's requester or executor (§3, §8.1)? */
+static int is_party(const struct rbk *r, const char *person)
+{
+	return (r->requester_p != NULL && strcmp(person, r->requester_p) == 0) ||
+	       (r->executor_p != NULL && strcmp(person, r->executor_p) == 0);
+}
+
 /* One valid approver: who, when first, whether countersigned (any approval). */
 struct approver {
 	int64_t t;
-	const char *who;        /* borrowed from the rollback's approvals */
+	const char *who;        /* borrowed from the rollback's approvals: its first spelling */
+	const char *person;     /* who that is (§8.1) */
 	int cos;
 	size_t ord;             /* the order first seen in, for a stable sort */
 };
@@ -593,7 +686,8 @@ static int cmp_approver(const void *a, const void *b)
  * approval (ties in the order first seen).  0, or -1 when out of memory
  * (a left empty).
  */
-static int approvers_of(const struct rbk *r, int64_t until, struct approvers *a)
+static int approvers_of(const struct ctx *c, const struct rbk *r, int64_t until,
+			struct approvers *a)
 {
 	size_t i, j;
 
@@ -605,12 +699,11 @@ static int approvers_of(const struct rbk *r, int64_t until, struct approvers *a)
 		const struct approval *ap = &r->ap[i];
 		int dup = 0;
 
-		if (ap->t > until || ap->actor == NULL ||
-		    (r->requester && strcmp(ap->actor, r->requester) == 0) ||
-		    (r->executor && strcmp(ap->actor, r->executor) == 0))
+		if (ap->t > until || ap->person == NULL || is_party(r, ap->person) ||
+		    !rb_policy_authorized(c->p, RB_ACTION_APPROVE, tier_of(r), ap->person))
 			continue;
 		for (j = 0; j < a->n; j++)
-			if (strcmp(a->v[j].who, ap->actor) == 0) {
+			if (strcmp(a->v[j].person, ap->person) == 0) {
 				dup = 1;
 				if (ap->t < a->v[j].t)
 					a->v[j].t = ap->t;
@@ -618,6 +711,7 @@ static int approvers_of(const struct rbk *r, int64_t until, struct approvers *a)
 			}
 		if (!dup) {
 			a->v[a->n].who = ap->actor;
+			a->v[a->n].person = ap->person;
 			a->v[a->n].cos = ap->countersigned;
 			a->v[a->n].t = ap->t;
 			a->v[a->n].ord = a->n;
@@ -632,7 +726,8 @@ static int approvers_of(const struct rbk *r, int64_t until, struct approvers *a)
 struct facts {
 	int need, approved;
 	double ttd, ttr, latency;
-	int has_ttd, has_latency;
+	int has_ttd, has_ttr, has_latency;
+	int neg_ttd, neg_latency;       /* left out for being negative (ttr: !has_ttr) */
 	int required[RB_NEVIDENCE], present[RB_NEVIDENCE];
 	double completeness;
 	int complete;
@@ -659,11 +754,6 @@ static int sensitive_mask(const struct rb_policy *p)
 	return m;
 }
 
-/* The rollback's tier for the policy's rules: unknown is held to the highest. */
-static int tier_of(const struct rbk *r)
-{
-	return r->tier >= 0 ? r->tier : RB_TIER_CRITICAL;
-}
 
 /* §4: approval against the tier's need, and the derived times. */
 static void derive_times(const struct ctx *c, const struct rbk *r,
@@ -671,14 +761,18 @@ static void derive_times(const struct ctx *c, const struct rbk *r,
 {
 	f->need = c->p->approvals_required[tier_of(r)];
 	f->approved = (int)at_exec->n >= f->need;
+	/* §8.3: a duration that would be negative is left out (an anomaly). */
 	f->ttr = (double)(r->executed - r->detected) / 1e9;
+	f->has_ttr = f->ttr >= 0;
 	if (r->has_deployed) {
-		f->has_ttd = 1;
 		f->ttd = (double)(r->detected - r->deployed) / 1e9;
+		f->has_ttd = f->ttd >= 0;
+		f->neg_ttd = !f->has_ttd;
 	}
 	if (f->approved && f->need > 0) {
-		f->has_latency = 1;
 		f->latency = (double)(at_exec->v[f->need - 1].t - r->requested) / 1e9;
+		f->has_latency = f->latency >= 0;
+		f->neg_latency = !f->has_latency;
 	}
 }
 
@@ -699,7 +793,7 @@ static int assess_evidence(const struct ctx *c, const struct rbk *r, struct fact
 			if (r->emergency) {
 				struct approvers late;
 
-				if (approvers_of(r, c->as_of, &late) != 0)
+				if (approvers_of(c, r, c->as_of, &late) != 0)
 					return -1;
 				*pres = (int)late.n >= f->need;
 				approvers_free(&late);
@@ -740,6 +834,25 @@ static int assess_evidence(const struct ctx *c, const struct rbk *r, struct fact
 	return 0;
 }
 
+/* §8.5 unauthorized-actor: a requester, executor or approver the policy
+ * does not authorise for that at the rollback's tier. */
+static int unauthorized(const struct ctx *c, const struct rbk *r)
+{
+	int tier = tier_of(r);
+	size_t i;
+
+	if ((r->requester_p != NULL &&
+	     !rb_policy_authorized(c->p, RB_ACTION_REQUEST, tier, r->requester_p)) ||
+	    (r->executor_p != NULL &&
+	     !rb_policy_authorized(c->p, RB_ACTION_EXECUTE, tier, r->executor_p)))
+		return 1;
+	for (i = 0; i < r->nap; i++)
+		if (r->ap[i].person != NULL &&
+		    !rb_policy_authorized(c->p, RB_ACTION_APPROVE, tier, r->ap[i].person))
+			return 1;
+	return 0;
+}
+
 /* §6: the policy findings. */
 static void find_findings(const struct ctx *c, const struct rbk *r, struct facts *f)
 {
@@ -750,12 +863,12 @@ static void find_findings(const struct ctx *c, const struct rbk *r, struct facts
 	int sod = 0;
 
 	for (i = 0; i < r->nap; i++)
-		if (r->ap[i].actor != NULL &&
-		    ((r->requester && strcmp(r->ap[i].actor, r->requester) == 0) ||
-		     (r->executor && strcmp(r->ap[i].actor, r->executor) == 0)))
+		if (r->ap[i].person != NULL && is_party(r, r->ap[i].person))
 			sod = 1;
 	f->findings[RB_FINDING_APPROVALS_MISSING] = !r->emergency && !f->approved;
 	f->findings[RB_FINDING_SEPARATION_OF_DUTIES] = sod;
+	f->findings[RB_FINDING_UNAUTHORIZED_ACTOR] = unauthorized(c, r);
+	f->findings[RB_FINDING_REJECTED_EXECUTED] = r->rejected <= r->executed;
 	if (r->emergency && review_end <= c->as_of) {
 		int ok = 0;
 
@@ -802,7 +915,8 @@ static cJSON *score(const struct ctx *c, const struct rbk *r, struct facts *f)
 		cJSON_AddNumberToObject(x, "count", m);
 		cJSON_AddNumberToObject(x, "weight", p->w_advisory * m);
 	}
-	if (!r->emergency && !f->approved) {
+	/* §8.5: a rejected rollback that was executed bypassed the gate too (once). */
+	if ((!r->emergency && !f->approved) || f->findings[RB_FINDING_REJECTED_EXECUTED]) {
 		x = add_factor(fa, f, "gate-bypass", p->w_gate_bypass);
 		cJSON_AddNumberToObject(x, "weight", p->w_gate_bypass);
 	}
@@ -857,8 +971,9 @@ static void put_figures(cJSON *o, const struct rbk *r, const struct facts *f)
 	add_str_or_null(o, "risk_tier", r->tier >= 0 ? rb_tier_names[r->tier] : NULL);
 	cJSON_AddBoolToObject(o, "emergency", r->emergency);
 	add_num_or_null(o, "ttd", f->has_ttd, f->ttd);
-	cJSON_AddNumberToObject(o, "ttr", f->ttr);
+	add_num_or_null(o, "ttr", f->has_ttr, f->ttr);
 	add_num_or_null(o, "approval_latency", f->has_latency, f->latency);
+	cJSON_AddNumberToObject(o, "failed_attempts", r->failed_attempts);
 	cJSON_AddNumberToObject(o, "completeness", f->completeness);
 	cJSON_AddBoolToObject(o, "complete", f->complete);
 	a = cJSON_AddArrayToObject(o, "missing");
@@ -951,7 +1066,7 @@ static cJSON *evaluate(const struct ctx *c, struct rbk *r, struct facts *f)
 	cJSON *o = NULL, *factors = NULL;
 
 	memset(f, 0, sizeof(*f));
-	if (approvers_of(r, r->executed, &at_exec) != 0)
+	if (approvers_of(c, r, r->executed, &at_exec) != 0)
 		return NULL;
 	derive_times(c, r, &at_exec, f);
 	if (assess_evidence(c, r, f) != 0)
@@ -1057,10 +1172,35 @@ static int store_rollback(struct ctx *c, const cJSON *x, const char *facts, int 
 			  int64_t ord);
 
 /* The anomalies a rollback's facts show: a change or an incident not found. */
-static void late_anomalies(struct ctx *c, const struct rbk *r)
+/* §8.3: a duration left out for being negative, as an anomaly `timeline`. */
+static void timeline_anomaly(struct ctx *c, const struct rbk *r, const char *duration,
+			     double seconds, const char *why)
+{
+	cJSON *x = cJSON_CreateObject();
+	char d[400];
+
+	snprintf(d, sizeof(d), "rollback %s: %s would be %.0f s (%s); left out of its "
+		 "statistic", r->id, duration, seconds, why);
+	cJSON_AddStringToObject(x, "kind", "timeline");
+	cJSON_AddStringToObject(x, "rollback_id", r->id);
+	cJSON_AddStringToObject(x, "duration", duration);
+	cJSON_AddNumberToObject(x, "seconds", seconds);
+	cJSON_AddStringToObject(x, "detail", d);
+	cJSON_AddItemToArray(c->late, x);
+}
+
+static void late_anomalies(struct ctx *c, const struct rbk *r, const struct facts *f)
 {
 	char d[300];
 	cJSON *x;
+
+	if (f->neg_ttd)
+		timeline_anomaly(c, r, "ttd", f->ttd, "detected before the change was deployed");
+	if (!f->has_ttr)
+		timeline_anomaly(c, r, "ttr", f->ttr, "executed before it was detected");
+	if (f->neg_latency)
+		timeline_anomaly(c, r, "approval_latency", f->latency,
+				 "approved before it was requested");
 
 	if (!r->has_deployed) {
 		x = cJSON_CreateObject();
@@ -1189,6 +1329,7 @@ struct tally {
 	char **ids;             /* the rollbacks executed in the period */
 	size_t nids;
 	int64_t deploys;
+	int64_t failed;         /* §8.3 failed_executions */
 	double *ttd, *ttr, *lat, sumc;
 	size_t nttd, nttr, nlat, ncomplete;
 	int counts[RB_NFINDINGS], levels[RB_NLEVELS];
@@ -1255,9 +1396,11 @@ static int select_rollbacks(struct ctx *c, const struct rb_period *per, struct t
 }
 
 /* The deployments that count in the period (§3), in t->deploys. */
-static int count_deploys(struct ctx *c, const struct rb_period *per, struct tally *t)
+/* One count of the period (Q_DEPLOYS, Q_FAILED) into *n. */
+static int count_of(struct ctx *c, int which, const struct rb_period *per, int64_t *n,
+		    const char *what)
 {
-	sqlite3_stmt *q = c->q[Q_DEPLOYS];
+	sqlite3_stmt *q = c->q[which];
 	int src;
 
 	sqlite3_bind_int64(q, 1, c->ledger_id);
@@ -1265,12 +1408,19 @@ static int count_deploys(struct ctx *c, const struct rb_period *per, struct tall
 	sqlite3_bind_int64(q, 3, per->end);
 	src = sqlite3_step(q);
 	if (src == SQLITE_ROW)
-		t->deploys = sqlite3_column_int64(q, 0);
+		*n = sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
-	/* An error is not zero deployments (it would give a wrong rate). */
+	/* An error is not zero (it would give a wrong rate). */
 	if (src != SQLITE_ROW)
-		return rb_db_fail(c->db, src, c->e, "cannot count the period's deployments");
+		return rb_db_fail(c->db, src, c->e, what);
 	return 0;
+}
+
+static int count_deploys(struct ctx *c, const struct rb_period *per, struct tally *t)
+{
+	return count_of(c, Q_DEPLOYS, per, &t->deploys, "cannot count the period's deployments") ||
+	       count_of(c, Q_FAILED, per, &t->failed, "cannot count the period's failed "
+			"executions") ? -1 : 0;
 }
 
 /* The tally's arrays and objects, for t->nids rollbacks. */
@@ -1321,7 +1471,8 @@ static int take_rollback(struct ctx *c, struct tally *t, int full, int print,
 	bump(t->by_t, r->team ? r->team : "unknown");
 	if (f->has_ttd)
 		t->ttd[t->nttd++] = f->ttd;
-	t->ttr[t->nttr++] = f->ttr;
+	if (f->has_ttr)
+		t->ttr[t->nttr++] = f->ttr;
 	if (f->has_latency)
 		t->lat[t->nlat++] = f->latency;
 	t->ncomplete += f->complete;
@@ -1335,7 +1486,7 @@ static int take_rollback(struct ctx *c, struct tally *t, int full, int print,
 		return 0;
 	/* Decided here, once: stored with the rollback, read by report and the CLI. */
 	flagged = rb_flagged(rb_level_names[f->level], nf);
-	late_anomalies(c, r);
+	late_anomalies(c, r, f);
 	if ((c->o->store && store_rollback(c, it->obj, it->text, flagged, (int64_t)ord) != 0) ||
 	    (c->o->on_rollback != NULL &&
 	     c->o->on_rollback(c->o->rollback_ctx, it->obj, flagged, c->e) != 0))
@@ -1418,6 +1569,7 @@ static int put_period(const struct ctx *c, cJSON *doc, struct tally *t)
 
 	cJSON_AddNumberToObject(doc, "rollbacks_executed", (double)n);
 	cJSON_AddNumberToObject(doc, "deployments", (double)t->deploys);
+	cJSON_AddNumberToObject(doc, "failed_executions", (double)t->failed);
 	if (t->deploys > 0)
 		cJSON_AddNumberToObject(doc, "rollback_rate", (double)n / (double)t->deploys);
 	else

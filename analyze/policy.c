@@ -10,7 +10,10 @@
 
 #include "lib/crypto.h"
 #include "lib/fsutil.h"
+#include "lib/ident.h"
 #include "lib/json.h"
+
+const char *const rb_action_names[RB_NACTIONS] = { "request", "approve", "execute" };
 
 void rb_policy_default(struct rb_policy *p)
 {
@@ -42,6 +45,45 @@ void rb_policy_default(struct rb_policy *p)
 	p->level_medium = 25;
 	p->level_high = 50;
 	p->level_critical = 75;
+	for (i = 0; i < RB_NACTIONS * (RB_NTIERS + 1); i++)
+		p->auth[i / (RB_NTIERS + 1)][i % (RB_NTIERS + 1)].n = -1;
+}
+
+const char *rb_policy_person(const struct rb_policy *p, const char *normal)
+{
+	int i;
+
+	for (i = 0; i < p->nalias; i++)
+		if (strcmp(p->pool + p->alias[i].alias, normal) == 0)
+			return p->pool + p->alias[i].person;
+	return normal;
+}
+
+int rb_policy_authorized(const struct rb_policy *p, enum rb_action a, int tier,
+			 const char *person)
+{
+	int t = tier >= 0 && tier < RB_NTIERS && p->auth[a][tier].n >= 0 ? tier : RB_NTIERS, i;
+	int first = p->auth[a][t].first, n = p->auth[a][t].n;
+
+	if (n < 0)
+		return 1;
+	for (i = 0; i < n; i++) {
+		const char *x = p->pool + p->auth_name[first + i];
+
+		if (strcmp(x, "*") == 0 || strcmp(rb_policy_person(p, x), person) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int rb_policy_has_people(const struct rb_policy *p)
+{
+	int i;
+
+	for (i = 0; i < RB_NACTIONS * (RB_NTIERS + 1); i++)
+		if (p->auth[i / (RB_NTIERS + 1)][i % (RB_NTIERS + 1)].n >= 0)
+			return 1;
+	return p->nalias > 0;
 }
 
 double rb_policy_env_factor(const struct rb_policy *p, const char *env)
@@ -115,6 +157,151 @@ static int name_list(struct ctx *c, const cJSON *it, const char *const *names, i
 			return bad(c, it->string, NULL, what);
 		}
 		flags[k] = 1;
+	}
+	return 0;
+}
+
+/* An identity of the policy, in normal form, into p's pool: its offset, or -1 (e). */
+static int pool_name(struct ctx *c, struct rb_policy *p, const cJSON *x, const char *member,
+		     const char *parent)
+{
+	char *n = NULL, what[160];
+	size_t len;
+	int at;
+
+	if (!cJSON_IsString(x))
+		return bad(c, member, parent, "must be an array of identities (strings)");
+	if (rb_ident_normal(x->valuestring, &n, c->e) != 0)
+		return -1;
+	len = strlen(n);
+	if (len == 0 || p->npool + (int)len + 1 > RB_POLICY_NAME_BYTES) {
+		snprintf(what, sizeof(what), "%s", len == 0 ? "names an empty identity" :
+			 "names more identities than rbaudit keeps (32 KiB in all)");
+		free(n);
+		return bad(c, member, parent, what);
+	}
+	at = p->npool;
+	memcpy(p->pool + at, n, len + 1);
+	p->npool += (int)len + 1;
+	free(n);
+	return at;
+}
+
+/* Is alias i's spelling already taken, by another person's alias or by a person? */
+static int alias_clash(struct ctx *c, const struct rb_policy *p, int i)
+{
+	const char *a = p->pool + p->alias[i].alias, *who = p->pool + p->alias[i].person;
+	char what[400];
+	int j;
+
+	for (j = 0; j < p->nalias; j++) {
+		const char *b = p->pool + p->alias[j].alias, *whom = p->pool + p->alias[j].person;
+
+		if (j != i && strcmp(a, b) == 0 && strcmp(who, whom) != 0) {
+			snprintf(what, sizeof(what), "lists \"%.100s\" under two people, \"%.100s\" "
+				 "and \"%.100s\"", a, j > i ? who : whom, j > i ? whom : who);
+			return bad(c, "aliases", NULL, what);
+		}
+		if (strcmp(a, whom) == 0) {
+			snprintf(what, sizeof(what), "lists \"%.100s\" as an alias of \"%.100s\" and "
+				 "as a person with aliases of its own", a, who);
+			return bad(c, "aliases", NULL, what);
+		}
+	}
+	return 0;
+}
+
+/* §8.1 aliases: {"person": ["alias", ...]}; replaces the aliases before. */
+static int apply_aliases(struct ctx *c, const cJSON *it, struct rb_policy *p)
+{
+	const cJSON *who, *x;
+	int i;
+
+	if (!cJSON_IsObject(it))
+		return bad(c, "aliases", NULL, "must be an object of identity: [aliases]");
+	p->nalias = 0;
+	cJSON_ArrayForEach(who, it) {
+		cJSON tmp = { 0 };
+		int person;
+
+		if (!cJSON_IsArray(who))
+			return bad(c, who->string, "aliases", "must be an array of identities (strings)");
+		tmp.type = cJSON_String;
+		tmp.valuestring = who->string;
+		if ((person = pool_name(c, p, &tmp, who->string, "aliases")) < 0)
+			return -1;
+		cJSON_ArrayForEach(x, who) {
+			int a = pool_name(c, p, x, who->string, "aliases");
+
+			if (a < 0)
+				return -1;
+			if (strcmp(p->pool + a, p->pool + person) == 0)
+				continue;       /* a spelling of the person itself */
+			if (p->nalias == RB_POLICY_NAMES)
+				return bad(c, "aliases", NULL, "names more aliases than rbaudit keeps (512)");
+			p->alias[p->nalias].alias = a;
+			p->alias[p->nalias].person = person;
+			p->nalias++;
+		}
+	}
+	for (i = 0; i < p->nalias; i++)
+		if (alias_clash(c, p, i) != 0)
+			return -1;
+	return 0;
+}
+
+/* One action's lists of §8.4 authorized: {"tier" or "*": ["identity" or "*", ...]}. */
+static int apply_action(struct ctx *c, const cJSON *act, int a, struct rb_policy *p)
+{
+	const cJSON *tl, *x;
+
+	if (!cJSON_IsObject(act))
+		return bad(c, act->string, "authorized", "must be an object of tier: [identities]");
+	cJSON_ArrayForEach(tl, act) {
+		int t = strcmp(tl->string, "*") == 0 ? RB_NTIERS : rb_tier_of(tl->string);
+		char parent[64];
+
+		snprintf(parent, sizeof(parent), "authorized.%s", rb_action_names[a]);
+		if (t < 0)
+			return bad(c, tl->string, parent, "is not a risk tier (low, medium, high, "
+				   "critical) or \"*\"");
+		if (!cJSON_IsArray(tl))
+			return bad(c, tl->string, parent, "must be an array of identities (strings)");
+		p->auth[a][t].first = p->nauth;
+		p->auth[a][t].n = 0;
+		cJSON_ArrayForEach(x, tl) {
+			int at = pool_name(c, p, x, tl->string, parent);
+
+			if (at < 0)
+				return -1;
+			if (p->nauth == RB_POLICY_NAMES)
+				return bad(c, tl->string, parent, "names more identities than rbaudit "
+					   "keeps (512)");
+			p->auth_name[p->nauth++] = at;
+			p->auth[a][t].n++;
+		}
+	}
+	return 0;
+}
+
+/* §8.4 authorized: {"request" | "approve" | "execute": {...}}. */
+static int apply_authorized(struct ctx *c, const cJSON *it, struct rb_policy *p)
+{
+	const cJSON *act;
+
+	if (!cJSON_IsObject(it))
+		return bad(c, "authorized", NULL, "must be an object of action: {tier: [identities]}");
+	cJSON_ArrayForEach(act, it) {
+		int a;
+
+		for (a = 0; a < RB_NACTIONS; a++)
+			if (strcmp(act->string, rb_action_names[a]) == 0)
+				break;
+		if (a == RB_NACTIONS)
+			return bad(c, act->string, "authorized", "is not an action (request, approve, "
+				   "execute)");
+		if (apply_action(c, act, a, p) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -214,11 +401,17 @@ static int apply(struct ctx *c, const cJSON *doc, struct rb_policy *p)
 				if (number(c, x, k, 0, 1e6, dst) != 0)
 					return -1;
 			}
+		} else if (strcmp(k, "aliases") == 0) {
+			if (apply_aliases(c, it, p) != 0)
+				return -1;
+		} else if (strcmp(k, "authorized") == 0) {
+			if (apply_authorized(c, it, p) != 0)
+				return -1;
 		} else {
 			return bad(c, k, NULL, "is not a policy member (see metrics: approvals_required, "
 				   "review_window_hours, verify_window_hours, max_revert_days, "
 				   "security_scan_required, security_sensitive_touches, weights, "
-				   "environment_factor, levels)");
+				   "environment_factor, levels, aliases, authorized)");
 		}
 	}
 	if (!(p->level_medium <= p->level_high && p->level_high <= p->level_critical))
@@ -264,6 +457,48 @@ int rb_policy_load(const char *path, struct rb_policy *p, struct rb_err *e)
 	return rc;
 }
 
+/*
+ * §8's members in the canonical JSON, only when the policy has them, so
+ * that a policy without them keeps the hash it had before revision 2:
+ * identities in normal form, each person's aliases in the file's order.
+ */
+static void people_json(const struct rb_policy *p, cJSON *d)
+{
+	cJSON *o, *l;
+	int i, a, t;
+
+	if (p->nalias > 0) {
+		o = cJSON_AddObjectToObject(d, "aliases");
+		for (i = 0; i < p->nalias; i++) {
+			const char *who = p->pool + p->alias[i].person;
+
+			if ((l = cJSON_GetObjectItemCaseSensitive(o, who)) == NULL)
+				l = cJSON_AddArrayToObject(o, who);
+			cJSON_AddItemToArray(l, cJSON_CreateString(p->pool + p->alias[i].alias));
+		}
+	}
+	{
+		cJSON *au = NULL;
+
+		for (a = 0; a < RB_NACTIONS; a++) {
+			cJSON *act = NULL;
+
+			for (t = 0; t <= RB_NTIERS; t++) {
+				if (p->auth[a][t].n < 0)
+					continue;
+				if (au == NULL)
+					au = cJSON_AddObjectToObject(d, "authorized");
+				if (act == NULL)
+					act = cJSON_AddObjectToObject(au, rb_action_names[a]);
+				l = cJSON_AddArrayToObject(act, t < RB_NTIERS ? rb_tier_names[t] : "*");
+				for (i = 0; i < p->auth[a][t].n; i++)
+					cJSON_AddItemToArray(l, cJSON_CreateString(
+						p->pool + p->auth_name[p->auth[a][t].first + i]));
+			}
+		}
+	}
+}
+
 char *rb_policy_json(const struct rb_policy *p)
 {
 	cJSON *d = cJSON_CreateObject(), *o, *a;
@@ -300,6 +535,7 @@ char *rb_policy_json(const struct rb_policy *p)
 	cJSON_AddNumberToObject(o, "medium", p->level_medium);
 	cJSON_AddNumberToObject(o, "high", p->level_high);
 	cJSON_AddNumberToObject(o, "critical", p->level_critical);
+	people_json(p, d);
 	s = cJSON_PrintUnformatted(d);
 	cJSON_Delete(d);
 	return s;

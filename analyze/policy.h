@@ -16,6 +16,15 @@
 
 #define RB_MAX_ENVS 32
 
+/* metrics-v1 §8.4: what a person may be authorised to do. */
+enum rb_action { RB_ACTION_REQUEST, RB_ACTION_APPROVE, RB_ACTION_EXECUTE, RB_NACTIONS };
+extern const char *const rb_action_names[RB_NACTIONS];
+
+/* The identities the policy names (aliases, authorized): how many, and
+ * their bytes in normal form, in all. */
+#define RB_POLICY_NAMES 512
+#define RB_POLICY_NAME_BYTES 32768
+
 struct rb_policy {
 	int approvals_required[RB_NTIERS];
 	double review_window_hours, verify_window_hours, max_revert_days;
@@ -27,6 +36,22 @@ struct rb_policy {
 	int nenv;
 	double env_default;                     /* environment_factor["*"] */
 	double level_medium, level_high, level_critical;
+	/*
+	 * §8.1 aliases: the identity at pool + alias[i].alias stands for the
+	 * person at pool + alias[i].person (both in normal form, lib/ident.h).
+	 */
+	struct { int alias, person; } alias[RB_POLICY_NAMES];
+	int nalias;
+	/*
+	 * §8.4 authorized: for each action and tier (index RB_NTIERS: "*"),
+	 * the list's identities (normal forms at pool + auth_name[first ..
+	 * first + n), "*" for anyone), or no list (n < 0).
+	 */
+	struct { int first, n; } auth[RB_NACTIONS][RB_NTIERS + 1];
+	int auth_name[RB_POLICY_NAMES];
+	int nauth;
+	char pool[RB_POLICY_NAME_BYTES];
+	int npool;
 };
 
 /* The defaults of metrics-v1 §2. */
@@ -51,5 +76,20 @@ int rb_policy_hash(const struct rb_policy *p, char out[65]);
 
 /* environment_factor for env ("*" when it is not named). */
 double rb_policy_env_factor(const struct rb_policy *p, const char *env);
+
+/* The person an identity in normal form stands for (§8.1): the one it is
+ * an alias of, else itself.  Borrowed from p or normal. */
+const char *rb_policy_person(const struct rb_policy *p, const char *normal);
+
+/*
+ * §8.4: may the person (rb_policy_person's answer) take the action at the
+ * tier?  The tier's list, else the "*" list; neither, or the action not
+ * named: anyone.
+ */
+int rb_policy_authorized(const struct rb_policy *p, enum rb_action a, int tier,
+			 const char *person);
+
+/* Does the policy say anything of §8 (aliases or authorized)? */
+int rb_policy_has_people(const struct rb_policy *p);
 
 #endif

@@ -11,6 +11,8 @@ const char *const rb_finding_names[RB_NFINDINGS] = {
 	[RB_FINDING_UNVERIFIED] = "unverified",
 	[RB_FINDING_STALE_REVERT] = "stale-revert",
 	[RB_FINDING_SECURITY_REGRESSION] = "security-regression",
+	[RB_FINDING_UNAUTHORIZED_ACTOR] = "unauthorized-actor",
+	[RB_FINDING_REJECTED_EXECUTED] = "rejected-executed",
 };
 
 static const char *const finding_meanings[RB_NFINDINGS] = {
@@ -22,6 +24,9 @@ static const char *const finding_meanings[RB_NFINDINGS] = {
 	[RB_FINDING_UNVERIFIED] = "no passing tests evidence within the verification window",
 	[RB_FINDING_STALE_REVERT] = "not closed within the maximum revert time",
 	[RB_FINDING_SECURITY_REGRESSION] = "reintroduces a security advisory",
+	[RB_FINDING_UNAUTHORIZED_ACTOR] =
+		"requested, approved or executed by someone the policy does not authorise",
+	[RB_FINDING_REJECTED_EXECUTED] = "executed after it was rejected",
 };
 
 const char *const rb_tier_names[RB_NTIERS] = {

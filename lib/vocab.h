@@ -29,7 +29,7 @@ enum rb_event {
 extern const char *const rb_event_names[RB_NEVENTS];
 int rb_event_of(const char *name);
 
-/* metrics-v1 §5: the findings of a rollback, in the order documents list them. */
+/* metrics-v1 §6 and §8.5: the findings of a rollback, in the order documents list them. */
 enum rb_finding_code {
 	RB_FINDING_APPROVALS_MISSING,
 	RB_FINDING_SEPARATION_OF_DUTIES,
@@ -37,6 +37,8 @@ enum rb_finding_code {
 	RB_FINDING_UNVERIFIED,
 	RB_FINDING_STALE_REVERT,
 	RB_FINDING_SECURITY_REGRESSION,
+	RB_FINDING_UNAUTHORIZED_ACTOR,          /* revision 2 */
+	RB_FINDING_REJECTED_EXECUTED,           /* revision 2 */
 	RB_NFINDINGS
 };
 extern const char *const rb_finding_names[RB_NFINDINGS];

@@ -148,7 +148,7 @@ expect_eq "  (one line each)" "$nq8" "$(grep -c ' score ' "$OUT")"
 cat > ev.jsonl <<'EOV'
 {"time":"2026-08-01T00:00:00Z","event":"change.deployed","actor":"dev","data":{"change_id":"C1","service":"svc","environment":"production","team":"t","ticket":"T","commit":"c","artifact":"a"}}
 {"time":"2026-08-01T01:00:00Z","event":"rollback.requested","actor":"=HYPERLINK(\"http://x\")","data":{"rollback_id":"R1","change_id":"C1","service":"svc","environment":"production","risk_tier":"low","emergency":false,"ticket":"T","rationale":"r","impact":"i","security_considerations":"s","components":[],"operation":{}}}
-{"time":"2026-08-01T02:00:00Z","event":"rollback.executed","actor":"@ops","data":{"rollback_id":"R1","result":"ok","from_version":"2","to_version":"1","touches":[]}}
+{"time":"2026-08-01T02:00:00Z","event":"rollback.executed","actor":"@ops","data":{"rollback_id":"R1","result":"success","from_version":"2","to_version":"1","touches":[]}}
 {"time":"2026-08-01T03:00:00Z","event":"rollback.approved","actor":"中文@example","data":{"rollback_id":"R1","role":"lead"}}
 EOV
 "$RBAUDIT" seal --key k/led.pem --ledger f.example/l --events ev.jsonl --out fx >/dev/null

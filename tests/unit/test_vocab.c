@@ -17,7 +17,9 @@
 static void names_are_the_specs(void **state)
 {
 	static const char *const findings[] = { "approvals-missing", "separation-of-duties",
-		"emergency-unreviewed", "unverified", "stale-revert", "security-regression" };
+		"emergency-unreviewed", "unverified", "stale-revert", "security-regression",
+		/* revision 2, §8.5 */
+		"unauthorized-actor", "rejected-executed" };
 	static const char *const evidence[] = { "approvals", "impact", "rationale", "review",
 		"security-considerations", "security-scan", "tests", "ticket" };
 	static const char *const touches[] = { "authz-config", "crypto-material",
@@ -36,7 +38,7 @@ static void names_are_the_specs(void **state)
 	}
 	assert_int_equal(rb_event_of("rollback.cancelled"), -1);
 	assert_int_equal(rb_event_of(NULL), -1);
-	assert_int_equal(RB_NFINDINGS, 6);
+	assert_int_equal(RB_NFINDINGS, 8);
 	for (i = 0; i < 6; i++) {
 		assert_string_equal(rb_finding_names[i], findings[i]);
 		assert_int_equal(rb_finding_of(findings[i]), i);
