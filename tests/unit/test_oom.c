@@ -82,8 +82,8 @@ static void disarm(void)
  * the manifest, the checkpoints, the first rows), then SPREAD more spread
  * evenly over the rest of a run of `total`.
  */
-#define FIRST 150
-#define SPREAD 150
+#define FIRST 120
+#define SPREAD 120
 
 static long point(int i, long total)
 {
