@@ -283,16 +283,18 @@ demo-run: rbaudit
 	./rbaudit sample --out $(DEMO)/sample
 	diff -r $(DEMO)/sample/exports sample-data/exports
 	cmp $(DEMO)/sample/keys.json sample-data/keys.json
+	cmp $(DEMO)/sample/policy.json sample-data/policy.json
 	cp -r $(DEMO)/sample/exports/rollback-ledger $(DEMO)/job/inbox
 	./rbaudit keygen --name demo-reports --out $(DEMO)/job/keys --roles report \
 	  --valid-from 2026-01-01T00:00:00Z > /dev/null
 	cp $(DEMO)/sample/keys.json $(DEMO)/job/trust.json
 	./rbaudit keys add $(DEMO)/job/keys/demo-reports.pub.json --keys $(DEMO)/job/trust.json
-	cp sample-data/job.json $(DEMO)/job/job.json
+	cp sample-data/job.json sample-data/policy.json $(DEMO)/job/
 	./rbaudit run --config $(DEMO)/job/job.json --period 2026-10; \
 	  rc=$$?; [ $$rc -le 2 ] || exit $$rc
 	./rbaudit verify-report $(DEMO)/job/reports/2026-10 --keys $(DEMO)/job/trust.json
 	./rbaudit analyze --db $(DEMO)/job/audit.db --period 2026-10 --sample 25 --no-store \
+	  --policy $(DEMO)/job/policy.json \
 	  | head -n 12
 	@echo "demo: reports in $(DEMO)/job/reports/2026-10/ (database $(DEMO)/job/audit.db)"
 

@@ -35,14 +35,8 @@ enum {
 	Q_OF_ROLLBACK = Q_MAIN, Q_DEPLOY, Q_INCIDENT, Q_COUNT
 };
 
-/*
- * §8.3: is the rollback.executed entry x a failed attempt (its result
- * present and not "success")?  Read from the stored payload.
- */
-#define FAILED(x) \
-	"(json_type(CAST(" x ".payload AS TEXT), '$.data.result') IS NOT NULL AND NOT " \
-	"ifnull(json_type(CAST(" x ".payload AS TEXT), '$.data.result') = 'text' AND " \
-	"json_extract(CAST(" x ".payload AS TEXT), '$.data.result') = 'success', 0))"
+/* §8.3 (lib/vocab.h): is the rollback.executed entry x a failed attempt? */
+#define FAILED(x) RB_SQL_FAILED_ATTEMPT(x)
 
 static const char *const sql[Q_COUNT] = {
 	[Q_LEDGERS] = "SELECT id, origin FROM ledger ORDER BY origin",
@@ -998,6 +992,48 @@ static void add_approval(cJSON *list, const char *actor, int64_t t, int counters
 	cJSON_AddItemToArray(list, x);
 }
 
+/* Add spelling to person's entry of same (an object person -> [spellings]). */
+static void add_spelling(cJSON *same, const char *person, const char *spelling)
+{
+	cJSON *l = cJSON_GetObjectItemCaseSensitive(same, person), *x;
+
+	if (person == NULL || spelling == NULL)
+		return;
+	if (l == NULL)
+		l = cJSON_AddArrayToObject(same, person);
+	cJSON_ArrayForEach(x, l)
+		if (strcmp(x->valuestring, spelling) == 0)
+			return;
+	cJSON_AddItemToArray(l, cJSON_CreateString(spelling));
+}
+
+/*
+ * §8.1, for the auditor: the people of the rollback (requester, executor,
+ * approvers) written in more than one way and taken as one, each with the
+ * spellings as the entries have them: [{"person", "spellings"}].
+ */
+static void put_same_person(cJSON *o, const struct rbk *r)
+{
+	cJSON *same = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "same_person"), *l;
+	size_t i;
+
+	add_spelling(same, r->requester_p, r->requester);
+	add_spelling(same, r->executor_p, r->executor);
+	for (i = 0; i < r->nap; i++)
+		add_spelling(same, r->ap[i].person, r->ap[i].actor);
+	cJSON_ArrayForEach(l, same) {
+		cJSON *x;
+
+		if (cJSON_GetArraySize(l) < 2)
+			continue;
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "person", l->string);
+		cJSON_AddItemToObject(x, "spellings", cJSON_Duplicate(l, 1));
+		cJSON_AddItemToArray(a, x);
+	}
+	cJSON_Delete(same);
+}
+
 /* What an auditor needs beyond the figures: ids, people, times, approvals. */
 static void put_trail(cJSON *o, const struct rbk *r, const struct facts *f,
 		      const struct approvers *at_exec)
@@ -1026,6 +1062,7 @@ static void put_trail(cJSON *o, const struct rbk *r, const struct facts *f,
 	for (i = 0; i < r->nap; i++)
 		add_approval(a, r->ap[i].actor ? r->ap[i].actor : "", r->ap[i].t,
 			     r->ap[i].countersigned);
+	put_same_person(o, r);
 }
 
 /* How the figures came about: evidence, score, controls, the entries. */
@@ -2004,6 +2041,7 @@ static cJSON *doc_head(const struct ctx *c, const struct rb_period *per, const c
 	fmt_ns(c->as_of, ts);
 	cJSON_AddStringToObject(doc, "as_of", ts);
 	cJSON_AddStringToObject(doc, "policy_sha256", hash);
+	cJSON_AddNumberToObject(doc, "metrics_revision", RB_METRICS_REVISION);
 	return doc;
 }
 
@@ -2132,14 +2170,15 @@ int rb_analysis_current(const char *db_path, int busy_ms, const char *period,
 		return -1;
 	if (rb_db_prepare(db, "SELECT count(*) FROM analysis a JOIN ledger l ON l.id = a.ledger_id "
 			  "WHERE a.period = ?1 AND a.policy_sha256 = ?2 AND a.ledger_size = l.size "
-			  "AND a.trend_periods = ?3 AND a.sample_size = ?4 AND a.sample_seed = ?5",
-			  &q, e) != 0)
+			  "AND a.trend_periods = ?3 AND a.sample_size = ?4 AND a.sample_seed = ?5 "
+			  "AND json_extract(a.document, '$.metrics_revision') = ?6", &q, e) != 0)
 		goto out;
 	sqlite3_bind_text(q, 1, period, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, policy_sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 3, trend);
 	sqlite3_bind_int(q, 4, sample);
 	sqlite3_bind_int64(q, 5, (sqlite3_int64)sample_seed);
+	sqlite3_bind_int(q, 6, RB_METRICS_REVISION);
 	if ((step = sqlite3_step(q)) != SQLITE_ROW) {
 		rb_db_fail(db, step, e, "cannot look for a stored analysis");
 		goto out;

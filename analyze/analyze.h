@@ -28,6 +28,14 @@
 /* The most earlier periods a trend compares. */
 #define RB_ANALYZE_MAX_TREND 120
 
+/*
+ * The revision of metrics-v1 this engine applies (its §8 is revision 2).
+ * An analysis document says which it was made under ("metrics_revision";
+ * none: 1); one of an earlier revision is never taken as current, and a
+ * report asks for the period to be analysed again.
+ */
+#define RB_METRICS_REVISION 2
+
 struct rb_analyze_opts {
 	const char *db_path;
 	const char *ledger;             /* origin; NULL: the database's only ledger */

@@ -96,6 +96,14 @@ static const char *next_stored(struct cmp *c, char **legacy_text, int *rc)
 	return *rc == SQLITE_ROW ? (const char *)sqlite3_column_text(c->q, 0) : NULL;
 }
 
+/* The metrics revision an analysis document was made under (none: 1). */
+static int revision_of(const cJSON *doc)
+{
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(doc, "metrics_revision");
+
+	return cJSON_IsNumber(r) ? r->valueint : 1;
+}
+
 /* One recomputed rollback against the next stored one. */
 static int compare_rollback(void *ctx, const cJSON *facts, int flagged, struct rb_err *e)
 {
@@ -165,6 +173,15 @@ static int recompute(const char *db_path, long long id, const struct stored *s,
 	int rc = -1;
 
 	rb_policy_default(&pol);
+	if (revision_of(stored) != RB_METRICS_REVISION) {
+		RB_ERR(e, RB_EX_NOINPUT, "the stored analysis of %s for %s was made under revision "
+		       "%d of the metrics, and this rbaudit applies revision %d: analyse the period "
+		       "%s again", s->origin, s->period, revision_of(stored), RB_METRICS_REVISION,
+		       s->period);
+		cJSON_Delete(stored);
+		cJSON_Delete(controls);
+		return -1;
+	}
 	c->legacy = cJSON_GetObjectItemCaseSensitive(stored, "rollbacks");
 	if (c->legacy != NULL && !cJSON_IsArray(c->legacy))
 		c->legacy = NULL;

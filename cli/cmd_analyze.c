@@ -61,6 +61,8 @@ static void summary(const cJSON *d)
 	if (cJSON_IsNumber(rate))
 		printf(" (rate %.1f%%)", 100 * rate->valuedouble);
 	printf("\n");
+	if (num(d, "failed_executions") > 0)
+		printf("  %-22s %.0f\n", "failed executions", num(d, "failed_executions"));
 	print_stat("time to detect", cJSON_GetObjectItemCaseSensitive(d, "ttd"));
 	print_stat("time to restore", cJSON_GetObjectItemCaseSensitive(d, "ttr"));
 	print_stat("approval latency", cJSON_GetObjectItemCaseSensitive(d, "approval_latency"));

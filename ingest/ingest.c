@@ -25,7 +25,7 @@
 
 enum {
 	Q_LEDGER, Q_LEAF, Q_KNOWN, Q_INS_LEDGER, Q_UPD_LEDGER, Q_INS_RUN, Q_UPD_RUN,
-	Q_INS_EXPORT, Q_UPD_EXPORT, Q_INS_ENTRY, Q_INS_ANOM, Q_DUP_ROLLBACK,
+	Q_INS_EXPORT, Q_UPD_EXPORT, Q_INS_ENTRY, Q_INS_ANOM, Q_DUP_ROLLBACK, Q_EXECUTION,
 	Q_DUP_INCIDENT, Q_DUP_CHANGE, Q_BOUNDARY, Q_LEAVES, Q_KEY, Q_COUNT
 };
 
@@ -67,6 +67,11 @@ static const char *const sql[Q_COUNT] = {
 	[Q_DUP_ROLLBACK] = "SELECT min(seq) FROM entry INDEXED BY entry_rollback "
 			   "WHERE ledger_id = ?1 AND rollback_id = ?2 "
 			   "AND event = ?3",
+	/* metrics-v1 §8.3: the rollback's execution so far (its first
+	 * rollback.executed that is not a failed attempt). */
+	[Q_EXECUTION] = "SELECT min(seq) FROM entry e INDEXED BY entry_rollback "
+			"WHERE e.ledger_id = ?1 AND e.rollback_id = ?2 "
+			"AND e.event = 'rollback.executed' AND NOT " RB_SQL_FAILED_ATTEMPT("e"),
 	[Q_DUP_INCIDENT] = "SELECT min(seq) FROM entry INDEXED BY entry_incident "
 			   "WHERE ledger_id = ?1 AND incident_id = ?2 "
 			   "AND event = ?3",
@@ -444,7 +449,29 @@ static int check_list_items(struct job *j, int64_t seq, const cJSON *list,
 struct first_of {
 	int64_t seq;
 	const char *key, *id;
+	int64_t execution;      /* rollback.executed: the execution stored before, or -1 */
 };
+
+/*
+ * §8.3: a rollback.executed after failed attempts is the execution, not a
+ * repeat; only one after the execution is.  f->execution: that one's seq.
+ */
+static int find_execution(struct job *j, struct first_of *f, struct rb_err *e)
+{
+	sqlite3_stmt *q = j->g->q[Q_EXECUTION];
+	int rc;
+
+	sqlite3_bind_int64(q, 1, j->ledger_id);
+	rb_db_bind_text(q, 2, f->id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_INTEGER)
+		f->execution = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rb_db_fail(j->g->db, rc, e, "cannot look for the execution");
+	return 0;
+}
 
 static int find_first(struct job *j, const struct rb_ventry *v, const cJSON *data,
 		      struct first_of *f, struct rb_err *e)
@@ -452,7 +479,7 @@ static int find_first(struct job *j, const struct rb_ventry *v, const cJSON *dat
 	sqlite3_stmt *q;
 	int rc;
 
-	f->seq = -1;
+	f->seq = f->execution = -1;
 	f->key = f->id = NULL;
 	switch (rb_event_of(v->event)) {
 	case RB_EVENT_CHANGE_DEPLOYED:
@@ -487,6 +514,8 @@ static int find_first(struct job *j, const struct rb_ventry *v, const cJSON *dat
 	sqlite3_clear_bindings(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return rb_db_fail(j->g->db, rc, e, "cannot look for duplicates");
+	if (f->seq >= 0 && rb_event_of(v->event) == RB_EVENT_ROLLBACK_EXECUTED)
+		return find_execution(j, f, e);
 	return 0;
 }
 
@@ -536,6 +565,15 @@ static int check_anomalies(struct job *j, const struct rb_ventry *v, const cJSON
 			if (add_anomaly(j, v->seq, "invalid-value", "risk_tier", detail, e) != 0)
 				return -1;
 		}
+	}
+	if (first->seq >= 0 && rb_event_of(v->event) == RB_EVENT_ROLLBACK_EXECUTED) {
+		/* Attempts before the execution are failed attempts, not repeats. */
+		if (first->execution < 0)
+			return 0;
+		snprintf(detail, sizeof(detail),
+			 "a %s of %s %.80s after its execution (seq %lld, which counts)",
+			 v->event, first->key, first->id, (long long)first->execution);
+		return add_anomaly(j, v->seq, "duplicate-event", first->key, detail, e);
 	}
 	if (first->seq >= 0) {
 		snprintf(detail, sizeof(detail),

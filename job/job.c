@@ -318,7 +318,9 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 	j->alert_findings = 1u << RB_FINDING_APPROVALS_MISSING |
 			    1u << RB_FINDING_SEPARATION_OF_DUTIES |
 			    1u << RB_FINDING_EMERGENCY_UNREVIEWED |
-			    1u << RB_FINDING_SECURITY_REGRESSION;
+			    1u << RB_FINDING_SECURITY_REGRESSION |
+			    1u << RB_FINDING_UNAUTHORIZED_ACTOR |
+			    1u << RB_FINDING_REJECTED_EXECUTED;
 	j->trend = 6;
 	j->sample = 25;
 	j->busy_ms = 60000;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "ident.h"
 #include "json.h"
 
 #define TRUST_MAX_BYTES (16u << 20)
@@ -16,6 +17,7 @@
 struct rb_tkey {
 	char name[RB_KEYNAME_MAX + 1];
 	const char *identity;           /* in the JSON document */
+	char *identity_n;               /* its normal form (lib/ident.h), owned */
 	rb_pubkey *pub;
 	uint8_t keyhash[4];
 	const cJSON *roles;             /* array in the JSON document */
@@ -94,6 +96,15 @@ static int opt_time(const cJSON *entry, const char *member, const char *name,
 	return 0;
 }
 
+/* Free what a parsed key owns. */
+static void key_clear(rb_tkey *k)
+{
+	rb_pubkey_free(k->pub);
+	k->pub = NULL;
+	free(k->identity_n);
+	k->identity_n = NULL;
+}
+
 /* Check one entry and fill *k from it (k->entry is set by the caller). */
 static int parse_key(const cJSON *entry, rb_tkey *k, struct rb_err *e)
 {
@@ -131,6 +142,8 @@ static int parse_key(const cJSON *entry, rb_tkey *k, struct rb_err *e)
 		if (id == NULL || id[0] == '\0')
 			goto bad_identity;
 		k->identity = id;
+		if (rb_ident_normal(id, &k->identity_n, e) != 0)
+			goto fail;
 	}
 	roles = cJSON_GetObjectItemCaseSensitive(entry, "roles");
 	if (!cJSON_IsArray(roles))
@@ -158,8 +171,7 @@ bad_roles:
 	RB_ERR(e, RB_EX_DATAERR,
 	       "key '%s': member \"roles\" is not an array of non-empty strings", name);
 fail:
-	rb_pubkey_free(k->pub);
-	k->pub = NULL;
+	key_clear(k);
 	return -1;
 }
 
@@ -187,7 +199,7 @@ static int index_key(rb_trust *t, cJSON *entry, struct rb_err *e)
 	if (parse_key(entry, &k, e) != 0)
 		return -1;
 	if (rb_trust_find(t, k.name, strlen(k.name)) != NULL) {
-		rb_pubkey_free(k.pub);
+		key_clear(&k);
 		return RB_ERR(e, RB_EX_DATAERR, "key '%s' appears twice", k.name);
 	}
 	if (t->n == t->cap) {
@@ -195,7 +207,7 @@ static int index_key(rb_trust *t, cJSON *entry, struct rb_err *e)
 		rb_tkey *nk = realloc(t->keys, ncap * sizeof(*nk));
 
 		if (nk == NULL) {
-			rb_pubkey_free(k.pub);
+			key_clear(&k);
 			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		}
 		t->keys = nk;
@@ -263,7 +275,7 @@ void rb_trust_free(rb_trust *t)
 	if (t == NULL)
 		return;
 	for (i = 0; i < t->n; i++)
-		rb_pubkey_free(t->keys[i].pub);
+		key_clear(&t->keys[i]);
 	free(t->keys);
 	cJSON_Delete(t->doc);
 	free(t);
@@ -283,7 +295,7 @@ int rb_trust_add(rb_trust *t, const cJSON *entry, int *added, struct rb_err *e)
 	name = rb_json_str(entry, "name");
 	old = rb_trust_find(t, name, strlen(name));
 	if (old != NULL) {
-		rb_pubkey_free(probe.pub);
+		key_clear(&probe);
 		if (cJSON_Compare(old->entry, entry, 1))
 			return 0;
 		return RB_ERR(e, RB_EX_DATAERR,
@@ -293,11 +305,11 @@ int rb_trust_add(rb_trust *t, const cJSON *entry, int *added, struct rb_err *e)
 	/* One public key, one name: a second name would give it a second life. */
 	for (size_t i = 0; i < t->n; i++)
 		if (memcmp(rb_pubkey_raw(t->keys[i].pub), rb_pubkey_raw(probe.pub), 32) == 0) {
-			rb_pubkey_free(probe.pub);
+			key_clear(&probe);
 			return RB_ERR(e, RB_EX_DATAERR, "the trust store already holds this public "
 				      "key as '%s': one key has one name", t->keys[i].name);
 		}
-	rb_pubkey_free(probe.pub);
+	key_clear(&probe);
 	copy = cJSON_Duplicate(entry, 1);
 	if (copy == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
@@ -416,6 +428,11 @@ const char *rb_tkey_name(const rb_tkey *k)
 const char *rb_tkey_identity(const rb_tkey *k)
 {
 	return k->identity;
+}
+
+const char *rb_tkey_identity_normal(const rb_tkey *k)
+{
+	return k->identity_n;
 }
 
 const rb_pubkey *rb_tkey_pub(const rb_tkey *k)

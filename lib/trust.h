@@ -83,6 +83,8 @@ const rb_tkey *rb_trust_find(const rb_trust *t, const char *name, size_t len);
 
 const char *rb_tkey_name(const rb_tkey *k);
 const char *rb_tkey_identity(const rb_tkey *k);     /* NULL when none */
+/* Its normal form (metrics-v1 §8.1, lib/ident.h), NULL when none. */
+const char *rb_tkey_identity_normal(const rb_tkey *k);
 const rb_pubkey *rb_tkey_pub(const rb_tkey *k);
 int rb_tkey_has_role(const rb_tkey *k, const char *role);
 /* Roles joined with commas into out. */

@@ -29,6 +29,17 @@ enum rb_event {
 extern const char *const rb_event_names[RB_NEVENTS];
 int rb_event_of(const char *name);
 
+/*
+ * metrics-v1 §8.3: a rollback.executed whose result is present and is not
+ * "success" is a failed attempt.  The same test in SQL, on the stored
+ * payload of the entry row named x (analyze selects executions by it,
+ * ingest reports only repeats after the execution).
+ */
+#define RB_SQL_FAILED_ATTEMPT(x) \
+	"(json_type(CAST(" x ".payload AS TEXT), '$.data.result') IS NOT NULL AND NOT " \
+	"ifnull(json_type(CAST(" x ".payload AS TEXT), '$.data.result') = 'text' AND " \
+	"json_extract(CAST(" x ".payload AS TEXT), '$.data.result') = 'success', 0))"
+
 /* metrics-v1 §6 and §8.5: the findings of a rollback, in the order documents list them. */
 enum rb_finding_code {
 	RB_FINDING_APPROVALS_MISSING,

@@ -117,6 +117,23 @@ static const char *const sres[] = {
 };
 #define NSRES (sizeof(sres) / sizeof(sres[0]))
 
+/* Who executes a rollback whose story names executor NSRES: no SRE, and
+ * not authorised to execute by the sample's policy. */
+#define INTERN "ops-intern@acme.example"
+
+/*
+ * The sample's policy (written beside the exports as policy.json): the
+ * defaults, one person's aliases, and who may execute (metrics-v1 §8).
+ */
+static const char sample_policy[] =
+	"{\n"
+	" \"aliases\": {\"oren@acme.example\": [\"oren.katz@acme.example\", \"okatz\"]},\n"
+	" \"authorized\": {\n"
+	"  \"execute\": {\"*\": [\"dmitri@acme.example\", \"bj\u00f6rn.lindqvist@acme.example\",\n"
+	"               \"grace@acme.example\", \"tom\u00e1s@acme.example\", \"yuki@acme.example\"]}\n"
+	" }\n"
+	"}\n";
+
 /* Approvers: team leads (one per team), change managers, security officers. */
 static const struct { const char *key, *identity, *role; } approvers[] = {
 	{ "approver-renee", "ren\xc3\xa9\x65.lef\xc3\xa8vre@acme.example", "team-lead" },
@@ -270,6 +287,11 @@ static const char *requester_of(const struct story *st)
 	return engineers[services[st->service].team][st->requester];
 }
 
+static const char *executor_of(const struct story *st)
+{
+	return st->executor < NSRES ? sres[st->executor] : INTERN;
+}
+
 static void hexrand(struct gen *g, char *out, size_t nbytes)
 {
 	uint8_t b[32];
@@ -414,6 +436,53 @@ static int plan_aftermath(struct gen *g, struct story *st, int64_t executed)
 }
 
 /*
+ * The cases of metrics-v1 §8 (revision 2), a few a month each, chosen by
+ * the rollback's number so that the random stream (and with it every other
+ * figure of the sample) stays as it was: a rejection before the execution,
+ * a failed attempt, the requester approving under another spelling or
+ * under an alias, an approval before the request, an executor the policy
+ * does not authorise.  (A blank rationale is written by data_request.)
+ */
+static int plan_revision2(struct gen *g, struct story *st, int64_t requested,
+			  int64_t executed)
+{
+	struct rb_sample_stats *S = g->stats;
+	int64_t mid = requested + (executed - requested) / 2;
+
+	if (st->rollback % 41 == 7) {
+		S->rejected_executed++;
+		if (push(g, requested + (executed - requested) / 3, K_REJECT, st, 0) != 0)
+			return -1;
+	}
+	if (st->rollback % 38 == 9) {
+		S->failed_attempts++;
+		if (push(g, mid, K_EXECUTE, st, 2) != 0)
+			return -1;
+	}
+	if (st->rollback % 50 == 13) {
+		S->spelt_self_approvals++;
+		if (push(g, requested + 45, K_APPROVE, st, 253) != 0)
+			return -1;
+	}
+	if (strcmp(requester_of(st), "oren@acme.example") == 0 && st->rollback % 3 == 0) {
+		S->alias_approvals++;
+		if (push(g, requested + 75, K_APPROVE, st, 252) != 0)
+			return -1;
+	}
+	if (st->rollback % 23 == 5 && !st->emergency) {
+		S->early_approvals++;
+		if (push(g, requested - 60, K_APPROVE, st, 6) != 0)
+			return -1;
+	}
+	if (st->rollback % 45 == 26) {
+		S->unauthorized_executors++;
+		st->executor = NSRES;
+	}
+	S->blank_rationales += st->rollback % 53 == 17;
+	return 0;
+}
+
+/*
  * A rollback story for the change deployed at t: every event it will have,
  * queued at its own time.  The probabilities are chosen so that a few
  * months hold every case the metrics and findings read.
@@ -453,6 +522,7 @@ static int plan_rollback(struct gen *g, struct story *st, int64_t deployed)
 	else
 		executed = after(g, requested, 2400, 0.7, 120);
 	if (plan_approvals(g, st, mode, requested, executed) != 0 ||
+	    plan_revision2(g, st, requested, executed) != 0 ||
 	    push(g, executed, K_EXECUTE, st, 0) != 0)
 		return -1;
 	/* An anomaly now and then: the same rollback executed twice. */
@@ -527,6 +597,7 @@ struct evw {
 	char chg[16], inc[16], rb[16];
 	cJSON *d;
 	const char *event, *actor;
+	char spelt[160];        /* an actor spelt for the occasion */
 };
 
 static void data_deploy(struct evw *w)
@@ -589,7 +660,8 @@ static void data_request(struct evw *w)
 	add_str(d, "ticket", st->empty & 1 ? "" : buf);
 	snprintf(buf, sizeof(buf), "Error rate on %s rose after %s; reverting to the "
 		 "last good release.", svc, w->chg);
-	add_str(d, "rationale", st->empty & 2 ? "" : buf);
+	/* §8.2: white space only is no rationale (a case of revision 2). */
+	add_str(d, "rationale", st->empty & 2 ? "" : st->rollback % 53 == 17 ? " \t " : buf);
 	snprintf(buf, sizeof(buf), "%s users in %s see failures (\xe2\x89\x88%u%% of "
 		 "requests).", svc, envs[st->env], 1 + st->change % 17);
 	add_str(d, "impact", st->empty & 4 ? "" : buf);
@@ -615,8 +687,18 @@ static void data_approve(struct evw *w)
 		w->actor = requester_of(st);
 		add_str(w->d, "role", "requester");
 	} else if (arg == 254) {
-		w->actor = sres[st->executor];
+		w->actor = executor_of(st);
 		add_str(w->d, "role", "sre");
+	} else if (arg == 253) {
+		/* The requester under another spelling: capitalised, a trailing space. */
+		snprintf(w->spelt, sizeof(w->spelt), "%s ", requester_of(st));
+		if (w->spelt[0] >= 'a' && w->spelt[0] <= 'z')
+			w->spelt[0] = (char)(w->spelt[0] - 'a' + 'A');
+		w->actor = w->spelt;
+		add_str(w->d, "role", "team-lead");
+	} else if (arg == 252) {
+		w->actor = "okatz";     /* oren@acme.example's alias in the sample's policy */
+		add_str(w->d, "role", "team-lead");
 	} else {
 		w->actor = approvers[arg].identity;
 		add_str(w->d, "role", approvers[arg].role);
@@ -641,9 +723,10 @@ static void data_execute(struct evw *w)
 	int i;
 
 	w->event = "rollback.executed";
-	w->actor = sres[st->executor];
+	w->actor = executor_of(st);
 	add_str(w->d, "rollback_id", w->rb);
-	add_str(w->d, "result", w->e->arg ? "retried" : "success");
+	/* arg 1: run again after the execution; 2: a failed attempt before it */
+	add_str(w->d, "result", w->e->arg == 2 ? "failed" : w->e->arg ? "retried" : "success");
 	snprintf(buf, sizeof(buf), "v%u.%u.%u", 1 + st->change % 5, st->change % 40,
 		 1 + st->change % 9);
 	add_str(w->d, "from_version", buf);
@@ -928,6 +1011,9 @@ static int write_keys(struct gen *g, const struct rb_time *start, const struct r
 							g->akeys[i], "approver", start, NULL));
 	if (rb_path_join(path, sizeof(path), o->out, "keys.json", e) != 0 ||
 	    rb_write_json(path, store, 0644, e) != 0)
+		goto out;
+	if (rb_path_join(path, sizeof(path), o->out, "policy.json", e) != 0 ||
+	    rb_write_atomic(path, sample_policy, sizeof(sample_policy) - 1, 0644, e) != 0)
 		goto out;
 	if (write_key(o->out, "sample-ledger-k1", g->k1, e) != 0 ||
 	    (o->months >= 2 && write_key(o->out, "sample-ledger-k2", g->k2, e) != 0))

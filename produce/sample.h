@@ -36,6 +36,9 @@ struct rb_sample_stats {
 	uint64_t self_approvals, executor_approvals, late_approvals, missing_approvals;
 	uint64_t duplicate_executions, reintroduces, never_closed, unreviewed;
 	uint64_t failing_tests, empty_evidence, touches[6];
+	/* metrics-v1 §8 (revision 2): the cases the sample holds of each */
+	uint64_t rejected_executed, failed_attempts, spelt_self_approvals, alias_approvals;
+	uint64_t blank_rationales, early_approvals, unauthorized_executors;
 };
 
 /* Defaults: seed 1, 2026-05, 6 months, 12 deploys a weekday, 1 ledger. */

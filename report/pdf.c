@@ -662,14 +662,17 @@ static void figure_box(struct pdf *p, double x, double y, const char *label,
 static void sec_key_figures(struct pdf *p, const char *title)
 {
 	const cJSON *a = p->a;
-	char v[9][64];
-	static const char *const labels[9] = { "rollbacks executed", "deployments",
+	char v[10][64];
+	static const char *const labels[10] = { "rollbacks executed", "deployments",
 		"rollback rate", "mean time to detect (MTTD)", "mean time to restore (MTTR)",
 		"median approval latency", "complete evidence packages",
-		"rollbacks with findings", "high or critical security impact" };
+		"rollbacks with findings", "high or critical security impact",
+		"failed execution attempts" };
 	int i, with = p->d->rollup->with_findings;
+	/* The tenth only when there were failed attempts (metrics-v1 §8.3). */
+	int n = num(a, "failed_executions") > 0 ? 10 : 9, rows = (n + 2) / 3;
 
-	need(p, 3 * 60 + 70);   /* the heading with its boxes */
+	need(p, rows * 60 + 70);        /* the heading with its boxes */
 	heading(p, title ? title : "Key figures", 1);
 	snprintf(v[0], 64, "%.0f", num(a, "rollbacks_executed"));
 	snprintf(v[1], 64, "%.0f", num(a, "deployments"));
@@ -680,11 +683,12 @@ static void sec_key_figures(struct pdf *p, const char *title)
 	rb_fmt_pct(get(a, "evidence_complete_ratio"), v[6], 64);
 	snprintf(v[7], 64, "%d", with);
 	snprintf(v[8], 64, "%.0f", num(get(a, "levels"), "high") + num(get(a, "levels"), "critical"));
-	need(p, 3 * 60 + 10);
-	for (i = 0; i < 9; i++)
+	snprintf(v[9], 64, "%.0f", num(a, "failed_executions"));
+	need(p, rows * 60 + 10);
+	for (i = 0; i < n; i++)
 		figure_box(p, LEFT + (i % 3) * (WIDTH / 3 + 4), p->y - 56 - 60.0 * (double)(int)(i / 3),
 			   labels[i], v[i]);
-	p->y -= 3 * 60 + 12;
+	p->y -= rows * 60 + 12;
 }
 
 /* Horizontal bars: label, value; max scales the axis. */
@@ -1342,6 +1346,38 @@ static void sec_attestation(struct pdf *p, const char *title)
 }
 
 /* One rollback: facts, timeline (entries), approvers, evidence, findings. */
+/*
+ * metrics-v1 §8: the failed attempts before the execution, and the
+ * spellings taken as one person, when there are any.
+ */
+static void people_note(struct pdf *p, const cJSON *r)
+{
+	const cJSON *x;
+	char buf[1200], list[600];
+	size_t used = 0;
+
+	if (num(r, "failed_attempts") > 0) {
+		snprintf(buf, sizeof(buf), "%.0f failed execution attempt%s before the execution "
+			 "that counts.", num(r, "failed_attempts"),
+			 num(r, "failed_attempts") == 1 ? "" : "s");
+		para(p, p->reg, 8.5, buf);
+	}
+	cJSON_ArrayForEach(x, get(r, "same_person")) {
+		int w;
+
+		rb_quote_list(get(x, "spellings"), list, sizeof(list));
+		w = snprintf(buf + used, sizeof(buf) - used, "%s%s are one person (%s)",
+			     used ? "; " : "Taken as one person: ", list, str(x, "person"));
+		if (w < 0 || (size_t)w >= sizeof(buf) - used)
+			break;
+		used += (size_t)w;
+	}
+	if (used > 0 && used + 2 < sizeof(buf)) {
+		memcpy(buf + used, ".", 2);
+		para(p, p->reg, 8.5, buf);
+	}
+}
+
 static void rollback_detail(struct pdf *p, const cJSON *r, const cJSON *trail)
 {
 	static const char *const th[] = { "Time", "Seq", "Event", "Actor", "Details" };
@@ -1365,6 +1401,7 @@ static void rollback_detail(struct pdf *p, const cJSON *r, const cJSON *trail)
 		 (double)cJSON_GetArraySize(get(r, "approvers")), num(r, "need"),
 		 100 * num(r, "completeness"), fa[0] ? fa : "none");
 	para(p, p->reg, 8.5, buf);
+	people_note(p, r);
 	table_header(p, &t);
 	cJSON_ArrayForEach(x, trail) {
 		char seq[24], det[600] = "";

@@ -148,5 +148,8 @@ void rb_fmt_pct(const cJSON *ratio, char *out, size_t n);
 
 /* The strings of arr joined with sep into out (n bytes), cut at n. */
 void rb_join(const cJSON *arr, const char *sep, char *out, size_t n);
+/* The same, each string in quotation marks and ", " between: spellings of
+ * a name, where a trailing space must show. */
+void rb_quote_list(const cJSON *arr, char *out, size_t n);
 
 #endif

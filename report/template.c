@@ -261,6 +261,22 @@ void rb_join(const cJSON *arr, const char *sep, char *out, size_t n)
 	}
 }
 
+void rb_quote_list(const cJSON *arr, char *out, size_t n)
+{
+	const cJSON *x;
+	size_t used = 0;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(x, arr) {
+		int w = snprintf(out + used, n - used, "%s\u201c%s\u201d", used ? ", " : "",
+				 cJSON_IsString(x) ? x->valuestring : "");
+
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
 void rb_fmt_pct(const cJSON *ratio, char *out, size_t n)
 {
 	if (cJSON_IsNumber(ratio))

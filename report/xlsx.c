@@ -214,6 +214,7 @@ static void sheet_summary(struct xl *x)
 	static const struct { const char *label, *k1, *k2; int kind; } rows[] = {
 		{ "Rollbacks executed", "rollbacks_executed", NULL, 0 },
 		{ "Deployments", "deployments", NULL, 0 },
+		{ "Failed execution attempts", "failed_executions", NULL, 0 },
 		{ "Rollback rate", "rollback_rate", NULL, 2 },
 		{ "MTTD (mean time to detect), hours", "ttd", "mean", 1 },
 		{ "Median time to detect, hours", "ttd", "median", 1 },
@@ -286,20 +287,44 @@ static void sheet_summary(struct xl *x)
 	}
 }
 
+/*
+ * metrics-v1 §8.1: the spellings of one person the analysis took as one,
+ * "olga@x = Olga@X, olga@x " per person, "; " between people.
+ */
+static void same_person_text(const cJSON *same, char *buf, size_t n)
+{
+	const cJSON *p;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(p, same) {
+		char list[1024];
+		int w;
+
+		rb_quote_list(get(p, "spellings"), list, sizeof(list));
+		w = snprintf(buf + used, n - used, "%s%s = %s", used ? "; " : "", str(p, "person"),
+			     list);
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
 static void sheet_rollbacks(struct xl *x)
 {
 	static const char *const cols[] = { "Rollback", "Service", "Environment", "Team",
 		"Risk tier", "Emergency", "Requested", "Executed", "TTD (h)", "TTR (h)",
 		"Approval latency (h)", "Completeness", "Complete", "Missing evidence", "Score",
-		"Level", "Findings", "Requester", "Executor", "Change", "Incident", "Ledger seqs" };
+		"Level", "Findings", "Requester", "Executor", "Change", "Incident", "Ledger seqs",
+		"Failed attempts", "Taken as one person" };
 	static const double widths[] = { 12, 16, 12, 12, 9, 10, 20, 20, 9, 9, 12, 12, 9, 34,
-		7, 9, 40, 28, 28, 12, 11, 30 };
+		7, 9, 40, 28, 28, 12, 11, 30, 9, 48 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Rollbacks");
 	const cJSON *r;
 	rb_rows *rows;
 	lxw_row_t row = 1;
 
-	header(x, ws, cols, widths, 22);
+	header(x, ws, cols, widths, 24);
 	rows = rows_begin(x);
 	while (rows != NULL && (r = rb_rows_next(rows)) != NULL) {
 		char buf[2048];
@@ -342,10 +367,13 @@ static void sheet_rollbacks(struct xl *x)
 			}
 		}
 		put_str(x, ws, row, 21, buf, NULL);
+		put_num(ws, row, 22, get(r, "failed_attempts"), 1, x->intf);
+		same_person_text(get(r, "same_person"), buf, sizeof(buf));
+		put_str(x, ws, row, 23, buf, NULL);
 		row++;
 	}
 	rows_end(x, rows);
-	finish(ws, row, 22);
+	finish(ws, row, 24);
 }
 
 static void sheet_findings(struct xl *x)
@@ -443,8 +471,9 @@ static void sheet_evidence(struct xl *x)
 static void sheet_trend(struct xl *x)
 {
 	static const char *const cols[] = { "Period", "Rollbacks", "Deployments", "Rate",
-		"MTTD (h)", "MTTR (h)", "Median approval latency (h)", "Complete evidence" };
-	static const double widths[] = { 24, 11, 12, 9, 10, 10, 16, 12 };
+		"MTTD (h)", "MTTR (h)", "Median approval latency (h)", "Complete evidence",
+		"Failed executions" };
+	static const double widths[] = { 24, 11, 12, 9, 10, 10, 16, 12, 12 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Trend");
 	const cJSON *rows[130], *t;
 	int n = 0, i;
@@ -461,8 +490,8 @@ static void sheet_trend(struct xl *x)
 		rows[n - 1 - i] = t;
 	}
 	rows[n++] = x->a;
-	header(x, ws, cols, widths, 8);
-	finish(ws, (lxw_row_t)n + 1, 8);
+	header(x, ws, cols, widths, 9);
+	finish(ws, (lxw_row_t)n + 1, 9);
 	for (i = 0; i < n; i++) {
 		lxw_row_t r = (lxw_row_t)i + 1;
 
@@ -475,6 +504,7 @@ static void sheet_trend(struct xl *x)
 		put_num(ws, r, 6, get(get(rows[i], "approval_latency"), "median"), 1 / 3600.0,
 			x->hours);
 		put_num(ws, r, 7, get(rows[i], "evidence_complete_ratio"), 1, x->pct);
+		put_num(ws, r, 8, get(rows[i], "failed_executions"), 1, x->intf);
 	}
 	chart = workbook_add_chart(x->wb, LXW_CHART_LINE);
 	s = chart_add_series(chart, NULL, NULL);

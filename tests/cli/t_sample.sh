@@ -62,4 +62,32 @@ mkdir emptydir
 expect_exit 0 "sample into an empty folder is fine" -- "$RBAUDIT" sample --out emptydir --months 1
 expect_file "  and writes the trust store there" emptydir/keys.json
 
+# metrics-v1 revision 2: the sample writes its policy (aliases, authorized),
+# and its October, the demo's period, holds every case of §8 under it.
+expect_same "sample-data/policy.json is the default sample's policy" a/policy.json \
+	"$ROOT/sample-data/policy.json"
+"$RBAUDIT" ingest --db r2.db --keys a/keys.json a/exports/rollback-ledger/* >/dev/null 2>&1
+expect_exit 0 "October is analysed under the sample's policy" -- "$RBAUDIT" analyze --db r2.db \
+	--period 2026-10 --policy a/policy.json --json --no-store
+cp "$OUT" r2.json
+expect_json "  every one of the eight findings is raised" r2.json \
+	"sorted(k for k, v in d['finding_counts'].items() if v > 0) == sorted(['approvals-missing', 'separation-of-duties', 'emergency-unreviewed', 'unverified', 'stale-revert', 'security-regression', 'unauthorized-actor', 'rejected-executed'])" true
+expect_json "  the executor the policy does not authorise is ops-intern" r2.json \
+	"[r['executor'] for r in d['rollbacks'] if 'unauthorized-actor' in r['findings']]" '["ops-intern@acme.example"]'
+expect_json "  failed attempts are counted" r2.json "d['failed_executions'] > 0 and any(r['failed_attempts'] == 1 for r in d['rollbacks'])" true
+expect_json "  okatz is taken for oren@acme.example, his alias" r2.json \
+	"any(p['person'] == 'oren@acme.example' and 'okatz' in p['spellings'] for r in d['rollbacks'] for p in r['same_person'])" true
+expect_json "  a capitalised spelling with a trailing space is the requester" r2.json \
+	"any(any(s.endswith(' ') for s in p['spellings']) for r in d['rollbacks'] for p in r['same_person'])" true
+expect_json "  a blank rationale is missing evidence" r2.json \
+	"any('rationale' in r['missing'] for r in d['rollbacks'])" true
+expect_json "  an approval before the request is a timeline anomaly" r2.json \
+	"[a['duration'] for a in d['anomalies'] if a['kind'] == 'timeline']" '["approval_latency"]'
+# A policy listing one alias under two people is refused, naming both.
+printf '{"aliases": {"oren@acme.example": ["okatz"], "olga@acme.example": ["OKatz "]}}\n' > twice.json
+expect_exit 78 "an alias under two people exits 78" -- "$RBAUDIT" analyze --db r2.db \
+	--period 2026-10 --policy twice.json --no-store
+expect_grep -F "  naming the alias and both people" "$ERR" \
+	'lists "okatz" under two people, "oren@acme.example" and "olga@acme.example"'
+
 done_testing

@@ -573,7 +573,7 @@ static void migration_to_v5_marks_the_repeats(const char *db, const char *export
 	rb_db_close(h);
 	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), RB_SCHEMA_VERSION);
 	assert_int_equal(tu_query_int(db, "SELECT group_concat(counted, '') FROM "
-				   "(SELECT counted FROM entry ORDER BY seq)"), 110);
+				   "(SELECT counted FROM entry ORDER BY seq)"), 11010);
 	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 				   "name = 'entry_deploys'"), 1);
 }
@@ -593,11 +593,18 @@ static void anomalies_are_recorded(void **state)
 		"\"ticket\":\"T\",\"rationale\":\"r\",\"impact\":\"i\","
 		"\"security_considerations\":\"x\",\"components\":[],\"operation\":{}}}\n"
 		"{\"time\":\"2026-08-01T01:00:00Z\",\"event\":\"rollback.executed\",\"actor\":\"b\","
-		"\"data\":{\"rollback_id\":\"RB-1\",\"result\":\"ok\",\"from_version\":\"2\","
+		"\"data\":{\"rollback_id\":\"RB-1\",\"result\":\"success\",\"from_version\":\"2\","
 		"\"to_version\":\"1\",\"touches\":[\"secrets\",\"moon\"]}}\n"
 		"{\"time\":\"2026-08-01T02:00:00Z\",\"event\":\"rollback.executed\",\"actor\":\"b\","
-		"\"data\":{\"rollback_id\":\"RB-1\",\"result\":\"ok\",\"to_version\":\"1\","
-		"\"touches\":[]}}\n";
+		"\"data\":{\"rollback_id\":\"RB-1\",\"result\":\"success\",\"to_version\":\"1\","
+		"\"touches\":[]}}\n"
+		/* RB-2: a failed attempt, then its execution: no repeat (§8.3) */
+		"{\"time\":\"2026-08-01T03:00:00Z\",\"event\":\"rollback.executed\",\"actor\":\"b\","
+		"\"data\":{\"rollback_id\":\"RB-2\",\"result\":\"failed\",\"from_version\":\"2\","
+		"\"to_version\":\"1\",\"touches\":[]}}\n"
+		"{\"time\":\"2026-08-01T04:00:00Z\",\"event\":\"rollback.executed\",\"actor\":\"b\","
+		"\"data\":{\"rollback_id\":\"RB-2\",\"result\":\"success\",\"from_version\":\"2\","
+		"\"to_version\":\"1\",\"touches\":[]}}\n";
 
 	(void)state;
 	tu_make_fixture(dir);
@@ -618,9 +625,11 @@ static void anomalies_are_recorded(void **state)
 	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 2 AND "
 				   "kind = 'duplicate-event'"), 1);
 	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM anomaly WHERE seq = 1"), 1);
-	/* Only the first rollback.executed counts (metrics-v1 §1). */
+	/* `counted` marks the first rollback.executed of each (metrics-v1 §1). */
 	assert_int_equal(tu_query_int(db, "SELECT group_concat(counted, '') FROM "
-				   "(SELECT counted FROM entry ORDER BY seq)"), 110);
+				   "(SELECT counted FROM entry ORDER BY seq)"), 11010);
+	/* A failed attempt before the execution is no repeat: RB-2 has no anomaly. */
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM anomaly WHERE seq IN (3, 4)"), 0);
 	rb_state_clear(&s);
 	rb_privkey_free(k);
 	/* tu_path's buffers are reused: keep the two paths. */

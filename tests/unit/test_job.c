@@ -37,7 +37,9 @@ static int load(const char *dir, const char *text, struct rb_job *j, struct rb_e
 static void defaults_are_the_man_pages(void **state)
 {
 	static const char *const alerting[] = { "approvals-missing", "separation-of-duties",
-		"emergency-unreviewed", "security-regression" };
+		"emergency-unreviewed", "security-regression",
+		/* revision 2's findings alert too */
+		"unauthorized-actor", "rejected-executed" };
 	char *dir = tu_tmpdir();
 	struct rb_job *j = calloc(1, sizeof(*j));
 	struct rb_err e;
@@ -50,7 +52,7 @@ static void defaults_are_the_man_pages(void **state)
 	for (k = 0; k < RB_NFINDINGS; k++) {
 		int want = 0;
 
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < sizeof(alerting) / sizeof(alerting[0]); i++)
 			want |= strcmp(rb_finding_names[k], alerting[i]) == 0;
 		assert_int_equal((j->alert_findings >> k) & 1, want);
 	}

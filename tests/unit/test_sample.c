@@ -161,6 +161,11 @@ static void default_sample_holds_every_case(void **state)
 	assert_true(st.failing_tests > 0);
 	assert_true(st.empty_evidence > 0);
 	assert_true(st.emergencies > 0 && st.rejected > 0 && st.countersigned > 0);
+	/* metrics-v1 §8's cases */
+	assert_true(st.rejected_executed > 0 && st.failed_attempts > 0);
+	assert_true(st.spelt_self_approvals > 0 && st.alias_approvals > 0);
+	assert_true(st.blank_rationales > 0 && st.early_approvals > 0);
+	assert_true(st.unauthorized_executors > 0);
 	for (i = 0; i < 6; i++)
 		assert_true(st.touches[i] > 0);
 	/* Ingest it and count what the database holds. */

@@ -192,6 +192,30 @@ static void own_exports_verify_and_count_countersignature(void **state)
 	assert_true(rb_vreport_valid(r));
 	assert_int_equal(rb_vreport_first_seq(r), 12);
 	rb_vreport_free(r);
+	/*
+	 * The key's identity spelt otherwise (case, a trailing space) is still
+	 * the approval's actor alice@example.test (metrics-v1 §8.1); another
+	 * person's is not.
+	 */
+	{
+		static const char *const spellings[2] = { "ALICE@Example.test ", "alicia@example.test" };
+		size_t len;
+		char *keys = tu_slurp(tu_path(fx, "keys.json"), &len), *at, other[8192];
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			at = strstr(keys, "alice@example.test");
+			assert_non_null(at);
+			snprintf(other, sizeof(other), "%.*s%s%s", (int)(at - keys), keys, spellings[k],
+				 at + strlen("alice@example.test"));
+			tu_spit(tu_path(fx, "keys-spelt.json"), other, strlen(other));
+			r = verify_with(tu_path(fx, "A"), tu_path(fx, "keys-spelt.json"), 2);
+			assert_true(rb_vreport_valid(r));
+			assert_int_equal(rb_vreport_countersigned(r), k == 0 ? 1 : 0);
+			rb_vreport_free(r);
+		}
+		free(keys);
+	}
 }
 
 static void one_thread_and_many_agree(void **state)
