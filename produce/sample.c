@@ -260,6 +260,7 @@ struct gen {
 	int cur_y, cur_m;
 	struct rb_ledger_state state;
 	int using_k2;
+	char spelt[160];        /* an actor spelt for the occasion (data_approve) */
 };
 
 static int push(struct gen *g, int64_t t, enum kind k, const struct story *st, int arg)
@@ -597,7 +598,6 @@ struct evw {
 	char chg[16], inc[16], rb[16];
 	cJSON *d;
 	const char *event, *actor;
-	char spelt[160];        /* an actor spelt for the occasion */
 };
 
 static void data_deploy(struct evw *w)
@@ -691,10 +691,12 @@ static void data_approve(struct evw *w)
 		add_str(w->d, "role", "sre");
 	} else if (arg == 253) {
 		/* The requester under another spelling: capitalised, a trailing space. */
-		snprintf(w->spelt, sizeof(w->spelt), "%s ", requester_of(st));
-		if (w->spelt[0] >= 'a' && w->spelt[0] <= 'z')
-			w->spelt[0] = (char)(w->spelt[0] - 'a' + 'A');
-		w->actor = w->spelt;
+		char *sp = w->g->spelt;
+
+		snprintf(sp, sizeof(w->g->spelt), "%s ", requester_of(st));
+		if (sp[0] >= 'a' && sp[0] <= 'z')
+			sp[0] = (char)(sp[0] - 'a' + 'A');
+		w->actor = sp;          /* in g: it outlives event_data, as the actor must */
 		add_str(w->d, "role", "team-lead");
 	} else if (arg == 252) {
 		w->actor = "okatz";     /* oren@acme.example's alias in the sample's policy */
