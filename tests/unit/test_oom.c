@@ -82,8 +82,8 @@ static void disarm(void)
  * the manifest, the checkpoints, the first rows), then SPREAD more spread
  * evenly over the rest of a run of `total`.
  */
-#define FIRST 120
-#define SPREAD 120
+#define FIRST 80
+#define SPREAD 80
 
 static long point(int i, long total)
 {

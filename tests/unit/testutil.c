@@ -2,13 +2,18 @@
 #define _XOPEN_SOURCE 700
 #include "testutil.h"
 
+#include <fnmatch.h>
 #include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <cmocka.h>
 #include <sqlite3.h>
 
 #include "lib/dsse.h"
@@ -383,4 +388,22 @@ int64_t tu_query_int(const char *db, const char *sql)
 	sqlite3_finalize(q);
 	sqlite3_close(h);
 	return v;
+}
+
+size_t tu_select(struct CMUnitTest *t, size_t n)
+{
+	const char *skip = getenv("RB_TEST_SKIP");
+	size_t i, kept = 0;
+
+	for (i = 0; i < n; i++) {
+		char pats[512], *pat, *save = NULL;
+		int drop = 0;
+
+		snprintf(pats, sizeof(pats), "%s", skip != NULL ? skip : "");
+		for (pat = strtok_r(pats, ",", &save); pat != NULL; pat = strtok_r(NULL, ",", &save))
+			drop |= fnmatch(pat, t[i].name, 0) == 0;
+		if (!drop)
+			t[kept++] = t[i];
+	}
+	return kept;
 }

@@ -16,6 +16,15 @@
 char *tu_tmpdir(void);
 void tu_rmrf(const char *path);
 
+/*
+ * The tests of t[0..n) whose names match none of the comma-separated
+ * patterns of $RB_TEST_SKIP (fnmatch), moved to the front; how many.
+ * `make test-valgrind` leaves the heaviest data tests to the sanitizer
+ * runs, which run them all.
+ */
+struct CMUnitTest;
+size_t tu_select(struct CMUnitTest *t, size_t n);
+
 /* dst/name = src/name for each file of an export. */
 void tu_copy_export(const char *src, const char *dst);
 
