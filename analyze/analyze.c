@@ -35,8 +35,13 @@ enum {
 	Q_OF_ROLLBACK = Q_MAIN, Q_DEPLOY, Q_INCIDENT, Q_COUNT
 };
 
-/* §8.3 (lib/vocab.h): is the rollback.executed entry x a failed attempt? */
-#define FAILED(x) RB_SQL_FAILED_ATTEMPT(x)
+/*
+ * §8.3: is the entry x a failed attempt?  A seek in the small partial index
+ * of the failed ones (schema version 9), never the payload.
+ */
+#define FAILED(x) \
+	"EXISTS (SELECT 1 FROM entry f INDEXED BY entry_failed WHERE f.ledger_id = " x \
+	".ledger_id AND f.rollback_id = " x ".rollback_id AND f.seq = " x ".seq AND f.failed = 1)"
 
 static const char *const sql[Q_COUNT] = {
 	[Q_LEDGERS] = "SELECT id, origin FROM ledger ORDER BY origin",
@@ -73,9 +78,9 @@ static const char *const sql[Q_COUNT] = {
 		"AND event = 'change.deployed' AND change_id IS NOT NULL AND counted = 1",
 	/* §8.3 failed_executions: failed attempts of any rollback in the period. */
 	[Q_FAILED] =
-		"SELECT count(*) FROM entry e INDEXED BY entry_event_time "
-		"WHERE e.event = 'rollback.executed' AND e.time_s >= ?2 AND e.time_s < ?3 "
-		"AND e.ledger_id = ?1 AND e.rollback_id IS NOT NULL AND " FAILED("e"),
+		"SELECT count(*) FROM entry e INDEXED BY entry_failed_time "
+		"WHERE e.ledger_id = ?1 AND e.time_s >= ?2 AND e.time_s < ?3 AND e.failed = 1 "
+		"AND e.event = 'rollback.executed' AND e.rollback_id IS NOT NULL",
 	[Q_ANOMALIES] = "SELECT a.seq, a.kind, a.member, a.detail, e.rollback_id, e.time "
 			"FROM anomaly a JOIN entry e ON e.ledger_id = a.ledger_id AND e.seq = a.seq "
 			"WHERE a.ledger_id = ?1 AND e.time_s >= ?2 AND e.time_s < ?3 "
@@ -376,14 +381,6 @@ static int take_requested(struct rbk *r, int64_t t, const char *actor, const cJS
 	return oom ? -1 : 0;
 }
 
-/* §8.3: a rollback.executed whose result is present and not "success". */
-static int failed_attempt(const cJSON *data)
-{
-	const cJSON *res = cJSON_GetObjectItemCaseSensitive(data, "result");
-
-	return res != NULL && !(cJSON_IsString(res) && strcmp(res->valuestring, "success") == 0);
-}
-
 /* The first rollback.executed: who, and what it touches and reintroduces;
  * -1 when out of memory. */
 static int take_executed(struct rbk *r, int64_t t, const char *actor, const cJSON *data)
@@ -471,7 +468,7 @@ static void take_row(struct reader *rd, sqlite3_stmt *q, struct rbk *r, struct l
 		/* §8.3: the execution is the first that is not a failed attempt. */
 		if (ld->have_exe)
 			break;
-		if (failed_attempt(data)) {
+		if (rb_failed_attempt(event, data)) {       /* lib/vocab.h */
 			r->failed_attempts++;
 			break;
 		}

@@ -18,6 +18,7 @@
 #include "lib/merkle.h"
 #include "lib/note.h"
 #include "lib/stored.h"
+#include "lib/vocab.h"
 
 /*
  * Rows read ahead of the in-order phase: the verifier holds two batches of
@@ -29,7 +30,7 @@
 /* The columns of one stored entry, held until the verifier reaches it. */
 struct row {
 	int64_t seq, time_s;
-	int time_ns, counted;
+	int time_ns, counted, failed;
 	uint8_t leaf[32];
 	int have_leaf;
 	char *text;             /* the strings below, one after the other */
@@ -110,6 +111,7 @@ static int keep_row(struct led *l, struct row *w)
 	w->time_s = sqlite3_column_int64(l->q, 13);
 	w->time_ns = sqlite3_column_int(l->q, 14);
 	w->counted = sqlite3_column_int(l->q, 15);
+	w->failed = sqlite3_column_int(l->q, 16);
 	for (k = 0; k < 9; k++)
 		need += (size_t)sqlite3_column_bytes(l->q, 4 + k) + 1;
 	if (grow(&w->text, &w->cap, need) != 0)
@@ -258,6 +260,11 @@ static void columns(struct led *l, rb_vreport *r, const struct row *w,
 	column(r, w->seq, "actor", w->col[2], v->actor);
 	for (k = 3; k < 8; k++)
 		column(r, w->seq, cols[k], w->col[k], rb_json_str(data, cols[k]));
+	if ((w->failed != 0) != rb_failed_attempt(v->event, data))
+		rb_vreport_add_error(r, "E_STORED", w->seq, -1, "the failed column says %s, but "
+				     "the payload makes it %s (metrics-v1 §8.3)",
+				     w->failed ? "a failed attempt" : "no failed attempt",
+				     w->failed ? "none" : "one");
 	/* Whose countersignature verifies, under this trust store (when the entry does). */
 	if (v->signer != NULL && w->col[8] != NULL && v->countersigner == NULL)
 		trust_error(l, r, "E_COUNTERSIG", w->seq, "the countersigner column holds %.60s, "
@@ -505,7 +512,7 @@ static int check_ledger(sqlite3 *db, int64_t lid, const char *origin,
 	if (load_ledger(&l, e) != 0 || load_boundaries(&l, e) != 0 || expect_counted(&l, e) != 0 ||
 	    rb_db_prepare(db, "SELECT seq, payload, signatures, leaf, time, event, actor, "
 			  "rollback_id, change_id, incident_id, service, environment, "
-			  "countersigner, time_s, time_ns, counted FROM entry WHERE ledger_id = ?1 "
+			  "countersigner, time_s, time_ns, counted, failed FROM entry WHERE ledger_id = ?1 "
 			  "ORDER BY seq", &l.q, e) != 0)
 		goto out;
 	sqlite3_bind_int64(l.q, 1, lid);

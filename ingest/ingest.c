@@ -55,8 +55,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_INS_ENTRY] = "INSERT INTO entry (ledger_id, seq, time, time_s, time_ns, event, "
 			"actor, rollback_id, change_id, incident_id, service, environment, "
 			"payload, signatures, leaf, signer, countersigner, ingest_id, counted, "
-			"line_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-			"?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+			"line_sha256, failed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+			"?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
 	[Q_INS_ANOM] = "INSERT INTO anomaly (ledger_id, seq, kind, member, detail) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5)",
 	/*
@@ -71,7 +71,7 @@ static const char *const sql[Q_COUNT] = {
 	 * rollback.executed that is not a failed attempt). */
 	[Q_EXECUTION] = "SELECT min(seq) FROM entry e INDEXED BY entry_rollback "
 			"WHERE e.ledger_id = ?1 AND e.rollback_id = ?2 "
-			"AND e.event = 'rollback.executed' AND NOT " RB_SQL_FAILED_ATTEMPT("e"),
+			"AND e.event = 'rollback.executed' AND e.failed = 0",
 	[Q_DUP_INCIDENT] = "SELECT min(seq) FROM entry INDEXED BY entry_incident "
 			   "WHERE ledger_id = ?1 AND incident_id = ?2 "
 			   "AND event = ?3",
@@ -697,6 +697,7 @@ static int store_entry(struct job *j, const struct rb_ventry *v, struct rb_err *
 	sqlite3_bind_int64(q, 18, j->export_id);
 	sqlite3_bind_int(q, 19, first.seq < 0);
 	sqlite3_bind_blob(q, 20, v->line_sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_int(q, 21, rb_failed_attempt(v->event, data));
 	if (rb_db_step_done(j->g->db, q, e, "cannot store an entry") != 0)
 		return -1;
 	return check_anomalies(j, v, data, &first, e);

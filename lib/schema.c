@@ -7,6 +7,7 @@
 
 #include "crypto.h"
 #include "db.h"
+#include "vocab.h"
 
 /*
  * Version 1: verified ledger history and the ingest log.
@@ -280,7 +281,21 @@ static const char v8[] =
 	"  SELECT 1 FROM analysis_finding f WHERE f.analysis_id = analysis_rollback.analysis_id"
 	"  AND f.rollback_id = analysis_rollback.rollback_id));";
 
-static const char *const migrations[] = { v1, v2, v3, v4, v5, v6, v7, v8 };
+/*
+ * Version 9: whether each entry is a failed attempt (metrics-v1 §8.3: a
+ * rollback.executed whose result is present and not "success"), set by
+ * ingest and proved against the payload by every per-use check, with two
+ * small partial indexes of the failed ones, so that selecting a period's
+ * executions and counting its failed attempts read no payload.
+ */
+static const char v9[] =
+	"ALTER TABLE entry ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE entry SET failed = 1 WHERE event = 'rollback.executed' AND "
+	RB_SQL_FAILED_ATTEMPT("entry") ";"
+	"CREATE INDEX entry_failed ON entry(ledger_id, rollback_id, seq) WHERE failed = 1;"
+	"CREATE INDEX entry_failed_time ON entry(ledger_id, time_s) WHERE failed = 1;";
+
+static const char *const migrations[] = { v1, v2, v3, v4, v5, v6, v7, v8, v9 };
 
 /* rb_sha256(text or blob): its SHA-256, for the version 6 migration. */
 static void sql_sha256(sqlite3_context *c, int argc, sqlite3_value **argv)

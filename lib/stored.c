@@ -21,6 +21,7 @@
 #include "note.h"
 #include "pool.h"
 #include "rtime.h"
+#include "vocab.h"
 
 /* Rows are read in chunks of 2^CHUNK_BITS seqs, aligned, so that a whole
  * chunk's leaves are one perfect subtree of the ledger's tree.  A chunk is
@@ -31,7 +32,7 @@
 
 static const char rows_sql[] =
 	"SELECT seq, payload, leaf, time, time_s, time_ns, event, actor, rollback_id, "
-	"change_id, incident_id, service, environment, counted FROM entry "
+	"change_id, incident_id, service, environment, counted, failed FROM entry "
 	"WHERE ledger_id = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq";
 
 /* The text columns after time_ns, in rows_sql's order, and where the payload has them. */
@@ -125,6 +126,10 @@ static void columns(struct chunk *c, const char *origin, sqlite3_stmt *q, int64_
 			return;
 		}
 	}
+	if ((sqlite3_column_int(q, 14) != 0) != rb_failed_attempt(rb_json_str(body, "event"), data))
+		disagree(c, origin, seq, "the failed column says %s, the payload %s",
+			 sqlite3_column_int(q, 14) ? "a failed attempt" : "no failed attempt",
+			 sqlite3_column_int(q, 14) ? "none" : "one");
 }
 
 /* One row: its place, its leaf, its columns; its leaf into the chunk's tree. */

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 const char *const rb_finding_names[RB_NFINDINGS] = {
 	[RB_FINDING_APPROVALS_MISSING] = "approvals-missing",
 	[RB_FINDING_SEPARATION_OF_DUTIES] = "separation-of-duties",
@@ -120,4 +122,12 @@ int rb_touch_of(const char *name)
 int rb_event_of(const char *name)
 {
 	return index_of(rb_event_names, RB_NEVENTS, name);
+}
+
+int rb_failed_attempt(const char *event, const struct cJSON *data)
+{
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(data, "result");
+
+	return rb_event_of(event) == RB_EVENT_ROLLBACK_EXECUTED && res != NULL &&
+	       !(cJSON_IsString(res) && strcmp(res->valuestring, "success") == 0);
 }

@@ -13,6 +13,8 @@
 #ifndef RB_VOCAB_H
 #define RB_VOCAB_H
 
+struct cJSON;
+
 /* metrics-v1 §1: the events of the ledger that the metrics read. */
 enum rb_event {
 	RB_EVENT_CHANGE_DEPLOYED,
@@ -31,10 +33,13 @@ int rb_event_of(const char *name);
 
 /*
  * metrics-v1 §8.3: a rollback.executed whose result is present and is not
- * "success" is a failed attempt.  The same test in SQL, on the stored
- * payload of the entry row named x (analyze selects executions by it,
- * ingest reports only repeats after the execution).
+ * "success" is a failed attempt (rb_failed_attempt, of the entry's event
+ * and data).  Ingest stores the answer with each entry (column `failed`,
+ * proved against the payload like the other columns); the same test in
+ * SQL, on the stored payload of the entry row named x, is what the schema
+ * migration fills the column with.
  */
+int rb_failed_attempt(const char *event, const struct cJSON *data);
 #define RB_SQL_FAILED_ATTEMPT(x) \
 	"(json_type(CAST(" x ".payload AS TEXT), '$.data.result') IS NOT NULL AND NOT " \
 	"ifnull(json_type(CAST(" x ".payload AS TEXT), '$.data.result') = 'text' AND " \

@@ -105,6 +105,11 @@ analyze_refuses "an incident's id edited" "UPDATE entry SET incident_id = NULL W
 	"$inc" "the incident_id column holds null"
 analyze_refuses "a deployment's counted mark flipped" "UPDATE entry SET counted = 0 WHERE seq = $dep" \
 	"$dep" "the counted column says it does not count, but this is the first"
+# metrics-v1 §8.3: the riskiest execution marked a failed attempt would move
+# it out of the period; the failed mark is proved against the payload too.
+analyze_refuses "its execution marked a failed attempt" \
+	"UPDATE entry SET failed = 1 WHERE seq = $crit" "$crit" \
+	"the failed column says a failed attempt, the payload none"
 analyze_refuses "a leaf edited" "UPDATE entry SET leaf = zeroblob(32) WHERE seq = 5" "5" \
 	"the leaf column is not the hash"
 analyze_refuses "a row deleted" "DELETE FROM entry WHERE seq = 300" "300" "no row"

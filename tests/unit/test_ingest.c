@@ -507,8 +507,10 @@ static void down_to_v5(const char *db, const char *export)
 				      "ALTER TABLE ingest_export DROP COLUMN archived_path;"
 				      "DROP TABLE rejected_export; DROP TABLE trust_failure;"
 				      "DROP TABLE trust_state;"
-				      /* and version 8's */
+				      /* and version 8's, and 9's */
 				      "ALTER TABLE analysis_rollback DROP COLUMN flagged;"
+				      "DROP INDEX entry_failed; DROP INDEX entry_failed_time;"
+				      "ALTER TABLE entry DROP COLUMN failed;"
 				      "PRAGMA user_version = 5;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 	free(lines);
