@@ -161,17 +161,18 @@ static int name_list(struct ctx *c, const cJSON *it, const char *const *names, i
 	return 0;
 }
 
-/* An identity of the policy, in normal form, into p's pool: its offset, or -1 (e). */
-static int pool_name(struct ctx *c, struct rb_policy *p, const cJSON *x, const char *member,
+/* An identity of the policy (NULL: not a string), in normal form, into p's
+ * pool: its offset, or -1 (e). */
+static int pool_name(struct ctx *c, struct rb_policy *p, const char *name, const char *member,
 		     const char *parent)
 {
 	char *n = NULL, what[160];
 	size_t len;
 	int at;
 
-	if (!cJSON_IsString(x))
+	if (name == NULL)
 		return bad(c, member, parent, "must be an array of identities (strings)");
-	if (rb_ident_normal(x->valuestring, &n, c->e) != 0)
+	if (rb_ident_normal(name, &n, c->e) != 0)
 		return -1;
 	len = strlen(n);
 	if (len == 0 || p->npool + (int)len + 1 > RB_POLICY_NAME_BYTES) {
@@ -221,17 +222,14 @@ static int apply_aliases(struct ctx *c, const cJSON *it, struct rb_policy *p)
 		return bad(c, "aliases", NULL, "must be an object of identity: [aliases]");
 	p->nalias = 0;
 	cJSON_ArrayForEach(who, it) {
-		cJSON tmp = { 0 };
 		int person;
 
 		if (!cJSON_IsArray(who))
 			return bad(c, who->string, "aliases", "must be an array of identities (strings)");
-		tmp.type = cJSON_String;
-		tmp.valuestring = who->string;
-		if ((person = pool_name(c, p, &tmp, who->string, "aliases")) < 0)
+		if ((person = pool_name(c, p, who->string, who->string, "aliases")) < 0)
 			return -1;
 		cJSON_ArrayForEach(x, who) {
-			int a = pool_name(c, p, x, who->string, "aliases");
+			int a = pool_name(c, p, cJSON_GetStringValue(x), who->string, "aliases");
 
 			if (a < 0)
 				return -1;
@@ -270,7 +268,7 @@ static int apply_action(struct ctx *c, const cJSON *act, int a, struct rb_policy
 		p->auth[a][t].first = p->nauth;
 		p->auth[a][t].n = 0;
 		cJSON_ArrayForEach(x, tl) {
-			int at = pool_name(c, p, x, tl->string, parent);
+			int at = pool_name(c, p, cJSON_GetStringValue(x), tl->string, parent);
 
 			if (at < 0)
 				return -1;
@@ -460,11 +458,12 @@ int rb_policy_load(const char *path, struct rb_policy *p, struct rb_err *e)
 /*
  * §8's members in the canonical JSON, only when the policy has them, so
  * that a policy without them keeps the hash it had before revision 2:
- * identities in normal form, each person's aliases in the file's order.
+ * identities in normal form, each person's aliases in the file's order,
+ * the lists of authorized under their action and tier ("*" last).
  */
 static void people_json(const struct rb_policy *p, cJSON *d)
 {
-	cJSON *o, *l;
+	cJSON *o, *l, *au = NULL, *act;
 	int i, a, t;
 
 	if (p->nalias > 0) {
@@ -477,24 +476,18 @@ static void people_json(const struct rb_policy *p, cJSON *d)
 			cJSON_AddItemToArray(l, cJSON_CreateString(p->pool + p->alias[i].alias));
 		}
 	}
-	{
-		cJSON *au = NULL;
-
-		for (a = 0; a < RB_NACTIONS; a++) {
-			cJSON *act = NULL;
-
-			for (t = 0; t <= RB_NTIERS; t++) {
-				if (p->auth[a][t].n < 0)
-					continue;
-				if (au == NULL)
-					au = cJSON_AddObjectToObject(d, "authorized");
-				if (act == NULL)
-					act = cJSON_AddObjectToObject(au, rb_action_names[a]);
-				l = cJSON_AddArrayToObject(act, t < RB_NTIERS ? rb_tier_names[t] : "*");
-				for (i = 0; i < p->auth[a][t].n; i++)
-					cJSON_AddItemToArray(l, cJSON_CreateString(
-						p->pool + p->auth_name[p->auth[a][t].first + i]));
-			}
+	for (a = 0; a < RB_NACTIONS; a++) {
+		for (act = NULL, t = 0; t <= RB_NTIERS; t++) {
+			if (p->auth[a][t].n < 0)
+				continue;
+			if (au == NULL)
+				au = cJSON_AddObjectToObject(d, "authorized");
+			if (act == NULL)
+				act = cJSON_AddObjectToObject(au, rb_action_names[a]);
+			l = cJSON_AddArrayToObject(act, t < RB_NTIERS ? rb_tier_names[t] : "*");
+			for (i = 0; i < p->auth[a][t].n; i++)
+				cJSON_AddItemToArray(l, cJSON_CreateString(
+					p->pool + p->auth_name[p->auth[a][t].first + i]));
 		}
 	}
 }

@@ -7,6 +7,8 @@
 
 #include <utf8proc.h>
 
+#include "json.h"
+
 int rb_ident_space(int cp)
 {
 	/*
@@ -23,32 +25,20 @@ int rb_ident_space(int cp)
 	       k == UTF8PROC_CATEGORY_ZP;
 }
 
-/* The code point at s[0..n), its length in *len; -1 when not UTF-8. */
-static int32_t next(const char *s, size_t n, size_t *len)
-{
-	utf8proc_int32_t cp;
-	utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n,
-					      &cp);
-
-	if (k <= 0)
-		return -1;
-	*len = (size_t)k;
-	return cp;
-}
-
 /* s without White_Space at either end: [*from, *to). -1 when not UTF-8. */
 static int trim(const char *s, size_t *from, size_t *to)
 {
-	size_t n = strlen(s), i = 0, len, end = 0;
+	size_t n = strlen(s), i = 0, end = 0;
 	int seen = 0;
 
 	*from = *to = 0;
 	while (i < n) {
-		int32_t cp = next(s + i, n - i, &len);
+		uint32_t cp;
+		size_t len = (size_t)rb_utf8_next(s + i, n - i, &cp);     /* lib/json's decoder */
 
-		if (cp < 0)
+		if (len == 0)
 			return -1;
-		if (!rb_ident_space(cp)) {
+		if (!rb_ident_space((int)cp)) {
 			if (!seen)
 				*from = i;
 			seen = 1;
