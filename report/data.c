@@ -18,9 +18,10 @@
 #include "lib/json.h"
 #include "lib/vocab.h"
 
-void rb_truncation_marker(long long n, char *out, size_t len)
+/* n with a comma between each group of three digits: "196,000". */
+static void group_digits(long long n, char grouped[48])
 {
-	char digits[32], grouped[48];
+	char digits[32];
 	size_t nd, i, g = 0;
 
 	nd = (size_t)snprintf(digits, sizeof(digits), "%lld", n);
@@ -30,7 +31,23 @@ void rb_truncation_marker(long long n, char *out, size_t len)
 		grouped[g++] = digits[i];
 	}
 	grouped[g] = '\0';
+}
+
+void rb_truncation_marker(long long n, char *out, size_t len)
+{
+	char grouped[48];
+
+	group_digits(n, grouped);
 	snprintf(out, len, "\u2026 [truncated: %s characters, see the JSON]", grouped);
+}
+
+void rb_cut_note(long long more, char *out, size_t len)
+{
+	char grouped[48];
+
+	group_digits(more, grouped);
+	snprintf(out, len, "\u2026 [cut here: %s more character%s; the whole text is in the "
+		 "JSON report, attestation.trails]", grouped, more == 1 ? "" : "s");
 }
 
 int rb_rollback_flagged(const cJSON *r)

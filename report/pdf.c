@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ft2build.h>
-#include FT_FREETYPE_H
 #include <hpdf.h>
+
+#include "fonts.h"
 
 #include "lib/json.h"
 #include "lib/vocab.h"
@@ -28,10 +28,9 @@
 
 struct pdf {
 	HPDF_Doc doc;
+	rb_fonts *fonts;        /* which font shows each character */
+	rb_trail_reader *trails;        /* opened when a section needs a trail */
 	HPDF_Font reg, bold, mono;
-	/* The same font files read by FreeType, for which glyphs they have. */
-	FT_Library ft;
-	FT_Face reg_face, mono_face;
 	HPDF_Page pages[MAX_PAGES];
 	int npages;
 	HPDF_Page page;
@@ -54,73 +53,44 @@ static void on_error(HPDF_STATUS status, HPDF_STATUS detail, void *user)
 	}
 }
 
-/* ---- text: UTF-8 that the font can show, or a visible U+FFFD ---- */
+/* ---- text: every character shown, by DejaVu or a fallback (fonts.c) ---- */
 
-static void clean(struct pdf *p, FT_Face face, const char *in, char *out, size_t n)
+static enum rb_face face_of(const struct pdf *p, HPDF_Font f)
 {
-	const char *s = in ? in : "";
-	size_t left = strlen(s), o = 0;
-
-	while (left > 0 && o + 4 < n) {
-		uint32_t cp;
-		int len = rb_utf8_next(s, left, &cp);
-
-		if (len == 0) {
-			cp = 0xfffd;    /* not UTF-8: never in a verified analysis */
-			len = 1;
-		}
-		s += len;
-		left -= (size_t)len;
-		if (cp < 0x20)
-			cp = ' ';
-		/* libharu's UTF-8 encoder covers the BMP; the font may lack a glyph. */
-		if (cp > 0xffff || (cp >= 0x80 && FT_Get_Char_Index(face, cp) == 0))
-			cp = 0xfffd;
-		if (cp < 0x80) {
-			out[o++] = (char)cp;
-		} else if (cp < 0x800) {
-			out[o++] = (char)(0xc0 | cp >> 6);
-			out[o++] = (char)(0x80 | (cp & 0x3f));
-		} else {
-			out[o++] = (char)(0xe0 | cp >> 12);
-			out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-			out[o++] = (char)(0x80 | (cp & 0x3f));
-		}
-	}
-	out[o] = '\0';
-	(void)p;
+	return f == p->mono ? RB_FACE_MONO : f == p->bold ? RB_FACE_BOLD : RB_FACE_REG;
 }
 
-static FT_Face face_of(struct pdf *p, HPDF_Font f)
-{
-	return f == p->mono ? p->mono_face : p->reg_face;
-}
-
+/* The width of s (cleaned) in font f at size. */
 static double width_of(struct pdf *p, HPDF_Font f, double size, const char *s)
 {
-	HPDF_Page_SetFontAndSize(p->page, f, (HPDF_REAL)size);
-	return HPDF_Page_TextWidth(p->page, s);
+	return rb_fonts_width(p->fonts, p->page, face_of(p, f), size, s);
 }
 
 static void text_at(struct pdf *p, double x, double y, HPDF_Font f, double size,
 		    const char *s)
 {
-	char buf[2048];
+	char *c = rb_fonts_clean(p->fonts, face_of(p, f), s);
 
-	clean(p, face_of(p, f), s, buf, sizeof(buf));
-	HPDF_Page_BeginText(p->page);
-	HPDF_Page_SetFontAndSize(p->page, f, (HPDF_REAL)size);
-	HPDF_Page_TextOut(p->page, (HPDF_REAL)x, (HPDF_REAL)y, buf);
-	HPDF_Page_EndText(p->page);
+	if (c == NULL) {
+		p->failed = 1;
+		return;
+	}
+	rb_fonts_draw(p->fonts, p->page, face_of(p, f), size, x, y, c);
+	free(c);
 }
 
 static void text_right(struct pdf *p, double xr, double y, HPDF_Font f, double size,
 		       const char *s)
 {
-	char buf[2048];
+	char *c = rb_fonts_clean(p->fonts, face_of(p, f), s);
 
-	clean(p, face_of(p, f), s, buf, sizeof(buf));
-	text_at(p, xr - width_of(p, f, size, buf), y, f, size, buf);
+	if (c == NULL) {
+		p->failed = 1;
+		return;
+	}
+	rb_fonts_draw(p->fonts, p->page, face_of(p, f), size, xr - width_of(p, f, size, c), y,
+		      c);
+	free(c);
 }
 
 static void rgb(struct pdf *p, int fill, unsigned hex)
@@ -173,84 +143,111 @@ static void need(struct pdf *p, double h)
 }
 
 /*
- * Wrap s to width: calls emit(ctx, line) for each line.  Breaks at spaces;
- * a word longer than the width is broken between characters.
+ * Where a word may break after byte k (next: the byte after its character):
+ * 2 after '/' or before '@', 1 after '-', '.', '_' or ',', else 0.
+ */
+static int break_after(const char *w, size_t k, size_t next, size_t wl)
+{
+	if (w[k] == '/' || (next < wl && w[next] == '@'))
+		return 2;
+	return strchr("-._,", w[k]) != NULL;
+}
+
+/*
+ * The bytes of the longest start of the word w (wl bytes, cleaned) that
+ * fits width, ending where a name breaks when it can (after '/' or before
+ * '@' rather than after '-', '.', '_' or ','); one character at least.
+ */
+static size_t fit_prefix(struct pdf *p, HPDF_Font f, double size, const char *w, size_t wl,
+			 double width, char *tmp)
+{
+	size_t k = 0, fit = 0, brk[3] = { 0, 0, 0 };
+
+	while (k < wl) {
+		size_t nb = k + 1;
+
+		while (nb < wl && (w[nb] & 0xc0) == 0x80)
+			nb++;
+		memcpy(tmp, w, nb);
+		tmp[nb] = '\0';
+		if (fit > 0 && width_of(p, f, size, tmp) > width)
+			break;
+		fit = nb;
+		brk[break_after(w, k, nb, wl)] = nb;
+		k = nb;
+	}
+	if (fit == wl)
+		return fit;
+	return brk[2] > 0 ? brk[2] : brk[1] > 0 ? brk[1] : fit;
+}
+
+/*
+ * Wrap s to width: calls emit(ctx, line) for each line, and returns how
+ * many.  Breaks at spaces; a word wider than a line breaks where a name
+ * breaks (fit_prefix), else between characters.
  */
 static int wrap(struct pdf *p, HPDF_Font f, double size, const char *s, double width,
 		void (*emit)(void *, const char *), void *ctx)
 {
-	char buf[4096], cur[8200];
+	char *buf = rb_fonts_clean(p->fonts, face_of(p, f), s), *cur = NULL, *tmp = NULL;
 	const char *w;
 	size_t cl = 0;
 	int lines = 0;
 
-	clean(p, face_of(p, f), s, buf, sizeof(buf));
-	cur[0] = '\0';
-	w = buf;
+	if (buf == NULL || (cur = malloc(strlen(buf) + 2)) == NULL ||
+	    (tmp = malloc(strlen(buf) + 2)) == NULL) {
+		p->failed = 1;
+		goto out;
+	}
+	for (w = buf; *w == ' '; w++)
+		;
 	while (*w) {
-		const char *end = strchr(w, ' ');
-		size_t wl = end ? (size_t)(end - w) : strlen(w);
-		char cand[8200];
-		size_t cn = 0;
+		size_t wl = strcspn(w, " ");
 
-		/* cur and the word both come from buf (4096 bytes): they fit. */
-		if (cl + 1 + wl >= sizeof(cand))
-			break;
-		memcpy(cand, cur, cl);
-		cn = cl;
-		if (cl)
-			cand[cn++] = ' ';
-		memcpy(cand + cn, w, wl);
-		cand[cn + wl] = '\0';
-		if (width_of(p, f, size, cand) <= width || cl == 0) {
-			if (cl == 0 && width_of(p, f, size, cand) > width) {
-				/* One word too long: cut it by characters. */
-				size_t k = 0;
-
-				while (k < wl) {
-					size_t take = 0, nb;
-
-					for (;;) {
-						nb = take + 1;
-						while (nb < wl - k && (w[k + nb] & 0xc0) == 0x80)
-							nb++;
-						if (k + nb > wl)
-							break;
-						snprintf(cand, sizeof(cand), "%.*s", (int)nb, w + k);
-						if (width_of(p, f, size, cand) > width && take > 0)
-							break;
-						take = nb;
-						if (k + take >= wl)
-							break;
-					}
-					snprintf(cand, sizeof(cand), "%.*s", (int)take, w + k);
-					k += take;
-					if (k < wl) {
-						emit(ctx, cand);
-						lines++;
-					} else {
-						snprintf(cur, sizeof(cur), "%s", cand);
-						cl = strlen(cur);
-					}
-				}
-			} else {
-				memcpy(cur, cand, strlen(cand) + 1);
-				cl = strlen(cur);
+		if (cl > 0) {
+			cur[cl] = ' ';
+			memcpy(cur + cl + 1, w, wl);
+			cur[cl + 1 + wl] = '\0';
+			if (width_of(p, f, size, cur) <= width) {
+				cl += 1 + wl;
+				goto next;
 			}
-		} else {
+			cur[cl] = '\0';
 			emit(ctx, cur);
 			lines++;
-			snprintf(cur, sizeof(cur), "%.*s", (int)wl, w);
-			cl = strlen(cur);
+			cl = 0;
 		}
+		for (;;) {
+			size_t k;
+
+			memcpy(cur, w, wl);
+			cur[wl] = '\0';
+			if (width_of(p, f, size, cur) <= width) {
+				cl = wl;
+				break;
+			}
+			k = fit_prefix(p, f, size, w, wl, width, tmp);
+			memcpy(tmp, w, k);
+			tmp[k] = '\0';
+			emit(ctx, tmp);
+			lines++;
+			w += k;
+			wl -= k;
+		}
+next:
 		w += wl;
 		while (*w == ' ')
 			w++;
 	}
 	if (cl > 0 || lines == 0) {
+		cur[cl] = '\0';
 		emit(ctx, cur);
 		lines++;
 	}
+out:
+	free(buf);
+	free(cur);
+	free(tmp);
 	return lines;
 }
 
@@ -277,14 +274,16 @@ static void para(struct pdf *p, HPDF_Font f, double size, const char *s)
 	p->y -= size * 0.5;
 }
 
+/* A heading, wrapped when it is wider than the page. */
 static void heading(struct pdf *p, const char *s, int level)
 {
 	double size = level == 1 ? 16 : 12.5;
+	struct para_ctx c = { p, p->bold, size, LEFT };
 
 	need(p, size * 3 + 40);
 	p->y -= level == 1 ? 8 : 4;
-	text_at(p, LEFT, p->y - size, p->bold, size, s);
-	p->y -= size * 1.5;
+	wrap(p, p->bold, size, s, WIDTH, para_line, &c);
+	p->y -= size * 0.15;
 	if (level == 1) {
 		line(p, LEFT, p->y + 2, RIGHT, p->y + 2, 0.8, 0x2b5c8a);
 		p->y -= 6;
@@ -1378,108 +1377,189 @@ static void people_note(struct pdf *p, const cJSON *r)
 	}
 }
 
-static void rollback_detail(struct pdf *p, const cJSON *r, const cJSON *trail)
-{
-	static const char *const th[] = { "Time", "Seq", "Event", "Actor", "Details" };
-	static const double tw[] = { 0.22, 0.07, 0.19, 0.24, 0.28 };
-	struct table t = { 5, th, tw, 7.5 };
-	const cJSON *x;
-	char buf[800], fa[300];
-	int shade = 0;
+/* ---- a rollback's record ---- */
 
-	snprintf(buf, sizeof(buf), "%s: %s / %s, tier %s%s, score %.0f (%s)",
-		 str(r, "rollback_id"), str(r, "service"), str(r, "environment"),
-		 str(r, "risk_tier"), cJSON_IsTrue(get(r, "emergency")) ? ", emergency" : "",
-		 num(r, "score"), str(r, "level"));
+#define LABEL_W 122.0
+
+struct field_ctx {
+	struct pdf *p;
+	const char *label;      /* drawn beside the first line, then NULL */
+	double size;
+};
+
+static void field_line(void *vc, const char *l)
+{
+	struct field_ctx *c = vc;
+
+	need(c->p, c->size * 1.3);
+	if (c->label != NULL) {
+		text_at(c->p, LEFT, c->p->y - c->size, c->p->bold, c->size, c->label);
+		c->label = NULL;
+	}
+	text_at(c->p, LEFT + LABEL_W, c->p->y - c->size, c->p->reg, c->size, l);
+	c->p->y -= c->size * 1.3;
+}
+
+/*
+ * One text of the record beside its label, wrapped; a text of more than
+ * RB_PDF_TEXT_MAX characters is cut, with a note saying how many more
+ * there are and where the whole text is.
+ */
+static void field(struct pdf *p, const char *label, const char *text)
+{
+	struct field_ctx c = { p, label, 8 };
+	size_t bytes = 0, at = 0, left = strlen(text);
+	long long chars = 0;
+	char *cut = NULL, note[200];
+
+	/* at: where the RB_PDF_TEXT_MAX-th character ends. */
+	while (bytes < left) {
+		uint32_t cp;
+		int k = rb_utf8_next(text + bytes, left - bytes, &cp);
+
+		bytes += (size_t)(k > 0 ? k : 1);
+		if (++chars == RB_PDF_TEXT_MAX)
+			at = bytes;
+	}
+	if (chars > RB_PDF_TEXT_MAX) {
+		rb_cut_note(chars - RB_PDF_TEXT_MAX, note, sizeof(note));
+		if ((cut = malloc(at + strlen(note) + 2)) == NULL) {
+			p->failed = 1;
+			return;
+		}
+		memcpy(cut, text, at);
+		snprintf(cut + at, strlen(note) + 2, " %s", note);
+	}
+	wrap(p, p->reg, c.size, cut != NULL ? cut : text, WIDTH - LABEL_W, field_line, &c);
+	p->y -= 1.5;
+	free(cut);
+}
+
+/* The rollback's entries from the ledger, with where each was ingested from. */
+static cJSON *trail_of(struct pdf *p, const cJSON *r)
+{
+	cJSON *trail = NULL;
+	struct rb_err e;
+
+	if ((p->trails == NULL &&
+	     rb_trail_open(p->d->db, p->d->ledger_id, &p->trails, &e) != 0) ||
+	    rb_trail_read(p->trails, get(r, "seqs"), &trail, &e) != 0) {
+		p->failed = 1;
+		return NULL;
+	}
+	return trail;
+}
+
+static void detail_summary(struct pdf *p, const cJSON *r, int sampled)
+{
+	char buf[1400], fa[300];
+
+	snprintf(buf, sizeof(buf), "%s%s: %s / %s, tier %s%s, score %.0f (%s)",
+		 str(r, "rollback_id"), sampled ? " (sampled)" : "", str(r, "service"),
+		 str(r, "environment"), str(r, "risk_tier"),
+		 cJSON_IsTrue(get(r, "emergency")) ? ", emergency" : "", num(r, "score"),
+		 str(r, "level"));
 	heading(p, buf, 2);
 	rb_join(get(r, "findings"), ", ", fa, sizeof(fa));
-	snprintf(buf, sizeof(buf), "Change %s, incident %s.  Requested by %s at %s; executed "
+	snprintf(buf, sizeof(buf), "%sChange %s, incident %s.  Requested by %s at %s; executed "
 		 "by %s at %s.  Approvals: %.0f valid of %.0f needed.  Evidence completeness "
-		 "%.0f%%.  Findings: %s.", str(r, "change_id"),
+		 "%.0f%%.  Findings: %s.", sampled ? "In the audit sample.  " : "",
+		 str(r, "change_id"),
 		 rb_json_str(r, "incident_id") ? str(r, "incident_id") : "none",
 		 str(r, "requester"), str(r, "requested"), str(r, "executor"), str(r, "executed"),
 		 (double)cJSON_GetArraySize(get(r, "approvers")), num(r, "need"),
 		 100 * num(r, "completeness"), fa[0] ? fa : "none");
 	para(p, p->reg, 8.5, buf);
 	people_note(p, r);
+}
+
+/* One rollback: its facts, its record as the ledger holds it, its timeline. */
+static void rollback_detail(struct pdf *p, const cJSON *r, int sampled)
+{
+	static const char *const th[] = { "Time", "Seq", "Event", "Actor", "Ingested from" };
+	static const double tw[] = { 0.22, 0.07, 0.17, 0.23, 0.31 };
+	struct table t = { 5, th, tw, 7.5 };
+	cJSON *trail = trail_of(p, r), *rec;
+	const cJSON *x;
+	int shade = 0;
+
+	if (trail == NULL)
+		return;
+	detail_summary(p, r, sampled);
+	if ((rec = rb_record_of(trail)) == NULL) {
+		p->failed = 1;
+		cJSON_Delete(trail);
+		return;
+	}
+	cJSON_ArrayForEach(x, rec)
+		field(p, cJSON_GetArrayItem(x, 0)->valuestring, cJSON_GetArrayItem(x, 1)->valuestring);
+	cJSON_Delete(rec);
+	p->y -= 4;
 	table_header(p, &t);
 	cJSON_ArrayForEach(x, trail) {
-		char seq[24], det[600] = "";
-		const cJSON *data = get(x, "data"), *ev;
+		char seq[24], where[1200];
 		const char *cells[5];
-		size_t used = 0;
 
 		snprintf(seq, sizeof(seq), "%.0f", num(x, "seq"));
-		/* Evidence with digests; otherwise the few members that matter. */
-		cJSON_ArrayForEach(ev, get(data, "evidence")) {
-			int w2 = snprintf(det + used, sizeof(det) - used, "%s%s %s %s%s%.16s",
-					  used ? "; " : "", str(ev, "kind"), str(ev, "result"),
-					  str(ev, "ref"), rb_json_str(ev, "sha256") ? " sha256:" : "",
-					  str(ev, "sha256"));
-
-			if (w2 > 0 && (size_t)w2 < sizeof(det) - used)
-				used += (size_t)w2;
-		}
-		if (used == 0) {
-			static const char *const keys[] = { "role", "risk_tier", "result", "outcome",
-				"resolution", "reason", "severity", "environment" };
-			size_t k;
-
-			for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-				if (rb_json_str(data, keys[k]) != NULL) {
-					int w2 = snprintf(det + used, sizeof(det) - used, "%s%s: %s",
-							  used ? ", " : "", keys[k],
-							  rb_json_str(data, keys[k]));
-
-					if (w2 > 0 && (size_t)w2 < sizeof(det) - used)
-						used += (size_t)w2;
-				}
-		}
-		if (rb_json_str(x, "countersigned_by") != NULL)
-			snprintf(det + used, sizeof(det) - used, "%scountersigned by key %s",
-				 used ? "; " : "", str(x, "countersigned_by"));
+		snprintf(where, sizeof(where), "%s/%s:%.0f", str(x, "export"), str(x, "file"),
+			 num(x, "line"));
 		cells[0] = str(x, "time");
 		cells[1] = seq;
 		cells[2] = str(x, "event");
 		cells[3] = str(x, "actor");
-		cells[4] = det;
+		cells[4] = where;
 		table_row(p, &t, cells, shade ^= 1);
 	}
+	cJSON_Delete(trail);
 	p->y -= 6;
 }
 
 static void sec_details(struct pdf *p, const char *title, const char *select, int limit)
 {
-	const cJSON *trails = get(p->d->attest, "trails"), *r;
-	int shown = 0, i = 0, want_sample = strstr(select, "sample") != NULL,
-	    want_flagged = strstr(select, "flagged") != NULL, qualify;
+	const cJSON *r;
+	int flagged_shown = 0, flagged_left = 0, sampled_shown = 0, i = 0,
+	    want_sample = strstr(select, "sample") != NULL,
+	    want_flagged = strstr(select, "flagged") != NULL;
+	char buf[400];
 
 	heading(p, title ? title : "Rollbacks in detail", 1);
-	para(p, p->reg, 9, "Each rollback below was drawn in the audit sample or has a "
-	     "finding or a high security impact.  Its timeline lists every ledger entry "
-	     "behind it, with its seq, so that each line can be checked against the ledger.");
-	/* The rollup keeps the first ones of each selection, in order. */
-	qualify = p->d->rollup->qualify[(want_sample ? RB_SEL_SAMPLE : 0) |
-					(want_flagged ? RB_SEL_FLAGGED : 0)];
+	para(p, p->reg, 9, "Each rollback below was drawn in the audit sample (every one of "
+	     "them, marked so) or has a finding or a high security impact.  Its record is the "
+	     "ledger's own text: the request's ticket, rationale, impact and security "
+	     "considerations, every approval, rejection, execution, evidence item, review and "
+	     "resolution.  Its timeline lists every ledger entry behind it, with its seq and "
+	     "the export file and line it was ingested from, so that each line can be checked "
+	     "against the ledger.");
+	/* The rollup keeps every sampled rollback and the first flagged ones, in order. */
 	cJSON_ArrayForEach(r, p->d->rollup->shown) {
-		const char *id = str(r, "rollback_id");
-		int flagged = rb_rollup_flagged(p->d->rollup, i++);
+		int sampled = want_sample && rb_in_sample(p->a, str(r, "rollback_id"));
+		int flagged = want_flagged && rb_rollup_flagged(p->d->rollup, i++);
 
-		if (!((want_sample && rb_in_sample(p->a, id)) || (want_flagged && flagged)))
-			continue;
-		if (shown >= limit)
+		if (p->failed)
 			break;
-		shown++;
-		rollback_detail(p, r, get(trails, id));
+		if (sampled) {
+			sampled_shown++;
+		} else if (flagged && flagged_shown < limit) {
+			flagged_shown++;
+		} else {
+			continue;
+		}
+		rollback_detail(p, r, rb_in_sample(p->a, str(r, "rollback_id")));
 	}
-	if (qualify > limit) {
-		char buf[160];
+	if (want_flagged) {
+		int sel = (want_sample ? RB_SEL_SAMPLE : 0) | RB_SEL_FLAGGED;
 
-		snprintf(buf, sizeof(buf), "%d more rollbacks qualify; they are in the XLSX "
-			 "workbook and the JSON analysis.", qualify - limit);
+		flagged_left = p->d->rollup->qualify[sel] - sampled_shown - flagged_shown;
+	}
+	if (flagged_left > 0) {
+		snprintf(buf, sizeof(buf), "%d more flagged rollback%s%s %s left out of this "
+			 "section (its limit is %d); they are in the XLSX workbook (sheets "
+			 "Rollbacks and Records) and the JSON report.", flagged_left,
+			 flagged_left == 1 ? "" : "s", want_sample ? " (not in the sample)" : "",
+			 flagged_left == 1 ? "is" : "are", limit);
 		para(p, p->reg, 9, buf);
 	}
-	if (qualify == 0)
+	if (sampled_shown + flagged_shown == 0)
 		para(p, p->reg, 9, "No rollback qualifies.");
 }
 
@@ -1581,30 +1661,15 @@ static void footers(struct pdf *p)
 	}
 }
 
-/*
- * The DejaVu fonts from dir: embedded by libharu, and read by FreeType for
- * the glyphs they have (libharu's API does not tell).
- */
+/* The DejaVu fonts from dir, and fallbacks for what they lack (fonts.c). */
 static int load_fonts(struct pdf *p, const char *dir, struct rb_err *e)
 {
-	char f1[512], f2[512], f3[512];
-	const char *n1, *n2, *n3;
-
-	snprintf(f1, sizeof(f1), "%s/DejaVuSans.ttf", dir);
-	snprintf(f2, sizeof(f2), "%s/DejaVuSans-Bold.ttf", dir);
-	snprintf(f3, sizeof(f3), "%s/DejaVuSansMono.ttf", dir);
-	n1 = HPDF_LoadTTFontFromFile(p->doc, f1, HPDF_TRUE);
-	n2 = HPDF_LoadTTFontFromFile(p->doc, f2, HPDF_TRUE);
-	n3 = HPDF_LoadTTFontFromFile(p->doc, f3, HPDF_TRUE);
-	if (p->failed || n1 == NULL || n2 == NULL || n3 == NULL ||
-	    FT_New_Face(p->ft, f1, 0, &p->reg_face) != 0 ||
-	    FT_New_Face(p->ft, f3, 0, &p->mono_face) != 0)
-		return RB_ERR(e, RB_EX_CONFIG, "cannot load the DejaVu fonts from '%s' "
-			      "(Debian package fonts-dejavu-core)", dir);
-	p->reg = HPDF_GetFont(p->doc, n1, "UTF-8");
-	p->bold = HPDF_GetFont(p->doc, n2, "UTF-8");
-	p->mono = HPDF_GetFont(p->doc, n3, "UTF-8");
-	return 0;
+	if (rb_fonts_open(p->doc, dir, 1, &p->fonts, e) != 0)
+		return -1;
+	p->reg = rb_fonts_font(p->fonts, RB_FACE_REG);
+	p->bold = rb_fonts_font(p->fonts, RB_FACE_BOLD);
+	p->mono = rb_fonts_font(p->fonts, RB_FACE_MONO);
+	return p->failed ? RB_ERR(e, RB_EX_CONFIG, "cannot load the fonts from '%s'", dir) : 0;
 }
 
 int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
@@ -1619,10 +1684,6 @@ int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
 	p->d = d;
 	p->t = t;
 	p->a = d->a;
-	if (FT_Init_FreeType(&p->ft) != 0) {
-		free(p);
-		return RB_ERR(e, RB_EX_SOFTWARE, "FreeType: cannot start");
-	}
 	p->doc = HPDF_New(on_error, p);
 	if (p->doc == NULL) {
 		RB_ERR(e, RB_EX_SOFTWARE, "libharu: cannot start a document");
@@ -1682,8 +1743,9 @@ int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
 	}
 	rc = 0;
 out:
+	rb_fonts_close(p->fonts);
+	rb_trail_close(p->trails);
 	HPDF_Free(p->doc);
-	FT_Done_FreeType(p->ft);        /* and the faces */
 	free(p);
 	return rc;
 }

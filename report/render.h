@@ -71,6 +71,7 @@ struct rb_report_data {
 	int64_t analysis_id;
 	struct rb_render_stats *stats;  /* filled by the renderers; may be NULL */
 	const char *font_dir;   /* the PDF fonts; NULL: the built-in folder */
+	int64_t ledger_id;      /* the analysis's ledger */
 };
 
 /*
@@ -112,6 +113,36 @@ int rb_rows_flagged(const rb_rows *r);
  * or a stored row that is not JSON. */
 int rb_rows_check(rb_rows *r, struct sqlite3 *db, struct rb_err *e);
 void rb_rows_close(rb_rows *r);
+
+/*
+ * A rollback's entries read back from the ledger (record.c): for each seq
+ * of seqs, in that order, {seq, time, event, actor, countersigned_by (when
+ * countersigned), export (the folder it was ingested from), file
+ * ("entries.jsonl"), line (its line there), data (the payload's)}.  A seq
+ * not stored is left out.  The reader is the caller's (rb_trail_close),
+ * *out too.
+ */
+typedef struct rb_trail_reader rb_trail_reader;
+int rb_trail_open(struct sqlite3 *db, int64_t lid, rb_trail_reader **out, struct rb_err *e);
+int rb_trail_read(rb_trail_reader *t, const cJSON *seqs, cJSON **out, struct rb_err *e);
+void rb_trail_close(rb_trail_reader *t);
+
+/*
+ * A rollback's record from its trail: an array of [label, text] pairs in
+ * the order the packs show them: Ticket, Rationale, Impact, Security
+ * considerations, Components, Operation (from its first rollback.requested;
+ * "(not recorded)" or "(blank: ...)" when so), then one per approval,
+ * rejection, execution (a failed attempt says so), evidence item (with its
+ * whole SHA-256), review and resolution, in seq order, each naming its
+ * actor, time and seq.  The texts are whole.  NULL when out of memory; the
+ * caller frees it.
+ */
+cJSON *rb_record_of(const cJSON *trail);
+
+/* The most characters of one text of a record a PDF shows (REPORTS.md). */
+#define RB_PDF_TEXT_MAX 4000
+/* The note that ends a text cut there: "… [cut here: 196,000 more characters; ...]". */
+void rb_cut_note(long long more, char *out, size_t len);
 
 enum rb_format { RB_FMT_PDF, RB_FMT_XLSX, RB_FMT_JSON };
 

@@ -380,47 +380,31 @@ static int attest_supersedes(const struct rb_report_opts *o, const struct rb_pac
 static int trails(sqlite3 *db, int64_t lid, const cJSON *a, const struct rb_rollup *ru,
 		  cJSON *at, struct rb_err *e)
 {
-	sqlite3_stmt *q = NULL;
+	rb_trail_reader *t = NULL;
 	cJSON *tr = cJSON_AddObjectToObject(at, "trails");
-	const cJSON *r, *seq;
-	int n = 0, i = 0;
+	const cJSON *r;
+	int n = 0, i = 0, rc = -1;
 
-	if (rb_db_prepare(db, "SELECT seq, time, event, actor, payload, countersigner FROM entry "
-			  "WHERE ledger_id = ?1 AND seq = ?2", &q, e) != 0)
+	if (tr == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (rb_trail_open(db, lid, &t, e) != 0)
 		return -1;
 	cJSON_ArrayForEach(r, ru->shown) {
 		const char *id = rb_json_str(r, "rollback_id");
+		int sampled = rb_in_sample(a, id);
 		cJSON *list;
 
-		if (!(rb_rollup_flagged(ru, i++) || rb_in_sample(a, id)) || n++ >= MAX_DETAIL)
+		/* Every sampled rollback; the first MAX_DETAIL flagged ones. */
+		if (!(rb_rollup_flagged(ru, i++) || sampled) || (!sampled && n++ >= MAX_DETAIL))
 			continue;
-		list = cJSON_AddArrayToObject(tr, id);
-		cJSON_ArrayForEach(seq, cJSON_GetObjectItemCaseSensitive(r, "seqs")) {
-			sqlite3_bind_int64(q, 1, lid);
-			sqlite3_bind_int64(q, 2, (sqlite3_int64)seq->valuedouble);
-			if (sqlite3_step(q) == SQLITE_ROW) {
-				cJSON *x = cJSON_CreateObject();
-				cJSON *body = cJSON_ParseWithLength(sqlite3_column_blob(q, 4),
-								    (size_t)sqlite3_column_bytes(q, 4));
-
-				cJSON_AddNumberToObject(x, "seq", (double)sqlite3_column_int64(q, 0));
-				cJSON_AddStringToObject(x, "time", (const char *)sqlite3_column_text(q, 1));
-				cJSON_AddStringToObject(x, "event", (const char *)sqlite3_column_text(q, 2));
-				cJSON_AddStringToObject(x, "actor", (const char *)sqlite3_column_text(q, 3));
-				if (sqlite3_column_type(q, 5) == SQLITE_TEXT)
-					cJSON_AddStringToObject(x, "countersigned_by",
-								(const char *)sqlite3_column_text(q, 5));
-				if (body != NULL)
-					cJSON_AddItemToObject(x, "data", cJSON_DetachItemFromObjectCaseSensitive(
-							      body, "data"));
-				cJSON_Delete(body);
-				cJSON_AddItemToArray(list, x);
-			}
-			sqlite3_reset(q);
-		}
+		if (rb_trail_read(t, cJSON_GetObjectItemCaseSensitive(r, "seqs"), &list, e) != 0)
+			goto out;
+		cJSON_AddItemToObject(tr, id, list);
 	}
-	sqlite3_finalize(q);
-	return 0;
+	rc = 0;
+out:
+	rb_trail_close(t);
+	return rc;
 }
 
 
@@ -513,7 +497,8 @@ static int rollup_count(struct rb_rollup *ru, const cJSON *r, int sel)
  * array): the rollup's counts, and the rollbacks a section may show.  A
  * rollback is kept when it holds one of the first `lf` findings, is among
  * the first `ld` a details selection takes or the first MAX_DETAIL with a
- * trail, or (while it lasts) among the `lt` highest scores.
+ * trail (every sampled one), or (while it lasts) among the `lt` highest
+ * scores.
  */
 static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl,
 		  size_t ntpl, struct rb_rollup *ru, struct rb_err *e)
@@ -556,8 +541,9 @@ static int rollup(const struct rb_report_data *d, struct rb_template *const *tpl
 		findings_before = ru->findings;
 		if (rollup_count(ru, r, sel) != 0)
 			goto oom;
-		/* The trails take the first MAX_DETAIL of either selection. */
+		/* Every sampled rollback, and the first MAX_DETAIL flagged ones. */
 		other = (ru->findings > findings_before && findings_before < lf) ||
+			(sel & RB_SEL_SAMPLE) != 0 ||
 			(sel != 0 && before[RB_SEL_SAMPLE | RB_SEL_FLAGGED] < MAX_DETAIL);
 		for (m = 1; m < 4; m++)
 			other |= (sel & m) != 0 && before[m] < ld;
@@ -1016,7 +1002,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 {
 	struct prep p;
 	struct rb_render_stats stats = { 0, 0 };
-	struct rb_report_data d = { NULL, NULL, NULL, NULL, 0, &stats, NULL };
+	struct rb_report_data d = { NULL, NULL, NULL, NULL, 0, &stats, NULL, 0 };
 	struct rb_rollup ru = { 0, 0, { 0 }, NULL, NULL, NULL, 0 };
 	struct rederive rd;
 	sqlite3 *db = NULL;
@@ -1043,6 +1029,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	d.db = db;
 	d.a = a;
 	d.font_dir = o->font_dir;
+	d.ledger_id = lid;
 	/* The rollbacks are gone over only for PDF and JSON. */
 	for (i = 0; i < p.ntpl; i++)
 		need_all |= p.tpl[i]->format != RB_FMT_XLSX;
