@@ -1004,6 +1004,78 @@ static void sec_findings(struct pdf *p, const char *title, int limit)
 	p->y -= 8;
 }
 
+/* The rollback's entries from the ledger, with where each was ingested from. */
+static cJSON *trail_of(struct pdf *p, const cJSON *r)
+{
+	cJSON *trail = NULL;
+	struct rb_err e;
+
+	if ((p->trails == NULL &&
+	     rb_trail_open(p->d->db, p->d->ledger_id, &p->trails, &e) != 0) ||
+	    rb_trail_read(p->trails, get(r, "seqs"), &trail, &e) != 0) {
+		p->failed = 1;
+		return NULL;
+	}
+	return trail;
+}
+
+struct two_lines {
+	char l[2][1024];
+	int n, more;
+};
+
+static void keep_two(void *vc, const char *l)
+{
+	struct two_lines *c = vc;
+
+	if (c->n < 2)
+		snprintf(c->l[c->n++], sizeof(c->l[0]), "%s", l);
+	else
+		c->more = 1;
+}
+
+/* Under a top-risk row: the first two lines of the rollback's rationale. */
+static void rationale_lines(struct pdf *p, const cJSON *r, int shade)
+{
+	cJSON *trail = trail_of(p, r), *rec;
+	struct two_lines c;
+	char text[1100];
+	double size = 7.5, lead = size * 1.25;
+	int k;
+
+	if (trail == NULL)
+		return;
+	rec = rb_record_of(trail);
+	cJSON_Delete(trail);
+	if (rec == NULL) {
+		p->failed = 1;
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	/* The record's second text is the rationale (render.h). */
+	snprintf(text, sizeof(text), "Rationale: %s",
+		 cJSON_GetArrayItem(cJSON_GetArrayItem(rec, 1), 1)->valuestring);
+	cJSON_Delete(rec);
+	wrap(p, p->reg, size, text, WIDTH - 16, keep_two, &c);
+	if (c.more) {
+		size_t n = strlen(c.l[1]);
+
+		while (n > 0 && width_of(p, p->reg, size, c.l[1]) +
+				width_of(p, p->reg, size, " \u2026") > WIDTH - 16) {
+			while (n > 0 && (c.l[1][n - 1] & 0xc0) == 0x80)
+				n--;
+			c.l[1][n > 0 ? --n : 0] = '\0';
+		}
+		strcat(c.l[1], " \u2026");
+	}
+	need(p, c.n * lead + 3);
+	if (shade)
+		box(p, LEFT, p->y - c.n * lead - 3, WIDTH, c.n * lead + 3, 0xeef2f7);
+	for (k = 0; k < c.n; k++)
+		text_at(p, LEFT + 12, p->y - size - k * lead, p->reg, size, c.l[k]);
+	p->y -= c.n * lead + 3;
+}
+
 static void sec_top_risk(struct pdf *p, const char *title, int limit)
 {
 	static const char *const hdr[] = { "Rollback", "Service / env", "Score", "Level",
@@ -1058,6 +1130,7 @@ static void sec_top_risk(struct pdf *p, const char *title, int limit)
 		cells[3] = str(v[i], "level");
 		cells[4] = fac;
 		table_row(p, &t, cells, shade ^= 1);
+		rationale_lines(p, v[i], shade);
 	}
 	free(v);
 	p->y -= 8;
@@ -1433,21 +1506,6 @@ static void field(struct pdf *p, const char *label, const char *text)
 	wrap(p, p->reg, c.size, cut != NULL ? cut : text, WIDTH - LABEL_W, field_line, &c);
 	p->y -= 1.5;
 	free(cut);
-}
-
-/* The rollback's entries from the ledger, with where each was ingested from. */
-static cJSON *trail_of(struct pdf *p, const cJSON *r)
-{
-	cJSON *trail = NULL;
-	struct rb_err e;
-
-	if ((p->trails == NULL &&
-	     rb_trail_open(p->d->db, p->d->ledger_id, &p->trails, &e) != 0) ||
-	    rb_trail_read(p->trails, get(r, "seqs"), &trail, &e) != 0) {
-		p->failed = 1;
-		return NULL;
-	}
-	return trail;
 }
 
 static void detail_summary(struct pdf *p, const cJSON *r, int sampled)

@@ -14,7 +14,7 @@ static const char *const pdf_sections[] = { "cover", "key-figures", "chart",
 static const char *const charts[] = { "rollbacks-by-service", "mttd-mttr-trend",
 	"evidence-completeness", "security-levels" };
 static const char *const sheets[] = { "Summary", "Rollbacks", "Findings", "Approvals",
-	"Evidence", "Trend", "Sample" };
+	"Evidence", "Trend", "Sample", "Records" };
 
 static int one_of(const char *s, const char *const *set, size_t n)
 {
@@ -93,10 +93,12 @@ static int check_sections(struct tctx *c, const cJSON *secs, enum rb_format fmt)
 		if (rb_json_line_of(c->text, "type", from, &from) > 0)
 			from++;
 		if (fmt == RB_FMT_XLSX) {
-			if (strcmp(type, "sheet") != 0 || !one_of(rb_json_str(s, "sheet"), sheets, 7)) {
+			if (strcmp(type, "sheet") != 0 ||
+			    !one_of(rb_json_str(s, "sheet"), sheets, sizeof(sheets) / sizeof(sheets[0]))) {
 				snprintf(what, sizeof(what), "of an XLSX template must be "
 					 "{\"type\":\"sheet\",\"sheet\":NAME}, NAME one of Summary, "
-					 "Rollbacks, Findings, Approvals, Evidence, Trend, Sample");
+					 "Rollbacks, Findings, Approvals, Evidence, Trend, Sample, "
+					 "Records");
 				return bad(c, "type", from - 1, what);
 			}
 			/* A workbook holds each sheet once (libxlsxwriter refuses a second). */

@@ -316,15 +316,15 @@ static void sheet_rollbacks(struct xl *x)
 		"Risk tier", "Emergency", "Requested", "Executed", "TTD (h)", "TTR (h)",
 		"Approval latency (h)", "Completeness", "Complete", "Missing evidence", "Score",
 		"Level", "Findings", "Requester", "Executor", "Change", "Incident", "Ledger seqs",
-		"Failed attempts", "Taken as one person" };
+		"Failed attempts", "Taken as one person", "Sampled" };
 	static const double widths[] = { 12, 16, 12, 12, 9, 10, 20, 20, 9, 9, 12, 12, 9, 34,
-		7, 9, 40, 28, 28, 12, 11, 30, 9, 48 };
+		7, 9, 40, 28, 28, 12, 11, 30, 9, 48, 9 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Rollbacks");
 	const cJSON *r;
 	rb_rows *rows;
 	lxw_row_t row = 1;
 
-	header(x, ws, cols, widths, 24);
+	header(x, ws, cols, widths, 25);
 	rows = rows_begin(x);
 	while (rows != NULL && (r = rb_rows_next(rows)) != NULL) {
 		char buf[2048];
@@ -370,10 +370,12 @@ static void sheet_rollbacks(struct xl *x)
 		put_num(ws, row, 22, get(r, "failed_attempts"), 1, x->intf);
 		same_person_text(get(r, "same_person"), buf, sizeof(buf));
 		put_str(x, ws, row, 23, buf, NULL);
+		put_str(x, ws, row, 24, rb_in_sample(x->a, str(r, "rollback_id")) ? "yes" : "no",
+			NULL);
 		row++;
 	}
 	rows_end(x, rows);
-	finish(ws, row, 24);
+	finish(ws, row, 25);
 }
 
 static void sheet_findings(struct xl *x)
@@ -520,27 +522,165 @@ static void sheet_trend(struct xl *x)
 	worksheet_insert_chart(ws, (lxw_row_t)n + 3, 0, chart);
 }
 
+/* The trail of the rollback r from the ledger (NULL after an error, kept in x). */
+static cJSON *trail_of(struct xl *x, rb_trail_reader **t, const cJSON *seqs)
+{
+	cJSON *trail = NULL;
+
+	if (x->failed)
+		return NULL;
+	if ((*t == NULL && rb_trail_open(x->d->db, x->d->ledger_id, t, &x->err) != 0) ||
+	    rb_trail_read(*t, seqs, &trail, &x->err) != 0) {
+		x->failed = 1;
+		return NULL;
+	}
+	return trail;
+}
+
 static void sheet_sample(struct xl *x)
 {
 	static const char *const cols[] = { "Rollback", "Seq", "Time", "Event", "Actor",
-					    "Countersigned by" };
-	static const double widths[] = { 12, 10, 20, 20, 30, 20 };
+					    "Countersigned by", "Export", "File", "Line" };
+	static const double widths[] = { 12, 10, 20, 20, 30, 20, 40, 14, 8 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Sample");
+	rb_trail_reader *t = NULL;
 	const cJSON *s, *e;
 	lxw_row_t row = 1;
 
-	header(x, ws, cols, widths, 6);
-	cJSON_ArrayForEach(s, get(get(x->a, "sample"), "rollbacks"))
-		cJSON_ArrayForEach(e, get(s, "trail")) {
+	header(x, ws, cols, widths, 9);
+	cJSON_ArrayForEach(s, get(get(x->a, "sample"), "rollbacks")) {
+		cJSON *seqs = cJSON_CreateArray(), *trail;
+
+		cJSON_ArrayForEach(e, get(s, "trail"))
+			cJSON_AddItemToArray(seqs, cJSON_CreateNumber(cJSON_GetNumberValue(get(e, "seq"))));
+		trail = trail_of(x, &t, seqs);
+		cJSON_Delete(seqs);
+		cJSON_ArrayForEach(e, trail) {
 			put_str(x, ws, row, 0, str(s, "rollback_id"), NULL);
 			put_num(ws, row, 1, get(e, "seq"), 1, x->intf);
 			put_time(x, ws, row, 2, str(e, "time"));
 			put_str(x, ws, row, 3, str(e, "event"), NULL);
 			put_str(x, ws, row, 4, str(e, "actor"), NULL);
 			put_str(x, ws, row, 5, str(e, "countersigned_by"), NULL);
+			put_str(x, ws, row, 6, str(e, "export"), NULL);
+			put_str(x, ws, row, 7, str(e, "file"), NULL);
+			put_num(ws, row, 8, get(e, "line"), 1, x->intf);
 			row++;
 		}
-	finish(ws, row, 6);
+		cJSON_Delete(trail);
+	}
+	rb_trail_close(t);
+	finish(ws, row, 9);
+}
+
+/* The record's texts under label, one per line, into a new string; NULL when out of memory. */
+static char *record_texts(const cJSON *rec, const char *label)
+{
+	const cJSON *pair;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int first = 1;
+
+	if (f == NULL)
+		return NULL;
+	cJSON_ArrayForEach(pair, rec)
+		if (strcmp(cJSON_GetArrayItem(pair, 0)->valuestring, label) == 0) {
+			fprintf(f, "%s%s", first ? "" : "\n", cJSON_GetArrayItem(pair, 1)->valuestring);
+			first = 0;
+		}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Where each entry of the trail was ingested from, one per line. */
+static char *trail_where(const cJSON *trail)
+{
+	const cJSON *e;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	cJSON_ArrayForEach(e, trail)
+		fprintf(f, "%sseq %.0f %s %s/%s:%.0f", e == trail->child ? "" : "\n",
+			cJSON_GetNumberValue(get(e, "seq")), str(e, "event"), str(e, "export"),
+			str(e, "file"), cJSON_GetNumberValue(get(e, "line")));
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static const char *const record_labels[] = { "Ticket", "Rationale", "Impact",
+	"Security considerations", "Components", "Operation", "Approval", "Rejection",
+	"Execution", "Evidence", "Review", "Resolution" };
+#define NRECORD (sizeof(record_labels) / sizeof(record_labels[0]))
+
+/* One rollback's record as a row: its texts whole (cut only at a cell's limit). */
+static void record_row(struct xl *x, lxw_worksheet *ws, lxw_row_t row, const cJSON *r,
+		       int flagged, const cJSON *trail)
+{
+	cJSON *rec = rb_record_of(trail);
+	char *text;
+	size_t i;
+
+	if (rec == NULL) {
+		RB_ERR(&x->err, RB_EX_SOFTWARE, "out of memory");
+		x->failed = 1;
+		return;
+	}
+	put_str(x, ws, row, 0, str(r, "rollback_id"), NULL);
+	put_str(x, ws, row, 1, rb_in_sample(x->a, str(r, "rollback_id")) ? "yes" : "no", NULL);
+	put_str(x, ws, row, 2, flagged ? "yes" : "no", NULL);
+	for (i = 0; i < NRECORD && !x->failed; i++) {
+		if ((text = record_texts(rec, record_labels[i])) == NULL) {
+			RB_ERR(&x->err, RB_EX_SOFTWARE, "out of memory");
+			x->failed = 1;
+			break;
+		}
+		put_str(x, ws, row, (lxw_col_t)(3 + i), text, NULL);
+		free(text);
+	}
+	if (!x->failed && (text = trail_where(trail)) != NULL) {
+		put_str(x, ws, row, (lxw_col_t)(3 + NRECORD), text, NULL);
+		free(text);
+	}
+	cJSON_Delete(rec);
+}
+
+/* Every rollback's record as the ledger holds it, one row each. */
+static void sheet_records(struct xl *x)
+{
+	static const char *const cols[] = { "Rollback", "Sampled", "Flagged", "Ticket",
+		"Rationale", "Impact", "Security considerations", "Components", "Operation",
+		"Approvals", "Rejections", "Executions", "Evidence", "Reviews", "Resolution",
+		"Entries (seq, event, ingested from)" };
+	static const double widths[] = { 12, 9, 9, 12, 60, 40, 40, 20, 24, 60, 40, 60, 80, 50,
+		40, 70 };
+	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Records");
+	rb_trail_reader *t = NULL;
+	const cJSON *r;
+	rb_rows *rows;
+	lxw_row_t row = 1;
+
+	header(x, ws, cols, widths, 16);
+	rows = rows_begin(x);
+	while (rows != NULL && !x->failed && (r = rb_rows_next(rows)) != NULL) {
+		cJSON *trail = trail_of(x, &t, get(r, "seqs"));
+
+		if (trail != NULL)
+			record_row(x, ws, row++, r, rb_rows_flagged(rows), trail);
+		cJSON_Delete(trail);
+	}
+	rows_end(x, rows);
+	rb_trail_close(t);
+	finish(ws, row, 16);
 }
 
 int rb_render_xlsx(const struct rb_report_data *d, const struct rb_template *t,
@@ -607,6 +747,8 @@ int rb_render_xlsx(const struct rb_report_data *d, const struct rb_template *t,
 			sheet_trend(&x);
 		else if (strcmp(sheet, "Sample") == 0)
 			sheet_sample(&x);
+		else if (strcmp(sheet, "Records") == 0)
+			sheet_records(&x);
 	}
 	rc = workbook_close(x.wb);
 	if (x.failed) {
