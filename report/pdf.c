@@ -251,6 +251,57 @@ out:
 	return lines;
 }
 
+/* At most FEW lines of a wrapped text, the last ending in "…" when cut. */
+#define FEW 4
+
+struct few_lines {
+	char l[FEW][1024];
+	int n, max, more;
+};
+
+static void keep_few(void *vc, const char *l)
+{
+	struct few_lines *c = vc;
+
+	if (c->n < c->max)
+		snprintf(c->l[c->n++], sizeof(c->l[0]), "%s", l);
+	else
+		c->more = 1;
+}
+
+static void few_lines(struct pdf *p, HPDF_Font f, double size, const char *s, double width,
+		      int max, struct few_lines *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->max = max < FEW ? max : FEW;
+	wrap(p, f, size, s, width, keep_few, c);
+	if (c->more && c->n > 0) {
+		char *l = c->l[c->n - 1];
+		size_t n = strlen(l);
+
+		while (n > 0 && width_of(p, f, size, l) + width_of(p, f, size, " \u2026") > width) {
+			do
+				n--;
+			while (n > 0 && (l[n] & 0xc0) == 0x80);
+			l[n] = '\0';
+		}
+		snprintf(l + n, sizeof(c->l[0]) - n, " \u2026");
+	}
+}
+
+/* Draw at most max lines of s from y down at x; returns the y below them. */
+static double lines_at(struct pdf *p, double x, double y, HPDF_Font f, double size,
+		       double lead, const char *s, double width, int max)
+{
+	struct few_lines c;
+	int k;
+
+	few_lines(p, f, size, s, width, max, &c);
+	for (k = 0; k < c.n; k++)
+		text_at(p, x, y - k * lead, f, size, c.l[k]);
+	return y - c.n * lead;
+}
+
 struct para_ctx {
 	struct pdf *p;
 	HPDF_Font f;
@@ -610,12 +661,16 @@ static void sec_cover(struct pdf *p)
 	char buf[512];
 	const char *org = p->t->organisation[0] ? p->t->organisation : str(a, "ledger");
 
+	double y;
+
 	box(p, 0, PAGE_H - 230, PAGE_W, 230, 0x1f3f63);
 	HPDF_Page_SetRGBFill(p->page, 1, 1, 1);
-	text_at(p, LEFT, PAGE_H - 110, p->bold, 26, p->t->title[0] ? p->t->title : "Rollback report");
+	/* Wrapped, and cut with "…" so that all of it stays in the band. */
+	y = lines_at(p, LEFT, PAGE_H - 92, p->bold, 26, 30,
+		     p->t->title[0] ? p->t->title : "Rollback report", WIDTH, 2);
 	if (p->t->subtitle[0])
-		text_at(p, LEFT, PAGE_H - 140, p->reg, 14, p->t->subtitle);
-	text_at(p, LEFT, PAGE_H - 185, p->reg, 13, org);
+		y = lines_at(p, LEFT, y - 4, p->reg, 13, 16, p->t->subtitle, WIDTH, 3);
+	lines_at(p, LEFT, y - 16, p->reg, 12, 15, org, WIDTH, 2);
 	HPDF_Page_SetRGBFill(p->page, 0, 0, 0);
 	p->y = PAGE_H - 280;
 	{
@@ -627,10 +682,12 @@ static void sec_cover(struct pdf *p)
 		size_t i;
 
 		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			double below;
+
 			text_at(p, LEFT, p->y, p->bold, 11, rows[i][0]);
-			text_at(p, LEFT + 130, p->y, i == 5 ? p->mono : p->reg, i == 5 ? 8.5 : 11,
-				str(a, rows[i][1]));
-			p->y -= 20;
+			below = lines_at(p, LEFT + 130, p->y, i == 5 ? p->mono : p->reg,
+					 i == 5 ? 8.5 : 11, 13, str(a, rows[i][1]), WIDTH - 130, 3);
+			p->y = below - 7;
 		}
 	}
 	p->y -= 20;
@@ -691,33 +748,56 @@ static void sec_key_figures(struct pdf *p, const char *title)
 }
 
 /* Horizontal bars: label, value; max scales the axis. */
+/*
+ * A round tick (1, 2 or 5 times a power of ten) so that five reach max;
+ * for counts, a whole number.
+ */
+static double round_tick(double max, int counts)
+{
+	static const double steps[] = { 1, 2, 5, 10 };
+	double base = pow(10, floor(log10(max / 5))), tick = 10 * base;
+	size_t si;
+
+	for (si = 0; si < 4; si++)
+		if (max / (steps[si] * base) <= 5) {
+			tick = steps[si] * base;
+			break;
+		}
+	return counts && tick < 1 ? 1 : tick;
+}
+
+/* label cut with "…" to fit width at size (into out, n bytes). */
+static void fit_label(struct pdf *p, const char *label, double size, double width, char *out,
+		      size_t n)
+{
+	size_t len;
+
+	snprintf(out, n, "%s", label);
+	len = strlen(out);
+	while (len > 0 && width_of(p, p->reg, size, out) > width) {
+		do
+			len--;
+		while (len > 0 && (out[len] & 0xc0) == 0x80);
+		snprintf(out + len, n - len, "\u2026");
+	}
+}
+
+/* A horizontal bar chart; a value that is NaN is shown as n/a. */
 static void hbar_chart(struct pdf *p, const char *title, const char **labels,
 		       const double *values, int n, double max, const char *unit,
-		       const char *legend, unsigned color)
+		       const char *legend, unsigned color, int counts)
 {
 	double lw = 130, cw = WIDTH - lw - 40, bh = 13, h = n * (bh + 6) + 60;
 	double x0 = LEFT + lw, y0, tick;
 	int i, k, nt;
-	char buf[64];
+	char buf[64], lab[512];
 
 	need(p, h + 40);        /* the heading and its chart on one page */
 	heading(p, title, 2);
 	y0 = p->y - h + 36;     /* the axis */
 	if (max <= 0)
 		max = 1;
-	/* A round tick (1, 2 or 5 times a power of ten) so that five reach max. */
-	{
-		static const double steps[] = { 1, 2, 5, 10 };
-		double base = pow(10, floor(log10(max / 5)));
-		size_t si;
-
-		tick = 10 * base;
-		for (si = 0; si < 4; si++)
-			if (max / (steps[si] * base) <= 5) {
-				tick = steps[si] * base;
-				break;
-			}
-	}
+	tick = round_tick(max, counts);
 	nt = (int)ceil(max / tick);
 	if (nt < 1)
 		nt = 1;
@@ -730,12 +810,16 @@ static void hbar_chart(struct pdf *p, const char *title, const char **labels,
 	}
 	for (i = 0; i < n; i++) {
 		double y = y0 + (n - 1 - i) * (bh + 6) + 4;
-		double w = cw * values[i] / (tick * nt);
+		double w = isnan(values[i]) ? 0 : cw * values[i] / (tick * nt);
 
-		text_right(p, x0 - 6, y + 3, p->reg, 8, labels[i]);
+		fit_label(p, labels[i], 8, lw - 10, lab, sizeof(lab));
+		text_right(p, x0 - 6, y + 3, p->reg, 8, lab);
 		if (w > 0)
 			box(p, x0, y, w > cw ? cw : w, bh, color);
-		snprintf(buf, sizeof(buf), "%g%s", round(values[i] * 10) / 10, unit);
+		if (isnan(values[i]))
+			snprintf(buf, sizeof(buf), "n/a (not required)");
+		else
+			snprintf(buf, sizeof(buf), "%g%s", round(values[i] * 10) / 10, unit);
 		text_at(p, x0 + (w > cw ? cw : w) + 4, y + 3, p->reg, 7.5, buf);
 	}
 	line(p, x0, y0, x0 + cw, y0, 0.8, 0x333333);
@@ -746,20 +830,30 @@ static void hbar_chart(struct pdf *p, const char *title, const char **labels,
 	p->y -= h + 6;
 }
 
+/* The most services the chart shows; a note counts the rest. */
+#define TOP_SERVICES 20
+
 static void chart_by_service(struct pdf *p)
 {
-	const cJSON *s = get(p->a, "by_service"), *x;
-	const char *labels[64];
-	double v[64], max = 0;
-	int n = 0;
+	const cJSON *s = get(p->a, "by_service"), *x, *top[TOP_SERVICES];
+	const char *labels[TOP_SERVICES];
+	double v[TOP_SERVICES], max = 0, rest = 0;
+	int n = 0, i, all = 0;
+	char note[300];
 
+	/* The highest counts, ties in the analysis's (name) order. */
 	cJSON_ArrayForEach(x, s) {
-		if (n == 64)
-			break;
-		labels[n] = x->string;
-		v[n] = x->valuedouble;
-		if (v[n] > max)
-			max = v[n];
+		all++;
+		for (i = n; i > 0 && top[i - 1]->valuedouble < x->valuedouble; i--)
+			;
+		if (i == TOP_SERVICES) {
+			rest += x->valuedouble;
+			continue;
+		}
+		if (n == TOP_SERVICES)
+			rest += top[--n]->valuedouble;
+		memmove(&top[i + 1], &top[i], (size_t)(n - i) * sizeof(top[0]));
+		top[i] = x;
 		n++;
 	}
 	if (n == 0) {
@@ -767,8 +861,20 @@ static void chart_by_service(struct pdf *p)
 		para(p, p->reg, 9, "No rollbacks in this period.");
 		return;
 	}
+	for (i = 0; i < n; i++) {
+		labels[i] = top[i]->string;
+		v[i] = top[i]->valuedouble;
+		max = v[i] > max ? v[i] : max;
+	}
 	hbar_chart(p, "Rollbacks by service", labels, v, n, max, "",
-		   "rollbacks executed in the period", 0x2b5c8a);
+		   "rollbacks executed in the period", 0x2b5c8a, 1);
+	if (all > n) {
+		snprintf(note, sizeof(note), "The %d services with the most rollbacks are drawn; "
+			 "%d more service%s, with %.0f rollback%s together, %s not.  The workbook "
+			 "and the JSON list every service.", n, all - n, all - n == 1 ? "" : "s",
+			 rest, rest == 1 ? "" : "s", all - n == 1 ? "is" : "are");
+		para(p, p->reg, 8.5, note);
+	}
 }
 
 static void chart_evidence(struct pdf *p)
@@ -787,10 +893,10 @@ static void chart_evidence(struct pdf *p)
 		double req = num(c, "required"), pres = num(c, "present");
 
 		items[i] = rb_evidence_names[order[i]];
-		v[i] = req > 0 ? 100.0 * pres / req : 0;
+		v[i] = req > 0 ? 100.0 * pres / req : NAN;
 	}
 	hbar_chart(p, "Evidence completeness by item", items, v, RB_NEVIDENCE, 100, "%",
-		   "share of rollbacks that required the item and had it", 0x3d8b5a);
+		   "share of rollbacks that required the item and had it", 0x3d8b5a, 0);
 }
 
 static void chart_levels(struct pdf *p)
@@ -1019,26 +1125,12 @@ static cJSON *trail_of(struct pdf *p, const cJSON *r)
 	return trail;
 }
 
-struct two_lines {
-	char l[2][1024];
-	int n, more;
-};
-
-static void keep_two(void *vc, const char *l)
-{
-	struct two_lines *c = vc;
-
-	if (c->n < 2)
-		snprintf(c->l[c->n++], sizeof(c->l[0]), "%s", l);
-	else
-		c->more = 1;
-}
 
 /* Under a top-risk row: the first two lines of the rollback's rationale. */
 static void rationale_lines(struct pdf *p, const cJSON *r, int shade)
 {
 	cJSON *trail = trail_of(p, r), *rec;
-	struct two_lines c;
+	struct few_lines c;
 	char text[1100];
 	double size = 7.5, lead = size * 1.25;
 	int k;
@@ -1051,23 +1143,11 @@ static void rationale_lines(struct pdf *p, const cJSON *r, int shade)
 		p->failed = 1;
 		return;
 	}
-	memset(&c, 0, sizeof(c));
 	/* The record's second text is the rationale (render.h). */
 	snprintf(text, sizeof(text), "Rationale: %s",
 		 cJSON_GetArrayItem(cJSON_GetArrayItem(rec, 1), 1)->valuestring);
 	cJSON_Delete(rec);
-	wrap(p, p->reg, size, text, WIDTH - 16, keep_two, &c);
-	if (c.more) {
-		size_t n = strlen(c.l[1]);
-
-		while (n > 0 && width_of(p, p->reg, size, c.l[1]) +
-				width_of(p, p->reg, size, " \u2026") > WIDTH - 16) {
-			while (n > 0 && (c.l[1][n - 1] & 0xc0) == 0x80)
-				n--;
-			c.l[1][n > 0 ? --n : 0] = '\0';
-		}
-		strcat(c.l[1], " \u2026");
-	}
+	few_lines(p, p->reg, size, text, WIDTH - 16, 2, &c);
 	need(p, c.n * lead + 3);
 	if (shade)
 		box(p, LEFT, p->y - c.n * lead - 3, WIDTH, c.n * lead + 3, 0xeef2f7);
@@ -1711,11 +1791,16 @@ static void footers(struct pdf *p)
 	for (i = 0; i < p->npages; i++) {
 		p->page = p->pages[i];
 		line(p, LEFT, BOTTOM - 18, RIGHT, BOTTOM - 18, 0.4, 0x999999);
-		snprintf(buf, sizeof(buf), "%s - %s - %s", p->t->title[0] ? p->t->title : "rbaudit",
-			 str(p->a, "ledger"), str(p->a, "period"));
-		text_at(p, LEFT, BOTTOM - 32, p->reg, 7.5, buf);
+		char left[400];
+
 		snprintf(buf, sizeof(buf), "Page %d of %d", i + 1, p->npages);
 		text_right(p, RIGHT, BOTTOM - 32, p->reg, 7.5, buf);
+		snprintf(left, sizeof(left), "%s - %s - %s",
+			 p->t->title[0] ? p->t->title : "rbaudit", str(p->a, "ledger"),
+			 str(p->a, "period"));
+		fit_label(p, left, 7.5, WIDTH - width_of(p, p->reg, 7.5, buf) - 12, buf,
+			  sizeof(buf));
+		text_at(p, LEFT, BOTTOM - 32, p->reg, 7.5, buf);
 	}
 }
 
