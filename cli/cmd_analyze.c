@@ -11,6 +11,7 @@
 #include "analyze/policy.h"
 #include "cli.h"
 #include "opt.h"
+#include "lib/ident.h"
 #include "lib/json.h"
 #include "lib/vocab.h"
 
@@ -94,10 +95,15 @@ static int flag_rollback(void *ctx, const cJSON *it, int flagged, struct rb_err 
 		return 0;
 	if (fl->n++ == 0)
 		fprintf(fl->f, "rollbacks with findings or a high score:\n");
-	fprintf(fl->f, "  %-10s %-12s %-10s score %3.0f %-8s", rb_json_str(it, "rollback_id"),
-		rb_json_str(it, "service") ? rb_json_str(it, "service") : "?",
-		rb_json_str(it, "environment") ? rb_json_str(it, "environment") : "?",
-		num(it, "score"), rb_json_str(it, "level"));
+	/* Columns by display width (wide CJK counts 2); --json has the whole names. */
+	fputs("  ", fl->f);
+	rb_text_pad(fl->f, rb_json_str(it, "rollback_id"), 10, 0);
+	fputc(' ', fl->f);
+	rb_text_pad(fl->f, rb_json_str(it, "service") ? rb_json_str(it, "service") : "?", 16, 1);
+	fputc(' ', fl->f);
+	rb_text_pad(fl->f, rb_json_str(it, "environment") ? rb_json_str(it, "environment") : "?",
+		    11, 1);
+	fprintf(fl->f, " score %3.0f %-8s", num(it, "score"), rb_json_str(it, "level"));
 	cJSON_ArrayForEach(x, f)
 		fprintf(fl->f, " %s", x->valuestring);
 	fprintf(fl->f, "\n");

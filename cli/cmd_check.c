@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "opt.h"
 #include "ingest/check.h"
+#include "lib/ident.h"
 #include "lib/trust.h"
 
 static const char check_synopsis[] =
@@ -57,18 +58,26 @@ static void print_text(const rb_check *c, const char *store)
 		for (i = 0; i < rb_vreport_nerrors(r); i++)
 			print_finding(ledger, rb_vreport_error(r, i), rb_check_rollbacks(c, l, i));
 		if (rb_vreport_errors_total(r) > rb_vreport_nerrors(r))
-			printf("... and %" PRIu64 " more errors\n",
-			       rb_vreport_errors_total(r) - rb_vreport_nerrors(r));
+			printf("... and %" PRIu64 " more %s\n",
+			       rb_vreport_errors_total(r) - rb_vreport_nerrors(r),
+			       rb_plural((long long)(rb_vreport_errors_total(r) - rb_vreport_nerrors(r)),
+					 "error", "errors"));
 		for (i = 0; i < rb_vreport_nwarnings(r); i++)
 			print_finding(ledger, rb_vreport_warning(r, i), NULL);
 		if (rb_vreport_warnings_total(r) > rb_vreport_nwarnings(r))
-			printf("... and %" PRIu64 " more warnings\n",
-			       rb_vreport_warnings_total(r) - rb_vreport_nwarnings(r));
-		printf("%s: %s, %" PRIu64 " entries (seq %" PRId64 "..%" PRId64 ") checked "
-		       "against %s: %" PRIu64 " errors, %" PRIu64 " warnings\n", ledger,
+			printf("... and %" PRIu64 " more %s\n",
+			       rb_vreport_warnings_total(r) - rb_vreport_nwarnings(r),
+			       rb_plural((long long)(rb_vreport_warnings_total(r) -
+						     rb_vreport_nwarnings(r)), "warning", "warnings"));
+		printf("%s: %s, %" PRIu64 " %s (seq %" PRId64 "..%" PRId64 ") checked "
+		       "against %s: %" PRIu64 " %s, %" PRIu64 " %s\n", ledger,
 		       rb_vreport_valid(r) ? "VALID" : "INVALID", rb_vreport_entries(r),
+		       rb_plural((long long)rb_vreport_entries(r), "entry", "entries"),
 		       rb_vreport_first_seq(r), rb_vreport_last_seq(r), store,
-		       rb_vreport_errors_total(r), rb_vreport_warnings_total(r));
+		       rb_vreport_errors_total(r),
+		       rb_plural((long long)rb_vreport_errors_total(r), "error", "errors"),
+		       rb_vreport_warnings_total(r),
+		       rb_plural((long long)rb_vreport_warnings_total(r), "warning", "warnings"));
 	}
 	if (rb_check_nledgers(c) == 0)
 		printf("the database holds no ledger: nothing to check\n");

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "opt.h"
 #include "ingest/ingest.h"
+#include "lib/ident.h"
 #include "lib/trust.h"
 
 static const char ingest_synopsis[] =
@@ -71,8 +72,10 @@ static void print_findings(const rb_vreport *r)
 		printf(": %s\n", f->msg);
 	}
 	if (rb_vreport_errors_total(r) > rb_vreport_nerrors(r))
-		printf("  ... and %" PRIu64 " more errors\n",
-		       rb_vreport_errors_total(r) - rb_vreport_nerrors(r));
+		printf("  ... and %" PRIu64 " more %s\n",
+		       rb_vreport_errors_total(r) - rb_vreport_nerrors(r),
+		       rb_plural((long long)(rb_vreport_errors_total(r) - rb_vreport_nerrors(r)),
+				 "error", "errors"));
 }
 
 /*
@@ -141,9 +144,10 @@ static void outcome_text(const struct rb_ingest_outcome *oc)
 	switch (oc->verdict) {
 	case RB_ACCEPTED:
 		printf("accepted %s: %s seq %" PRId64 "..%" PRId64 ", %" PRIu64
-		       " new entries from seq %" PRId64 "%s\n", oc->path,
+		       " new %s from seq %" PRId64 "%s\n", oc->path,
 		       rb_vreport_ledger(r), rb_vreport_first_seq(r), rb_vreport_last_seq(r),
-		       oc->new_entries, oc->new_first_seq,
+		       oc->new_entries, rb_plural((long long)oc->new_entries, "entry", "entries"),
+		       oc->new_first_seq,
 		       oc->bootstrap ? " (bootstrapped from its previous checkpoint)" : "");
 		break;
 	case RB_NOOP:
@@ -153,8 +157,9 @@ static void outcome_text(const struct rb_ingest_outcome *oc)
 		       rb_vreport_last_seq(r));
 		break;
 	default:
-		printf("REJECTED %s: %" PRIu64 " errors; nothing stored\n", oc->path,
-		       rb_vreport_errors_total(r));
+		printf("REJECTED %s: %" PRIu64 " %s; nothing stored\n", oc->path,
+		       rb_vreport_errors_total(r),
+		       rb_plural((long long)rb_vreport_errors_total(r), "error", "errors"));
 		print_findings(r);
 		break;
 	}

@@ -8,6 +8,7 @@
 #include "analyze/policy.h"
 #include "cli.h"
 #include "opt.h"
+#include "lib/ident.h"
 #include "lib/crypto.h"
 #include "lib/trust.h"
 #include "report/report.h"
@@ -166,9 +167,11 @@ int cmd_report(int argc, char **argv, struct rb_err *e)
 	if (rc != 0)
 		return -1;
 	if (res.truncated_cells > 0)
-		fprintf(stderr, "rbaudit: warning: %lld texts were too long for a workbook cell "
-			"(the longest %lld characters) and were cut with a marker; the JSON "
-			"report holds them whole\n", res.truncated_cells, res.truncated_chars);
+		fprintf(stderr, "rbaudit: warning: %lld %s too long for a workbook cell "
+			"(the longest %lld characters) and cut with a marker; the JSON "
+			"report holds %s whole\n", res.truncated_cells,
+			rb_plural(res.truncated_cells, "text was", "texts were"),
+			res.truncated_chars, rb_plural(res.truncated_cells, "it", "them"));
 	for (i = 0; i < res.nfiles; i++)
 		printf("wrote %s/%s\n", ro->out_dir, res.files[i]);
 	printf("wrote %s/MANIFEST (%s)\n", ro->out_dir,

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "opt.h"
 #include "job/job.h"
+#include "lib/ident.h"
 #include "lib/rtime.h"
 
 static const char run_synopsis[] =
@@ -142,10 +143,12 @@ int cmd_run(int argc, char **argv, struct rb_err *e)
 		goto out;
 	}
 	if (!dry) {
-		printf("%s: period %s, %d exports accepted, %d rejected, %d rollbacks, %d alerts%s",
+		printf("%s: period %s, %d %s accepted, %d rejected, %d %s, %d %s%s",
 		       res.exit_code == 0 ? "ok" : res.exit_code == 1 ? "ATTENTION" :
-		       "REJECTED EXPORT", res.period, res.accepted, res.rejected, res.rollbacks,
-		       res.alerts, res.nothing_to_do ? " (nothing new)" : "");
+		       "REJECTED EXPORT", res.period, res.accepted,
+		       rb_plural(res.accepted, "export", "exports"), res.rejected, res.rollbacks,
+		       rb_plural(res.rollbacks, "rollback", "rollbacks"), res.alerts,
+		       rb_plural(res.alerts, "alert", "alerts"), res.nothing_to_do ? " (nothing new)" : "");
 		if (res.stale)
 			printf("; STALE DATA: the newest entry is %s, %.1f hours before the period's "
 			       "end (or now)", res.newest, res.stale_hours);
@@ -154,9 +157,11 @@ int cmd_run(int argc, char **argv, struct rb_err *e)
 		printf("; reports in %s\n", res.output);
 	}
 	if (!dry && res.trust_alert)
-		printf("ATTENTION: %lld stored entries do not verify under the trust store as it "
+		printf("ATTENTION: %lld stored %s under the trust store as it "
 		       "is, %lld of them touching %s%s: see the auditor pack or 'rbaudit check'\n",
-		       res.trust_failures, res.trust_failures_period, res.period,
+		       res.trust_failures, rb_plural(res.trust_failures, "entry does not verify",
+						     "entries do not verify"),
+		       res.trust_failures_period, res.period,
 		       res.trust_rechecked ? " (found by this run's re-check)" : "");
 	rc = res.exit_code;
 out:

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "opt.h"
+#include "lib/ident.h"
 #include "lib/crypto.h"
 #include "lib/trust.h"
 #include "produce/seal.h"
@@ -156,8 +157,8 @@ int cmd_seal(int argc, char **argv, struct rb_err *e)
 		goto out;
 	if (a.statepath != NULL && rb_state_save(a.statepath, &st, e) != 0)
 		goto out;
-	printf("sealed %" PRIu64 " entries, seq %" PRIu64 "..%" PRIu64 ", into %s\n", count,
-	       first, first + count - 1, a.out);
+	printf("sealed %" PRIu64 " %s, seq %" PRIu64 "..%" PRIu64 ", into %s\n", count,
+	       rb_plural((long long)count, "entry", "entries"), first, first + count - 1, a.out);
 	rc = RB_EX_OK;
 out:
 	rb_state_clear(&st);

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "opt.h"
 #include "ingest/verify.h"
+#include "lib/ident.h"
 #include "lib/crypto.h"
 #include "lib/trust.h"
 
@@ -90,21 +91,26 @@ static void report_text(const rb_vreport *r)
 	for (i = 0; i < rb_vreport_nerrors(r); i++)
 		print_finding(rb_vreport_error(r, i));
 	if (rb_vreport_errors_total(r) > rb_vreport_nerrors(r))
-		printf("... and %" PRIu64 " more errors\n",
-		       rb_vreport_errors_total(r) - rb_vreport_nerrors(r));
+		printf("... and %" PRIu64 " more %s\n",
+		       rb_vreport_errors_total(r) - rb_vreport_nerrors(r),
+		       rb_plural((long long)(rb_vreport_errors_total(r) - rb_vreport_nerrors(r)),
+				 "error", "errors"));
 	for (i = 0; i < rb_vreport_nwarnings(r); i++)
 		print_finding(rb_vreport_warning(r, i));
 	if (rb_vreport_warnings_total(r) > rb_vreport_nwarnings(r))
-		printf("... and %" PRIu64 " more warnings\n",
-		       rb_vreport_warnings_total(r) - rb_vreport_nwarnings(r));
+		printf("... and %" PRIu64 " more %s\n",
+		       rb_vreport_warnings_total(r) - rb_vreport_nwarnings(r),
+		       rb_plural((long long)(rb_vreport_warnings_total(r) - rb_vreport_nwarnings(r)),
+				 "warning", "warnings"));
 	rb_merkle_root(rb_vreport_after(r), root);
 	rb_b64_encode(root, 32, b64);
 	printf("%s: %s\n", rb_vreport_path(r), rb_vreport_valid(r) ? "VALID" : "INVALID");
 	printf("  ledger          %s\n", rb_vreport_ledger(r) ? rb_vreport_ledger(r) : "?");
 	if (rb_vreport_first_seq(r) >= 0)
 		printf("  range           seq %" PRId64 "..%" PRId64 " (%" PRIu64
-		       " entries read)\n", rb_vreport_first_seq(r), rb_vreport_last_seq(r),
-		       rb_vreport_entries(r));
+		       " %s read)\n", rb_vreport_first_seq(r), rb_vreport_last_seq(r),
+		       rb_vreport_entries(r),
+		       rb_plural((long long)rb_vreport_entries(r), "entry", "entries"));
 	if (rb_vreport_earliest_time(r)[0] != '\0')
 		printf("  time            %s .. %s\n", rb_vreport_earliest_time(r),
 		       rb_vreport_latest_time(r));
@@ -115,9 +121,12 @@ static void report_text(const rb_vreport *r)
 	printf("%s\n", rb_vreport_nsigners(r) ? "" : "-");
 	printf("  checkpoint key  %s\n",
 	       rb_vreport_checkpoint_key(r) ? rb_vreport_checkpoint_key(r) : "-");
-	printf("  countersigned   %" PRIu64 " entries\n", rb_vreport_countersigned(r));
-	printf("  verdict         %" PRIu64 " errors, %" PRIu64 " warnings\n",
-	       rb_vreport_errors_total(r), rb_vreport_warnings_total(r));
+	printf("  countersigned   %" PRIu64 " %s\n", rb_vreport_countersigned(r),
+	       rb_plural((long long)rb_vreport_countersigned(r), "entry", "entries"));
+	printf("  verdict         %" PRIu64 " %s, %" PRIu64 " %s\n", rb_vreport_errors_total(r),
+	       rb_plural((long long)rb_vreport_errors_total(r), "error", "errors"),
+	       rb_vreport_warnings_total(r),
+	       rb_plural((long long)rb_vreport_warnings_total(r), "warning", "warnings"));
 }
 
 int cmd_verify(int argc, char **argv, struct rb_err *e)

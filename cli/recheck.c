@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "ingest/recheck.h"
+#include "lib/ident.h"
 
 /* Failure lines printed in text; --json holds up to RB_RECHECK_KEPT. */
 #define SHOWN 20
@@ -48,8 +49,9 @@ static void print_text(const char *cmd, const struct rb_recheck_result *r, const
 		       cJSON_GetObjectItemCaseSensitive(x, "message")->valuestring);
 	}
 	if (r->other_errors > 0)
-		printf("  %" PRIu64 " other errors (not about keys or signatures): run "
-		       "'rbaudit check'\n", r->other_errors);
+		printf("  %" PRIu64 " other %s (not about keys or signatures): run "
+		       "'rbaudit check'\n", r->other_errors,
+		       rb_plural((long long)r->other_errors, "error", "errors"));
 }
 
 static void add_json(cJSON *doc, struct rb_recheck_result *r)

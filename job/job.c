@@ -20,6 +20,7 @@
 #include "analyze/policy.h"
 #include "ingest/ingest.h"
 #include "ingest/recheck.h"
+#include "lib/ident.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/fsutil.h"
@@ -543,8 +544,9 @@ static void retain(const struct rb_job *j, const char *period, rb_job_log_fn log
 							nkept ? ", " : "", h[i].name);
 			nkept++;
 		}
-	logf_(log, ctx, steps, "retention", "kept", "%zu of %zu report folders in %s (the newest "
-	      "%d by the period they cover, and always %s, just run): %s", nkept, n, parent,
+	logf_(log, ctx, steps, "retention", "kept", "%zu of %zu report %s in %s (the newest "
+	      "%d by the period they cover, and always %s, just run): %s", nkept, n,
+	      rb_plural((long long)n, "folder", "folders"), parent,
 	      j->retention, period, kept);
 	for (i = 0; i < n; i++) {
 		char dir[PATH_MAX];
@@ -848,8 +850,8 @@ static int prepare(struct run *r, struct rb_err *e)
 	report_opts(r);
 	if (rb_report_preflight(&r->ro, e) != 0 || check_folders(j, e) != 0)
 		return -1;
-	logf_(r->log, r->ctx, r->steps, "check", "ok", "the report key, %d templates and the "
-	      "folders are usable", j->ntemplates);
+	logf_(r->log, r->ctx, r->steps, "check", "ok", "the report key, %d %s and the "
+	      "folders are usable", j->ntemplates, rb_plural(j->ntemplates, "template", "templates"));
 	if (r->dry && stat(j->inbox, &st) != 0 && errno == ENOENT) {
 		logf_(r->log, r->ctx, r->steps, "inbox", "ok", "%s does not exist yet: a run "
 		      "creates it", j->inbox);
@@ -982,11 +984,13 @@ static int trust_recheck(struct run *r, struct rb_err *e)
 	res->trust_alert = res->trust_failures_period > 0 ||
 			   (res->trust_rechecked && res->trust_failures > 0);
 	logf_(r->log, r->ctx, r->steps, "trust", res->trust_alert ? "alert" : "ok",
-	      "trust store sha256 %s: %s; %lld stored entries do not verify under it, %lld "
+	      "trust store sha256 %s: %s; %lld stored %s under it, %lld "
 	      "of them touching %s", t.sha256, !t.rechecked ? "the one the stored history was "
 	      "checked against" : t.previous[0] ? "changed since the last check: every stored "
 	      "entry re-checked" : "no check recorded before: every stored entry checked",
-	      res->trust_failures, res->trust_failures_period, r->per.name);
+	      res->trust_failures, rb_plural(res->trust_failures, "entry does not verify",
+					     "entries do not verify"),
+	      res->trust_failures_period, r->per.name);
 	return 0;
 }
 
@@ -1153,9 +1157,9 @@ static int analyse(struct run *r, const struct rb_period *per, struct rb_job_res
 	al.res = res;
 	if (rb_analyze(&ao, doc, e) != 0)
 		return -1;
-	logf_(r->log, r->ctx, r->steps, "analyze", "ok", "%d rollbacks in %s; %d alert: %d at or "
+	logf_(r->log, r->ctx, r->steps, "analyze", "ok", "%d %s in %s; %d alert: %d at or "
 	      "above alert_level %s, %d with an alert_findings finding", res->rollbacks,
-	      per->name, res->alerts, res->alert_level_rollbacks, level_name(r->j->alert_level),
+	      rb_plural(res->rollbacks, "rollback", "rollbacks"), per->name, res->alerts, res->alert_level_rollbacks, level_name(r->j->alert_level),
 	      res->alert_finding_rollbacks);
 	return 0;
 }
@@ -1215,8 +1219,9 @@ static int main_reason(struct run *r, struct rb_err *e)
 			 "pack it replaces (ledger size %lld then)", r->per.name, count, size);
 	else if (r->res->accepted > 0)
 		snprintf(r->reason, sizeof(r->reason), "re-rendered by rbaudit run of %s after "
-			 "it stored %d new exports (no entry of the period among them)",
-			 r->per.name, r->res->accepted);
+			 "it stored %d new %s (no entry of the period among them)",
+			 r->per.name, r->res->accepted,
+			 rb_plural(r->res->accepted, "export", "exports"));
 	else
 		snprintf(r->reason, sizeof(r->reason), "re-rendered by rbaudit run of %s: the "
 			 "folder it replaces was not current (a file of it missing or changed, a "
@@ -1257,13 +1262,15 @@ static int report_period(struct run *r, cJSON **doc, struct rb_err *e)
 	if (main_reason(r, e) != 0 || analyse(r, &r->per, res, 1, doc, e) != 0 ||
 	    rb_report(&r->ro, &rr, e) != 0)
 		return -1;
-	logf_(r->log, r->ctx, r->steps, "report", "ok", "%zu files and a %s MANIFEST in %s%s%s",
-	      rr.nfiles, rr.signed_manifest ? "signed" : "unsigned", res->output,
+	logf_(r->log, r->ctx, r->steps, "report", "ok", "%zu %s and a %s MANIFEST in %s%s%s",
+	      rr.nfiles, rb_plural((long long)rr.nfiles, "file", "files"), rr.signed_manifest ? "signed" : "unsigned", res->output,
 	      rr.superseded[0] ? "; it supersedes the MANIFEST of SHA-256 " : "", rr.superseded);
 	if (rr.truncated_cells > 0)
-		logf_(r->log, r->ctx, r->steps, "report", "warning", "%lld texts were too long for a "
-		      "workbook cell (the longest %lld characters) and were cut with a marker; "
-		      "the JSON report holds them whole", rr.truncated_cells, rr.truncated_chars);
+		logf_(r->log, r->ctx, r->steps, "report", "warning", "%lld %s too long for a "
+		      "workbook cell (the longest %lld characters) and cut with a marker; "
+		      "the JSON report holds %s whole", rr.truncated_cells,
+		      rb_plural(rr.truncated_cells, "text was", "texts were"), rr.truncated_chars,
+		      rb_plural(rr.truncated_cells, "it", "them"));
 	return 0;
 }
 
@@ -1385,9 +1392,10 @@ static int rerender(struct run *r, const struct late *lt, struct rb_err *e)
 	if (rb_period_parse(lt->name, r->now, &per, e) != 0)
 		return -1;
 	output_of(r->j, per.name, dir);
-	snprintf(reason, sizeof(reason), "late data: %lld entries with times in %s were stored "
+	snprintf(reason, sizeof(reason), "late data: %lld %s in %s stored "
 		 "after the analysis of the pack it replaces (ledger size %lld then); "
-		 "re-rendered by rbaudit run of %s", lt->count, per.name, lt->size, r->per.name);
+		 "re-rendered by rbaudit run of %s", lt->count,
+		 rb_plural(lt->count, "entry with a time", "entries with times"), per.name, lt->size, r->per.name);
 	ro.period = per.name;
 	ro.out_dir = dir;
 	ro.supersede_reason = reason;
@@ -1397,9 +1405,11 @@ static int rerender(struct run *r, const struct late *lt, struct rb_err *e)
 	cJSON_Delete(doc);
 	if (rc != 0)
 		return -1;
-	logf_(r->log, r->ctx, r->steps, "late", "re-rendered", "%s: %lld entries with times in "
-	      "the period were stored after its last analysis; %zu files and a %s MANIFEST in "
-	      "%s, superseding the MANIFEST of SHA-256 %s", per.name, lt->count, rr.nfiles,
+	logf_(r->log, r->ctx, r->steps, "late", "re-rendered", "%s: %lld %s in "
+	      "the period stored after its last analysis; %zu %s and a %s MANIFEST in "
+	      "%s, superseding the MANIFEST of SHA-256 %s", per.name, lt->count,
+	      rb_plural(lt->count, "entry with a time", "entries with times"), rr.nfiles,
+	      rb_plural((long long)rr.nfiles, "file", "files"),
 	      rr.signed_manifest ? "signed" : "unsigned", dir,
 	      rr.superseded[0] ? rr.superseded : "(none: the folder held none)");
 	return 0;
@@ -1422,20 +1432,23 @@ static int late_all(struct run *r, struct rb_err *e)
 						"%s%s", i ? ", " : "", l[i].name);
 		res->late++;
 		if (i >= RB_JOB_MAX_LATE)
-			logf_(r->log, r->ctx, r->steps, "late", "skipped", "%s: %lld entries with times "
-			      "in the period were stored after its last analysis; not re-rendered: at "
+			logf_(r->log, r->ctx, r->steps, "late", "skipped", "%s: %lld %s "
+			      "in the period stored after its last analysis; not re-rendered: at "
 			      "most %d periods a run (a later run takes it)", l[i].name, l[i].count,
+			      rb_plural(l[i].count, "entry with a time", "entries with times"),
 			      RB_JOB_MAX_LATE);
 		else if (rerender(r, &l[i], &le) != 0)
-			logf_(r->log, r->ctx, r->steps, "late", "error", "%s: %lld entries with times "
-			      "in the period were stored after its last analysis; not re-rendered: %s",
-			      l[i].name, l[i].count, le.msg);
+			logf_(r->log, r->ctx, r->steps, "late", "error", "%s: %lld %s "
+			      "in the period stored after its last analysis; not re-rendered: %s",
+			      l[i].name, l[i].count,
+			      rb_plural(l[i].count, "entry with a time", "entries with times"), le.msg);
 		else
 			res->late_done++;
 	}
 	if (n > 0)
-		logf_(r->log, r->ctx, r->steps, "late", "alert", "late data in %zu earlier periods "
-		      "with a report folder: %s; %d re-rendered", n, res->late_periods,
+		logf_(r->log, r->ctx, r->steps, "late", "alert", "late data in %zu earlier %s "
+		      "with a report folder: %s; %d re-rendered", n,
+		      rb_plural((long long)n, "period", "periods"), res->late_periods,
 		      res->late_done);
 	free(l);
 	return 0;
@@ -1585,9 +1598,10 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	if (record(r, 1, e) != 0)
 		goto out;
 	logf_(log, ctx, NULL, "done", res->exit_code == 0 ? "ok" : res->exit_code == 1 ?
-	      "alerts" : "rejected", "exit %d: %d accepted, %d rejected, %d rollbacks, %d alerts%s%s%s; "
+	      "alerts" : "rejected", "exit %d: %d accepted, %d rejected, %d %s, %d %s%s%s%s; "
 	      "reports in %s", res->exit_code, res->accepted, res->rejected, res->rollbacks,
-	      res->alerts, res->stale ? "; stale data" : "", res->late ? "; late data in " : "",
+	      rb_plural(res->rollbacks, "rollback", "rollbacks"), res->alerts,
+	      rb_plural(res->alerts, "alert", "alerts"), res->stale ? "; stale data" : "", res->late ? "; late data in " : "",
 	      res->late_periods, res->output);
 	rc = 0;
 out:

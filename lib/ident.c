@@ -98,3 +98,55 @@ int rb_text_present(const char *s)
 
 	return s != NULL && trim(s, &from, &to) == 0 && to > from;
 }
+
+int rb_text_width(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, i = 0;
+	int w = 0;
+
+	while (i < n) {
+		uint32_t cp;
+		int len = rb_utf8_next(s + i, n - i, &cp);
+
+		if (len == 0) {
+			w++;
+			i++;
+			continue;
+		}
+		w += utf8proc_charwidth((utf8proc_int32_t)cp);
+		i += (size_t)len;
+	}
+	return w;
+}
+
+void rb_text_pad(FILE *f, const char *s, int width, int cut)
+{
+	size_t n = s ? strlen(s) : 0, i = 0;
+	int w = rb_text_width(s);
+
+	if (!cut || w <= width) {
+		fputs(s ? s : "", f);
+	} else {
+		for (w = 0; i < n;) {
+			uint32_t cp;
+			int len = rb_utf8_next(s + i, n - i, &cp), cw;
+
+			cw = len == 0 ? 1 : utf8proc_charwidth((utf8proc_int32_t)cp);
+			len = len == 0 ? 1 : len;
+			if (w + cw > width - 1)
+				break;
+			fwrite(s + i, 1, (size_t)len, f);
+			w += cw;
+			i += (size_t)len;
+		}
+		fputs("\u2026", f);
+		w++;
+	}
+	for (; w < width; w++)
+		fputc(' ', f);
+}
+
+const char *rb_plural(long long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}

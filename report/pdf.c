@@ -10,6 +10,7 @@
 
 #include "fonts.h"
 
+#include "lib/ident.h"
 #include "lib/json.h"
 #include "lib/vocab.h"
 
@@ -419,6 +420,12 @@ static void table_row(struct pdf *p, const struct table *t, const char *const *c
 
 /* ---- data helpers ---- */
 
+/* The noun for a count (lib/ident.h). */
+static const char *pl(double n, const char *one, const char *many)
+{
+	return rb_plural((long long)n, one, many);
+}
+
 static double num(const cJSON *o, const char *k)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -477,11 +484,14 @@ static void cover_trust(struct pdf *p, char *buf, size_t n)
 			 "stored history was last verified again against another one.",
 			 str(tr, "given_trust_store_sha256"));
 	else if (!cJSON_IsTrue(get(tr, "all_verified")))
-		snprintf(buf, n, "Trust: NOT EVERY ENTRY VERIFIES.  %.0f entries behind this period "
-			 "no longer verify under the trust store as it is (%.0f rollbacks affected; "
+		snprintf(buf, n, "Trust: NOT EVERY ENTRY VERIFIES.  %.0f %s behind this period "
+			 "no longer %s under the trust store as it is (%.0f %s affected; "
 			 "listed in the auditor pack and the JSON attestation).",
 			 num(tr, "failures_in_period"),
-			 (double)cJSON_GetArraySize(get(tr, "rollbacks_affected")));
+			 pl(num(tr, "failures_in_period"), "entry", "entries"),
+			 pl(num(tr, "failures_in_period"), "verifies", "verify"),
+			 (double)cJSON_GetArraySize(get(tr, "rollbacks_affected")),
+			 pl(cJSON_GetArraySize(get(tr, "rollbacks_affected")), "rollback", "rollbacks"));
 	else
 		snprintf(buf, n, "Trust: every entry behind this period verifies%s.",
 			 cJSON_IsTrue(get(tr, "rechecked")) ? " under the trust store as it is" :
@@ -508,8 +518,9 @@ static void cover_late(struct pdf *p)
 		snprintf(buf, sizeof(buf), "Data coverage: unknown (the analysis gives no period "
 			 "or newest entry).");
 	para(p, cov != NULL && cJSON_IsTrue(get(cov, "complete")) ? p->reg : p->bold, 10, buf);
-	snprintf(buf, sizeof(buf), "%d exports rejected or quarantined touch this period; "
-		 "%d verification warnings concern its entries%s", nrej, nwarn,
+	snprintf(buf, sizeof(buf), "%d %s rejected or quarantined %s this period; "
+		 "%d verification %s its entries%s", nrej, pl(nrej, "export", "exports"),
+		 pl(nrej, "touches", "touch"), nwarn, pl(nwarn, "warning concerns", "warnings concern"),
 		 nrej || nwarn ? " (both listed under \"Late and missing data\" and in the "
 		 "attestation)." : ".");
 	para(p, nrej ? p->bold : p->reg, 10, buf);
@@ -625,8 +636,8 @@ static void late_warnings(struct pdf *p, const cJSON *at, int limit)
 		table_row(p, &t, cells, shade ^= 1);
 	}
 	if (total > limit) {
-		snprintf(buf, sizeof(buf), "%d more warnings; the JSON report's attestation holds "
-			 "the first 1000.", total - limit);
+		snprintf(buf, sizeof(buf), "%d more %s; the JSON report's attestation holds "
+			 "the first 1000.", total - limit, pl(total - limit, "warning", "warnings"));
 		para(p, p->reg, 9, buf);
 	}
 	p->y -= 6;
@@ -691,9 +702,11 @@ static void sec_cover(struct pdf *p)
 		}
 	}
 	p->y -= 20;
-	snprintf(buf, sizeof(buf), "%.0f rollbacks executed against %.0f deployments; "
+	snprintf(buf, sizeof(buf), "%.0f %s executed against %.0f %s; "
 		 "%.0f with a complete evidence package; %.0f at high or critical security "
-		 "impact.", num(a, "rollbacks_executed"), num(a, "deployments"),
+		 "impact.", num(a, "rollbacks_executed"),
+		 pl(num(a, "rollbacks_executed"), "rollback", "rollbacks"), num(a, "deployments"),
+		 pl(num(a, "deployments"), "deployment", "deployments"),
 		 num(a, "evidence_complete"), num(get(a, "levels"), "high") +
 		 num(get(a, "levels"), "critical"));
 	para(p, p->reg, 11, buf);
@@ -1103,8 +1116,9 @@ static void sec_findings(struct pdf *p, const char *title, int limit)
 	if (total == 0)
 		para(p, p->reg, 9, "No findings in this period.");
 	if (total > shown) {
-		snprintf(buf, sizeof(buf), "%d more findings are in the XLSX workbook and the JSON "
-			 "analysis (this table shows the first %d).", total - shown, shown);
+		snprintf(buf, sizeof(buf), "%d more %s in the XLSX workbook and the JSON "
+			 "analysis (this table shows the first %d).", total - shown,
+			 pl(total - shown, "finding is", "findings are"), shown);
 		para(p, p->reg, 8.5, buf);
 	}
 	p->y -= 8;
@@ -1343,18 +1357,21 @@ static void attest_claim(struct pdf *p, const cJSON *at)
 		para(p, p->reg, 9, buf);
 		return;
 	}
-	snprintf(buf, sizeof(buf), "NOT EVERY ENTRY BEHIND THIS REPORT VERIFIES.  %.0f entries "
-		 "that this period's report rests on no longer verify under the trust store as it "
+	snprintf(buf, sizeof(buf), "NOT EVERY ENTRY BEHIND THIS REPORT VERIFIES.  %.0f %s "
+		 "that this period's report rests on no longer %s under the trust store as it "
 		 "is (SHA-256 %s, checked %s): a key revoked after the fact, removed from the "
 		 "trust store or with its validity shortened.  They, the reason and the rollbacks "
 		 "they concern are listed below; findings and figures that rest on them are not "
 		 "attested.  The other entries were verified before they were stored (signature "
 		 "under a trusted key valid at its time, sequence, hash chain, the Merkle root "
 		 "signed in the checkpoint) and again under that trust store.  History of ledger "
-		 "%s: entries %.0f to %.0f; %.0f entries of it no longer verify in all.",
-		 num(tr, "failures_in_period"), str(tr, "trust_store_sha256"), str(tr, "checked"),
+		 "%s: entries %.0f to %.0f; %.0f %s of it no longer %s in all.",
+		 num(tr, "failures_in_period"), pl(num(tr, "failures_in_period"), "entry", "entries"),
+		 pl(num(tr, "failures_in_period"), "verifies", "verify"),
+		 str(tr, "trust_store_sha256"), str(tr, "checked"),
 		 str(at, "ledger"), num(at, "base_seq"), num(at, "size") - 1,
-		 num(tr, "failures_total"));
+		 num(tr, "failures_total"), pl(num(tr, "failures_total"), "entry", "entries"),
+		 pl(num(tr, "failures_total"), "verifies", "verify"));
 	para(p, p->bold, 9, buf);
 }
 
@@ -1395,9 +1412,10 @@ static void attest_failures(struct pdf *p, const cJSON *at)
 	if (num(tr, "failures_in_period") > cJSON_GetArraySize(get(tr, "failures"))) {
 		char buf[160];
 
-		snprintf(buf, sizeof(buf), "... and %.0f more entries: the JSON report and "
-			 "'rbaudit check' list them all.", num(tr, "failures_in_period") -
-			 cJSON_GetArraySize(get(tr, "failures")));
+		double more = num(tr, "failures_in_period") - cJSON_GetArraySize(get(tr, "failures"));
+
+		snprintf(buf, sizeof(buf), "... and %.0f more %s: the JSON report and "
+			 "'rbaudit check' list them all.", more, pl(more, "entry", "entries"));
 		para(p, p->reg, 9, buf);
 	}
 	p->y -= 6;

@@ -68,7 +68,7 @@ expect_exit 1 "data up to 3 June: run for November alerts (exit 1), no longer 'o
 	"$RBAUDIT" run --config s/job.json --period 2026-11
 h=$(hours 2026-06-03T09:00:00Z 2026-12-01T00:00:00Z)
 expect_grep "  the summary line says the data is stale, by how much" "$OUT" \
-	"^ATTENTION: period 2026-11, 1 exports accepted, 0 rejected, 0 rollbacks, 0 alerts; STALE DATA: the newest entry is 2026-06-03T09:00:00Z, $h hours before"
+	"^ATTENTION: period 2026-11, 1 export accepted, 0 rejected, 0 rollbacks, 0 alerts; STALE DATA: the newest entry is 2026-06-03T09:00:00Z, $h hours before"
 expect_grep "  the log has the alert, with the coverage" "$ERR" \
 	"coverage +alert +stale data: the ledger's newest entry is 2026-06-03T09:00:00Z, $h hours before 2026-12-01T00:00:00Z \(the end of the period\), more than stale_after_hours \(48\); the data covers 0.0% of 2026-11"
 expect_eq "  job_run records exit 1" 1 "$(sqlite3 s/audit.db 'SELECT exit_code FROM job_run ORDER BY id DESC LIMIT 1')"
@@ -131,7 +131,7 @@ expect_json "February's pack lists the quarantined February export, and not Marc
 	'[[x[k] for k in ("path", "quarantined_path", "ledger", "first_seq", "last_seq", "first_time", "last_time", "code")] for x in d["attestation"]["rejected_exports"]]' \
 	'[["q/inbox/2026-02", "q/quarantine/2026-02", "acme.example/rollback-ledger", 4, 7, "2026-02-03T10:00:00Z", "2026-02-27T12:00:00Z", "E_SIG"]]'
 pdftext q/reports/2026-02/governance-2026-02.pdf gov02.txt
-expect_grep -F "  its governance cover says so" gov02.txt "1 exports rejected or quarantined touch this period"
+expect_grep -F "  its governance cover says so" gov02.txt "1 export rejected or quarantined touches this period"
 pdftext q/reports/2026-02/auditor-pack-2026-02.pdf aud02.txt
 expect_grep -F "  the auditor pack lists it, where it is and where it came from" aud02.txt \
 	"q/quarantine/2026-02 (from q/inbox/2026-02)"
@@ -178,17 +178,17 @@ cp -r lex/late l/inbox/2026-03
 expect_exit 1 "the backdated rollback arrives with March: the run of March alerts (exit 1)" -- \
 	"$RBAUDIT" run --config l/job.json --period 2026-03
 expect_grep "  the summary line names the period with late data" "$OUT" \
-	'^ATTENTION: period 2026-03, 1 exports accepted, 0 rejected, 0 rollbacks, 0 alerts; LATE DATA in 2026-02 \(1 re-rendered\)'
+	'^ATTENTION: period 2026-03, 1 export accepted, 0 rejected, 0 rollbacks, 0 alerts; LATE DATA in 2026-02 \(1 re-rendered\)'
 expect_grep "  the log says February was re-rendered, and what it supersedes" "$ERR" \
-	"late +re-rendered +2026-02: 2 entries with times in the period were stored after its last analysis; 4 files and a signed MANIFEST in l/reports/2026-02, superseding the MANIFEST of SHA-256 $old"
-expect_grep "  and alerts naming it" "$ERR" 'late +alert +late data in 1 earlier periods with a report folder: 2026-02; 1 re-rendered'
+	"late +re-rendered +2026-02: 2 entries with times in the period stored after its last analysis; 4 files and a signed MANIFEST in l/reports/2026-02, superseding the MANIFEST of SHA-256 $old"
+expect_grep "  and alerts naming it" "$ERR" 'late +alert +late data in 1 earlier period with a report folder: 2026-02; 1 re-rendered'
 expect_json "February's folder now counts the backdated rollback" l/reports/2026-02/analysis-2026-02.json \
 	'd["analysis"]["rollbacks_executed"]' 2
 expect_json "  its pack names the MANIFEST it supersedes" l/reports/2026-02/analysis-2026-02.json \
 	'd["attestation"]["supersedes"]["manifest_sha256"]' "$old"
 expect_json "  and why" l/reports/2026-02/analysis-2026-02.json \
 	'd["attestation"]["supersedes"]["reason"].split(";")[0]' \
-	"late data: 2 entries with times in 2026-02 were stored after the analysis of the pack it replaces (ledger size 8 then)"
+	"late data: 2 entries with times in 2026-02 stored after the analysis of the pack it replaces (ledger size 8 then)"
 expect_json "  it lists the warnings of the backdated entries" l/reports/2026-02/analysis-2026-02.json \
 	'sorted({(w["code"], w["seq"]) for w in d["attestation"]["warnings"]})' '[["W_TIME_BACKWARDS", 9], ["W_TIME_BACKWARDS", 10]]'
 expect_exit 0 "  the new folder verifies" -- "$RBAUDIT" verify-report l/reports/2026-02 --keys trust.json
