@@ -229,13 +229,22 @@ static void put_evidence(FILE *f, const cJSON *x, const cJSON *ev)
 
 static void put_other(FILE *f, const cJSON *x, const cJSON *d, const char *k)
 {
+	if (strcmp(k, "reason") == 0) {
+		/* A rejection: who, then why. */
+		fprintf(f, "by %s at %s", or(rb_json_str(x, "actor"), "?"),
+			or(rb_json_str(x, "time"), "?"));
+		put_seq(f, x);
+		fputs(": ", f);
+		if (member(d, "reason") != NULL)
+			put_value(f, member(d, "reason"));
+		else
+			fputs("(no reason)", f);
+		return;
+	}
 	put_by(f, or(rb_json_str(d, k), "(none)"), x);
 	if (strcmp(k, "outcome") == 0 && member(d, "notes") != NULL) {
 		fputs("; notes: ", f);
 		put_value(f, member(d, "notes"));
-	} else if (strcmp(k, "reason") == 0 && member(d, "reasons") != NULL) {
-		fputs("; ", f);
-		put_value(f, member(d, "reasons"));
 	}
 }
 

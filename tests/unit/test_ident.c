@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +107,52 @@ static void present_text_has_a_non_space_character(void **state)
 	assert_false(rb_ident_space('a'));
 }
 
+/* Widths from Unicode's East_Asian_Width and general categories, worked out by hand. */
+static void display_width_counts_columns_not_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(rb_text_width(""), 0);
+	assert_int_equal(rb_text_width("billing"), 7);
+	assert_int_equal(rb_text_width("zo\xc3\xab"), 3);                 /* zoë: 4 bytes */
+	assert_int_equal(rb_text_width("\xe6\x9d\x8e\xe4\xbc\x9f"), 4);   /* 李伟: wide */
+	assert_int_equal(rb_text_width("e\xcc\x81"), 1);                  /* e + combining acute */
+	assert_int_equal(rb_text_width("\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85"), 4);   /* سلام */
+	assert_int_equal(rb_text_width("\xff"), 1);                        /* not UTF-8 */
+}
+
+static void pad_to_columns(const char *s, int width, int cut, const char *want)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	rb_text_pad(f, s, width, cut);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, want);
+	free(buf);
+}
+
+static void padding_and_cutting_by_columns(void **state)
+{
+	(void)state;
+	pad_to_columns("ab", 5, 0, "ab   ");
+	pad_to_columns("\xe6\x9d\x8e\xe4\xbc\x9f", 6, 1, "\xe6\x9d\x8e\xe4\xbc\x9f  ");
+	pad_to_columns("abcdefgh", 5, 0, "abcdefgh");               /* never cut without cut */
+	pad_to_columns("abcdefgh", 5, 1, "abcd\xe2\x80\xa6");       /* abcd… */
+	/* 李伟李 is 6 columns: in 4, 李 (2) and … (1) and a space. */
+	pad_to_columns("\xe6\x9d\x8e\xe4\xbc\x9f\xe6\x9d\x8e", 4, 1, "\xe6\x9d\x8e\xe2\x80\xa6 ");
+}
+
+static void plurals(void **state)
+{
+	(void)state;
+	assert_string_equal(rb_plural(1, "rollback", "rollbacks"), "rollback");
+	assert_string_equal(rb_plural(0, "rollback", "rollbacks"), "rollbacks");
+	assert_string_equal(rb_plural(2, "entry", "entries"), "entries");
+	assert_string_equal(rb_plural(-1, "entry", "entries"), "entries");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +160,9 @@ int main(void)
 		cmocka_unit_test(case_folding_is_full_folding),
 		cmocka_unit_test(edges),
 		cmocka_unit_test(present_text_has_a_non_space_character),
+		cmocka_unit_test(display_width_counts_columns_not_bytes),
+		cmocka_unit_test(padding_and_cutting_by_columns),
+		cmocka_unit_test(plurals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
