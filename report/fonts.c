@@ -45,7 +45,7 @@ static int put_cp(char **buf, size_t *len, size_t *cap, uint32_t cp)
 	char *s;
 
 	if (*len + 5 > *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
+		size_t nc = *cap * 2 > *len + 64 ? *cap * 2 : *len + 64;
 		char *nb = realloc(*buf, nc);
 
 		if (nb == NULL)
