@@ -258,6 +258,17 @@ static int placeholder(char **buf, size_t *len, size_t *cap, uint32_t cp)
 	return put_str(buf, len, cap, ph);
 }
 
+/*
+ * The bidirectional formatting characters (embeddings, overrides, isolates,
+ * marks): shown as their code points, never obeyed, so that a name cannot
+ * reorder the text after it ("invoice\u202Efdp.exe").
+ */
+static int bidi_control(uint32_t cp)
+{
+	return cp == 0x200e || cp == 0x200f || cp == 0x061c || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 char *rb_fonts_clean(rb_fonts *fs, enum rb_face face, const char *in)
 {
 	const char *s = in ? in : "";
@@ -275,7 +286,7 @@ char *rb_fonts_clean(rb_fonts *fs, enum rb_face face, const char *in)
 			n = 1;
 		} else if (cp < 0x20 || cp == 0x7f) {
 			rc = put_cp(&buf, &len, &cap, ' ');
-		} else if (font_for(fs, face, cp) == NO_FONT) {
+		} else if (bidi_control(cp) || font_for(fs, face, cp) == NO_FONT) {
 			rc = placeholder(&buf, &len, &cap, cp);
 		} else {
 			rc = put_cp(&buf, &len, &cap, cp);

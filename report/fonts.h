@@ -46,7 +46,8 @@ HPDF_Font rb_fonts_font(const rb_fonts *fs, enum rb_face face);
 /*
  * in (UTF-8; NULL is "") as text every character of which some font shows:
  * a newline, tab or other control is a space, a byte that is not UTF-8 is
- * "[?]", a character no font has its placeholder.  Returns a string the
+ * "[?]", a character no font has and a bidirectional formatting character
+ * (U+202E and its kin, never obeyed) its placeholder.  Returns a string the
  * caller frees, or NULL when out of memory.
  */
 char *rb_fonts_clean(rb_fonts *fs, enum rb_face face, const char *in);

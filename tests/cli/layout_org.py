@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """layout_org.py - the events of an organisation whose names test the packs'
 layout (tests/cli/t_layout.sh): 150 services, names of 200 characters (with
-and without places to break), CJK, emoji and Arabic names, and one rationale
+and without places to break), CJK, emoji and Arabic names, a name with a right-to-left override, and one rationale
 of 200,000 characters.  Writes the events (for `rbaudit seal`) to argv[1]
 and, to argv[2], what the test expects: per rollback its texts.
 
@@ -17,7 +17,7 @@ LONG_SERVICE = LONG_SERVICE[:200]
 UNBROKEN = "q" * 192 + "@example"                                   # 200, one word
 SERVICES = ["搜索 服务", "خدمة-الدفع", "payments-\U0001F600", LONG_SERVICE]
 ACTORS = ["李伟@example.cn", "محمد@example.com", "zoë\U0001F600@example", UNBROKEN,
-          "ops@example", "łukasz@example"]
+          "ops@example", "łukasz@example", "invoice\u202Efdp.exe@example"]
 BIG = 200000
 
 

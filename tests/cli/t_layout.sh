@@ -47,6 +47,8 @@ expect_grep -F "an emoji no font has is its code point" $aud "zoë[U+1F600]@exam
 # محمد shaped as Unicode's presentation forms (meem initial, hah medial, meem
 # medial, dal final), set right to left; pdftotext reads it back in logical order.
 expect_grep -F "Arabic is shaped and set right to left" $aud "$(printf '\357\273\243\357\272\244\357\273\244\357\272\252')"
+expect_grep -F "a right-to-left override is shown as its code point, not obeyed" $aud \
+	"invoice[U+202E]fdp.exe@example"
 expect_grep -F "the service chart says how many services it leaves out" \
 	governance-2026-08.txt "130 more services"
 expect_grep -F "the highest-impact rollbacks carry their rationale" \
