@@ -12,7 +12,7 @@
 
 struct xl {
 	lxw_workbook *wb;
-	lxw_format *head, *dt, *hours, *pct, *intf, *title, *wrap;
+	lxw_format *head, *dt, *hours, *pct, *intf, *title, *wrap, *top;
 	const cJSON *a, *attest;
 	const struct rb_report_data *d;
 	int failed;             /* the workbook fails: err says why */
@@ -621,36 +621,61 @@ static const char *const record_labels[] = { "Ticket", "Rationale", "Impact",
 	"Security considerations", "Components", "Operation", "Approval", "Rejection",
 	"Execution", "Evidence", "Review", "Resolution" };
 #define NRECORD (sizeof(record_labels) / sizeof(record_labels[0]))
+static const double record_widths[] = { 11, 8, 8, 11, 44, 36, 36, 16, 22, 50, 36, 50, 60, 44,
+	36, 56 };
 
-/* One rollback's record as a row: its texts whole (cut only at a cell's limit). */
+/* The lines a wrapped text takes in a column of width characters. */
+static int text_lines(const char *s, double width)
+{
+	int lines = 1, col = 0;
+
+	for (; s != NULL && *s; s++) {
+		if (*s == '\n') {
+			lines++;
+			col = 0;
+		} else if (((unsigned char)*s & 0xc0) != 0x80 && ++col > width) {
+			lines++;
+			col = 1;
+		}
+	}
+	return lines;
+}
+
+/*
+ * One rollback's record as a row: its texts whole (cut only at a cell's
+ * limit), the row as high as its longest text needs (libxlsxwriter's
+ * constant-memory mode sets a row's height before its cells).
+ */
 static void record_row(struct xl *x, lxw_worksheet *ws, lxw_row_t row, const cJSON *r,
 		       int flagged, const cJSON *trail)
 {
 	cJSON *rec = rb_record_of(trail);
-	char *text;
+	char *text[NRECORD + 1] = { NULL };
 	size_t i;
+	int lines = 1;
 
-	if (rec == NULL) {
+	for (i = 0; rec != NULL && i <= NRECORD; i++) {
+		text[i] = i < NRECORD ? record_texts(rec, record_labels[i]) : trail_where(trail);
+		if (text[i] == NULL)
+			break;
+		if (text_lines(text[i], record_widths[3 + i]) > lines)
+			lines = text_lines(text[i], record_widths[3 + i]);
+	}
+	if (rec == NULL || i <= NRECORD) {
 		RB_ERR(&x->err, RB_EX_SOFTWARE, "out of memory");
 		x->failed = 1;
-		return;
+		goto out;
 	}
-	put_str(x, ws, row, 0, str(r, "rollback_id"), NULL);
-	put_str(x, ws, row, 1, rb_in_sample(x->a, str(r, "rollback_id")) ? "yes" : "no", NULL);
-	put_str(x, ws, row, 2, flagged ? "yes" : "no", NULL);
-	for (i = 0; i < NRECORD && !x->failed; i++) {
-		if ((text = record_texts(rec, record_labels[i])) == NULL) {
-			RB_ERR(&x->err, RB_EX_SOFTWARE, "out of memory");
-			x->failed = 1;
-			break;
-		}
-		put_str(x, ws, row, (lxw_col_t)(3 + i), text, NULL);
-		free(text);
-	}
-	if (!x->failed && (text = trail_where(trail)) != NULL) {
-		put_str(x, ws, row, (lxw_col_t)(3 + NRECORD), text, NULL);
-		free(text);
-	}
+	/* Excel's tallest row is 409 points. */
+	worksheet_set_row(ws, row, lines * 15.0 > 409 ? 409 : lines * 15.0, NULL);
+	put_str(x, ws, row, 0, str(r, "rollback_id"), x->top);
+	put_str(x, ws, row, 1, rb_in_sample(x->a, str(r, "rollback_id")) ? "yes" : "no", x->top);
+	put_str(x, ws, row, 2, flagged ? "yes" : "no", x->top);
+	for (i = 0; i <= NRECORD; i++)
+		put_str(x, ws, row, (lxw_col_t)(3 + i), text[i], x->wrap);
+out:
+	for (i = 0; i <= NRECORD; i++)
+		free(text[i]);
 	cJSON_Delete(rec);
 }
 
@@ -661,15 +686,17 @@ static void sheet_records(struct xl *x)
 		"Rationale", "Impact", "Security considerations", "Components", "Operation",
 		"Approvals", "Rejections", "Executions", "Evidence", "Reviews", "Resolution",
 		"Entries (seq, event, ingested from)" };
-	static const double widths[] = { 12, 9, 9, 12, 60, 40, 40, 20, 24, 60, 40, 60, 80, 50,
-		40, 70 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Records");
 	rb_trail_reader *t = NULL;
 	const cJSON *r;
 	rb_rows *rows;
 	lxw_row_t row = 1;
 
-	header(x, ws, cols, widths, 16);
+	header(x, ws, cols, record_widths, 16);
+	/* Printed: landscape, the header row and the rollback's id on every page. */
+	worksheet_set_landscape(ws);
+	worksheet_repeat_rows(ws, 0, 0);
+	worksheet_repeat_columns(ws, 0, 0);
 	rows = rows_begin(x);
 	while (rows != NULL && !x->failed && (r = rb_rows_next(rows)) != NULL) {
 		cJSON *trail = trail_of(x, &t, get(r, "seqs"));
@@ -730,6 +757,11 @@ int rb_render_xlsx(const struct rb_report_data *d, const struct rb_template *t,
 	format_set_num_format(x.pct, "0.0%");
 	x.intf = workbook_add_format(x.wb);
 	format_set_num_format(x.intf, "0");
+	x.wrap = workbook_add_format(x.wb);
+	format_set_text_wrap(x.wrap);
+	format_set_align(x.wrap, LXW_ALIGN_VERTICAL_TOP);
+	x.top = workbook_add_format(x.wb);
+	format_set_align(x.top, LXW_ALIGN_VERTICAL_TOP);
 	cJSON_ArrayForEach(s, get(t->doc, "sections")) {
 		const char *sheet = str(s, "sheet");
 
