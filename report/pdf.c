@@ -183,6 +183,32 @@ static size_t fit_prefix(struct pdf *p, HPDF_Font f, double size, const char *w,
 }
 
 /*
+ * Start a line with the word w (wl bytes): the parts that fit no line are
+ * emitted, broken by fit_prefix; the rest is left in cur, and its length
+ * returned.
+ */
+static size_t place_word(struct pdf *p, HPDF_Font f, double size, const char *w, size_t wl,
+			 double width, char *cur, char *tmp, void (*emit)(void *, const char *),
+			 void *ctx, int *lines)
+{
+	for (;;) {
+		size_t k;
+
+		memcpy(cur, w, wl);
+		cur[wl] = '\0';
+		if (width_of(p, f, size, cur) <= width)
+			return wl;
+		k = fit_prefix(p, f, size, w, wl, width, tmp);
+		memcpy(tmp, w, k);
+		tmp[k] = '\0';
+		emit(ctx, tmp);
+		(*lines)++;
+		w += k;
+		wl -= k;
+	}
+}
+
+/*
  * Wrap s to width: calls emit(ctx, line) for each line, and returns how
  * many.  Breaks at spaces; a word wider than a line breaks where a name
  * breaks (fit_prefix), else between characters.
@@ -211,31 +237,15 @@ static int wrap(struct pdf *p, HPDF_Font f, double size, const char *s, double w
 			cur[cl + 1 + wl] = '\0';
 			if (width_of(p, f, size, cur) <= width) {
 				cl += 1 + wl;
-				goto next;
+			} else {
+				cur[cl] = '\0';
+				emit(ctx, cur);
+				lines++;
+				cl = place_word(p, f, size, w, wl, width, cur, tmp, emit, ctx, &lines);
 			}
-			cur[cl] = '\0';
-			emit(ctx, cur);
-			lines++;
-			cl = 0;
+		} else {
+			cl = place_word(p, f, size, w, wl, width, cur, tmp, emit, ctx, &lines);
 		}
-		for (;;) {
-			size_t k;
-
-			memcpy(cur, w, wl);
-			cur[wl] = '\0';
-			if (width_of(p, f, size, cur) <= width) {
-				cl = wl;
-				break;
-			}
-			k = fit_prefix(p, f, size, w, wl, width, tmp);
-			memcpy(tmp, w, k);
-			tmp[k] = '\0';
-			emit(ctx, tmp);
-			lines++;
-			w += k;
-			wl -= k;
-		}
-next:
 		w += wl;
 		while (*w == ' ')
 			w++;
@@ -851,7 +861,7 @@ static void chart_by_service(struct pdf *p)
 	const cJSON *s = get(p->a, "by_service"), *x, *top[TOP_SERVICES];
 	const char *labels[TOP_SERVICES];
 	double v[TOP_SERVICES], max = 0, rest = 0;
-	int n = 0, i, all = 0;
+	int n = 0, i, k, all = 0;
 	char note[300];
 
 	/* The highest counts, ties in the analysis's (name) order. */
@@ -865,7 +875,8 @@ static void chart_by_service(struct pdf *p)
 		}
 		if (n == TOP_SERVICES)
 			rest += top[--n]->valuedouble;
-		memmove(&top[i + 1], &top[i], (size_t)(n - i) * sizeof(top[0]));
+		for (k = n; k > i; k--)
+			top[k] = top[k - 1];
 		top[i] = x;
 		n++;
 	}
