@@ -11,15 +11,15 @@ VERSION  := 0.1.0
 
 # Debian 12 packages the build, the tests and the linters need.
 DEB_PKGS := gcc make pkg-config libsqlite3-dev libssl-dev libsodium-dev libcjson-dev \
-            libxlsxwriter-dev zlib1g-dev libhpdf-dev libfreetype-dev libfontconfig-dev libfribidi-dev libutf8proc-dev libcmocka-dev \
+            libxlsxwriter-dev zlib1g-dev libhpdf-dev libfreetype-dev libfontconfig-dev libfribidi-dev libutf8proc-dev libgit2-dev libcmocka-dev \
             fonts-dejavu-core fonts-wqy-zenhei \
             poppler-utils sqlite3 python3 python3-cryptography cppcheck \
-            clang-tidy clang libclang-rt-14-dev unzip openssl time valgrind
+            clang-tidy clang libclang-rt-14-dev unzip openssl time valgrind git
 
 # What the build learns from pkg-config it learns when this Makefile is read.
 # On a fresh machine the packages are not there yet, so `demo`, `check` and
 # `bench` first run `deps` and then a new $(MAKE) that reads this file again.
-PKG_MODULES := sqlite3 openssl libsodium libcjson xlsxwriter freetype2 fontconfig fribidi libutf8proc
+PKG_MODULES := sqlite3 openssl libsodium libcjson xlsxwriter freetype2 fontconfig fribidi libutf8proc libgit2
 PKG_OK     := $(shell pkg-config --exists $(PKG_MODULES) 2>/dev/null && \
                 test -f /usr/include/hpdf.h && echo yes)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)

@@ -17,6 +17,7 @@
 int cmd_keygen(int argc, char **argv, struct rb_err *e);
 int cmd_keys(int argc, char **argv, struct rb_err *e);
 int cmd_seal(int argc, char **argv, struct rb_err *e);
+int cmd_import(int argc, char **argv, struct rb_err *e);
 int cmd_verify(int argc, char **argv, struct rb_err *e);
 int cmd_ingest(int argc, char **argv, struct rb_err *e);
 int cmd_sample(int argc, char **argv, struct rb_err *e);

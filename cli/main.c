@@ -22,6 +22,7 @@ static const struct {
 } commands[] = {
 	{ "keygen", cmd_keygen, "make an Ed25519 key pair and its trust-store entry" },
 	{ "keys", cmd_keys, "add, list and revoke keys in a trust store" },
+	{ "import", cmd_import, "git history as events for seal (producer side)" },
 	{ "seal", cmd_seal, "sign events into a ledger export (producer side)" },
 	{ "verify", cmd_verify, "verify ledger exports offline" },
 	{ "ingest", cmd_ingest, "verify exports and store them in the database" },

@@ -1,0 +1,118 @@
+/* cmd_import.c - rbaudit import: rollback histories as events for seal. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "opt.h"
+#include "lib/ident.h"
+#include "produce/import.h"
+
+static const char import_synopsis[] =
+	"usage: rbaudit import git REPO [--ref REF] --out FILE|- [--map MAP.json]\n"
+	"                      [--since-state STATE.json] [--json]\n";
+
+static const char import_about[] =
+	"Read a rollback history and write it as events that 'rbaudit seal' takes,\n"
+	"one JSON object per line, sorted by time: the same input gives the same\n"
+	"bytes.  git: through libgit2 (no git process; bare repositories too), a\n"
+	"commit with a line \"This reverts commit <sha>\" naming a commit of the\n"
+	"repository is a rollback of it; its trailers Reviewed-by, Approved-by and\n"
+	"Acked-by are approvals; a reland (\"This is a reland of commit <sha>\", or\n"
+	"a revert of the revert) closes it.  docs/IMPORT.md gives every mapping and\n"
+	"the map file.  What cannot be mapped is counted by reason on standard\n"
+	"error (and in --json), never dropped without a word.\n";
+
+static const char import_tail[] =
+	"With --since-state, the events an earlier import wrote are left out and\n"
+	"the state is updated once the events are written: a monthly import writes\n"
+	"only what is new, and importing again never writes an event twice.\n"
+	"\n"
+	"Exit status: 0 imported, 64 usage, 65 a bad state file, 66 a missing input\n"
+	"or not a repository, 73 the output cannot be created, 74 I/O error, 78 a\n"
+	"bad map file.\n";
+
+static void summary(const struct rb_import_result *r, int json)
+{
+	int i;
+
+	if (json) {
+		cJSON *o = cJSON_CreateObject(), *why = cJSON_CreateArray();
+		char *s;
+
+		cJSON_AddNumberToObject(o, "scanned", (double)r->scanned);
+		cJSON_AddNumberToObject(o, "rollbacks", (double)r->rollbacks);
+		cJSON_AddNumberToObject(o, "events", (double)r->events);
+		cJSON_AddNumberToObject(o, "already_imported", (double)r->already);
+		cJSON_AddNumberToObject(o, "unmapped", (double)r->unmapped);
+		for (i = 0; i < r->nwhy; i++) {
+			cJSON *w = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(w, "reason", r->why[i].reason);
+			cJSON_AddNumberToObject(w, "count", (double)r->why[i].n);
+			cJSON_AddItemToArray(why, w);
+		}
+		cJSON_AddItemToObject(o, "unmapped_by_reason", why);
+		s = cJSON_Print(o);
+		if (s != NULL)
+			fprintf(stderr, "%s\n", s);
+		cJSON_free(s);
+		cJSON_Delete(o);
+		return;
+	}
+	fprintf(stderr, "import: %lld %s scanned, %lld %s, %lld %s written, %lld already "
+		"imported, %lld not mapped\n", r->scanned, rb_plural(r->scanned, "record", "records"),
+		r->rollbacks, rb_plural(r->rollbacks, "rollback", "rollbacks"), r->events,
+		rb_plural(r->events, "event", "events"), r->already, r->unmapped);
+	for (i = 0; i < r->nwhy; i++)
+		fprintf(stderr, "  not mapped: %lld %s %s\n", r->why[i].n,
+			rb_plural(r->why[i].n, "record", "records"), r->why[i].reason);
+}
+
+int cmd_import(int argc, char **argv, struct rb_err *e)
+{
+	struct rb_import_opts o;
+	struct rb_import_result res;
+	const char *ref = NULL, *out = NULL, *map = NULL, *state = NULL;
+	int json = 0, argi, rc;
+	const struct cli_opt opts[] = {
+		{ "ref", CLI_STR, &ref, "REF", "git: the commit to walk back from (default HEAD)",
+		  0, 0, NULL },
+		{ "out", CLI_STR, &out, "FILE", "the events, replaced whole; - for standard output",
+		  0, 0, NULL },
+		{ "map", CLI_STR, &map, "MAP.json", "service, team, environment, risk tier and "
+		  "emergency markers\n(docs/IMPORT.md)", 0, 0, NULL },
+		{ "since-state", CLI_STR, &state, "STATE.json", "what earlier imports wrote: read "
+		  "if it exists, written after", 0, 0, NULL },
+		{ "json", CLI_FLAG, &json, NULL, "the summary as JSON on standard error", 0, 0,
+		  NULL },
+		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
+	};
+	const struct cli_cmd cmd = { "import", import_synopsis, import_about, opts, import_tail,
+				     0 };
+
+	if ((rc = cli_parse(&cmd, argc, argv, &argi, e)) != 0)
+		return rc < 0 ? -1 : RB_EX_OK;
+	if (argi >= argc)
+		return cli_usage(e, "import", "name a source: git");
+	if (strcmp(argv[argi], "git") != 0)
+		return cli_usage(e, "import", "unknown source '%s' (git)", argv[argi]);
+	if (argc - argi != 2)
+		return cli_usage(e, "import", "import git takes one repository");
+	if (out == NULL)
+		return cli_usage(e, "import", "--out is required (- for standard output)");
+	memset(&o, 0, sizeof(o));
+	o.source = argv[argi];
+	o.inputs = (const char *const *)&argv[argi + 1];
+	o.ninputs = (size_t)(argc - argi - 1);
+	o.ref = ref;
+	o.map_path = map;
+	o.state_path = state;
+	o.out_path = out;
+	if (rb_import(&o, &res, e) != 0)
+		return -1;
+	summary(&res, json);
+	return RB_EX_OK;
+}

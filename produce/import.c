@@ -1,0 +1,401 @@
+/* import.c - importers' common part: the mapping file, the state, the output. */
+#include "import.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "import_src.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+
+#define MAP_MAX (1u << 20)
+#define STATE_MAX (64u << 20)
+
+/* ---- the collector ---- */
+
+void rb_imp_event(struct rb_imp *im, const char *key, const char *time, const char *event,
+		  const char *actor, cJSON *data)
+{
+	cJSON *x = cJSON_CreateObject(), *ev = cJSON_CreateObject();
+
+	if (x == NULL || ev == NULL || data == NULL ||
+	    cJSON_AddStringToObject(ev, "time", time) == NULL ||
+	    cJSON_AddStringToObject(ev, "event", event) == NULL ||
+	    cJSON_AddStringToObject(ev, "actor", actor) == NULL ||
+	    !cJSON_AddItemToObject(ev, "data", data)) {
+		if (cJSON_GetObjectItemCaseSensitive(ev, "data") != data)
+			cJSON_Delete(data);
+		cJSON_Delete(ev);
+		cJSON_Delete(x);
+		im->failed = 1;
+		return;
+	}
+	if (cJSON_AddStringToObject(x, "key", key) == NULL ||
+	    !cJSON_AddItemToObject(x, "event", ev)) {
+		cJSON_Delete(ev);
+		cJSON_Delete(x);
+		im->failed = 1;
+		return;
+	}
+	if (!cJSON_AddItemToArray(im->events, x)) {
+		cJSON_Delete(x);
+		im->failed = 1;
+	}
+}
+
+void rb_imp_unmapped(struct rb_imp *im, const char *reason)
+{
+	struct rb_import_result *r = im->res;
+	int i;
+
+	r->unmapped++;
+	for (i = 0; i < r->nwhy; i++)
+		if (strcmp(r->why[i].reason, reason) == 0) {
+			r->why[i].n++;
+			return;
+		}
+	if (r->nwhy == RB_IMPORT_REASONS)
+		i = RB_IMPORT_REASONS - 1;      /* the last counts the rest */
+	else
+		snprintf(r->why[r->nwhy++].reason, sizeof(r->why[0].reason), "%s", reason);
+	r->why[i].n++;
+}
+
+/* ---- the mapping file ---- */
+
+static int map_string(const cJSON *doc, const char *k, char *out, size_t n, const char *path,
+		      struct rb_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, k);
+
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= n)
+		return RB_ERR(e, RB_EX_CONFIG, "%s: member \"%s\" must be a string of fewer than "
+			      "%zu bytes", path, k, n);
+	memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
+	return 0;
+}
+
+static int map_services(const cJSON *doc, struct rb_imp_map *m, const char *path,
+			struct rb_err *e)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "services"), *s;
+
+	if (arr == NULL)
+		return 0;
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > RB_IMP_SERVICES)
+		return RB_ERR(e, RB_EX_CONFIG, "%s: member \"services\" must be an array of at "
+			      "most %d objects", path, RB_IMP_SERVICES);
+	cJSON_ArrayForEach(s, arr) {
+		int i = m->nservices++;
+
+		if (!cJSON_IsObject(s) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "path")) ||
+		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "service")))
+			return RB_ERR(e, RB_EX_CONFIG, "%s: member \"services\"[%d] must be an object "
+				      "with strings \"path\" and \"service\" (and \"team\")", path, i);
+		if (map_string(s, "path", m->services[i].prefix, RB_IMP_NAME, path, e) != 0 ||
+		    map_string(s, "service", m->services[i].service, RB_IMP_NAME, path, e) != 0 ||
+		    map_string(s, "team", m->services[i].team, RB_IMP_NAME, path, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int map_markers(const cJSON *doc, struct rb_imp_map *m, const char *path,
+		       struct rb_err *e)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "emergency_markers"), *s;
+
+	if (arr == NULL)
+		return 0;
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > RB_IMP_MARKERS)
+		return RB_ERR(e, RB_EX_CONFIG, "%s: member \"emergency_markers\" must be an array "
+			      "of at most %d strings", path, RB_IMP_MARKERS);
+	cJSON_ArrayForEach(s, arr) {
+		if (!cJSON_IsString(s) || s->valuestring[0] == '\0' ||
+		    strlen(s->valuestring) >= RB_IMP_NAME)
+			return RB_ERR(e, RB_EX_CONFIG, "%s: member \"emergency_markers\" must hold "
+				      "non-empty strings of fewer than %d bytes", path, RB_IMP_NAME);
+		memcpy(m->emergency[m->nemergency++], s->valuestring, strlen(s->valuestring) + 1);
+	}
+	return 0;
+}
+
+static int map_load(const char *path, struct rb_imp_map *m, struct rb_err *e)
+{
+	static const char *const known[] = { "environment", "service", "team", "risk_tier",
+					     "services", "emergency_markers", "about" };
+	static const char *const tiers[] = { "low", "medium", "high", "critical" };
+	char *buf = NULL;
+	size_t len, i;
+	cJSON *doc = NULL;
+	const cJSON *it;
+	int rc = -1, ok = 0;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->environment, sizeof(m->environment), "production");
+	snprintf(m->risk_tier, sizeof(m->risk_tier), "medium");
+	if (path == NULL)
+		return 0;
+	if (rb_read_file(path, MAP_MAX, &buf, &len, e) != 0)
+		return -1;
+	if (rb_json_parse(buf, len, 16, &doc, NULL, 0) != 0 || !cJSON_IsObject(doc)) {
+		RB_ERR(e, RB_EX_CONFIG, "%s: not a JSON object", path);
+		goto out;
+	}
+	cJSON_ArrayForEach(it, doc) {
+		int k = 0;
+
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			k |= strcmp(it->string, known[i]) == 0;
+		if (!k) {
+			RB_ERR(e, RB_EX_CONFIG, "%s: unknown member \"%s\"", path, it->string);
+			goto out;
+		}
+	}
+	if (map_string(doc, "environment", m->environment, RB_IMP_NAME, path, e) != 0 ||
+	    map_string(doc, "service", m->service, RB_IMP_NAME, path, e) != 0 ||
+	    map_string(doc, "team", m->team, RB_IMP_NAME, path, e) != 0 ||
+	    map_string(doc, "risk_tier", m->risk_tier, sizeof(m->risk_tier), path, e) != 0 ||
+	    map_services(doc, m, path, e) != 0 || map_markers(doc, m, path, e) != 0)
+		goto out;
+	for (i = 0; i < 4; i++)
+		ok |= strcmp(m->risk_tier, tiers[i]) == 0;
+	if (!ok) {
+		RB_ERR(e, RB_EX_CONFIG, "%s: member \"risk_tier\" must be low, medium, high or "
+		       "critical, not '%s'", path, m->risk_tier);
+		goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(doc);
+	free(buf);
+	return rc;
+}
+
+/* ---- the state: the keys of the events written before ---- */
+
+static int state_load(const char *path, const char *source, cJSON **keys, struct rb_err *e)
+{
+	char *buf = NULL;
+	size_t len;
+	cJSON *doc = NULL;
+	const cJSON *k;
+	int rc = -1;
+
+	*keys = NULL;
+	if (path == NULL || (access(path, F_OK) != 0 && errno == ENOENT)) {
+		*keys = cJSON_CreateArray();
+		return *keys != NULL ? 0 : RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	if (rb_read_file(path, STATE_MAX, &buf, &len, e) != 0)
+		return -1;
+	if (rb_json_parse(buf, len, 8, &doc, NULL, 0) != 0 || !cJSON_IsObject(doc) ||
+	    !rb_json_is_int(cJSON_GetObjectItemCaseSensitive(doc, "v"), 1, 1) ||
+	    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "keys"))) {
+		RB_ERR(e, RB_EX_DATAERR, "state '%s' is not an import state (v 1, keys)", path);
+		goto out;
+	}
+	if (rb_json_str(doc, "source") == NULL || strcmp(rb_json_str(doc, "source"), source) != 0) {
+		RB_ERR(e, RB_EX_DATAERR, "state '%s' is of source '%s', not '%s'", path,
+		       rb_json_str(doc, "source") ? rb_json_str(doc, "source") : "?", source);
+		goto out;
+	}
+	cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(doc, "keys"))
+		if (!cJSON_IsString(k)) {
+			RB_ERR(e, RB_EX_DATAERR, "state '%s': its keys must be strings", path);
+			goto out;
+		}
+	*keys = cJSON_DetachItemFromObjectCaseSensitive(doc, "keys");
+	rc = 0;
+out:
+	cJSON_Delete(doc);
+	free(buf);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys as a sorted array of strings, for bsearch (borrowed from keys). */
+static const char **sorted_keys(const cJSON *keys, size_t *n)
+{
+	const char **v = calloc((size_t)cJSON_GetArraySize(keys) + 1, sizeof(*v));
+	const cJSON *k;
+
+	*n = 0;
+	if (v == NULL)
+		return NULL;
+	cJSON_ArrayForEach(k, keys)
+		v[(*n)++] = k->valuestring;
+	qsort(v, *n, sizeof(*v), cmp_str);
+	return v;
+}
+
+/* ---- the output ---- */
+
+static int event_order(const char *ev)
+{
+	static const char *const order[] = { "change.deployed", "incident.detected",
+		"rollback.requested", "rollback.approved", "rollback.rejected",
+		"rollback.executed", "rollback.verified", "rollback.reviewed", "rollback.closed" };
+	int i;
+
+	for (i = 0; i < 9; i++)
+		if (strcmp(ev, order[i]) == 0)
+			return i;
+	return 9;
+}
+
+/* By time (RFC 3339 UTC with Z sorts as text), then event, then key. */
+static int cmp_event(const void *pa, const void *pb)
+{
+	const cJSON *a = *(const cJSON *const *)pa, *b = *(const cJSON *const *)pb;
+	const cJSON *ea = cJSON_GetObjectItemCaseSensitive(a, "event");
+	const cJSON *eb = cJSON_GetObjectItemCaseSensitive(b, "event");
+	int c = strcmp(rb_json_str(ea, "time"), rb_json_str(eb, "time"));
+
+	if (c != 0)
+		return c;
+	c = event_order(rb_json_str(ea, "event")) - event_order(rb_json_str(eb, "event"));
+	return c != 0 ? c : strcmp(rb_json_str(a, "key"), rb_json_str(b, "key"));
+}
+
+/*
+ * The new events, sorted, one line each, into *text; their keys added to
+ * keys.  Events whose key is in old are counted in res->already.
+ */
+static int render(struct rb_imp *im, cJSON *keys, char **text, size_t *len, struct rb_err *e)
+{
+	size_t nold, n = 0, i;
+	const char **old = sorted_keys(keys, &nold);
+	const cJSON **v = calloc((size_t)cJSON_GetArraySize(im->events) + 1, sizeof(*v));
+	const cJSON *x;
+	FILE *f = NULL;
+	int rc = -1;
+
+	*text = NULL;
+	if (old == NULL || v == NULL || (f = open_memstream(text, len)) == NULL)
+		goto oom;
+	cJSON_ArrayForEach(x, im->events) {
+		const char *k = rb_json_str(x, "key");
+
+		if (bsearch(&k, old, nold, sizeof(*old), cmp_str) != NULL) {
+			im->res->already++;
+			continue;
+		}
+		v[n++] = x;
+	}
+	qsort(v, n, sizeof(*v), cmp_event);
+	for (i = 0; i < n; i++) {
+		char *line;
+
+		/* One event a source made twice (a change reverted twice) is written once. */
+		if (i > 0 && cmp_event(&v[i - 1], &v[i]) == 0)
+			continue;
+		line = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(v[i], "event"));
+		if (line == NULL || fprintf(f, "%s\n", line) < 0 ||
+		    !cJSON_AddItemToArray(keys, cJSON_CreateString(rb_json_str(v[i], "key")))) {
+			cJSON_free(line);
+			goto oom;
+		}
+		cJSON_free(line);
+		im->res->events++;
+	}
+	rc = 0;
+	goto out;
+oom:
+	RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+out:
+	if (f != NULL && fclose(f) != 0 && rc == 0)
+		rc = RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	if (rc != 0) {
+		free(*text);
+		*text = NULL;
+	}
+	free(old);
+	free(v);
+	return rc;
+}
+
+/* The state as JSON: its keys sorted, so that the same imports give the same bytes. */
+static int state_save(const char *path, const char *source, cJSON *keys, struct rb_err *e)
+{
+	size_t n, i;
+	const char **v = sorted_keys(keys, &n);
+	cJSON *doc = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+	int rc = -1;
+
+	if (v == NULL || doc == NULL || arr == NULL)
+		goto oom;
+	cJSON_AddNumberToObject(doc, "v", 1);
+	cJSON_AddStringToObject(doc, "source", source);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]));
+	cJSON_AddItemToObject(doc, "keys", arr);
+	arr = NULL;
+	rc = rb_write_json(path, doc, 0640, e);
+	goto out;
+oom:
+	RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+out:
+	cJSON_Delete(arr);
+	cJSON_Delete(doc);
+	free(v);
+	return rc;
+}
+
+static int write_out(const char *path, const char *text, size_t len, struct rb_err *e)
+{
+	if (strcmp(path, "-") == 0) {
+		if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+			return RB_ERR(e, RB_EX_IOERR, "cannot write the events to standard output");
+		return 0;
+	}
+	return rb_write_atomic(path, text, len, 0640, e);
+}
+
+int rb_import(const struct rb_import_opts *o, struct rb_import_result *res, struct rb_err *e)
+{
+	struct rb_imp_map map;
+	struct rb_imp im = { &map, res, NULL, 0 };
+	cJSON *keys = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (strcmp(o->source, "git") != 0)
+		return RB_ERR(e, RB_EX_USAGE, "unknown source '%s' (git)", o->source);
+	if (map_load(o->map_path, &map, e) != 0 ||
+	    state_load(o->state_path, o->source, &keys, e) != 0)
+		goto out;
+	if ((im.events = cJSON_CreateArray()) == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (rb_import_git(&im, o, e) != 0)
+		goto out;
+	if (im.failed) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (render(&im, keys, &text, &len, e) != 0 || write_out(o->out_path, text, len, e) != 0 ||
+	    (o->state_path != NULL && state_save(o->state_path, o->source, keys, e) != 0))
+		goto out;
+	rc = 0;
+out:
+	free(text);
+	cJSON_Delete(keys);
+	cJSON_Delete(im.events);
+	return rc;
+}
