@@ -11,6 +11,7 @@
 #include "opt.h"
 #include "lib/ident.h"
 #include "lib/crypto.h"
+#include "lib/fsutil.h"
 #include "lib/trust.h"
 #include "produce/seal.h"
 
@@ -19,13 +20,19 @@
 static const char seal_synopsis[] =
 	"usage: rbaudit seal --key KEY.pem --ledger ORIGIN --events EVENTS.jsonl\n"
 	"                    --out EXPORT_DIR [--state STATE.json] [--key-name NAME]\n"
-	"                    [--cosigner NAME=KEY.pem]...\n";
+	"                    [--keys KEYS.json] [--cosigner NAME=KEY.pem]...\n";
 
 static const char seal_about[] =
 	"Sign events into a ledger export: entries.jsonl (one DSSE envelope per\n"
 	"event, seq and prev assigned), manifest.json and checkpoint.  Each line of\n"
 	"EVENTS.jsonl is {\"time\":..., \"event\":..., \"actor\":..., \"data\":{...}},\n"
-	"optionally with \"cosign\":[NAME,...] naming --cosigner keys that sign too.\n";
+	"optionally with \"cosign\":[NAME,...] naming --cosigner keys that sign too;\n"
+	"any other member is refused (exit 65), never dropped.  Before anything is\n"
+	"written, every event's time is checked against the key's trust-store entry\n"
+	"(--keys, else NAME.pub.json beside KEY.pem as keygen wrote it): an event the\n"
+	"key cannot validly sign (before its valid_from, after its valid_until or its\n"
+	"revocation) is refused, naming the line and the key's window, so that the\n"
+	"export never fails later at verify with E_KEY_NOT_VALID.\n";
 
 static const char seal_tail[] =
 	"The same events, key and state always give byte-identical exports.\n"
@@ -49,7 +56,7 @@ static void name_from_path(const char *path, char *out, size_t n)
 
 /* What the command line asks of seal. */
 struct seal_args {
-	const char *keypath, *ledger, *events, *out, *statepath;
+	const char *keypath, *ledger, *events, *out, *statepath, *keys;
 	char keyname[RB_KEYNAME_MAX + 1], cnames[MAX_COSIGNERS][RB_KEYNAME_MAX + 1];
 	const char *cpaths[MAX_COSIGNERS];
 	size_t ncos;
@@ -91,6 +98,8 @@ static int seal_args(int argc, char **argv, struct seal_args *a, struct rb_err *
 		  "export)", 0, 0, NULL },
 		{ "state", CLI_STR, &a->statepath, "STATE.json", "where the ledger stands: read if "
 		  "it exists (the next\nexport continues it), written after success", 0, 0, NULL },
+		{ "keys", CLI_STR, &a->keys, "KEYS.json", "the trust store that holds the key "
+		  "(default: NAME.pub.json\nbeside KEY.pem)", 0, 0, NULL },
 		{ "cosigner", CLI_STRS, &cs, "NAME=PEM",
 		  "a further key that events may name in \"cosign\"", 0, 0, NULL },
 		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
@@ -118,6 +127,57 @@ static int seal_args(int argc, char **argv, struct seal_args *a, struct rb_err *
 	return 0;
 }
 
+/*
+ * The key's trust-store entry: from --keys, else NAME.pub.json beside the
+ * private key; *t NULL (no check) when neither is there.
+ */
+static int key_entry(const struct seal_args *a, rb_trust **t, const rb_tkey **k,
+		     struct rb_err *e)
+{
+	char pub[PATH_MAX];
+	size_t len = strlen(a->keypath);
+	char *buf = NULL;
+	size_t blen;
+	cJSON *entry = NULL;
+	int rc = -1, added;
+
+	*t = NULL;
+	*k = NULL;
+	if (a->keys != NULL) {
+		if (rb_trust_load(a->keys, t, e) != 0)
+			return -1;
+	} else {
+		if (len > 4 && strcmp(a->keypath + len - 4, ".pem") == 0)
+			len -= 4;
+		snprintf(pub, sizeof(pub), "%.*s.pub.json", (int)len, a->keypath);
+		if (access(pub, F_OK) != 0)
+			return 0;
+		if (rb_read_file(pub, 1 << 16, &buf, &blen, e) != 0 || rb_trust_new(t, e) != 0)
+			goto out;
+		entry = cJSON_ParseWithLength(buf, blen);
+		if (entry == NULL) {
+			RB_ERR(e, RB_EX_DATAERR, "'%s' is not a key entry (JSON)", pub);
+			goto out;
+		}
+		if (rb_trust_add(*t, entry, &added, e) != 0)
+			goto out;
+	}
+	if ((*k = rb_trust_find(*t, a->keyname, strlen(a->keyname))) == NULL) {
+		RB_ERR(e, RB_EX_DATAERR, "the trust store holds no key '%s' (use --key-name)",
+		       a->keyname);
+		goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(entry);
+	free(buf);
+	if (rc != 0) {
+		rb_trust_free(*t);
+		*t = NULL;
+	}
+	return rc;
+}
+
 int cmd_seal(int argc, char **argv, struct rb_err *e)
 {
 	struct seal_args a;
@@ -125,6 +185,8 @@ int cmd_seal(int argc, char **argv, struct rb_err *e)
 	rb_privkey *ckeys[MAX_COSIGNERS] = { NULL };
 	struct rb_ledger_state st;
 	rb_privkey *key = NULL;
+	rb_trust *trust = NULL;
+	const rb_tkey *tk = NULL;
 	uint64_t first, count = 0;
 	size_t i;
 	int rc;
@@ -133,7 +195,8 @@ int cmd_seal(int argc, char **argv, struct rb_err *e)
 	if ((rc = seal_args(argc, argv, &a, e)) != 0)
 		return rc < 0 ? -1 : RB_EX_OK;
 	rc = -1;
-	if (rb_privkey_load(a.keypath, &key, e) != 0)
+	if (rb_privkey_load(a.keypath, &key, e) != 0 || key_entry(&a, &trust, &tk, e) != 0 ||
+	    (tk != NULL && rb_seal_check(a.events, tk, e) != 0))
 		goto out;
 	for (i = 0; i < a.ncos; i++) {
 		if (rb_privkey_load(a.cpaths[i], &ckeys[i], e) != 0)
@@ -161,6 +224,7 @@ int cmd_seal(int argc, char **argv, struct rb_err *e)
 	       rb_plural((long long)count, "entry", "entries"), first, first + count - 1, a.out);
 	rc = RB_EX_OK;
 out:
+	rb_trust_free(trust);
 	rb_state_clear(&st);
 	for (i = 0; i < a.ncos; i++)
 		rb_privkey_free(ckeys[i]);

@@ -275,6 +275,7 @@ static void check_signatures(struct slot *s, const rb_trust *trust,
 	int named_trusted = 0, entry_sig_failed = 0, role_missing = 0;
 	int revoked = 0, notvalid = 0;
 	const char *rname = NULL, *nvname = NULL, *rolename = NULL;
+	const rb_tkey *nvkey = NULL;
 	const cJSON *sg;
 	const char *msg = s->pae;
 	size_t mlen = s->hdrlen + s->plen;
@@ -338,6 +339,7 @@ static void check_signatures(struct slot *s, const rb_trust *trust,
 		default:
 			notvalid = 1;
 			nvname = rb_tkey_name(k);
+			nvkey = k;
 			break;
 		}
 	}
@@ -347,9 +349,13 @@ static void check_signatures(struct slot *s, const rb_trust *trust,
 	if (revoked)
 		slot_err(s, "E_KEY_REVOKED", "key '%s' was revoked at or before %s",
 			 rname, s->time);
-	else if (notvalid)
-		slot_err(s, "E_KEY_NOT_VALID", "key '%s' is not valid at %s", nvname,
-			 s->time);
+	else if (notvalid) {
+		char win[160];
+
+		rb_tkey_window(nvkey, win, sizeof(win));
+		slot_err(s, "E_KEY_NOT_VALID", "key '%s' is not valid at %s (it is %s)", nvname,
+			 s->time, win);
+	}
 	else if (entry_sig_failed)
 		slot_err(s, "E_SIG", "no signature verifies under a trusted entry key");
 	else if (role_missing)

@@ -578,3 +578,16 @@ out:
 	cJSON_Delete(o);
 	return rc;
 }
+
+void rb_tkey_window(const rb_tkey *k, char *out, size_t n)
+{
+	char from[RB_TIME_MAX], until[RB_TIME_MAX] = "", rev[RB_TIME_MAX] = "";
+
+	rb_time_format(rb_tkey_valid_from(k), from);
+	if (rb_tkey_valid_until(k) != NULL)
+		rb_time_format(rb_tkey_valid_until(k), until);
+	if (rb_tkey_revoked_at(k) != NULL)
+		rb_time_format(rb_tkey_revoked_at(k), rev);
+	snprintf(out, n, "valid from %s%s%s%s%s", from, until[0] ? " until " : ", with no end",
+		 until, rev[0] ? ", revoked at " : "", rev);
+}

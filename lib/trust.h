@@ -96,6 +96,9 @@ const struct rb_time *rb_tkey_revoked_at(const rb_tkey *k);  /* NULL if unset */
 const uint8_t *rb_tkey_keyhash(const rb_tkey *k);
 enum rb_key_state rb_tkey_state(const rb_tkey *k, const struct rb_time *t);
 
+/* The key's window in words, "valid from A until B, revoked at C", into out. */
+void rb_tkey_window(const rb_tkey *k, char *out, size_t n);
+
 /* 1 when name is an acceptable key name (also used as a file name). */
 int rb_keyname_valid(const char *name);
 

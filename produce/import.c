@@ -255,10 +255,15 @@ static int event_order(const char *ev)
 	return 9;
 }
 
+/* An event of the collector, for sorting. */
+struct ref {
+	const cJSON *x;
+};
+
 /* By time (RFC 3339 UTC with Z sorts as text), then event, then key. */
 static int cmp_event(const void *pa, const void *pb)
 {
-	const cJSON *a = *(const cJSON *const *)pa, *b = *(const cJSON *const *)pb;
+	const cJSON *a = ((const struct ref *)pa)->x, *b = ((const struct ref *)pb)->x;
 	const cJSON *ea = cJSON_GetObjectItemCaseSensitive(a, "event");
 	const cJSON *eb = cJSON_GetObjectItemCaseSensitive(b, "event");
 	int c = strcmp(rb_json_str(ea, "time"), rb_json_str(eb, "time"));
@@ -277,7 +282,7 @@ static int render(struct rb_imp *im, cJSON *keys, char **text, size_t *len, stru
 {
 	size_t nold, n = 0, i;
 	const char **old = sorted_keys(keys, &nold);
-	const cJSON **v = calloc((size_t)cJSON_GetArraySize(im->events) + 1, sizeof(*v));
+	struct ref *v = calloc((size_t)cJSON_GetArraySize(im->events) + 1, sizeof(*v));
 	const cJSON *x;
 	FILE *f = NULL;
 	int rc = -1;
@@ -292,7 +297,7 @@ static int render(struct rb_imp *im, cJSON *keys, char **text, size_t *len, stru
 			im->res->already++;
 			continue;
 		}
-		v[n++] = x;
+		v[n++].x = x;
 	}
 	qsort(v, n, sizeof(*v), cmp_event);
 	for (i = 0; i < n; i++) {
@@ -301,9 +306,9 @@ static int render(struct rb_imp *im, cJSON *keys, char **text, size_t *len, stru
 		/* One event a source made twice (a change reverted twice) is written once. */
 		if (i > 0 && cmp_event(&v[i - 1], &v[i]) == 0)
 			continue;
-		line = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(v[i], "event"));
+		line = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(v[i].x, "event"));
 		if (line == NULL || fprintf(f, "%s\n", line) < 0 ||
-		    !cJSON_AddItemToArray(keys, cJSON_CreateString(rb_json_str(v[i], "key")))) {
+		    !cJSON_AddItemToArray(keys, cJSON_CreateString(rb_json_str(v[i].x, "key")))) {
 			cJSON_free(line);
 			goto oom;
 		}

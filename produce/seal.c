@@ -485,6 +485,34 @@ out:
 	return rc;
 }
 
+/*
+ * An event holds time, event, actor, data and cosign, nothing else: a
+ * member the entry has no place for is refused, never dropped.
+ */
+static int unknown_member(const cJSON *ev, char *why, size_t n)
+{
+	static const char *const known[] = { "time", "event", "actor", "data", "cosign" };
+	const cJSON *m;
+	size_t i;
+
+	if (!cJSON_IsObject(ev)) {
+		snprintf(why, n, "an event is a JSON object");
+		return 1;
+	}
+	cJSON_ArrayForEach(m, ev) {
+		int k = 0;
+
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			k |= strcmp(m->string, known[i]) == 0;
+		if (!k) {
+			snprintf(why, n, "unknown member \"%.60s\" (an event holds time, event, actor, "
+				 "data and cosign; put it in data)", m->string);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* One events-file line: check its members and append it. */
 static int seal_line(rb_sealer *s, const char *line, size_t len,
 		     const struct rb_cosigner *cos, size_t ncos, struct rb_err *e)
@@ -499,6 +527,10 @@ static int seal_line(rb_sealer *s, const char *line, size_t len,
 
 	if (rb_json_parse(line, len, 64, &ev, why, sizeof(why)) != 0)
 		return RB_ERR(e, RB_EX_DATAERR, "%s", why);
+	if (unknown_member(ev, why, sizeof(why))) {
+		RB_ERR(e, RB_EX_DATAERR, "%s", why);
+		goto out;
+	}
 	time = rb_json_str(ev, "time");
 	event = rb_json_str(ev, "event");
 	actor = rb_json_str(ev, "actor");
@@ -578,6 +610,47 @@ int rb_seal_file(const char *events_path, const char *out_dir,
 out:
 	if (s != NULL)
 		rb_sealer_close(s, 0, NULL, NULL);
+	rb_lines_close(lr);
+	return rc;
+}
+
+int rb_seal_check(const char *events_path, const rb_tkey *k, struct rb_err *e)
+{
+	rb_lines *lr = NULL;
+	const char *line;
+	size_t len;
+	int got, rc = -1;
+	char win[160];
+
+	rb_tkey_window(k, win, sizeof(win));
+	if (!rb_tkey_has_role(k, "entry"))
+		return RB_ERR(e, RB_EX_DATAERR, "key '%s' lacks role \"entry\": it cannot sign "
+			      "entries; nothing was sealed", rb_tkey_name(k));
+	if (rb_lines_open(events_path, EVENT_MAX_LINE, 0, &lr, e) != 0)
+		return -1;
+	while ((got = rb_lines_next(lr, &line, &len, e)) != RB_LINES_EOF) {
+		cJSON *ev = NULL;
+		const char *t;
+		struct rb_time tm;
+		int bad;
+
+		if (got < 0)
+			goto out;
+		if (got == RB_LINES_TOOLONG || rb_json_parse(line, len, 64, &ev, NULL, 0) != 0)
+			continue;       /* the sealing says what is wrong with it */
+		t = rb_json_str(ev, "time");
+		bad = t != NULL && rb_time_parse(t, strlen(t), &tm) == 0 &&
+		      rb_tkey_state(k, &tm) != RB_KEY_VALID;
+		if (bad)
+			RB_ERR(e, RB_EX_DATAERR, "%s:%lld: key '%s' cannot validly sign an event of "
+			       "%s (it is %s); nothing was sealed", events_path,
+			       rb_lines_lineno(lr), rb_tkey_name(k), t, win);
+		cJSON_Delete(ev);
+		if (bad)
+			goto out;
+	}
+	rc = 0;
+out:
 	rb_lines_close(lr);
 	return rc;
 }

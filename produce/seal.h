@@ -25,6 +25,7 @@
 #include "lib/crypto.h"
 #include "lib/err.h"
 #include "lib/merkle.h"
+#include "lib/trust.h"
 
 /* Where a ledger stands after an export: O(log n), not the whole ledger. */
 struct rb_ledger_state {
@@ -94,5 +95,13 @@ int rb_seal_file(const char *events_path, const char *out_dir,
 		 struct rb_ledger_state *st, const char *keyname,
 		 const rb_privkey *key, const struct rb_cosigner *cosigners,
 		 size_t ncosigners, uint64_t *count, struct rb_err *e);
+
+/*
+ * Before sealing: can key k (its trust-store entry) validly sign every
+ * event of the events file, by the time each carries (role "entry", inside
+ * its validity window, not revoked)?  Else RB_EX_DATAERR naming the file,
+ * the line, the event's time and the key's window.  Reads only.
+ */
+int rb_seal_check(const char *events_path, const rb_tkey *k, struct rb_err *e);
 
 #endif

@@ -227,4 +227,32 @@ expect_exit nonzero "seal with a missing events file fails" -- \
 	"$RBAUDIT" seal --key k/ledger.pem --ledger "$LEDGER" --events no-such-events.jsonl --out noevents
 expect_grep -F "the error names the missing events file" "$ERR" 'no-such-events.jsonl'
 
+# --- seal catches its own mistakes (issue #20) ---------------------------
+# keygen's default valid_from is now: a key made today cannot sign July.
+"$RBAUDIT" keygen --name today --out kt >/dev/null 2>&1
+expect_exit 65 "seal refuses events before the key's valid_from" -- \
+	"$RBAUDIT" seal --key kt/today.pem --ledger "$LEDGER" --events "$JUL" --out early
+expect_grep "  naming the file, line 1, the event's time and the key's window" "$ERR" \
+	"$(basename "$JUL"):1: key 'today' cannot validly sign an event of 2026-07-[0-9T:]+Z \(it is valid from [0-9-]+T[0-9:]+Z, with no end\); nothing was sealed"
+check "  and writes nothing" test ! -e early
+rm kt/today.pub.json
+"$RBAUDIT" keys add k/ledger.pub.json --keys kt-keys.json >/dev/null 2>&1
+"$PY" -c 'import json; d = json.load(open("kt-keys.json")); [k.update(valid_from="2027-01-01T00:00:00Z") for k in d["keys"]]; json.dump(d, open("kt-keys.json", "w"))'
+expect_exit 65 "  with --keys, the trust store's entry is judged the same" -- \
+	"$RBAUDIT" seal --key k/ledger.pem --keys kt-keys.json --ledger "$LEDGER" \
+	--events "$JUL" --out early2
+check "  and writes nothing" test ! -e early2
+printf '%s\n' '{"time":"2026-08-01T00:00:00Z","event":"change.deployed","actor":"a@acme.example","data":{},"ticket":"T-1"}' > extra.jsonl
+expect_exit 65 "seal refuses an unknown member of an event" -- \
+	"$RBAUDIT" seal --key k/ledger.pem --ledger "$LEDGER" --events extra.jsonl --out extra
+expect_grep -F "  naming the line and the member" "$ERR" 'extra.jsonl:1: unknown member "ticket"'
+check "  and writes no export" test ! -e extra/entries.jsonl
+# An export of events the key cannot sign (sealed with no entry beside the
+# key to judge by): verify's E_KEY_NOT_VALID names the key's window.
+mkdir -p kn && cp k/ledger.pem kn/ledger.pem && chmod 600 kn/ledger.pem
+"$RBAUDIT" seal --key kn/ledger.pem --ledger "$LEDGER" --events "$JUL" --out late >/dev/null 2>&1
+expect_exit 1 "an export signed outside the key's window fails verify" -- \
+	"$RBAUDIT" verify --keys kt-keys.json late
+expect_grep -F "  E_KEY_NOT_VALID names the window" "$OUT" "(it is valid from 2027-01-01T00:00:00Z, with no end)"
+
 done_testing
