@@ -146,34 +146,16 @@ static int save_logged(const rb_trust *t, const char *path, const char *command,
 static int keys_add(int argc, char **argv, const char *store, struct rb_err *e)
 {
 	rb_trust *t = NULL;
-	cJSON *entry = NULL;
-	char *buf = NULL, why[160];
-	size_t len;
+	const rb_tkey *k;
 	int i, added, changed = 0, rc = -1;
 
 	if (open_store(store, 1, &t, e) != 0)
 		return -1;
 	for (i = 0; i < argc; i++) {
-		if (rb_read_file(argv[i], 1u << 20, &buf, &len, e) != 0)
+		if (rb_trust_add_file(t, argv[i], &added, &k, e) != 0)
 			goto out;
-		if (rb_json_parse(buf, len, 8, &entry, why, sizeof(why)) != 0) {
-			RB_ERR(e, RB_EX_DATAERR, "'%s': %s", argv[i], why);
-			goto out;
-		}
-		if (rb_trust_add(t, entry, &added, e) != 0) {
-			char m[sizeof(e->msg)];
-
-			snprintf(m, sizeof(m), "%s", e->msg);
-			RB_ERR(e, e->code, "'%s': %s", argv[i], m);
-			goto out;
-		}
-		printf("%s key '%s'\n", added ? "added" : "already present:",
-		       rb_json_str(entry, "name"));
+		printf("%s key '%s'\n", added ? "added" : "already present:", rb_tkey_name(k));
 		changed |= added;
-		cJSON_Delete(entry);
-		entry = NULL;
-		free(buf);
-		buf = NULL;
 	}
 	if (changed || access(store, F_OK) != 0) {
 		char cmd[1024];
@@ -186,8 +168,6 @@ static int keys_add(int argc, char **argv, const char *store, struct rb_err *e)
 	}
 	rc = RB_EX_OK;
 out:
-	cJSON_Delete(entry);
-	free(buf);
 	rb_trust_free(t);
 	return rc;
 }

@@ -11,7 +11,6 @@
 #include "opt.h"
 #include "lib/ident.h"
 #include "lib/crypto.h"
-#include "lib/fsutil.h"
 #include "lib/trust.h"
 #include "produce/seal.h"
 
@@ -136,10 +135,8 @@ static int key_entry(const struct seal_args *a, rb_trust **t, const rb_tkey **k,
 {
 	char pub[PATH_MAX];
 	size_t len = strlen(a->keypath);
-	char *buf = NULL;
-	size_t blen;
-	cJSON *entry = NULL;
-	int rc = -1, added;
+	const rb_tkey *beside;
+	int added;
 
 	*t = NULL;
 	*k = NULL;
@@ -152,30 +149,19 @@ static int key_entry(const struct seal_args *a, rb_trust **t, const rb_tkey **k,
 		snprintf(pub, sizeof(pub), "%.*s.pub.json", (int)len, a->keypath);
 		if (access(pub, F_OK) != 0)
 			return 0;
-		if (rb_read_file(pub, 1 << 16, &buf, &blen, e) != 0 || rb_trust_new(t, e) != 0)
-			goto out;
-		entry = cJSON_ParseWithLength(buf, blen);
-		if (entry == NULL) {
-			RB_ERR(e, RB_EX_DATAERR, "'%s' is not a key entry (JSON)", pub);
-			goto out;
-		}
-		if (rb_trust_add(*t, entry, &added, e) != 0)
-			goto out;
+		if (rb_trust_new(t, e) != 0 || rb_trust_add_file(*t, pub, &added, &beside, e) != 0)
+			goto fail;
 	}
 	if ((*k = rb_trust_find(*t, a->keyname, strlen(a->keyname))) == NULL) {
 		RB_ERR(e, RB_EX_DATAERR, "the trust store holds no key '%s' (use --key-name)",
 		       a->keyname);
-		goto out;
+		goto fail;
 	}
-	rc = 0;
-out:
-	cJSON_Delete(entry);
-	free(buf);
-	if (rc != 0) {
-		rb_trust_free(*t);
-		*t = NULL;
-	}
-	return rc;
+	return 0;
+fail:
+	rb_trust_free(*t);
+	*t = NULL;
+	return -1;
 }
 
 int cmd_seal(int argc, char **argv, struct rb_err *e)

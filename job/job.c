@@ -310,8 +310,8 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 	char *buf = NULL, why[160], base[PATH_MAX];
 	const char *slash = strrchr(path, '/');
 	cJSON *doc = NULL;
-	const cJSON *it;
-	size_t len, k;
+	const char *unknown;
+	size_t len;
 	int rc = -1;
 
 	memset(j, 0, sizeof(*j));
@@ -340,18 +340,13 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 		RB_ERR(e, RB_EX_CONFIG, "job '%s': %s", path, doc ? "not a JSON object" : why);
 		goto out;
 	}
-	cJSON_ArrayForEach(it, doc) {
-		int known = 0;
-
-		for (k = 0; k < sizeof(members) / sizeof(members[0]); k++)
-			known |= strcmp(it->string, members[k]) == 0;
-		if (!known) {
-			bad(path, buf, it->string, "is not a job member (database, trust_store, "
-			    "policy, inbox, archive, quarantine, output, templates, report_key, "
-			    "retention, settle_seconds, stale_after_hours, alert_level, alert_findings, "
-			    "...)", e);
-			goto out;
-		}
+	if ((unknown = rb_json_unknown_member(doc, members,
+					      sizeof(members) / sizeof(members[0]))) != NULL) {
+		bad(path, buf, unknown, "is not a job member (database, trust_store, "
+		    "policy, inbox, archive, quarantine, output, templates, report_key, "
+		    "retention, settle_seconds, stale_after_hours, alert_level, alert_findings, "
+		    "...)", e);
+		goto out;
 	}
 	if (load_paths(path, buf, doc, base, j, e) != 0 ||
 	    load_templates(path, buf, doc, base, j, e) != 0)

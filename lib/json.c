@@ -461,6 +461,20 @@ const char *rb_json_str(const cJSON *obj, const char *name)
 	return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
+const char *rb_json_unknown_member(const cJSON *obj, const char *const *known, size_t n)
+{
+	const cJSON *it;
+	size_t i;
+
+	cJSON_ArrayForEach(it, obj) {
+		for (i = 0; i < n && strcmp(it->string, known[i]) != 0; i++)
+			;
+		if (i == n)
+			return it->string;
+	}
+	return NULL;
+}
+
 int rb_json_is_int(const cJSON *item, int64_t min, int64_t max)
 {
 	double d;

@@ -78,6 +78,12 @@ int rb_utf8_next(const char *buf, size_t len, uint32_t *cp);
 const char *rb_json_str(const cJSON *obj, const char *name);
 
 /*
+ * The name of obj's first member that is not one of known[0..n), or NULL
+ * when every member is known: files refuse what they have no place for.
+ */
+const char *rb_json_unknown_member(const cJSON *obj, const char *const *known, size_t n);
+
+/*
  * The member as an integer in [min, max].  Returns 0 and sets *out, or -1
  * when the member is absent, not a number, not integral or out of range.
  */

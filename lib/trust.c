@@ -325,6 +325,36 @@ int rb_trust_add(rb_trust *t, const cJSON *entry, int *added, struct rb_err *e)
 	return 0;
 }
 
+int rb_trust_add_file(rb_trust *t, const char *path, int *added, const rb_tkey **key,
+		      struct rb_err *e)
+{
+	cJSON *entry = NULL;
+	char *buf = NULL, why[160];
+	size_t len;
+	int rc = -1;
+
+	*key = NULL;
+	if (rb_read_file(path, 1u << 20, &buf, &len, e) != 0)
+		return -1;
+	if (rb_json_parse(buf, len, 8, &entry, why, sizeof(why)) != 0) {
+		RB_ERR(e, RB_EX_DATAERR, "'%s': %s", path, why);
+		goto out;
+	}
+	if (rb_trust_add(t, entry, added, e) != 0) {
+		char m[sizeof(e->msg)];
+
+		snprintf(m, sizeof(m), "%s", e->msg);
+		RB_ERR(e, e->code, "'%s': %s", path, m);
+		goto out;
+	}
+	*key = rb_trust_find(t, rb_json_str(entry, "name"), strlen(rb_json_str(entry, "name")));
+	rc = 0;
+out:
+	cJSON_Delete(entry);
+	free(buf);
+	return rc;
+}
+
 /* Set member (revoked_at or valid_until) of k's entry to at. */
 static int set_time_member(rb_tkey *k, const char *member, const struct rb_time *at,
 			   struct rb_err *e)

@@ -56,6 +56,13 @@ void rb_trust_free(rb_trust *t);
 int rb_trust_add(rb_trust *t, const cJSON *entry, int *added, struct rb_err *e);
 
 /*
+ * Add the key entry of the file path (a NAME.pub.json as keygen writes it),
+ * as rb_trust_add; *key is then that key in t.  Errors name the file.
+ */
+int rb_trust_add_file(rb_trust *t, const char *path, int *added, const rb_tkey **key,
+		      struct rb_err *e);
+
+/*
  * Set revoked_at of key name to at.  RB_EX_DATAERR when there is no such
  * key, when at is before its valid_from, or when it is revoked already at an
  * earlier time (a later one would make entries valid again; an earlier one

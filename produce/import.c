@@ -12,6 +12,7 @@
 #include "import_src.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
+#include "lib/vocab.h"
 
 #define MAP_MAX (1u << 20)
 #define STATE_MAX (64u << 20)
@@ -131,12 +132,11 @@ static int map_load(const char *path, struct rb_imp_map *m, struct rb_err *e)
 {
 	static const char *const known[] = { "environment", "service", "team", "risk_tier",
 					     "services", "emergency_markers", "about" };
-	static const char *const tiers[] = { "low", "medium", "high", "critical" };
 	char *buf = NULL;
-	size_t len, i;
+	size_t len;
 	cJSON *doc = NULL;
-	const cJSON *it;
-	int rc = -1, ok = 0;
+	const char *unknown;
+	int rc = -1;
 
 	memset(m, 0, sizeof(*m));
 	snprintf(m->environment, sizeof(m->environment), "production");
@@ -149,15 +149,10 @@ static int map_load(const char *path, struct rb_imp_map *m, struct rb_err *e)
 		RB_ERR(e, RB_EX_CONFIG, "%s: not a JSON object", path);
 		goto out;
 	}
-	cJSON_ArrayForEach(it, doc) {
-		int k = 0;
-
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			k |= strcmp(it->string, known[i]) == 0;
-		if (!k) {
-			RB_ERR(e, RB_EX_CONFIG, "%s: unknown member \"%s\"", path, it->string);
-			goto out;
-		}
+	if ((unknown = rb_json_unknown_member(doc, known, sizeof(known) / sizeof(known[0]))) !=
+	    NULL) {
+		RB_ERR(e, RB_EX_CONFIG, "%s: unknown member \"%s\"", path, unknown);
+		goto out;
 	}
 	if (map_string(doc, "environment", m->environment, RB_IMP_NAME, path, e) != 0 ||
 	    map_string(doc, "service", m->service, RB_IMP_NAME, path, e) != 0 ||
@@ -165,9 +160,7 @@ static int map_load(const char *path, struct rb_imp_map *m, struct rb_err *e)
 	    map_string(doc, "risk_tier", m->risk_tier, sizeof(m->risk_tier), path, e) != 0 ||
 	    map_services(doc, m, path, e) != 0 || map_markers(doc, m, path, e) != 0)
 		goto out;
-	for (i = 0; i < 4; i++)
-		ok |= strcmp(m->risk_tier, tiers[i]) == 0;
-	if (!ok) {
+	if (rb_tier_of(m->risk_tier) < 0) {
 		RB_ERR(e, RB_EX_CONFIG, "%s: member \"risk_tier\" must be low, medium, high or "
 		       "critical, not '%s'", path, m->risk_tier);
 		goto out;
@@ -242,17 +235,12 @@ static const char **sorted_keys(const cJSON *keys, size_t *n)
 
 /* ---- the output ---- */
 
+/* An event's place in metrics-v1 §1's order (lib/vocab); an unknown one last. */
 static int event_order(const char *ev)
 {
-	static const char *const order[] = { "change.deployed", "incident.detected",
-		"rollback.requested", "rollback.approved", "rollback.rejected",
-		"rollback.executed", "rollback.verified", "rollback.reviewed", "rollback.closed" };
-	int i;
+	int i = rb_event_of(ev);
 
-	for (i = 0; i < 9; i++)
-		if (strcmp(ev, order[i]) == 0)
-			return i;
-	return 9;
+	return i < 0 ? RB_NEVENTS : i;
 }
 
 /* An event of the collector, for sorting. */

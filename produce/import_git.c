@@ -251,9 +251,9 @@ static char *rationale_of(const git_commit *r)
 		out = strdup(body != NULL ? body : "");
 		/* Without the line git wrote and the trailers' paragraph. */
 		if (out != NULL && (p = strstr(out, "This reverts commit ")) != NULL) {
-			char *eol = strchr(p, '\n');
+			const char *eol = strchr(p, '\n'), *rest = eol ? eol + 1 : p + strlen(p);
 
-			memmove(p, eol ? eol + 1 : p + strlen(p), strlen(eol ? eol + 1 : p + strlen(p)) + 1);
+			memmove(p, rest, strlen(rest) + 1);
 		}
 	}
 	if (out == NULL)

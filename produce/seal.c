@@ -492,25 +492,17 @@ out:
 static int unknown_member(const cJSON *ev, char *why, size_t n)
 {
 	static const char *const known[] = { "time", "event", "actor", "data", "cosign" };
-	const cJSON *m;
-	size_t i;
+	const char *m;
 
 	if (!cJSON_IsObject(ev)) {
 		snprintf(why, n, "an event is a JSON object");
 		return 1;
 	}
-	cJSON_ArrayForEach(m, ev) {
-		int k = 0;
-
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			k |= strcmp(m->string, known[i]) == 0;
-		if (!k) {
-			snprintf(why, n, "unknown member \"%.60s\" (an event holds time, event, actor, "
-				 "data and cosign; put it in data)", m->string);
-			return 1;
-		}
-	}
-	return 0;
+	m = rb_json_unknown_member(ev, known, sizeof(known) / sizeof(known[0]));
+	if (m != NULL)
+		snprintf(why, n, "unknown member \"%.60s\" (an event holds time, event, actor, "
+			 "data and cosign; put it in data)", m);
+	return m != NULL;
 }
 
 /* One events-file line: check its members and append it. */

@@ -8,6 +8,7 @@
 
 #include <fontconfig/fontconfig.h>
 #include <fribidi.h>
+#include <utf8proc.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
 #include FT_TRUETYPE_TABLES_H
@@ -39,11 +40,9 @@ struct rb_fonts {
 
 /* ---- UTF-8 ---- */
 
-/* Append cp to *buf (grown as needed): 0, or -1 out of memory. */
+/* Append cp to *buf (grown as needed), encoded by utf8proc: 0, or -1 out of memory. */
 static int put_cp(char **buf, size_t *len, size_t *cap, uint32_t cp)
 {
-	char *s;
-
 	if (*len + 5 > *cap) {
 		size_t nc = *cap * 2 > *len + 64 ? *cap * 2 : *len + 64;
 		char *nb = realloc(*buf, nc);
@@ -53,20 +52,8 @@ static int put_cp(char **buf, size_t *len, size_t *cap, uint32_t cp)
 		*buf = nb;
 		*cap = nc;
 	}
-	s = *buf + *len;
-	if (cp < 0x80) {
-		s[0] = (char)cp;
-		*len += 1;
-	} else if (cp < 0x800) {
-		s[0] = (char)(0xc0 | cp >> 6);
-		s[1] = (char)(0x80 | (cp & 0x3f));
-		*len += 2;
-	} else {
-		s[0] = (char)(0xe0 | cp >> 12);
-		s[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		s[2] = (char)(0x80 | (cp & 0x3f));
-		*len += 3;
-	}
+	*len += (size_t)utf8proc_encode_char((utf8proc_int32_t)cp,
+					     (utf8proc_uint8_t *)*buf + *len);
 	(*buf)[*len] = '\0';
 	return 0;
 }

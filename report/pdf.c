@@ -1136,25 +1136,32 @@ static void sec_findings(struct pdf *p, const char *title, int limit)
 }
 
 /* The rollback's entries from the ledger, with where each was ingested from. */
-static cJSON *trail_of(struct pdf *p, const cJSON *r)
+/*
+ * The attestation's trail of r when it holds one (report.c read it for the
+ * JSON report), else r's entries read from the ledger into *owned, which
+ * the caller frees.  NULL after a read error (p->failed).
+ */
+static const cJSON *trail_of(struct pdf *p, const cJSON *r, cJSON **owned)
 {
-	cJSON *trail = NULL;
+	const cJSON *have = get(get(p->d->attest, "trails"), str(r, "rollback_id"));
 	struct rb_err e;
 
-	if ((p->trails == NULL &&
-	     rb_trail_open(p->d->db, p->d->ledger_id, &p->trails, &e) != 0) ||
-	    rb_trail_read(p->trails, get(r, "seqs"), &trail, &e) != 0) {
+	*owned = NULL;
+	if (have != NULL)
+		return have;
+	if (rb_trail_of(p->d->db, p->d->ledger_id, &p->trails, get(r, "seqs"), owned, &e) != 0) {
 		p->failed = 1;
 		return NULL;
 	}
-	return trail;
+	return *owned;
 }
 
 
 /* Under a top-risk row: the first two lines of the rollback's rationale. */
 static void rationale_lines(struct pdf *p, const cJSON *r, int shade)
 {
-	cJSON *trail = trail_of(p, r), *rec;
+	cJSON *owned, *rec;
+	const cJSON *trail = trail_of(p, r, &owned);
 	struct few_lines c;
 	char text[1100];
 	double size = 7.5, lead = size * 1.25;
@@ -1163,7 +1170,7 @@ static void rationale_lines(struct pdf *p, const cJSON *r, int shade)
 	if (trail == NULL)
 		return;
 	rec = rb_record_of(trail);
-	cJSON_Delete(trail);
+	cJSON_Delete(owned);
 	if (rec == NULL) {
 		p->failed = 1;
 		return;
@@ -1646,8 +1653,8 @@ static void rollback_detail(struct pdf *p, const cJSON *r, int sampled)
 	static const char *const th[] = { "Time", "Seq", "Event", "Actor", "Ingested from" };
 	static const double tw[] = { 0.22, 0.07, 0.17, 0.23, 0.31 };
 	struct table t = { 5, th, tw, 7.5 };
-	cJSON *trail = trail_of(p, r), *rec;
-	const cJSON *x;
+	cJSON *owned, *rec;
+	const cJSON *trail = trail_of(p, r, &owned), *x;
 	int shade = 0;
 
 	if (trail == NULL)
@@ -1655,7 +1662,7 @@ static void rollback_detail(struct pdf *p, const cJSON *r, int sampled)
 	detail_summary(p, r, sampled);
 	if ((rec = rb_record_of(trail)) == NULL) {
 		p->failed = 1;
-		cJSON_Delete(trail);
+		cJSON_Delete(owned);
 		return;
 	}
 	cJSON_ArrayForEach(x, rec)
@@ -1677,7 +1684,7 @@ static void rollback_detail(struct pdf *p, const cJSON *r, int sampled)
 		cells[4] = where;
 		table_row(p, &t, cells, shade ^= 1);
 	}
-	cJSON_Delete(trail);
+	cJSON_Delete(owned);
 	p->y -= 6;
 }
 
@@ -1699,19 +1706,19 @@ static void sec_details(struct pdf *p, const char *title, const char *select, in
 	     "against the ledger.");
 	/* The rollup keeps every sampled rollback and the first flagged ones, in order. */
 	cJSON_ArrayForEach(r, p->d->rollup->shown) {
-		int sampled = want_sample && rb_in_sample(p->a, str(r, "rollback_id"));
+		int in_sample = rb_in_sample(p->a, str(r, "rollback_id"));
 		int flagged = want_flagged && rb_rollup_flagged(p->d->rollup, i++);
 
 		if (p->failed)
 			break;
-		if (sampled) {
+		if (want_sample && in_sample) {
 			sampled_shown++;
 		} else if (flagged && flagged_shown < limit) {
 			flagged_shown++;
 		} else {
 			continue;
 		}
-		rollback_detail(p, r, rb_in_sample(p->a, str(r, "rollback_id")));
+		rollback_detail(p, r, in_sample);
 	}
 	if (want_flagged) {
 		int sel = (want_sample ? RB_SEL_SAMPLE : 0) | RB_SEL_FLAGGED;

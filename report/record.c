@@ -119,6 +119,15 @@ int rb_trail_read(rb_trail_reader *t, const cJSON *seqs, cJSON **out, struct rb_
 	return 0;
 }
 
+int rb_trail_of(sqlite3 *db, int64_t lid, rb_trail_reader **t, const cJSON *seqs,
+		cJSON **out, struct rb_err *e)
+{
+	*out = NULL;
+	if (*t == NULL && rb_trail_open(db, lid, t, e) != 0)
+		return -1;
+	return rb_trail_read(*t, seqs, out, e);
+}
+
 /* ---- the record's texts ---- */
 
 /* v as text into f: a string as it is, a list joined, an object member by member. */

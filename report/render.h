@@ -126,6 +126,9 @@ typedef struct rb_trail_reader rb_trail_reader;
 int rb_trail_open(struct sqlite3 *db, int64_t lid, rb_trail_reader **out, struct rb_err *e);
 int rb_trail_read(rb_trail_reader *t, const cJSON *seqs, cJSON **out, struct rb_err *e);
 void rb_trail_close(rb_trail_reader *t);
+/* rb_trail_read with *t opened on first use (db and lid for that). */
+int rb_trail_of(struct sqlite3 *db, int64_t lid, rb_trail_reader **t, const cJSON *seqs,
+		cJSON **out, struct rb_err *e);
 
 /*
  * A rollback's record from its trail: an array of [label, text] pairs in

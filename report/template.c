@@ -141,11 +141,13 @@ static int check_sections(struct tctx *c, const cJSON *secs, enum rb_format fmt)
 
 int rb_template_load(const char *path, struct rb_template **out, struct rb_err *e)
 {
+	static const char *const members[] = { "template", "format", "title", "subtitle",
+					       "organisation", "file", "sections", "about" };
 	struct rb_template *t = NULL;
 	struct tctx c = { path, NULL, e };
 	char *buf = NULL, why[160];
 	const cJSON *it;
-	const char *fmt;
+	const char *fmt, *unknown;
 	size_t len;
 	int rc = -1;
 
@@ -169,13 +171,12 @@ int rb_template_load(const char *path, struct rb_template **out, struct rb_err *
 		RB_ERR(e, RB_EX_CONFIG, "template '%s' is not a JSON object", path);
 		goto out;
 	}
-	cJSON_ArrayForEach(it, t->doc)
-		if (!one_of(it->string, (const char *const[]){ "template", "format", "title",
-			    "subtitle", "organisation", "file", "sections", "about" }, 8)) {
-			bad(&c, it->string, NULL, "is not a template member (template, format, "
-			    "title, subtitle, organisation, file, sections, about)");
-			goto out;
-		}
+	if ((unknown = rb_json_unknown_member(t->doc, members,
+					      sizeof(members) / sizeof(members[0]))) != NULL) {
+		bad(&c, unknown, NULL, "is not a template member (template, format, "
+		    "title, subtitle, organisation, file, sections, about)");
+		goto out;
+	}
 	if (copy_str(&c, t->doc, "template", t->name, sizeof(t->name), 1) != 0 ||
 	    copy_str(&c, t->doc, "title", t->title, sizeof(t->title), 0) != 0 ||
 	    copy_str(&c, t->doc, "subtitle", t->subtitle, sizeof(t->subtitle), 0) != 0 ||

@@ -522,18 +522,14 @@ static void sheet_trend(struct xl *x)
 	worksheet_insert_chart(ws, (lxw_row_t)n + 3, 0, chart);
 }
 
-/* The trail of the rollback r from the ledger (NULL after an error, kept in x). */
+/* The entries of seqs from the ledger (NULL after an error, kept in x). */
 static cJSON *trail_of(struct xl *x, rb_trail_reader **t, const cJSON *seqs)
 {
 	cJSON *trail = NULL;
 
-	if (x->failed)
-		return NULL;
-	if ((*t == NULL && rb_trail_open(x->d->db, x->d->ledger_id, t, &x->err) != 0) ||
-	    rb_trail_read(*t, seqs, &trail, &x->err) != 0) {
+	if (!x->failed &&
+	    rb_trail_of(x->d->db, x->d->ledger_id, t, seqs, &trail, &x->err) != 0)
 		x->failed = 1;
-		return NULL;
-	}
 	return trail;
 }
 
@@ -652,14 +648,14 @@ static void record_row(struct xl *x, lxw_worksheet *ws, lxw_row_t row, const cJS
 	cJSON *rec = rb_record_of(trail);
 	char *text[NRECORD + 1] = { NULL };
 	size_t i;
-	int lines = 1;
+	int lines = 1, k;
 
 	for (i = 0; rec != NULL && i <= NRECORD; i++) {
 		text[i] = i < NRECORD ? record_texts(rec, record_labels[i]) : trail_where(trail);
 		if (text[i] == NULL)
 			break;
-		if (text_lines(text[i], record_widths[3 + i]) > lines)
-			lines = text_lines(text[i], record_widths[3 + i]);
+		k = text_lines(text[i], record_widths[3 + i]);
+		lines = k > lines ? k : lines;
 	}
 	if (rec == NULL || i <= NRECORD) {
 		RB_ERR(&x->err, RB_EX_SOFTWARE, "out of memory");
