@@ -87,6 +87,7 @@ static int map_services(const cJSON *doc, struct rb_imp_map *m, const char *path
 			struct rb_err *e)
 {
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "services"), *s;
+	static const char *const known[] = { "path", "name", "service", "team", "environment" };
 
 	if (arr == NULL)
 		return 0;
@@ -95,43 +96,103 @@ static int map_services(const cJSON *doc, struct rb_imp_map *m, const char *path
 			      "most %d objects", path, RB_IMP_SERVICES);
 	cJSON_ArrayForEach(s, arr) {
 		int i = m->nservices++;
+		int has_path = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "path"));
+		int has_name = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "name"));
 
-		if (!cJSON_IsObject(s) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "path")) ||
-		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "service")))
+		if (!cJSON_IsObject(s) || has_path == has_name ||
+		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "service")) ||
+		    rb_json_unknown_member(s, known, sizeof(known) / sizeof(known[0])) != NULL)
 			return RB_ERR(e, RB_EX_CONFIG, "%s: member \"services\"[%d] must be an object "
-				      "with strings \"path\" and \"service\" (and \"team\")", path, i);
+				      "with a string \"service\" and one of \"path\" (git) or "
+				      "\"name\" (and \"team\", \"environment\")", path, i);
 		if (map_string(s, "path", m->services[i].prefix, RB_IMP_NAME, path, e) != 0 ||
+		    map_string(s, "name", m->services[i].name, RB_IMP_NAME, path, e) != 0 ||
 		    map_string(s, "service", m->services[i].service, RB_IMP_NAME, path, e) != 0 ||
-		    map_string(s, "team", m->services[i].team, RB_IMP_NAME, path, e) != 0)
+		    map_string(s, "team", m->services[i].team, RB_IMP_NAME, path, e) != 0 ||
+		    map_string(s, "environment", m->services[i].environment, RB_IMP_NAME, path,
+			       e) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int map_markers(const cJSON *doc, struct rb_imp_map *m, const char *path,
-		       struct rb_err *e)
+/* An array of at most RB_IMP_MARKERS non-empty strings, into out; their count in *n. */
+static int map_strings(const cJSON *doc, const char *k, char out[][RB_IMP_NAME], int *n,
+		       const char *path, struct rb_err *e)
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "emergency_markers"), *s;
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, k), *s;
 
 	if (arr == NULL)
 		return 0;
 	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > RB_IMP_MARKERS)
-		return RB_ERR(e, RB_EX_CONFIG, "%s: member \"emergency_markers\" must be an array "
-			      "of at most %d strings", path, RB_IMP_MARKERS);
+		return RB_ERR(e, RB_EX_CONFIG, "%s: member \"%s\" must be an array of at most %d "
+			      "strings", path, k, RB_IMP_MARKERS);
 	cJSON_ArrayForEach(s, arr) {
 		if (!cJSON_IsString(s) || s->valuestring[0] == '\0' ||
 		    strlen(s->valuestring) >= RB_IMP_NAME)
-			return RB_ERR(e, RB_EX_CONFIG, "%s: member \"emergency_markers\" must hold "
-				      "non-empty strings of fewer than %d bytes", path, RB_IMP_NAME);
-		memcpy(m->emergency[m->nemergency++], s->valuestring, strlen(s->valuestring) + 1);
+			return RB_ERR(e, RB_EX_CONFIG, "%s: member \"%s\" must hold non-empty "
+				      "strings of fewer than %d bytes", path, k, RB_IMP_NAME);
+		memcpy(out[(*n)++], s->valuestring, strlen(s->valuestring) + 1);
 	}
+	return 0;
+}
+
+/* "ticket_patterns": POSIX extended regular expressions, compiled. */
+static int map_tickets(const cJSON *doc, struct rb_imp_map *m, const char *path,
+		       struct rb_err *e)
+{
+	char pat[RB_IMP_MARKERS][RB_IMP_NAME];
+	int n = 0, i;
+
+	if (map_strings(doc, "ticket_patterns", pat, &n, path, e) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int rc = regcomp(&m->tickets[i], pat[i], REG_EXTENDED);
+
+		if (rc != 0) {
+			char why[160];
+
+			regerror(rc, NULL, why, sizeof(why));
+			return RB_ERR(e, RB_EX_CONFIG, "%s: member \"ticket_patterns\"[%d] '%s' is "
+				      "not an extended regular expression: %s", path, i, pat[i], why);
+		}
+		m->ntickets++;
+	}
+	return 0;
+}
+
+/* "environments": {"prod": "production"}; "incident_window_hours". */
+static int map_envs(const cJSON *doc, struct rb_imp_map *m, const char *path, struct rb_err *e)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(doc, "environments"), *v;
+	int64_t h = 24;
+
+	if (o != NULL && (!cJSON_IsObject(o) || cJSON_GetArraySize(o) > RB_IMP_ENVS))
+		return RB_ERR(e, RB_EX_CONFIG, "%s: member \"environments\" must be an object of "
+			      "at most %d names", path, RB_IMP_ENVS);
+	cJSON_ArrayForEach(v, o) {
+		if (!cJSON_IsString(v) || v->valuestring[0] == '\0' ||
+		    strlen(v->valuestring) >= RB_IMP_NAME || strlen(v->string) >= RB_IMP_NAME)
+			return RB_ERR(e, RB_EX_CONFIG, "%s: member \"environments\" must map names "
+				      "to non-empty strings of fewer than %d bytes", path,
+				      RB_IMP_NAME);
+		snprintf(m->envs[m->nenvs].from, RB_IMP_NAME, "%s", v->string);
+		snprintf(m->envs[m->nenvs++].to, RB_IMP_NAME, "%s", v->valuestring);
+	}
+	if (cJSON_GetObjectItemCaseSensitive(doc, "incident_window_hours") != NULL &&
+	    rb_json_int(doc, "incident_window_hours", 1, 24 * 366, &h) != 0)
+		return RB_ERR(e, RB_EX_CONFIG, "%s: member \"incident_window_hours\" must be a "
+			      "whole number of hours from 1 to %d", path, 24 * 366);
+	m->window = h * 3600;
 	return 0;
 }
 
 static int map_load(const char *path, struct rb_imp_map *m, struct rb_err *e)
 {
 	static const char *const known[] = { "environment", "service", "team", "risk_tier",
-					     "services", "emergency_markers", "about" };
+					     "services", "emergency_markers", "bots",
+					     "ticket_patterns", "environments",
+					     "incident_window_hours", "default_actor", "about" };
 	char *buf = NULL;
 	size_t len;
 	cJSON *doc = NULL;
@@ -141,6 +202,7 @@ static int map_load(const char *path, struct rb_imp_map *m, struct rb_err *e)
 	memset(m, 0, sizeof(*m));
 	snprintf(m->environment, sizeof(m->environment), "production");
 	snprintf(m->risk_tier, sizeof(m->risk_tier), "medium");
+	m->window = 24 * 3600;
 	if (path == NULL)
 		return 0;
 	if (rb_read_file(path, MAP_MAX, &buf, &len, e) != 0)
@@ -158,7 +220,11 @@ static int map_load(const char *path, struct rb_imp_map *m, struct rb_err *e)
 	    map_string(doc, "service", m->service, RB_IMP_NAME, path, e) != 0 ||
 	    map_string(doc, "team", m->team, RB_IMP_NAME, path, e) != 0 ||
 	    map_string(doc, "risk_tier", m->risk_tier, sizeof(m->risk_tier), path, e) != 0 ||
-	    map_services(doc, m, path, e) != 0 || map_markers(doc, m, path, e) != 0)
+	    map_string(doc, "default_actor", m->actor, RB_IMP_NAME, path, e) != 0 ||
+	    map_services(doc, m, path, e) != 0 ||
+	    map_strings(doc, "emergency_markers", m->emergency, &m->nemergency, path, e) != 0 ||
+	    map_strings(doc, "bots", m->bots, &m->nbots, path, e) != 0 ||
+	    map_tickets(doc, m, path, e) != 0 || map_envs(doc, m, path, e) != 0)
 		goto out;
 	if (rb_tier_of(m->risk_tier) < 0) {
 		RB_ERR(e, RB_EX_CONFIG, "%s: member \"risk_tier\" must be low, medium, high or "
@@ -168,6 +234,171 @@ static int map_load(const char *path, struct rb_imp_map *m, struct rb_err *e)
 	rc = 0;
 out:
 	cJSON_Delete(doc);
+	free(buf);
+	return rc;
+}
+
+static void map_free(struct rb_imp_map *m)
+{
+	int i;
+
+	for (i = 0; i < m->ntickets; i++)
+		regfree(&m->tickets[i]);
+	m->ntickets = 0;
+}
+
+/* ---- what the sources share ---- */
+
+int rb_imp_time(const char *s, char out[RB_TIME_MAX])
+{
+	char z[RB_TIME_MAX + 8];
+	size_t n = s != NULL ? strlen(s) : 0, body;
+	struct rb_time t;
+	int sign = 0, oh = 0, om = 0;
+
+	if (n < 20 || n >= sizeof(z))
+		return -1;
+	if (s[n - 1] == 'Z' || s[n - 1] == 'z') {
+		body = n - 1;
+	} else if (n >= 25 && (s[n - 6] == '+' || s[n - 6] == '-') && s[n - 3] == ':' &&
+		   rb_digits(s + n - 5, 2, &oh) == 0 && rb_digits(s + n - 2, 2, &om) == 0 &&
+		   oh < 24 && om < 60) {
+		body = n - 6;
+		sign = s[n - 6] == '+' ? 1 : -1;
+	} else {
+		return -1;
+	}
+	memcpy(z, s, body);
+	z[body] = 'Z';
+	z[body + 1] = '\0';
+	if (z[10] == 't' || z[10] == ' ')
+		z[10] = 'T';
+	if (rb_time_parse(z, body + 1, &t) != 0 || strncmp(z, "0001-", 5) == 0)
+		return -1;
+	t.sec -= sign * (oh * 3600 + om * 60);
+	rb_time_format(&t, out);
+	return 0;
+}
+
+int rb_imp_named(const struct rb_imp_map *m, const char *name)
+{
+	int i;
+
+	for (i = 0; name != NULL && i < m->nservices; i++)
+		if (m->services[i].name[0] && strcmp(m->services[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+const char *rb_imp_env(const struct rb_imp_map *m, const char *env)
+{
+	int i;
+
+	if (env == NULL || env[0] == '\0')
+		return m->environment;
+	for (i = 0; i < m->nenvs; i++)
+		if (strcmp(m->envs[i].from, env) == 0)
+			return m->envs[i].to;
+	return env;
+}
+
+int rb_imp_is_bot(const struct rb_imp_map *m, const char *actor)
+{
+	int i;
+
+	for (i = 0; actor != NULL && i < m->nbots; i++)
+		if (strcmp(m->bots[i], actor) == 0)
+			return 1;
+	return 0;
+}
+
+int rb_imp_emergency(const struct rb_imp_map *m, const char *text)
+{
+	int i;
+
+	for (i = 0; text != NULL && i < m->nemergency; i++)
+		if (strstr(text, m->emergency[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+void rb_imp_ticket(const struct rb_imp_map *m, const char *text, char *out, size_t n)
+{
+	regmatch_t g[2];
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; text != NULL && i < m->ntickets; i++)
+		if (regexec(&m->tickets[i], text, 2, g, 0) == 0) {
+			/* The first group when the pattern has one, else the whole match. */
+			const regmatch_t *w = g[1].rm_so >= 0 ? &g[1] : &g[0];
+
+			snprintf(out, n, "%.*s", (int)(w->rm_eo - w->rm_so), text + w->rm_so);
+			return;
+		}
+}
+
+/* The line of text at offset off, from 1. */
+static long line_at(const char *text, size_t off)
+{
+	long line = 1;
+	size_t i;
+
+	for (i = 0; i < off && text[i]; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
+int rb_imp_read_docs(const char *path, cJSON **docs, struct rb_err *e)
+{
+	char *buf = NULL;
+	size_t len, off = 0;
+	int rc = -1;
+
+	*docs = NULL;
+	if (rb_read_file(path, STATE_MAX * 4, &buf, &len, e) != 0)
+		return -1;
+	if (!rb_utf8_valid(buf, len)) {
+		RB_ERR(e, RB_EX_DATAERR, "%s: not UTF-8 text", path);
+		goto out;
+	}
+	if ((*docs = cJSON_CreateArray()) == NULL)
+		goto oom;
+	for (;;) {
+		const char *end = NULL;
+		unsigned long before = rb_json_failures();
+		cJSON *d;
+
+		off += strspn(buf + off, " \t\r\n");
+		if (off >= len)
+			break;
+		d = cJSON_ParseWithLengthOpts(buf + off, len - off, &end, 0);
+		if (d == NULL) {
+			if (rb_json_failures() != before)
+				goto oom;
+			end = cJSON_GetErrorPtr();
+			RB_ERR(e, RB_EX_DATAERR, "%s: line %ld: not JSON%s", path,
+			       line_at(buf, end != NULL && end >= buf ? (size_t)(end - buf) : off),
+			       cJSON_GetArraySize(*docs) > 0 ? " (after the documents before it)" :
+			       "");
+			goto out;
+		}
+		cJSON_AddItemToArray(*docs, d);
+		off = (size_t)(end - buf);
+	}
+	if (cJSON_GetArraySize(*docs) == 0) {
+		RB_ERR(e, RB_EX_DATAERR, "%s: empty: no JSON document", path);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+out:
+	if (rc != 0) {
+		cJSON_Delete(*docs);
+		*docs = NULL;
+	}
 	free(buf);
 	return rc;
 }
@@ -357,18 +588,32 @@ static int write_out(const char *path, const char *text, size_t len, struct rb_e
 	return rb_write_atomic(path, text, len, 0640, e);
 }
 
+static const struct {
+	const char *name;
+	int (*run)(struct rb_imp *, const struct rb_import_opts *, struct rb_err *);
+} sources[] = {
+	{ "git", rb_import_git }, { "helm", rb_import_helm }, { "argocd", rb_import_argocd },
+	{ "gitlab", rb_import_gitlab }, { "github", rb_import_github },
+	{ "pagerduty", rb_import_pagerduty },
+};
+
 int rb_import(const struct rb_import_opts *o, struct rb_import_result *res, struct rb_err *e)
 {
 	struct rb_imp_map map;
 	struct rb_imp im = { &map, res, NULL, 0 };
 	cJSON *keys = NULL;
 	char *text = NULL;
-	size_t len = 0;
+	size_t len = 0, s;
 	int rc = -1;
 
 	memset(res, 0, sizeof(*res));
-	if (strcmp(o->source, "git") != 0)
-		return RB_ERR(e, RB_EX_USAGE, "unknown source '%s' (git)", o->source);
+	memset(&map, 0, sizeof(map));
+	for (s = 0; s < sizeof(sources) / sizeof(sources[0]); s++)
+		if (strcmp(o->source, sources[s].name) == 0)
+			break;
+	if (s == sizeof(sources) / sizeof(sources[0]))
+		return RB_ERR(e, RB_EX_USAGE, "unknown source '%s' (%s)", o->source,
+			      RB_IMPORT_SOURCES);
 	if (map_load(o->map_path, &map, e) != 0 ||
 	    state_load(o->state_path, o->source, &keys, e) != 0)
 		goto out;
@@ -376,7 +621,9 @@ int rb_import(const struct rb_import_opts *o, struct rb_import_result *res, stru
 		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	if (rb_import_git(&im, o, e) != 0)
+	if (sources[s].run(&im, o, e) != 0)
+		goto out;
+	if (o->nincidents > 0 && rb_imp_incidents(&im, im.events, o->incidents, o->nincidents, e) != 0)
 		goto out;
 	if (im.failed) {
 		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
@@ -387,6 +634,7 @@ int rb_import(const struct rb_import_opts *o, struct rb_import_result *res, stru
 		goto out;
 	rc = 0;
 out:
+	map_free(&map);
 	free(text);
 	cJSON_Delete(keys);
 	cJSON_Delete(im.events);

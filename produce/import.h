@@ -2,10 +2,11 @@
  * import.h - the producer side's importers (issue #20): the rollback
  * histories organisations already have, as events `rbaudit seal` takes.
  *
- * An import reads one source (a git repository today; docs/IMPORT.md
- * says what each source maps to what), keeps the events it makes in
- * memory (a few per rollback, not per commit: memory does not grow with
- * the history scanned), sorts them (by time, then event, then key) and
+ * An import reads one source (a git repository; Helm, Argo CD, GitLab or
+ * GitHub deployment histories; PagerDuty incidents: docs/IMPORT.md says
+ * what each maps to what), keeps the events it makes in memory (git: a few
+ * per rollback, not per commit, so memory does not grow with the history
+ * walked; the JSON sources: their documents and events), sorts them (by time, then event, then key) and
  * writes them as one JSON object per line, {"time","event","actor",
  * "data"}, to a file (replaced whole) or standard output.  The same input
  * gives the same bytes.  With a state file, the events an earlier import
@@ -26,14 +27,23 @@
 
 #include "lib/err.h"
 
+/* The sources, for usage messages. */
+#define RB_IMPORT_SOURCES "git, helm, argocd, gitlab, github, pagerduty"
+
 /* The most distinct reasons a result counts. */
 #define RB_IMPORT_REASONS 16
 
 struct rb_import_opts {
-	const char *source;             /* "git" */
-	const char *const *inputs;      /* git: the repository (one) */
+	const char *source;             /* git, helm, argocd, gitlab, github, pagerduty */
+	const char *const *inputs;      /* git: the repository (one); others: files */
 	size_t ninputs;
 	const char *ref;                /* git: what to walk from; NULL: HEAD */
+	const char *name;               /* helm: the release; gitlab: the project; github:
+					   the repository; NULL: from the files */
+	const char *const *incidents;   /* PagerDuty files linked to these deployments */
+	size_t nincidents;
+	const char *const *deployments; /* pagerduty: events files holding the deployments */
+	size_t ndeployments;
 	const char *map_path;           /* the mapping file; NULL: the defaults */
 	const char *state_path;         /* read when it exists, written after; NULL */
 	const char *out_path;           /* "-": standard output */
@@ -54,7 +64,8 @@ struct rb_import_result {
 
 /*
  * Run an import.  Errors: RB_EX_USAGE (an unknown source), RB_EX_NOINPUT
- * (an input missing or not a repository), RB_EX_CONFIG (a bad mapping
+ * (an input missing or not a repository), RB_EX_DATAERR (an input that is
+ * not the source's JSON, named with its line), RB_EX_CONFIG (a bad mapping
  * file, named with its member), RB_EX_DATAERR (a bad state file),
  * RB_EX_CANTCREAT / RB_EX_IOERR (the output).  On an error nothing is
  * written and the state file is as it was.

@@ -127,7 +127,7 @@ static int keep(struct walk *w, const git_commit *c, const git_oid *id)
 		x.kind = CAND_RELAND;
 	}
 	if (x.ntarget == 0) {
-		rb_imp_unmapped(w->im, "names no full commit sha on a line of its own");
+		rb_imp_unmapped(w->im, "a revert line naming no full commit sha");
 		return 0;
 	}
 	if (w->n == w->cap) {
@@ -219,7 +219,8 @@ static void service_of(struct walk *w, git_commit *r, char *svc, char *team)
 			const git_diff_delta *dd = git_diff_get_delta(d, i);
 			const char *path = dd->new_file.path ? dd->new_file.path : dd->old_file.path;
 
-			if (path != NULL && strncmp(path, m->services[k].prefix,
+			if (path != NULL && m->services[k].prefix[0] &&
+			    strncmp(path, m->services[k].prefix,
 						    strlen(m->services[k].prefix)) == 0) {
 				snprintf(svc, RB_IMP_NAME, "%s", m->services[k].service);
 				snprintf(team, RB_IMP_NAME, "%s", m->services[k].team);
@@ -267,20 +268,12 @@ static char *rationale_of(const git_commit *r)
 	return out;
 }
 
-/* Does the message carry one of the map's emergency markers? */
-static int emergency(const struct rb_imp_map *m, const char *msg)
-{
-	int i;
-
-	for (i = 0; i < m->nemergency; i++)
-		if (strstr(msg, m->emergency[i]) != NULL)
-			return 1;
-	return 0;
-}
-
-/* The ticket: a Bug:, Fixes: or Closes: trailer, else "(#123)" in the subject. */
-static void ticket_of(const git_commit *r, const git_message_trailer_array *tr, char *out,
-		      size_t n)
+/*
+ * The ticket: a Bug:, Fixes: or Closes: trailer, else the first match of the
+ * map's ticket patterns in the message, else "(#123)" in the subject.
+ */
+static void ticket_of(const struct rb_imp_map *m, const git_commit *r,
+		      const git_message_trailer_array *tr, char *out, size_t n)
 {
 	const char *sum = git_commit_summary((git_commit *)r), *h;
 	size_t i;
@@ -293,9 +286,21 @@ static void ticket_of(const git_commit *r, const git_message_trailer_array *tr, 
 			snprintf(out, n, "%s", tr->trailers[i].value);
 			return;
 		}
-	if (sum != NULL && (h = strstr(sum, "(#")) != NULL && strspn(h + 2, "0123456789") > 0 &&
+	rb_imp_ticket(m, git_commit_message(r), out, n);
+	if (out[0] == '\0' && sum != NULL && (h = strstr(sum, "(#")) != NULL && strspn(h + 2, "0123456789") > 0 &&
 	    h[2 + strspn(h + 2, "0123456789")] == ')')
 		snprintf(out, n, "#%.*s", (int)strspn(h + 2, "0123456789"), h + 2);
+}
+
+/* Gerrit's "Bot-Commit:" trailer: a commit a bot made. */
+static int bot_commit(const git_message_trailer_array *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->count; i++)
+		if (strcasecmp(tr->trailers[i].key, "Bot-Commit") == 0)
+			return 1;
+	return 0;
 }
 
 static void rollback_id(const git_oid *r, char out[32])
@@ -318,7 +323,8 @@ static void change_event(struct walk *w, git_commit *c, const char *svc, const c
 	cJSON_AddStringToObject(d, "change_id", hex);
 	cJSON_AddStringToObject(d, "service", svc);
 	cJSON_AddStringToObject(d, "environment", w->im->map->environment);
-	cJSON_AddStringToObject(d, "team", team);
+	if (team[0])
+		cJSON_AddStringToObject(d, "team", team);
 	cJSON_AddStringToObject(d, "commit", hex);
 	cJSON_AddStringToObject(d, "artifact", hex);
 	rb_imp_event(w->im, key, t, "change.deployed", who(git_commit_committer(c)), d);
@@ -336,15 +342,17 @@ static void request_event(struct walk *w, git_commit *r, const struct cand *x, c
 	oid_hex(&x->self, rhex);
 	utc((int64_t)git_commit_author(r)->when.time, t);
 	snprintf(key, sizeof(key), "git:requested:%s", rhex);
-	ticket_of(r, tr, ticket, sizeof(ticket));
+	ticket_of(w->im->map, r, tr, ticket, sizeof(ticket));
 	cJSON_AddStringToObject(d, "rollback_id", id);
 	cJSON_AddStringToObject(d, "change_id", hex);
 	cJSON_AddStringToObject(d, "service", svc);
 	cJSON_AddStringToObject(d, "environment", w->im->map->environment);
 	cJSON_AddStringToObject(d, "risk_tier", w->im->map->risk_tier);
-	cJSON_AddBoolToObject(d, "emergency", emergency(w->im->map, git_commit_message(r)));
+	cJSON_AddBoolToObject(d, "emergency", rb_imp_emergency(w->im->map, git_commit_message(r)));
 	if (ticket[0])
 		cJSON_AddStringToObject(d, "ticket", ticket);
+	if (rb_imp_is_bot(w->im->map, who(git_commit_author(r))) || bot_commit(tr))
+		cJSON_AddBoolToObject(d, "automated", 1);
 	cJSON_AddStringToObject(d, "rationale", why != NULL ? why : "");
 	cJSON_AddItemToObject(d, "components", cJSON_CreateStringArray(&svc, 1));
 	op = cJSON_AddObjectToObject(d, "operation");
@@ -416,7 +424,7 @@ static int rollback_events(struct walk *w, struct cand *x, struct rb_err *e)
 	char svc[RB_IMP_NAME], team[RB_IMP_NAME], id[32];
 
 	if (git_commit_lookup(&c, w->repo, &x->target[0]) != 0) {
-		rb_imp_unmapped(w->im, "reverts a commit that is not in the repository");
+		rb_imp_unmapped(w->im, "a revert of a commit that is not in the repository");
 		return 0;
 	}
 	if (git_commit_lookup(&r, w->repo, &x->self) != 0) {
@@ -503,11 +511,11 @@ static int resolve(struct walk *w, struct rb_err *e)
 			if (rb == NULL)
 				continue;               /* a rollback itself */
 			if (!rb->rollback) {
-				rb_imp_unmapped(w->im, "reverts a revert that is no rollback");
+				rb_imp_unmapped(w->im, "a revert of a revert that is no rollback");
 				continue;
 			}
 		} else if ((rb = revert_of(w, &x->target[0], x->committed)) == NULL) {
-			rb_imp_unmapped(w->im, "relands a change that no rollback reverted before it");
+			rb_imp_unmapped(w->im, "a reland of a change that no rollback reverted before it");
 			continue;
 		}
 		if (close_event(w, rb, &x->self, e) != 0)

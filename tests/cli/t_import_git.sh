@@ -92,7 +92,7 @@ expect_exit 0 "import git writes the events" -- "$RBAUDIT" import git repo --map
 expect_grep "  its summary counts the commits, rollbacks and the unmapped" "$ERR" \
 	'^import: 9 records scanned, 2 rollbacks, [0-9]+ events written, 0 already imported, 1 not mapped'
 expect_grep -F "  and says why one was not mapped" "$ERR" \
-	"not mapped: 1 record reverts a commit that is not in the repository"
+	"not mapped (1): a revert of a commit that is not in the repository"
 
 # The events, against what the repository holds.
 "$PY" - ev.jsonl "$c1" "$r1" "$m" "$r2" "$l1" "$l2" > ev.check <<'EOP'
