@@ -1,6 +1,7 @@
 /* job.c - rbaudit run: the monthly job over the three stages. */
 #define _XOPEN_SOURCE 700 /* realpath, strtok_r, flock */
 #include "job.h"
+#include "sources.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,7 +42,8 @@ static const char *level_name(int k)
 static const char *const members[] = { "database", "trust_store", "policy", "inbox",
 	"archive", "quarantine", "output", "templates", "report_key", "report_key_name",
 	"retention", "alert_level", "alert_findings", "trend", "sample", "sample_seed",
-	"busy_timeout", "settle_seconds", "stale_after_hours", "ledger", "log_format", "about" };
+	"busy_timeout", "settle_seconds", "stale_after_hours", "ledger", "log_format", "sources",
+	"about" };
 
 static int bad(const char *path, const char *text, const char *member, const char *what,
 	       struct rb_err *e)
@@ -217,6 +219,128 @@ static int load_paths(const char *path, const char *text, const cJSON *doc, cons
 	return check_layout(path, j, e);
 }
 
+/* ---- "sources": what the job imports, seals and ingests first ---- */
+
+/* A path of source i, relative to the job file's folder; "" when absent and not required. */
+static int src_path(const char *path, const cJSON *o, int i, const char *member,
+		    const char *base, const char *v, char *out, int required, struct rb_err *e)
+{
+	out[0] = '\0';
+	if (v == NULL && o != NULL) {
+		const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, member);
+
+		if (x == NULL && !required)
+			return 0;
+		v = cJSON_IsString(x) ? x->valuestring : NULL;
+	}
+	if (v == NULL || v[0] == '\0')
+		return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"sources\"[%d].%s %s", path, i,
+			      member, required ? "is required: a path" : "must be a path");
+	if (snprintf(out, PATH_MAX, "%s%s%s", v[0] == '/' ? "" : base, v[0] == '/' ? "" : "/",
+		     v) >= PATH_MAX)
+		return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"sources\"[%d].%s is too long",
+			      path, i, member);
+	return 0;
+}
+
+/* An array of at most RB_JOB_SOURCE_FILES paths (or one path as a string). */
+static int src_paths(const char *path, const cJSON *o, int i, const char *member,
+		     const char *base, char out[][PATH_MAX], int *n, int required, struct rb_err *e)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, member), *v;
+
+	*n = 0;
+	if (x == NULL && !required)
+		return 0;
+	if (cJSON_IsString(x))
+		return src_path(path, NULL, i, member, base, x->valuestring, out[(*n)++], 1, e);
+	if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) < 1 ||
+	    cJSON_GetArraySize(x) > RB_JOB_SOURCE_FILES)
+		return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"sources\"[%d].%s must be a path "
+			      "or an array of 1 to %d paths", path, i, member, RB_JOB_SOURCE_FILES);
+	cJSON_ArrayForEach(v, x)
+		if (src_path(path, NULL, i, member, base, cJSON_IsString(v) ? v->valuestring : NULL,
+			     out[(*n)++], 1, e) != 0)
+			return -1;
+	return 0;
+}
+
+static int src_string(const char *path, const cJSON *o, int i, const char *member, char *out,
+		      size_t n, int required, struct rb_err *e)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, member);
+
+	out[0] = '\0';
+	if (x == NULL && !required)
+		return 0;
+	if (!cJSON_IsString(x) || x->valuestring[0] == '\0' || strlen(x->valuestring) >= n)
+		return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"sources\"[%d].%s %s", path, i,
+			      member, x == NULL ? "is required" : "must be a non-empty string of "
+			      "reasonable length");
+	memcpy(out, x->valuestring, strlen(x->valuestring) + 1);
+	return 0;
+}
+
+static int load_source(const char *path, const cJSON *o, int i, const char *base,
+		       struct rb_job_source *s, struct rb_err *e)
+{
+	static const char *const known[] = { "source", "inputs", "incidents", "ref", "name",
+					     "map", "state", "key", "key_name", "ledger",
+					     "seal_state", "about" };
+	static const char *const kinds[] = { "git", "helm", "argocd", "gitlab", "github",
+					     "pagerduty" };
+	const char *unknown;
+	size_t k;
+
+	if (!cJSON_IsObject(o))
+		return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"sources\"[%d] must be an object",
+			      path, i);
+	if ((unknown = rb_json_unknown_member(o, known, sizeof(known) / sizeof(known[0]))) != NULL)
+		return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"sources\"[%d] has an unknown "
+			      "member \"%s\"", path, i, unknown);
+	if (src_string(path, o, i, "source", s->source, sizeof(s->source), 1, e) != 0)
+		return -1;
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (strcmp(s->source, kinds[k]) == 0)
+			break;
+	if (k == sizeof(kinds) / sizeof(kinds[0]) || strcmp(s->source, "pagerduty") == 0)
+		return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"sources\"[%d].source must be "
+			      "git, helm, argocd, gitlab or github (PagerDuty comes in as "
+			      "\"incidents\" of one of them)", path, i);
+	if (src_paths(path, o, i, "inputs", base, s->inputs, &s->ninputs, 1, e) != 0 ||
+	    src_paths(path, o, i, "incidents", base, s->incidents, &s->nincidents, 0, e) != 0 ||
+	    src_string(path, o, i, "ref", s->ref, sizeof(s->ref), 0, e) != 0 ||
+	    src_string(path, o, i, "name", s->name, sizeof(s->name), 0, e) != 0 ||
+	    src_path(path, o, i, "map", base, NULL, s->map, 0, e) != 0 ||
+	    src_path(path, o, i, "state", base, NULL, s->state, 1, e) != 0 ||
+	    src_path(path, o, i, "key", base, NULL, s->key, 1, e) != 0 ||
+	    src_string(path, o, i, "key_name", s->key_name, sizeof(s->key_name), 0, e) != 0 ||
+	    src_string(path, o, i, "ledger", s->ledger, sizeof(s->ledger), 1, e) != 0 ||
+	    src_path(path, o, i, "seal_state", base, NULL, s->seal_state, 1, e) != 0)
+		return -1;
+	if (strcmp(s->source, "git") == 0 && s->ninputs != 1)
+		return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"sources\"[%d].inputs: git takes "
+			      "one repository", path, i);
+	return 0;
+}
+
+static int load_sources(const char *path, const char *text, const cJSON *doc,
+			const char *base, struct rb_job *j, struct rb_err *e)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "sources"), *o;
+
+	if (arr == NULL)
+		return 0;
+	if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > RB_JOB_SOURCES)
+		return bad(path, text, "sources", "must be an array of at most 4 sources", e);
+	cJSON_ArrayForEach(o, arr)
+		if (load_source(path, o, j->nsources, base, &j->sources[j->nsources], e) != 0)
+			return -1;
+		else
+			j->nsources++;
+	return 0;
+}
+
 /* "templates": names stay names; paths are relative to the job file. */
 static int load_templates(const char *path, const char *text, const cJSON *doc,
 			  const char *base, struct rb_job *j, struct rb_err *e)
@@ -356,7 +480,8 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 			 rb_json_str(doc, "report_key_name"));
 	if (rb_json_str(doc, "ledger") != NULL)
 		snprintf(j->ledger, sizeof(j->ledger), "%s", rb_json_str(doc, "ledger"));
-	if (load_numbers(path, buf, doc, j, e) != 0 || load_alerts(path, buf, doc, j, e) != 0)
+	if (load_numbers(path, buf, doc, j, e) != 0 || load_alerts(path, buf, doc, j, e) != 0 ||
+	    load_sources(path, buf, doc, base, j, e) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -828,6 +953,18 @@ static void report_opts(struct run *r)
  * Before anything moves: the policy, the trust store, the report key and
  * templates, the folders; then the inbox's whole exports (the others wait).
  */
+/* A source's import, logged as a step of the run (job/sources.h). */
+static void note_source(void *ctx, const char *status, const char *detail)
+{
+	struct run *r = ctx;
+
+	logf_(r->log, r->ctx, r->steps, "import", status, "%s", detail);
+}
+
+/*
+ * The policy, trust store, report key, templates and folders checked; the
+ * job's sources imported and sealed into the inbox; the inbox scanned.
+ */
 static int prepare(struct run *r, struct rb_err *e)
 {
 	const struct rb_job *j = r->j;
@@ -853,6 +990,7 @@ static int prepare(struct run *r, struct rb_err *e)
 		return 0;
 	}
 	if ((!r->dry && rb_mkdir_p(j->inbox, 0750, e) != 0) ||
+	    rb_jsrc_run(j, r->now, r->dry, note_source, r, &r->res->imported, e) != 0 ||
 	    rb_inbox_scan(j->inbox, j->settle_s, r->now, &r->ib, e) != 0)
 		return -1;
 	for (i = 0; i < r->ib.nwaiting; i++)

@@ -14,6 +14,30 @@
 
 #include "lib/err.h"
 
+/* The most sources a job imports from, and inputs (or incident files) per source. */
+#define RB_JOB_SOURCES 4
+#define RB_JOB_SOURCE_FILES 4
+
+/*
+ * One source the job imports, seals and ingests before its analysis
+ * (docs/IMPORT.md, "The monthly job"): the import's source, inputs, map and
+ * state, and the producer key, ledger and seal state it is sealed with.
+ */
+struct rb_job_source {
+	char source[16];                /* git, helm, argocd, gitlab, github, pagerduty */
+	char inputs[RB_JOB_SOURCE_FILES][PATH_MAX];
+	int ninputs;
+	char incidents[RB_JOB_SOURCE_FILES][PATH_MAX];  /* PagerDuty, linked */
+	int nincidents;
+	char ref[256], name[256];       /* git's --ref; helm, gitlab, github's --name */
+	char map[PATH_MAX];             /* "" the defaults */
+	char state[PATH_MAX];           /* the import's state */
+	char key[PATH_MAX];             /* the producer's private key */
+	char key_name[160];             /* "" the key file's name */
+	char ledger[512];
+	char seal_state[PATH_MAX];      /* the ledger's state */
+};
+
 struct rb_job {
 	char database[PATH_MAX], trust_store[PATH_MAX], policy[PATH_MAX];
 	char inbox[PATH_MAX], archive[PATH_MAX], quarantine[PATH_MAX];
@@ -30,6 +54,8 @@ struct rb_job {
 	int settle_s;                   /* an export without READY: unchanged this long */
 	int stale_after_h;              /* alert when the newest entry is older, hours */
 	int log_json;
+	struct rb_job_source sources[RB_JOB_SOURCES];
+	int nsources;
 	/* Not of the job file: the caller's (rbaudit run maps its environment). */
 	const char *templates_dir;      /* looked in first for a template by name */
 	const char *font_dir;           /* the PDF fonts; NULL: the built-in folder */
@@ -53,6 +79,7 @@ typedef void (*rb_job_log_fn)(void *ctx, const char *step, const char *status,
 struct rb_job_result {
 	int exit_code;                  /* enum rb_exit: 0, 1, 2 */
 	int accepted, noop, rejected;
+	long long imported;             /* events the job's sources sealed into the inbox */
 	int rollbacks, alerts;          /* alerts: rollbacks that alert, for either cause */
 	int alert_level_rollbacks;      /* at or above alert_level */
 	int alert_finding_rollbacks;    /* with a finding of alert_findings */
@@ -74,7 +101,9 @@ struct rb_job_result {
 };
 
 /*
- * Run the job for period (NULL: the last complete month before now).  Before
+ * Run the job for period (NULL: the last complete month before now).  First
+ * each source imports what is new, sealed into an export in the inbox
+ * (job/sources.h).  Before
  * any export moves, the report key and templates (rb_report_preflight) and
  * the folders are checked.  The inbox's exports are taken when whole (a
  * READY file, or settle_s seconds without change before now); the others
