@@ -308,6 +308,21 @@ demo-run: rbaudit
 	  --policy $(DEMO)/job/policy.json \
 	  | head -n 12
 	@echo "demo: reports in $(DEMO)/job/reports/2026-10/ (database $(DEMO)/job/audit.db)"
+	@echo "demo: an imported history (GitLab with PagerDuty, Helm, Argo CD; docs/IMPORT.md)"
+	mkdir -p $(DEMO)/imported/state
+	cp sample-data/import/* $(DEMO)/imported/
+	./rbaudit keygen --name producer --out $(DEMO)/imported/keys \
+	  --valid-from 2026-01-01T00:00:00Z > /dev/null
+	./rbaudit keygen --name demo-reports --out $(DEMO)/imported/keys --roles report \
+	  --valid-from 2026-01-01T00:00:00Z > /dev/null
+	./rbaudit keys add $(DEMO)/imported/keys/producer.pub.json --keys $(DEMO)/imported/trust.json
+	./rbaudit keys add $(DEMO)/imported/keys/demo-reports.pub.json \
+	  --keys $(DEMO)/imported/trust.json
+	./rbaudit run --config $(DEMO)/imported/job.json --period 2026-11; \
+	  rc=$$?; [ $$rc -le 1 ] || exit $$rc
+	./rbaudit verify-report $(DEMO)/imported/reports/2026-11 --keys $(DEMO)/imported/trust.json
+	./rbaudit analyze --db $(DEMO)/imported/audit.db --period 2026-11 --no-store | head -n 12
+	@echo "demo: imported history's reports in $(DEMO)/imported/reports/2026-11/"
 
 clean:
 	rm -rf $(BUILD) rbaudit

@@ -984,14 +984,15 @@ static int prepare(struct run *r, struct rb_err *e)
 		return -1;
 	logf_(r->log, r->ctx, r->steps, "check", "ok", "the report key, %d %s and the "
 	      "folders are usable", j->ntemplates, rb_plural(j->ntemplates, "template", "templates"));
+	if ((!r->dry && rb_mkdir_p(j->inbox, 0750, e) != 0) ||
+	    rb_jsrc_run(j, r->now, r->dry, note_source, r, &r->res->imported, e) != 0)
+		return -1;
 	if (r->dry && stat(j->inbox, &st) != 0 && errno == ENOENT) {
 		logf_(r->log, r->ctx, r->steps, "inbox", "ok", "%s does not exist yet: a run "
 		      "creates it", j->inbox);
 		return 0;
 	}
-	if ((!r->dry && rb_mkdir_p(j->inbox, 0750, e) != 0) ||
-	    rb_jsrc_run(j, r->now, r->dry, note_source, r, &r->res->imported, e) != 0 ||
-	    rb_inbox_scan(j->inbox, j->settle_s, r->now, &r->ib, e) != 0)
+	if (rb_inbox_scan(j->inbox, j->settle_s, r->now, &r->ib, e) != 0)
 		return -1;
 	for (i = 0; i < r->ib.nwaiting; i++)
 		logf_(r->log, r->ctx, r->steps, "inbox", "waiting", "%s: %s; left in the inbox for "

@@ -37,6 +37,11 @@ cat > job/job.json <<'J'
     "ledger": "gitlab.example/acme-billing", "seal_state": "state/gitlab.ledger"}]}
 J
 
+expect_exit 0 "a dry run" -- "$RBAUDIT" run --config job/job.json --period 2026-11 --dry-run
+expect_grep "  says what it would seal" "$ERR" 'import +would +gitlab .*: 15 new events would be sealed'
+expect_no_file "  and saves no state" job/state/gitlab.json
+expect_no_file "  nor a seal state" job/state/gitlab.ledger
+expect_no_file "  nor a scratch file" job/state/gitlab.json.next.tmp
 expect_exit 0 "a run with two sources" -- "$RBAUDIT" run --config job/job.json --period 2026-11
 expect_grep "  logs the GitLab import, sealed" "$ERR" \
 	'rbaudit run: import +ok +gitlab .*: 15 events sealed for ledger gitlab.example/acme-billing'
