@@ -180,7 +180,7 @@ static int map_envs(const cJSON *doc, struct rb_imp_map *m, const char *path, st
 		snprintf(m->envs[m->nenvs++].to, RB_IMP_NAME, "%s", v->valuestring);
 	}
 	if (cJSON_GetObjectItemCaseSensitive(doc, "incident_window_hours") != NULL &&
-	    rb_json_int(doc, "incident_window_hours", 1, 24 * 366, &h) != 0)
+	    rb_json_int(doc, "incident_window_hours", 1, (int64_t)24 * 366, &h) != 0)
 		return RB_ERR(e, RB_EX_CONFIG, "%s: member \"incident_window_hours\" must be a "
 			      "whole number of hours from 1 to %d", path, 24 * 366);
 	m->window = h * 3600;
@@ -202,7 +202,7 @@ static int map_load(const char *path, struct rb_imp_map *m, struct rb_err *e)
 	memset(m, 0, sizeof(*m));
 	snprintf(m->environment, sizeof(m->environment), "production");
 	snprintf(m->risk_tier, sizeof(m->risk_tier), "medium");
-	m->window = 24 * 3600;
+	m->window = (int64_t)24 * 3600;
 	if (path == NULL)
 		return 0;
 	if (rb_read_file(path, MAP_MAX, &buf, &len, e) != 0)
@@ -275,7 +275,7 @@ int rb_imp_time(const char *s, char out[RB_TIME_MAX])
 		z[10] = 'T';
 	if (rb_time_parse(z, body + 1, &t) != 0 || strncmp(z, "0001-", 5) == 0)
 		return -1;
-	t.sec -= sign * (oh * 3600 + om * 60);
+	t.sec -= (int64_t)sign * (oh * 3600 + om * 60);
 	rb_time_format(&t, out);
 	return 0;
 }
@@ -356,7 +356,7 @@ int rb_imp_read_docs(const char *path, cJSON **docs, struct rb_err *e)
 	int rc = -1;
 
 	*docs = NULL;
-	if (rb_read_file(path, STATE_MAX * 4, &buf, &len, e) != 0)
+	if (rb_read_file(path, (size_t)STATE_MAX * 4, &buf, &len, e) != 0)
 		return -1;
 	if (!rb_utf8_valid(buf, len)) {
 		RB_ERR(e, RB_EX_DATAERR, "%s: not UTF-8 text", path);

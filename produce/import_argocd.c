@@ -69,7 +69,7 @@ static int entry(struct rb_imp *im, const cJSON *h, const char *path, const char
 	return 0;
 }
 
-static int one_app(struct rb_imp *im, const cJSON *app, const char *path, struct rb_err *e)
+static int one_app(struct rb_imp *im, cJSON *app, const char *path, struct rb_err *e)
 {
 	const char *name = rb_json_str(cJSON_GetObjectItemCaseSensitive(app, "metadata"), "name");
 	const cJSON *hist = cJSON_GetObjectItemCaseSensitive(
@@ -95,16 +95,18 @@ static int one_app(struct rb_imp *im, const cJSON *app, const char *path, struct
 			return k < 0 ? -1 : RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 		}
 	}
+	/* Its history read, the application's entries are freed before its events are made. */
+	cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(app, "status"),
+						"history");
 	rb_dep_events(im, l);
 	rb_dep_line_free(l);
 	return 0;
 }
 
 /* An Application, a List of them ("items"), or an array of them. */
-static int one_doc(struct rb_imp *im, const cJSON *doc, const char *path, struct rb_err *e)
+static int one_doc(struct rb_imp *im, cJSON *doc, const char *path, struct rb_err *e)
 {
-	const cJSON *items = cJSON_IsArray(doc) ? doc :
-			     cJSON_GetObjectItemCaseSensitive(doc, "items"), *a;
+	cJSON *items = cJSON_IsArray(doc) ? doc : cJSON_GetObjectItemCaseSensitive(doc, "items"), *a;
 	const char *kind = rb_json_str(doc, "kind");
 
 	/* argocd app get may leave out kind: an object with metadata is one application. */
@@ -127,8 +129,7 @@ int rb_import_argocd(struct rb_imp *im, const struct rb_import_opts *o, struct r
 	if (o->ninputs == 0)
 		return RB_ERR(e, RB_EX_USAGE, "import argocd takes one or more application files");
 	for (i = 0; i < o->ninputs; i++) {
-		cJSON *docs = NULL;
-		const cJSON *d;
+		cJSON *docs = NULL, *d;
 		int rc = 0;
 
 		if (rb_imp_read_docs(o->inputs[i], &docs, e) != 0)

@@ -40,6 +40,10 @@ struct pass {
 	char service[RB_IMP_NAME], team[RB_IMP_NAME], env[RB_IMP_NAME];
 	size_t *seen;           /* hash set of revisions deployed: index + 1, 0 empty */
 	size_t nseen;           /* its size, a power of two */
+	struct undone {
+		const char *rev;        /* borrowed from the line; NULL empty */
+		size_t n;               /* open rollbacks that undid a deployment of rev */
+	} *undone;              /* hash table of the same size as seen */
 	struct rb_open *open;
 	size_t nopen, capopen;
 	long in_place;          /* the deployment in place, -1 none */
@@ -106,7 +110,7 @@ void rb_dep_line_free(struct rb_dep_line *l)
 static int by_id(const void *pa, const void *pb)
 {
 	const struct rb_dep *a = pa, *b = pb;
-	long long x = atoll(a->id), y = atoll(b->id);
+	long long x = strtoll(a->id, NULL, 10), y = strtoll(b->id, NULL, 10);
 
 	return x != y ? (x > y) - (x < y) : strcmp(a->time, b->time);
 }
@@ -159,6 +163,17 @@ static size_t *seen_slot(struct pass *p, const char *rev)
 	while (p->seen[i] != 0 && strcmp(p->l->d[p->seen[i] - 1].rev, rev) != 0)
 		i = (i + 1) & (p->nseen - 1);
 	return &p->seen[i];
+}
+
+/* The count of open rollbacks that undid a deployment of rev (its slot made). */
+static size_t *undone_slot(struct pass *p, const char *rev)
+{
+	size_t i = hash(rev) & (p->nseen - 1);
+
+	while (p->undone[i].rev != NULL && strcmp(p->undone[i].rev, rev) != 0)
+		i = (i + 1) & (p->nseen - 1);
+	p->undone[i].rev = rev;
+	return &p->undone[i].n;
 }
 
 /* The latest change deployed with this revision, or -1. */
@@ -309,6 +324,9 @@ static void close_relanded(struct pass *p, const struct rb_dep *d, const struct 
 	char key[KEYSZ], id[RB_IMP_NAME + 80], more[RB_IMP_NAME + 100];
 	size_t i;
 
+	/* Most deployments reland nothing: only look when a rollback undid this revision. */
+	if (*undone_slot(p, d->rev) == 0)
+		return;
 	for (i = 0; i < p->nopen; i++) {
 		struct rb_open *r = &p->open[i];
 		cJSON *x;
@@ -317,6 +335,7 @@ static void close_relanded(struct pass *p, const struct rb_dep *d, const struct 
 		    strcmp(p->l->d[r->undone].rev, d->rev) != 0)
 			continue;
 		r->closed = 1;
+		--*undone_slot(p, d->rev);
 		x = cJSON_CreateObject();
 		snprintf(more, sizeof(more), ":%s", r->id);
 		key_of(p, "closed", d, more, key, sizeof(key));
@@ -369,6 +388,7 @@ static int open_rollback(struct pass *p, size_t i, struct rb_open **out)
 	memset(r, 0, sizeof(*r));
 	snprintf(r->id, sizeof(r->id), "%s-%s-%s", p->l->source, p->l->target, p->l->d[i].id);
 	r->undone = (size_t)p->in_place;
+	++*undone_slot(p, p->l->d[r->undone].rev);
 	*out = r;
 	return 0;
 }
@@ -450,7 +470,11 @@ void rb_dep_events(struct rb_imp *im, struct rb_dep_line *l)
 	sort_unique(l);
 	for (p.nseen = 16; p.nseen < 2 * l->n + 2; p.nseen *= 2)
 		;
-	if ((p.seen = calloc(p.nseen, sizeof(*p.seen))) == NULL) {
+	p.seen = calloc(p.nseen, sizeof(*p.seen));
+	p.undone = calloc(p.nseen, sizeof(*p.undone));
+	if (p.seen == NULL || p.undone == NULL) {
+		free(p.seen);
+		free(p.undone);
 		im->failed = 1;
 		return;
 	}
@@ -465,5 +489,6 @@ void rb_dep_events(struct rb_imp *im, struct rb_dep_line *l)
 			p.prev = (long)i;
 	}
 	free(p.seen);
+	free(p.undone);
 	free(p.open);
 }

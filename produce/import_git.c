@@ -7,6 +7,7 @@
  * commit <sha>"), so memory grows with the reverts, not the history; the
  * events are made after the walk, once every revert is known.
  */
+#define _GNU_SOURCE     /* memmem */
 #include "import_src.h"
 
 #include <limits.h>
@@ -112,9 +113,6 @@ static int keep(struct walk *w, const git_commit *c, const git_oid *id)
 	const char *msg = git_commit_message(c);
 	struct cand x;
 
-	if (msg == NULL || (strstr(msg, "This reverts commit ") == NULL &&
-			    strstr(msg, "This is a reland of ") == NULL))
-		return 0;
 	memset(&x, 0, sizeof(x));
 	git_oid_cpy(&x.self, id);
 	x.committed = (int64_t)git_commit_time(c);
@@ -143,43 +141,172 @@ static int keep(struct walk *w, const git_commit *c, const git_oid *id)
 	return 0;
 }
 
+/*
+ * The walk: every commit reachable from the start, each read once, in no
+ * order (candidates are ordered after the walk, by their times).  One raw
+ * read per commit gives both its parents and whether it might be a revert
+ * or a reland; only those few are parsed by libgit2.  What the walk keeps
+ * per commit is the set of commits seen (a hash set of object ids, 40 bytes
+ * each at most) and the ones still to visit: the floor for walking a graph.
+ */
+struct seen {
+	git_oid *v;             /* open addressing; a zero id is an empty slot */
+	size_t cap, n;
+};
+
+static uint64_t oid_hash(const git_oid *id)
+{
+	uint64_t h;
+
+	memcpy(&h, id->id, sizeof(h));
+	return h;
+}
+
+/* Add id; 1 when it was there already, -1 out of memory. */
+static int seen_add(struct seen *s, const git_oid *id)
+{
+	static const git_oid zero;
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct seen t = { NULL, s->cap ? s->cap * 2 : 1024, 0 };
+		size_t k;
+
+		if ((t.v = calloc(t.cap, sizeof(*t.v))) == NULL)
+			return -1;
+		for (k = 0; k < s->cap; k++)
+			if (!git_oid_equal(&s->v[k], &zero))
+				(void)seen_add(&t, &s->v[k]);
+		free(s->v);
+		*s = t;
+	}
+	for (i = oid_hash(id) & (s->cap - 1); !git_oid_equal(&s->v[i], &zero);
+	     i = (i + 1) & (s->cap - 1))
+		if (git_oid_equal(&s->v[i], id))
+			return 1;
+	git_oid_cpy(&s->v[i], id);
+	s->n++;
+	return 0;
+}
+
+struct todo {
+	git_oid *v;
+	size_t n, cap;
+};
+
+static int todo_push(struct todo *t, struct seen *s, const git_oid *id)
+{
+	int k = seen_add(s, id);
+
+	if (k != 0)
+		return k < 0 ? -1 : 0;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		git_oid *v = realloc(t->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		t->v = v;
+		t->cap = cap;
+	}
+	git_oid_cpy(&t->v[t->n++], id);
+	return 0;
+}
+
+/* The parents named in a raw commit's header (up to its blank line), pushed. */
+static int push_parents(struct todo *t, struct seen *s, const char *data, size_t n)
+{
+	const char *p = data, *end = data + n;
+
+	while (p < end && *p != '\n') {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		git_oid parent;
+
+		if (eol == NULL)
+			break;
+		if ((size_t)(eol - p) == 7 + HEXSZ && memcmp(p, "parent ", 7) == 0 &&
+		    git_oid_fromstrn(&parent, p + 7, HEXSZ) == 0 && todo_push(t, s, &parent) != 0)
+			return -1;
+		p = eol + 1;
+	}
+	return 0;
+}
+
+/* One commit read: its parents pushed; *yes when it might be a revert or a reland. */
+static int visit(struct walk *w, git_odb *odb, struct todo *t, struct seen *s,
+		 const git_oid *id, int *yes)
+{
+	git_odb_object *o = NULL;
+	const char *data;
+	size_t n;
+	int rc = 0;
+
+	*yes = 0;
+	if (git_odb_read(&o, odb, id) != 0) {
+		/* A shallow clone's boundary: its parents are not there. */
+		return git_repository_is_shallow(w->repo) == 1 ? 1 : -1;
+	}
+	if (git_odb_object_type(o) != GIT_OBJECT_COMMIT) {
+		git_odb_object_free(o);
+		return -1;
+	}
+	data = git_odb_object_data(o);
+	n = git_odb_object_size(o);
+	if (push_parents(t, s, data, n) != 0)
+		rc = -2;
+	*yes = memmem(data, n, "This reverts commit ", 20) != NULL ||
+	       memmem(data, n, "This is a reland of ", 20) != NULL;
+	git_odb_object_free(o);
+	return rc;
+}
+
 static int walk_commits(struct walk *w, const char *ref, struct rb_err *e)
 {
-	git_revwalk *rw = NULL;
-	git_object *start = NULL;
-	git_oid id;
-	int rc = -1, g;
+	git_object *start = NULL, *peeled = NULL;
+	git_odb *odb = NULL;
+	struct seen s = { NULL, 0, 0 };
+	struct todo t = { NULL, 0, 0 };
+	int rc = -1;
 
-	if (git_revwalk_new(&rw, w->repo) != 0 ||
+	if (git_repository_odb(&odb, w->repo) != 0 ||
 	    git_revparse_single(&start, w->repo, ref != NULL ? ref : "HEAD") != 0 ||
-	    git_revwalk_push(rw, git_object_id(start)) != 0) {
+	    git_object_peel(&peeled, start, GIT_OBJECT_COMMIT) != 0) {
 		git_fail(e, "cannot walk", ref != NULL ? ref : "HEAD");
 		goto out;
 	}
-	git_revwalk_sorting(rw, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
-	while ((g = git_revwalk_next(&id, rw)) == 0) {
-		git_commit *c;
+	if (todo_push(&t, &s, git_object_id(peeled)) != 0)
+		goto oom;
+	while (t.n > 0) {
+		git_oid id;
+		git_commit *c = NULL;
+		int yes, k;
 
-		if (git_commit_lookup(&c, w->repo, &id) != 0) {
+		git_oid_cpy(&id, &t.v[--t.n]);
+		if ((k = visit(w, odb, &t, &s, &id, &yes)) == -2)
+			goto oom;
+		if (k == 1)
+			continue;
+		if (k != 0 || (yes && git_commit_lookup(&c, w->repo, &id) != 0)) {
 			git_fail(e, "cannot read commit of", ref != NULL ? ref : "HEAD");
 			goto out;
 		}
 		w->im->res->scanned++;
-		if (keep(w, c, &id) != 0) {
+		if (yes && keep(w, c, &id) != 0) {
 			git_commit_free(c);
-			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-			goto out;
+			goto oom;
 		}
 		git_commit_free(c);
 	}
-	if (g != GIT_ITEROVER) {
-		git_fail(e, "cannot walk", ref != NULL ? ref : "HEAD");
-		goto out;
-	}
 	rc = 0;
+	goto out;
+oom:
+	RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 out:
+	free(s.v);
+	free(t.v);
+	git_object_free(peeled);
 	git_object_free(start);
-	git_revwalk_free(rw);
+	git_odb_free(odb);
 	return rc;
 }
 
@@ -556,6 +683,11 @@ int rb_import_git(struct rb_imp *im, const struct rb_import_opts *o, struct rb_e
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	w.cap = 64;
 	git_libgit2_init();
+	/*
+	 * Commits are read once each: libgit2's object cache would only keep
+	 * every commit walked, growing with the history.
+	 */
+	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
 	if (git_repository_open_ext(&w.repo, o->inputs[0], GIT_REPOSITORY_OPEN_NO_SEARCH,
 				    NULL) != 0) {
 		git_fail(e, "not a git repository:", o->inputs[0]);

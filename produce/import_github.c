@@ -66,7 +66,7 @@ static int keep(struct rb_imp *im, struct gh *g, const cJSON *x)
 			return -1;
 		s = &g->st[g->nst];
 		slash = strrchr(url, '/');
-		s->dep = slash != NULL ? atoll(slash + 1) : 0;
+		s->dep = slash != NULL ? strtoll(slash + 1, NULL, 10) : 0;
 		s->state = rb_json_str(x, "state");
 		if (rb_imp_time(rb_json_str(x, "created_at"), s->time) != 0) {
 			rb_imp_unmapped(im, "a GitHub deployment status without a valid "
@@ -78,7 +78,7 @@ static int keep(struct rb_imp *im, struct gh *g, const cJSON *x)
 	}
 	if (rb_json_str(x, "sha") != NULL && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x,
 										       "id"))) {
-		if (grow((void **)&g->deps, &g->capdeps, g->ndeps, sizeof(*g->deps)) != 0)
+		if (grow((void **)&g->deps, &g->capdeps, g->ndeps, sizeof(const cJSON *)) != 0)
 			return -1;
 		g->deps[g->ndeps++] = x;
 		return 0;
@@ -251,7 +251,8 @@ int rb_import_github(struct rb_imp *im, const struct rb_import_opts *o, struct r
 	}
 	if (read_all(im, o, all, &g, e) != 0)
 		goto out;
-	qsort(g.st, g.nst, sizeof(*g.st), by_dep_time);
+	if (g.nst > 1)
+		qsort(g.st, g.nst, sizeof(*g.st), by_dep_time);
 	rc = lines(im, o, &g, e);
 out:
 	free(g.deps);

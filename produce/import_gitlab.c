@@ -173,12 +173,15 @@ static int one_file(struct rb_imp *im, const char *path, const char *project, st
 			struct rb_dep_line *l;
 			int k = deployment(im, dep, path, &d, e);
 
-			if (k < 0)
+			if (k < 0) {
+				rb_dep_drop(&d);
 				goto out;
+			}
 			if (k > 0)
 				continue;
-			if ((l = line_for(v, project, env != NULL ? env : "")) == NULL ||
-			    rb_dep_add(l, &d) != 0) {
+			if ((l = line_for(v, project, env != NULL ? env : "")) == NULL)
+				rb_dep_drop(&d);
+			if (l == NULL || rb_dep_add(l, &d) != 0) {
 				RB_ERR(e, RB_EX_SOFTWARE, "out of memory or more than %d environments",
 				       MAX_ENVS);
 				goto out;

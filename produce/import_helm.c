@@ -130,6 +130,9 @@ static int one_file(struct rb_imp *im, const struct rb_import_opts *o, const cha
 		if (k == 0 && rb_dep_add(l, &d) != 0)
 			goto oom;
 	}
+	/* The document is no longer needed: free it before the events are made. */
+	cJSON_Delete(docs);
+	docs = NULL;
 	rb_dep_events(im, l);
 	rc = 0;
 	goto out;
