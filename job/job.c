@@ -231,7 +231,7 @@ static int src_path(const char *path, const cJSON *o, int i, const char *member,
 
 		if (x == NULL && !required)
 			return 0;
-		v = cJSON_IsString(x) ? x->valuestring : NULL;
+		v = x != NULL && cJSON_IsString(x) ? x->valuestring : NULL;
 	}
 	if (v == NULL || v[0] == '\0')
 		return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"sources\"[%d].%s %s", path, i,
@@ -252,7 +252,7 @@ static int src_paths(const char *path, const cJSON *o, int i, const char *member
 	*n = 0;
 	if (x == NULL && !required)
 		return 0;
-	if (cJSON_IsString(x))
+	if (x != NULL && cJSON_IsString(x))
 		return src_path(path, NULL, i, member, base, x->valuestring, out[(*n)++], 1, e);
 	if (!cJSON_IsArray(x) || cJSON_GetArraySize(x) < 1 ||
 	    cJSON_GetArraySize(x) > RB_JOB_SOURCE_FILES)
@@ -273,7 +273,8 @@ static int src_string(const char *path, const cJSON *o, int i, const char *membe
 	out[0] = '\0';
 	if (x == NULL && !required)
 		return 0;
-	if (!cJSON_IsString(x) || x->valuestring[0] == '\0' || strlen(x->valuestring) >= n)
+	if (x == NULL || !cJSON_IsString(x) || x->valuestring[0] == '\0' ||
+	    strlen(x->valuestring) >= n)
 		return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"sources\"[%d].%s %s", path, i,
 			      member, x == NULL ? "is required" : "must be a non-empty string of "
 			      "reasonable length");
