@@ -9,9 +9,12 @@ verification rate on all cores at once, tests/bench/sodium_speed.c; OpenSSL's
 `openssl speed` is measured beside it for comparison), verify, a peer
 verifier (tests/bench/peer_verify.py: Python over python3-cryptography),
 ingest into a new database, re-ingest (no-op), 2M against 1M, check,
-analyze of a month and the PDF and XLSX reports.  Wall time and peak RSS
-come from `/usr/bin/time -v`.  It prints a table and rewrites
-docs/PERFORMANCE.md (the figures, the machine and the command).
+analyze of a month and the PDF and XLSX reports, and `rbaudit import` of
+git, Helm and Argo CD histories of 10,000 to 100,000 records (generated
+once by tests/bench/gen_import.py; `--only import` runs that section
+alone).  Wall time and peak RSS come from `/usr/bin/time -v`.  It prints a
+table and rewrites docs/PERFORMANCE.md (the figures, the machine and the
+command).
 
 Noise: this machine is a shared VM whose speed drifts by 10-20% from one
 minute to the next, so the bound is measured right before and right after
@@ -27,6 +30,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -51,9 +55,11 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
-def timed(cmd, cwd=None, ok=(0,)):
+def timed(cmd, cwd=None, ok=(0,), err=False):
     """Run cmd under /usr/bin/time -v; returns (wall s, peak RSS KiB, stdout,
-    CPU s: user and system time of the process and its threads)."""
+    CPU s: user and system time of the process and its threads), and with
+    err its standard error too (time's own lines included, after the
+    command's)."""
     p = subprocess.run(["/usr/bin/time", "-v"] + cmd, cwd=cwd, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
     if p.returncode not in ok:
@@ -73,6 +79,8 @@ def timed(cmd, cwd=None, ok=(0,)):
                 wall = wall * 60 + x
         elif line.startswith("Maximum resident set size"):
             rss = int(line.rsplit(": ", 1)[1])
+    if err:
+        return wall, rss, p.stdout, cpu, p.stderr
     return wall, rss, p.stdout, cpu
 
 
@@ -338,6 +346,254 @@ def machine():
         cpu, os.cpu_count() or 1, mem, osname, platform.release(), ssl, na, sq)
 
 
+# ---- import (issue #20, point 6) ----
+
+IMPORT_SOURCES = ("git", "helm", "argocd")
+IMPORT_TRIES = 3
+IMPORT_UNIT = {"git": "commits", "helm": "revisions", "argocd": "history entries"}
+IMPORT_RATE = 50000     # target: git commits scanned per second
+IMPORT_FLAT = 1.5       # target: git heap at the largest size / at half of it (the same reverts)
+
+
+def gen_import():
+    """tests/bench/gen_import.py, the import benchmark's generators."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import gen_import as gi
+    return gi
+
+
+def sample_rss(cmd, every=0.002):
+    """The peaks of cmd's resident memory as the kernel splits it, from
+    /proc/PID/status every 2 ms: anonymous (the heap: what the process
+    allocated) and file-backed (pages of the files it maps, such as a git
+    pack, which the kernel can drop and read again), each at its own peak,
+    in KiB.  A sample can miss a short peak, so /usr/bin/time's figure
+    stays the measure; this only says what it is made of."""
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = {"RssAnon": 0, "RssFile": 0, "VmRSS": 0}
+    while p.poll() is None:
+        try:
+            with open("/proc/%d/status" % p.pid) as f:
+                for line in f:
+                    k = line.split(":", 1)[0]
+                    if k in peak:
+                        peak[k] = max(peak[k], int(line.split()[1]))
+        except (OSError, ValueError, IndexError):
+            pass
+        time.sleep(every)
+    if p.returncode != 0:
+        raise SystemExit("bench: %s exited %d" % (" ".join(cmd), p.returncode))
+    return {"anon": peak["RssAnon"], "file": peak["RssFile"], "rss": peak["VmRSS"]}
+
+
+def import_summary(err, cmd):
+    """The --json summary an import writes on standard error."""
+    i = err.find("{")
+    try:
+        doc, _ = json.JSONDecoder().raw_decode(err[i:]) if i >= 0 else (None, 0)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or "scanned" not in doc:
+        sys.stderr.write(err)
+        raise SystemExit("bench: no --json summary from %s" % " ".join(cmd))
+    return doc
+
+
+def import_bench(b, data, work):
+    """Each source at each size: the fastest of IMPORT_TRIES runs, the most
+    peak RSS of them, and one more run sampled for what the memory is."""
+    gi = gen_import()
+    inputs = gi.ensure(data)
+    res = {"sizes": list(gi.SIZES), "runs": {}, "release": gi.RELEASE}
+    for src in IMPORT_SOURCES:
+        for n in gi.SIZES:
+            info = inputs[src][n]
+            out = os.path.join(work, "import-%s-%d.jsonl" % (src, n))
+            cmd = [b.rb, "import", src, info["path"]]
+            if src == "git":
+                cmd += ["--map", inputs["map"]]
+            elif src == "helm":
+                cmd += ["--release", gi.RELEASE]
+            cmd += ["--out", out, "--json"]
+            what = "import %s, %s %s" % (src, fmt_int(n), IMPORT_UNIT[src])
+            walls, rsss, cpus = [], [], []
+            for k in range(IMPORT_TRIES):
+                log("bench: %s (run %d of %d)" % (what, k + 1, IMPORT_TRIES))
+                wall, rss, _, cpu, err = timed(cmd, err=True)
+                sm = import_summary(err, cmd)
+                walls.append(wall)
+                rsss.append(rss)
+                cpus.append(cpu)
+            if sm["scanned"] != n:
+                raise SystemExit("bench: %s scanned %d records, not %d" % (what, sm["scanned"], n))
+            if src == "git" and sm["rollbacks"] != info["reverts"]:
+                raise SystemExit("bench: %s found %d rollbacks, the generator made %d reverts"
+                                 % (what, sm["rollbacks"], info["reverts"]))
+            log("bench: %s (memory, sampled)" % what)
+            mem = sample_rss(cmd)
+            best = walls.index(min(walls))
+            row = {"what": what, "cmd": b.show(cmd), "source": src, "n": n,
+                   "entries": sm["scanned"], "rollbacks": sm["rollbacks"],
+                   "events": sm["events"], "unmapped": sm["unmapped"],
+                   "built": {k: v for k, v in info.items() if k != "path"},
+                   "wall": walls[best], "walls": walls, "cpu": cpus[best], "rss": max(rsss),
+                   "rsss": rsss, "anon": mem["anon"], "file": mem["file"],
+                   "input_bytes": info["bytes"], "output_bytes": os.path.getsize(out)}
+            os.unlink(out)
+            b.rows.append(row)
+            res["runs"]["%s-%d" % (src, n)] = row
+    return res
+
+
+def import_figures(imp):
+    """What the import's table and verdicts say, from its runs."""
+    runs, sizes = imp["runs"], imp["sizes"]
+    lo, hi = sizes[0], sizes[-1]
+    f = {}
+    for src in IMPORT_SOURCES:
+        a, z = runs["%s-%d" % (src, lo)], runs["%s-%d" % (src, hi)]
+        f[src] = {"rate": z["entries"] / z["wall"],
+                  "rates": [runs["%s-%d" % (src, n)]["entries"] / runs["%s-%d" % (src, n)]["wall"]
+                            for n in sizes],
+                  "ratio": z["rss"] / a["rss"],
+                  "anon_ratio": z["anon"] / a["anon"] if a["anon"] else 0,
+                  "file_ratio": z["file"] / a["file"] if a["file"] else 0,
+                  # What each record more costs, between the smallest and the largest.
+                  "per": (z["rss"] - a["rss"]) * 1024.0 / (z["entries"] - a["entries"]),
+                  "anon_per": (z["anon"] - a["anon"]) * 1024.0 / (z["entries"] - a["entries"]),
+                  "in_per": z["input_bytes"] / z["entries"],
+                  "lo": lo, "hi": hi}
+        # The slope at the top: heap from half the largest history to all of it.
+        if len(sizes) > 2:
+            m = runs["%s-%d" % (src, sizes[-2])]
+            f[src]["mid"] = sizes[-2]
+            f[src]["top_anon_ratio"] = z["anon"] / m["anon"] if m["anon"] else 0
+            f[src]["top_anon_per"] = ((z["anon"] - m["anon"]) * 1024.0 /
+                                      (z["entries"] - m["entries"]))
+    return f
+
+
+def import_doc(w, imp):
+    """The "Import" section: a table of every run and what memory does."""
+    runs, sizes = imp["runs"], imp["sizes"]
+    f = import_figures(imp)
+    g = runs["git-%d" % sizes[-1]]["built"]
+    w("## Import (issue #20)")
+    w("")
+    w("`rbaudit import` of histories that tests/bench/gen_import.py generates (deterministic,"
+      " cached in `build/bench/data/import/`): a bare git repository of %s commits of which %s"
+      " are reverts written as `git revert` writes them (half with Gerrit's or Chromium's"
+      " \"Reason for revert:\", quoted original description, `Bug:`, `Reviewed-by:` and"
+      " `Acked-by:`), spread over a linear history touching 12 files in 4 folders, built with one"
+      " `git fast-import`, repacked and given a commit-graph as `git gc` would (%.0f s in all),"
+      " and imported with a map of a service per folder (so each revert's changed paths are read);"
+      " `helm history -o json` of as many revisions (about 1%% `Rollback to N`, a few of them"
+      " failed and retried, a few failed upgrades); an Argo CD Application (`kubectl get"
+      " application -o json`) with as many `status.history` entries (about 1%% a sync back to"
+      " an earlier revision); each also at %s.  Wall time: the fastest of %d runs (all are"
+      " shown); peak RSS (`/usr/bin/time -v`): the most of them.  Peak RSS counts the pages of"
+      " files a process maps as well as its heap, so one more run is sampled every 2 ms"
+      " (`/proc/PID/status`) for each part's peak: heap (anonymous memory) and file-backed (for"
+      " git, the pack and its index, which libgit2 maps)."
+      % (fmt_int(g["commits"]), fmt_int(g["reverts"]), g["build_s"],
+         " and ".join(fmt_int(n) for n in sizes[:-1]), IMPORT_TRIES))
+    w("")
+    w("| source | history | input | records scanned | rollbacks found | events written"
+      " | wall (fastest) | the runs | records/s | peak RSS | heap; file-backed (sampled)"
+      " | peak RSS per record |")
+    w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for src in IMPORT_SOURCES:
+        for n in sizes:
+            x = runs["%s-%d" % (src, n)]
+            hist = "%s %s" % (fmt_int(n), IMPORT_UNIT[src])
+            if src == "git":
+                hist += " (%s reverts)" % fmt_int(x["built"]["reverts"])
+                inp = "repository, %s" % fmt_mib(x["input_bytes"] / 1024.0)
+            else:
+                inp = "%s (%.0f B per record)" % (fmt_mib(x["input_bytes"] / 1024.0),
+                                                  x["input_bytes"] / x["entries"])
+            w("| %s | %s | %s | %s | %s | %s | %.2f s | %s s | %s | %s | %s; %s | %s B |" % (
+                src, hist, inp, fmt_int(x["entries"]), fmt_int(x["rollbacks"]),
+                fmt_int(x["events"]), x["wall"], ", ".join("%.2f" % v for v in x["walls"]),
+                fmt_int(x["entries"] / x["wall"]), fmt_mib(x["rss"]), fmt_mib(x["anon"]),
+                fmt_mib(x["file"]), fmt_int(x["rss"] * 1024.0 / x["entries"])))
+    w("")
+    fg = f["git"]
+    w("From %s to %s records, git's peak RSS grew %.2fx (heap %.2fx, file-backed %.2fx):"
+      " %s bytes more per commit, %s of them heap.  Helm and Argo CD read their input document"
+      " whole (cJSON) and keep every deployment until the events are sorted and written, so"
+      " their memory grows with the history by design: %s and %s bytes more per record"
+      " (peak RSS), for an input of %.0f and %.0f bytes per record."
+      % (fmt_int(fg["lo"]), fmt_int(fg["hi"]), fg["ratio"], fg["anon_ratio"], fg["file_ratio"],
+         fmt_int(fg["per"]), fmt_int(fg["anon_per"]), fmt_int(f["helm"]["per"]),
+         fmt_int(f["argocd"]["per"]), f["helm"]["in_per"], f["argocd"]["in_per"]))
+    w("")
+
+
+def import_targets(w, imp):
+    """The import's rows of the "Against the targets" table."""
+    f = import_figures(imp)
+    fg, sizes = f["git"], imp["sizes"]
+    w("| import git: at least %s commits/s scanned, %s-commit repository with %s reverts"
+      " | %s commits/s (%s: %s) | %s |"
+      % (fmt_int(IMPORT_RATE), fmt_int(fg["hi"]),
+         fmt_int(imp["runs"]["git-%d" % fg["hi"]]["built"]["reverts"]), fmt_int(fg["rate"]),
+         ", ".join(fmt_int(n) for n in sizes[:-1]),
+         ", ".join(fmt_int(x) for x in fg["rates"][:-1]), verdict(fg["rate"] >= IMPORT_RATE)))
+    w("| import git: memory flat in the size of the history, the same %s reverts at every size"
+      " (heap at %s commits at most %.1fx that at %s) | %.2fx (%s bytes of heap per commit more;"
+      " from %s: %.2fx; peak RSS, with the mapped pack files, %.2fx) | %s |"
+      % (fmt_int(imp["runs"]["git-%d" % fg["hi"]]["built"]["reverts"]), fmt_int(fg["hi"]),
+         IMPORT_FLAT, fmt_int(fg.get("mid", fg["lo"])),
+         fg.get("top_anon_ratio", fg["anon_ratio"]),
+         fmt_int(fg.get("top_anon_per", fg["anon_per"])), fmt_int(fg["lo"]), fg["anon_ratio"],
+         fg["ratio"], verdict(fg.get("top_anon_ratio", fg["anon_ratio"]) <= IMPORT_FLAT)))
+    w("| (not a target) Helm and Argo CD at %s records/s as well | Helm %s, Argo CD %s"
+      " records/s at %s | %s |"
+      % (fmt_int(IMPORT_RATE), fmt_int(f["helm"]["rate"]), fmt_int(f["argocd"]["rate"]),
+         fmt_int(fg["hi"]), "yes" if min(f["helm"]["rate"], f["argocd"]["rate"]) >= IMPORT_RATE
+         else "no"))
+    w("| (not a target: the input document is read whole) Helm and Argo CD memory flat"
+      " | Helm %.2fx, Argo CD %.2fx from %s to %s records (%s and %s bytes per record more;"
+      " input %.0f and %.0f bytes per record) | %s |"
+      % (f["helm"]["ratio"], f["argocd"]["ratio"], fmt_int(fg["lo"]), fmt_int(fg["hi"]),
+         fmt_int(f["helm"]["per"]), fmt_int(f["argocd"]["per"]), f["helm"]["in_per"],
+         f["argocd"]["in_per"],
+         "yes" if max(f["helm"]["ratio"], f["argocd"]["ratio"]) <= IMPORT_FLAT else "no"))
+
+
+def import_only(a, rb, data, work):
+    """--only import: the import section alone, printed; its results in
+    results-import.json beside the data directory.  docs/PERFORMANCE.md is
+    not written (a partial run), nor results.json."""
+    started = datetime.datetime.now(datetime.timezone.utc)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    b = Bench(rb, data, work, os.cpu_count() or 1)
+    imp = import_bench(b, data, work)
+    finished = datetime.datetime.now(datetime.timezone.utc)
+    path = os.path.join(os.path.dirname(data), "results-import.json")
+    with open(path, "w") as rf:
+        json.dump({"rows": b.rows, "r": {"import": imp},
+                   "f": {"started": started.isoformat(), "finished": finished.isoformat(),
+                         "machine": machine()}}, rf, indent=1)
+    lines = []
+    w = lines.append
+    import_doc(w, imp)
+    w("| target | measured | |")
+    w("| --- | --- | --- |")
+    import_targets(w, imp)
+    w("")
+    w("```")
+    for x in b.rows:
+        w(x["cmd"])
+    w("```")
+    print("\n".join(lines))
+    log("bench: --only import: %s written; docs/PERFORMANCE.md left as it is" % path)
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rbaudit", required=True)
@@ -355,7 +611,14 @@ def main():
     ap.add_argument("--skip-2m", action="store_true", help="leave out the 2M ingest")
     ap.add_argument("--doc-only", action="store_true",
                     help="write the page again from the last run's results.json")
+    ap.add_argument("--only", choices=("import",),
+                    help="run one section alone and print it (import: rbaudit import of git,"
+                    " Helm and Argo CD histories); its results go to results-import.json,"
+                    " docs/PERFORMANCE.md and results.json are left as they are")
     a = ap.parse_args()
+    if a.only == "import":
+        return import_only(a, os.path.abspath(a.rbaudit), os.path.abspath(a.data),
+                           os.path.abspath(a.work))
     if a.doc_only:
         res = json.load(open(os.path.join(os.path.dirname(os.path.abspath(a.data)),
                                           "results.json")))
@@ -486,6 +749,8 @@ def main():
                              "governance-monthly", "--template", "auditor-pack", "--out",
                              rep + "-pdf100"], repeat=3)
     nrb100 = rollbacks_of(rb, db100)
+    # The import of git, Helm and Argo CD histories (issue #20).
+    r["import"] = import_bench(b, data, work)
     gen = open(os.path.join(data, "l2m", "GENERATED")).read().split()
     finished = datetime.datetime.now(datetime.timezone.utc)
     f = dict(cores=cores, one=one, multi=multi, sone=sone, smulti=smulti, n100=n100, n1m=n1m,
@@ -684,6 +949,8 @@ def write_doc(path, b, r, f):
           % (what, fmt_int(f["nrb100"]), x["wall"], ", ".join("%.1f" % v for v in x["walls"]),
              fmt_mib(x["rss"])))
     w("")
+    if "import" in r:
+        import_doc(w, r["import"])
     w("## Against the targets")
     w("")
     w("| target | measured | |")
@@ -768,6 +1035,8 @@ def write_doc(path, b, r, f):
         w("| (not a target) PDF memory flat as well | %s for %s rollbacks, %s for %s | %s |" % (
             fmt_mib(r["pdf"]["rss"]), fmt_int(f["nrb"]), fmt_mib(r["pdf100"]["rss"]),
             fmt_int(f["nrb100"]), "yes" if r["pdf"]["rss"] < 2 * r["pdf100"]["rss"] else "no"))
+    if "import" in r:
+        import_targets(w, r["import"])
     w("")
     w("## Commands")
     w("")
@@ -781,6 +1050,10 @@ def write_doc(path, b, r, f):
     w("openssl speed -seconds 3 -multi %d ed25519; openssl speed -seconds 3 ed25519" % cores)
     w("sodium-speed -seconds 3 -threads 1; sodium-speed -seconds 3 -threads %d   # the bound"
       % cores)
+    if "import" in r:
+        g = r["import"]["runs"]["git-%d" % r["import"]["sizes"][-1]]["built"]
+        w("python3 tests/bench/gen_import.py --data build/bench/data   # the import's inputs,"
+          " once: the %s-commit repository in %.0f s" % (fmt_int(g["commits"]), g["build_s"]))
     for x in b.rows:
         w(x["cmd"])
     w("```")
