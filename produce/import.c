@@ -280,6 +280,20 @@ int rb_imp_time(const char *s, char out[RB_TIME_MAX])
 	return 0;
 }
 
+void rb_imp_target_of(const struct rb_import_opts *o, const char *path, char *out, size_t n)
+{
+	const char *b = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t len = strlen(b);
+
+	if (o->name != NULL) {
+		snprintf(out, n, "%s", o->name);
+		return;
+	}
+	if (len > 5 && strcmp(b + len - 5, ".json") == 0)
+		len -= 5;
+	snprintf(out, n, "%.*s", (int)len, b);
+}
+
 int rb_imp_named(const struct rb_imp_map *m, const char *name)
 {
 	int i;

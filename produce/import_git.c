@@ -146,8 +146,8 @@ static int keep(struct walk *w, const git_commit *c, const git_oid *id)
  * order (candidates are ordered after the walk, by their times).  One raw
  * read per commit gives both its parents and whether it might be a revert
  * or a reland; only those few are parsed by libgit2.  What the walk keeps
- * per commit is the set of commits seen (a hash set of object ids, 40 bytes
- * each at most) and the ones still to visit: the floor for walking a graph.
+ * per commit is the set of commits seen (a hash set of object ids, 20 to 40
+ * bytes each) and the ones still to visit: the floor for walking a graph.
  */
 struct seen {
 	git_oid *v;             /* open addressing; a zero id is an empty slot */
@@ -168,7 +168,7 @@ static int seen_add(struct seen *s, const git_oid *id)
 	static const git_oid zero;
 	size_t i;
 
-	if (2 * (s->n + 1) > s->cap) {
+	if (5 * (s->n + 1) > 4 * s->cap) {     /* at most 80% full */
 		struct seen t = { NULL, s->cap ? s->cap * 2 : 1024, 0 };
 		size_t k;
 

@@ -18,21 +18,6 @@
 
 #define MAX_ENVS 64
 
-/* The project: --name, else the file's name without ".json". */
-static void project_of(const struct rb_import_opts *o, char *out, size_t n)
-{
-	const char *path = o->inputs[0], *b = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	size_t len = strlen(b);
-
-	if (o->name != NULL) {
-		snprintf(out, n, "%s", o->name);
-		return;
-	}
-	if (len > 5 && strcmp(b + len - 5, ".json") == 0)
-		len -= 5;
-	snprintf(out, n, "%.*s", (int)len, b);
-}
-
 static const char *user_of(const cJSON *o)
 {
 	const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "user");
@@ -204,7 +189,7 @@ int rb_import_gitlab(struct rb_imp *im, const struct rb_import_opts *o, struct r
 	if (o->ninputs == 0)
 		return RB_ERR(e, RB_EX_USAGE, "import gitlab takes one or more deployments files");
 	memset(&v, 0, sizeof(v));
-	project_of(o, project, sizeof(project));
+	rb_imp_target_of(o, o->inputs[0], project, sizeof(project));
 	for (i = 0; i < o->ninputs; i++)
 		if (one_file(im, o->inputs[i], project, &v, e) != 0)
 			goto out;

@@ -16,21 +16,6 @@
 
 #include "lib/json.h"
 
-/* The release a file holds: --name, else the file's name without ".json". */
-static void release_of(const struct rb_import_opts *o, const char *path, char *out, size_t n)
-{
-	const char *b = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	size_t len = strlen(b);
-
-	if (o->name != NULL) {
-		snprintf(out, n, "%s", o->name);
-		return;
-	}
-	if (len > 5 && strcmp(b + len - 5, ".json") == 0)
-		len -= 5;
-	snprintf(out, n, "%.*s", (int)len, b);
-}
-
 /* Helm's words for a failed operation: Upgrade "N" failed:, Rollback "N" failed:, ... */
 static int helm_failed(const char *desc)
 {
@@ -108,7 +93,7 @@ static int one_file(struct rb_imp *im, const struct rb_import_opts *o, const cha
 	struct rb_dep_line *l = NULL;
 	int i = 0, rc = -1;
 
-	release_of(o, path, release, sizeof(release));
+	rb_imp_target_of(o, path, release, sizeof(release));
 	if (rb_imp_read_docs(path, &docs, e) != 0)
 		return -1;
 	arr = cJSON_GetArrayItem(docs, 0);

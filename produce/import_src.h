@@ -77,6 +77,9 @@ void rb_imp_unmapped(struct rb_imp *im, const char *reason);
  */
 int rb_imp_time(const char *s, char out[RB_TIME_MAX]);
 
+/* The target a file holds: --name, else the file's name without ".json". */
+void rb_imp_target_of(const struct rb_import_opts *o, const char *path, char *out, size_t n);
+
 /* The map's service entry for a name (exact), or -1. */
 int rb_imp_named(const struct rb_imp_map *m, const char *name);
 
