@@ -224,7 +224,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJ     := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC)) \
                 $(patsubst %.S,$(BUILD)/fuzz/obj/%.o,$(ASM_SRC))
-FUZZ_FILES   := trust policy template job manifest entries
+FUZZ_FILES   := trust policy template job manifest entries import
 FUZZERS      := json checkpoint $(FUZZ_FILES)
 
 $(BUILD)/fuzz/obj/%.o: %.c

@@ -86,6 +86,12 @@ static void summary(const struct rb_import_result *r, int json)
 		fprintf(stderr, "  not mapped (%lld): %s\n", r->why[i].n, r->why[i].reason);
 }
 
+static void progress(void *ctx, long long scanned)
+{
+	(void)ctx;
+	fprintf(stderr, "\rimport: %lld %s read", scanned, rb_plural(scanned, "record", "records"));
+}
+
 static int is_source(const char *s)
 {
 	static const char *const v[] = { "git", "helm", "argocd", "gitlab", "github",
@@ -161,7 +167,12 @@ int cmd_import(int argc, char **argv, struct rb_err *e)
 	o.map_path = map;
 	o.state_path = state;
 	o.out_path = out;
-	if (rb_import(&o, &res, e) != 0)
+	if (cli_progress_wanted())
+		o.progress = progress;
+	rc = rb_import(&o, &res, e);
+	if (o.progress != NULL)
+		fprintf(stderr, "\r\033[K");
+	if (rc != 0)
 		return -1;
 	summary(&res, json);
 	return RB_EX_OK;

@@ -47,6 +47,9 @@ struct rb_import_opts {
 	const char *map_path;           /* the mapping file; NULL: the defaults */
 	const char *state_path;         /* read when it exists, written after; NULL */
 	const char *out_path;           /* "-": standard output */
+	/* Called now and then with the records read so far (git: commits); NULL none. */
+	void (*progress)(void *ctx, long long scanned);
+	void *progress_ctx;
 };
 
 struct rb_import_result {

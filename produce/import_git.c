@@ -36,6 +36,7 @@ struct cand {
 
 struct walk {
 	struct rb_imp *im;
+	const struct rb_import_opts *o;
 	git_repository *repo;
 	struct cand *c;
 	size_t n, cap;
@@ -290,7 +291,8 @@ static int walk_commits(struct walk *w, const char *ref, struct rb_err *e)
 			git_fail(e, "cannot read commit of", ref != NULL ? ref : "HEAD");
 			goto out;
 		}
-		w->im->res->scanned++;
+		if (++w->im->res->scanned % 16384 == 0 && w->o->progress != NULL)
+			w->o->progress(w->o->progress_ctx, w->im->res->scanned);
 		if (yes && keep(w, c, &id) != 0) {
 			git_commit_free(c);
 			goto oom;
@@ -678,6 +680,7 @@ int rb_import_git(struct rb_imp *im, const struct rb_import_opts *o, struct rb_e
 		return RB_ERR(e, RB_EX_USAGE, "import git takes one repository");
 	memset(&w, 0, sizeof(w));
 	w.im = im;
+	w.o = o;
 	repo_name(o->inputs[0], w.repo_name, sizeof(w.repo_name));
 	if ((w.c = calloc(64, sizeof(*w.c))) == NULL)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");

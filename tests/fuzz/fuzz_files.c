@@ -2,7 +2,9 @@
  * fuzz_files.c - libFuzzer: every file rbaudit reads, written from the input
  * and read back by its parser.  FUZZ_TARGET picks the parser at build time:
  * trust (trust store), policy, template, job (job file), manifest and
- * entries (a whole small export, verified against the vectors' keys).
+ * entries (a whole small export, verified against the vectors' keys), and
+ * import (the first byte picks a JSON source, helm, argocd, gitlab, github
+ * or pagerduty, and whether the rest is its input or its map file).
  */
 #define _XOPEN_SOURCE 700
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include "ingest/verify.h"
 #include "job/job.h"
 #include "lib/trust.h"
+#include "produce/import.h"
 #include "report/render.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -108,6 +111,46 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (j != NULL)
 			(void)rb_job_load(p, j, &e);
 		free(j);
+	}
+#elif defined(FUZZ_IMPORT)
+	{
+		static const char *const src[] = { "helm", "argocd", "gitlab", "github",
+						   "pagerduty" };
+		static const char *const fixture[] = {
+			"tests/data/import/helm/billing.json",
+			"tests/data/import/argocd/guestbook.json",
+			"tests/data/import/gitlab/deployments.json",
+			"tests/data/import/github/deployments.json",
+			"tests/data/import/pagerduty/incidents.json" };
+		char in[128], map[128], out[128], inc[128];
+		const char *inputs[1] = { in }, *incidents[1] = { inc };
+		struct rb_import_opts o;
+		struct rb_import_result res;
+		int k = size > 0 ? data[0] % 5 : 0, is_map = size > 0 && (data[0] & 0x80);
+
+		snprintf(in, sizeof(in), "%s/in.json", dir);
+		snprintf(map, sizeof(map), "%s/map.json", dir);
+		snprintf(out, sizeof(out), "%s/out.jsonl", dir);
+		snprintf(inc, sizeof(inc), "%s/inc.json", dir);
+		if (is_map) {
+			put("map.json", data + 1, size - 1);
+			copy_file(fixture[k], "in.json");
+		} else {
+			put("in.json", size > 0 ? data + 1 : data, size > 0 ? size - 1 : 0);
+		}
+		copy_file(fixture[4], "inc.json");
+		memset(&o, 0, sizeof(o));
+		o.source = src[k];
+		o.inputs = inputs;
+		o.ninputs = 1;
+		o.map_path = is_map ? map : NULL;
+		o.out_path = out;
+		/* PagerDuty's incidents linked to the fuzzed deployments. */
+		if (k != 4) {
+			o.incidents = incidents;
+			o.nincidents = 1;
+		}
+		(void)rb_import(&o, &res, &e);
 	}
 #else
 	{
