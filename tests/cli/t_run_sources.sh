@@ -43,12 +43,12 @@ expect_no_file "  and saves no state" job/state/gitlab.json
 expect_no_file "  nor a seal state" job/state/gitlab.ledger
 expect_no_file "  nor a scratch file" job/state/gitlab.json.next.tmp
 expect_exit 0 "a run with two sources" -- "$RBAUDIT" run --config job/job.json --period 2026-11
-expect_grep "  logs the GitLab import, sealed" "$ERR" \
-	'rbaudit run: import +ok +gitlab .*: 15 events sealed for ledger gitlab.example/acme-billing'
-expect_grep "  and the Helm one" "$ERR" \
-	'rbaudit run: import +ok +helm .*: 9 events sealed for ledger gitlab.example/acme-billing'
-expect_grep "  both exports ingested" "$ERR" 'ingest +accepted .*import-.*-1-gitlab'
-expect_grep "  (the Helm one too)" "$ERR" 'ingest +accepted .*import-.*-2-helm'
+expect_grep "  logs the GitLab import" "$ERR" 'rbaudit run: import +ok +gitlab .*: 15 new events'
+expect_grep "  and the Helm one" "$ERR" 'rbaudit run: import +ok +helm .*: 9 new events'
+expect_grep "  sealed together, one ledger, one export in time order" "$ERR" \
+	'rbaudit run: import +ok +24 events of gitlab\+helm sealed for ledger gitlab.example/acme-billing'
+expect_grep "  which is ingested" "$ERR" 'ingest +accepted .*import-.*-1-gitlab\+helm: 24 new entries'
+expect_no_grep "  with no time running backwards" "$ERR" 'W_TIME_BACKWARDS'
 expect_file "  the import states saved" job/state/gitlab.json
 expect_file "  the seal state saved" job/state/gitlab.ledger
 expect_no_file "  no scratch file left" job/state/gitlab.json.events.tmp
@@ -77,7 +77,7 @@ json.dump(d + [x], open(sys.argv[2], "w"))
 EOP
 expect_exit 0 "a run after one more deployment" -- "$RBAUDIT" run --config job/job.json \
 	--period 2026-11
-expect_grep "  seals its one event" "$ERR" 'import +ok +gitlab .*: 1 event sealed'
+expect_grep "  seals its one event" "$ERR" 'import +ok +1 event of gitlab\+helm sealed'
 
 # Mistakes stop the run before anything moves.
 cp -r job job2
@@ -94,17 +94,31 @@ EOP
 ls job2/inbox > inbox-before.txt 2>/dev/null
 expect_exit 65 "an event before the producer key's window stops the run" -- "$RBAUDIT" run \
 	--config job2/job.json --period 2026-11
-expect_grep -F "  naming the source and the key's window" "$ERR" "source 1 (gitlab)"
+expect_grep -F "  naming the sources and the key's window" "$ERR" "sealing gitlab+helm for ledger"
 expect_grep -F "  (the window)" "$ERR" "2026-01-01T00:00:00Z"
 expect_same "  the import state as it was" job2/state/gitlab.json gl-before.json
 expect_same "  the seal state as it was" job2/state/gitlab.ledger seal-before.state
 ls job2/inbox > inbox-after.txt 2>/dev/null
 expect_same "  no export left in the inbox" inbox-before.txt inbox-after.txt
-sed 's/"keys\/producer.pem", "ledger": "gitlab/"keys\/producer.pem", "key_name": "nobody", "ledger": "gitlab/' \
-	job/job.json > job/job-bad.json
+"$PY" - job/job.json job/job-bad.json <<'EOP'
+import json, sys
+j = json.load(open(sys.argv[1]))
+for s in j["sources"]:
+    s["key_name"] = "nobody"
+json.dump(j, open(sys.argv[2], "w"))
+EOP
 expect_exit 78 "a key the trust store lacks" -- "$RBAUDIT" run --config job/job-bad.json \
 	--period 2026-11
 expect_grep -F "  is named" "$ERR" "holds no key 'nobody'"
+"$PY" - job/job.json job/job-two.json <<'EOP'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j["sources"][1]["ledger"] = "helm.example/billing"
+json.dump(j, open(sys.argv[2], "w"))
+EOP
+expect_exit 78 "two ledgers with one seal state" -- "$RBAUDIT" run --config job/job-two.json \
+	--period 2026-11
+expect_grep -F "  is refused" "$ERR" "sources 1 and 2 share a seal_state but not their ledger and key"
 echo '{"database": "a.db", "trust_store": "t.json", "inbox": "i", "output": "r/{period}", "templates": ["analysis-json"], "sources": [{"source": "svn", "inputs": "x", "state": "s", "key": "k", "ledger": "l", "seal_state": "ss"}]}' > bad.json
 expect_exit 78 "an unknown source in the job file" -- "$RBAUDIT" run --config bad.json
 expect_grep -F "  is named" "$ERR" '"sources"[0].source must be git, helm, argocd, gitlab or github'
