@@ -126,11 +126,10 @@ int rb_checkpoint_parse(const char *text, size_t len, rb_checkpoint **out,
 		return fail(why, whylen, "no root hash line");
 	n3 = (size_t)(nl - l3);
 	/*
-	 * ledger-export-v1 §4 signs exactly origin, size and root: a note with
-	 * further (extension) lines is refused rather than half trusted.
+	 * Lines after the root hash, up to the blank line, are tlog-checkpoint's
+	 * extension lines: part of the signed text, kept in it and otherwise
+	 * ignored (ledger-export-v1 §4, revision 2).
 	 */
-	if (nl != sep)
-		return fail(why, whylen, "lines after the root hash before the blank line");
 	if (n1 == 0)
 		return fail(why, whylen, "empty origin line");
 	if (n2 == 0 || n2 > 16 || (n2 > 1 && l2[0] == '0'))
@@ -202,24 +201,45 @@ const uint8_t *rb_checkpoint_root(const rb_checkpoint *c)
 	return c->root;
 }
 
+/*
+ * The verdict on a note's signatures, as golang.org/x/mod/sumdb/note reads
+ * them (ledger-export-v1 §4, revision 2): a line is by a trusted key of the
+ * role when its name and key hash both match one; the first line of each
+ * such key must verify (later lines of the same key are dropped), or the
+ * note is not validly signed at all, whatever the other lines say; lines of
+ * other keys are ignored.  The first key that verified, or NULL.
+ */
+static const rb_tkey *verify_sigs(const struct note_sig *sigs, size_t n, const char *body,
+				  size_t bodylen, const rb_trust *t, const char *role)
+{
+	const rb_tkey *first = NULL, *seen[RB_NOTE_MAX_SIGS];
+	size_t i, j, nseen = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct note_sig *s = &sigs[i];
+		const rb_tkey *k = rb_trust_find(t, s->name, strlen(s->name));
+		int again = 0;
+
+		if (k == NULL || memcmp(rb_tkey_keyhash(k), s->keyhash, 4) != 0 ||
+		    !rb_tkey_has_role(k, role))
+			continue;
+		for (j = 0; j < nseen; j++)
+			again |= seen[j] == k;
+		if (again)
+			continue;
+		seen[nseen++] = k;
+		if (!s->ed25519 || !rb_pubkey_verify(rb_tkey_pub(k), body, bodylen, s->sig))
+			return NULL;
+		if (first == NULL)
+			first = k;
+	}
+	return first;
+}
+
 const rb_tkey *rb_checkpoint_verify(const rb_checkpoint *c, const rb_trust *t,
 				    const char *role)
 {
-	size_t i;
-
-	for (i = 0; i < c->nsigs; i++) {
-		const struct note_sig *s = &c->sigs[i];
-		const rb_tkey *k = rb_trust_find(t, s->name, strlen(s->name));
-
-		/* A signature is by a key only when name and key hash both match. */
-		if (k == NULL || !s->ed25519 ||
-		    memcmp(rb_tkey_keyhash(k), s->keyhash, 4) != 0 ||
-		    !rb_tkey_has_role(k, role))
-			continue;
-		if (rb_pubkey_verify(rb_tkey_pub(k), c->body, c->bodylen, s->sig))
-			return k;
-	}
-	return NULL;
+	return verify_sigs(c->sigs, c->nsigs, c->body, c->bodylen, t, role);
 }
 
 /* A malloc'd string printed from fmt, sized by printing it first; NULL out of memory. */
@@ -267,7 +287,8 @@ const rb_tkey *rb_note_verify(const char *note, size_t len, const rb_trust *t,
 			      const char *role, long *bodylen)
 {
 	const char *sep = NULL, *p, *end = note + len, *nl;
-	size_t i;
+	struct note_sig sigs[RB_NOTE_MAX_SIGS];
+	size_t n = 0;
 
 	*bodylen = -1;
 	if (len == 0 || note[len - 1] != '\n' || memchr(note, '\0', len) != NULL)
@@ -279,24 +300,14 @@ const rb_tkey *rb_note_verify(const char *note, size_t len, const rb_trust *t,
 		}
 	if (sep == NULL)
 		return NULL;
-	*bodylen = (long)(sep + 1 - note);
-	for (p = sep + 2, i = 0; p < end && i < RB_NOTE_MAX_SIGS; p = nl + 1, i++) {
-		struct note_sig s;
-		const rb_tkey *k;
-
+	for (p = sep + 2; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
-		if (parse_sig(p, (size_t)(nl - p), &s) != 0) {
-			*bodylen = -1;
+		if (n == RB_NOTE_MAX_SIGS || parse_sig(p, (size_t)(nl - p), &sigs[n]) != 0)
 			return NULL;
-		}
-		k = rb_trust_find(t, s.name, strlen(s.name));
-		if (k == NULL || !s.ed25519 || memcmp(rb_tkey_keyhash(k), s.keyhash, 4) != 0 ||
-		    !rb_tkey_has_role(k, role))
-			continue;
-		if (rb_pubkey_verify(rb_tkey_pub(k), note, (size_t)*bodylen, s.sig))
-			return k;
+		n++;
 	}
-	return NULL;
+	*bodylen = (long)(sep + 1 - note);
+	return verify_sigs(sigs, n, note, (size_t)*bodylen, t, role);
 }
 
 int rb_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[32],

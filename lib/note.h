@@ -34,8 +34,12 @@ uint64_t rb_checkpoint_size(const rb_checkpoint *c);
 const uint8_t *rb_checkpoint_root(const rb_checkpoint *c);
 
 /*
- * Check the signatures: returns the first trusted key with role that signed
- * the note validly, or NULL.  Signature lines of unknown keys are ignored.
+ * Check the signatures as the C2SP ecosystem does (golang.org/x/mod/sumdb/
+ * note; ledger-export-v1 §4 revision 2): returns the first trusted key with
+ * role that signed the note validly, or NULL when none did or when any line
+ * naming a trusted key of the role (name and key hash) does not verify.
+ * Lines of other keys are ignored, as are repeated lines of one key after
+ * its first.  The text may hold extension lines after the root hash.
  */
 const rb_tkey *rb_checkpoint_verify(const rb_checkpoint *c, const rb_trust *t,
 				    const char *role);
@@ -48,9 +52,11 @@ int rb_note_sign(const char *text, const char *keyname, const rb_privkey *key,
 		 char **out, struct rb_err *e);
 
 /*
- * Verify a signed note of any text: returns the first trusted key with role
- * whose signature verifies (NULL if none) and sets *bodylen to the length of
- * the signed text.  -1 in *bodylen when the note is malformed.
+ * Verify a signed note of any text (a MANIFEST) by the same rule as
+ * rb_checkpoint_verify: returns the first trusted key with role whose
+ * signature verifies (NULL if none, or if one of a trusted key fails) and
+ * sets *bodylen to the length of the signed text.  -1 in *bodylen when the
+ * note is malformed (more than RB_NOTE_MAX_SIGS lines among it).
  */
 const rb_tkey *rb_note_verify(const char *note, size_t len, const rb_trust *t,
 			      const char *role, long *bodylen);

@@ -2,7 +2,9 @@
  * test_note.c - focus: C2SP signed-note checkpoints and the trust store.
  * The vector checkpoint parses and verifies; its key string matches the
  * one an independent implementation computes; every malformation and a
- * key without the checkpoint role are refused; a note we sign verifies.
+ * key without the checkpoint role are refused; a note we sign verifies;
+ * revision 2 of ledger-export-v1 §4: a failing trusted signature spoils a
+ * note, and extension lines are signed text.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,8 +82,6 @@ static void malformed_notes_are_refused(void **state)
 		"origin\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\xe2\x80\x94 k AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 		"origin\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\xe2\x80\x94 a+b AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
 		"\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\xe2\x80\x94 k AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
-		/* An extension line: not part of what §4 signs. */
-		"origin\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nextra\n\n\xe2\x80\x94 k AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
 	};
 	rb_checkpoint *cp = NULL;
 	char why[160];
@@ -130,6 +130,140 @@ static void signed_note_round_trip_and_unknown_cosignature(void **state)
 	free(text);
 	rb_trust_free(t);
 	rb_privkey_free(k);
+}
+
+/* The signature line key signs text with, as "— name base64\n" (malloc'd). */
+static char *sig_line(const rb_privkey *key, const char *name, const char *text)
+{
+	char *note = NULL, *line;
+
+	assert_int_equal(rb_note_sign(text, name, key, &note, NULL), 0);
+	line = strdup(strstr(note, "\n\n") + 2);
+	free(note);
+	return line;
+}
+
+/* A trust store of the two keys, each with role. */
+static rb_trust *two_keys(const rb_privkey *a, const rb_privkey *b, const char *role_b)
+{
+	struct rb_time from = { 0, 0 };
+	uint8_t pa[32], pb[32];
+	rb_trust *t = NULL;
+	cJSON *ea, *eb;
+	int added;
+
+	rb_privkey_public(a, pa);
+	rb_privkey_public(b, pb);
+	assert_int_equal(rb_trust_new(&t, NULL), 0);
+	ea = rb_tkey_entry("log-a", NULL, pa, "checkpoint", &from);
+	eb = rb_tkey_entry("log-b", NULL, pb, role_b, &from);
+	assert_int_equal(rb_trust_add(t, ea, &added, NULL), 0);
+	assert_int_equal(rb_trust_add(t, eb, &added, NULL), 0);
+	cJSON_Delete(ea);
+	cJSON_Delete(eb);
+	return t;
+}
+
+/* Is the note (body, then the lines in order) validly signed under t? */
+static int verifies(const rb_trust *t, const char *body, const char *l1, const char *l2)
+{
+	char *text = malloc(strlen(body) + strlen(l1) + (l2 ? strlen(l2) : 0) + 2), why[160];
+	rb_checkpoint *cp = NULL;
+	long bodylen;
+	int ok, note_ok;
+
+	sprintf(text, "%s\n%s%s", body, l1, l2 ? l2 : "");
+	assert_int_equal(rb_checkpoint_parse(text, strlen(text), &cp, why, sizeof(why)), 0);
+	ok = rb_checkpoint_verify(cp, t, "checkpoint") != NULL;
+	/* Every note rbaudit reads (a MANIFEST too) is read by the same rule. */
+	note_ok = rb_note_verify(text, strlen(text), t, "checkpoint", &bodylen) != NULL;
+	assert_int_equal(ok, note_ok);
+	assert_int_equal(bodylen, (long)strlen(body));
+	rb_checkpoint_free(cp);
+	free(text);
+	return ok;
+}
+
+/*
+ * ledger-export-v1 §4 revision 2, as golang.org/x/mod/sumdb/note reads
+ * notes: a trusted checkpoint key's line that does not verify spoils the
+ * note whatever the others say; only a key's first line counts; lines of
+ * unknown keys, and of trusted keys without the role, are ignored.
+ */
+static void a_failing_trusted_signature_spoils_the_note(void **state)
+{
+	static const char body[] = "example/log\n5\nAQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+	static const char other[] = "example/log\n6\nAQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+	rb_privkey *a = tu_key(7), *b = tu_key(8);
+	rb_trust *both = two_keys(a, b, "checkpoint"), *b_other_role = two_keys(a, b, "report");
+	rb_trust *only_a = NULL;
+	char *good_a = sig_line(a, "log-a", body), *good_b = sig_line(b, "log-b", body);
+	char *bad_a = sig_line(a, "log-a", other), *bad_b = sig_line(b, "log-b", other);
+	struct rb_time from = { 0, 0 };
+	uint8_t pa[32];
+	cJSON *ea;
+	int added;
+
+	(void)state;
+	rb_privkey_public(a, pa);
+	assert_int_equal(rb_trust_new(&only_a, NULL), 0);
+	ea = rb_tkey_entry("log-a", NULL, pa, "checkpoint", &from);
+	assert_int_equal(rb_trust_add(only_a, ea, &added, NULL), 0);
+	cJSON_Delete(ea);
+	assert_true(verifies(both, body, good_a, good_b));
+	assert_true(verifies(both, body, good_a, NULL));
+	/* Before revision 2 these two were valid: one good line was enough. */
+	assert_false(verifies(both, body, good_a, bad_b));
+	assert_false(verifies(both, body, bad_b, good_a));
+	/* The same bad line by a key the store lacks, or holds for another role. */
+	assert_true(verifies(only_a, body, good_a, bad_b));
+	assert_true(verifies(b_other_role, body, bad_b, good_a));
+	/* A key's first line is the one that counts. */
+	assert_true(verifies(both, body, good_a, bad_a));
+	assert_false(verifies(both, body, bad_a, good_a));
+	assert_false(verifies(both, body, bad_a, NULL));
+	free(good_a);
+	free(good_b);
+	free(bad_a);
+	free(bad_b);
+	rb_trust_free(both);
+	rb_trust_free(b_other_role);
+	rb_trust_free(only_a);
+	rb_privkey_free(a);
+	rb_privkey_free(b);
+}
+
+/* tlog-checkpoint's extension lines: part of the signed text, kept, ignored. */
+static void extension_lines_are_signed_and_kept(void **state)
+{
+	static const char body[] = "example/log\n5\nAQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+				   "timestamp 1700000000\nwitnessed-by w1\n";
+	rb_privkey *a = tu_key(7), *b = tu_key(8);
+	rb_trust *t = two_keys(a, b, "checkpoint");
+	char *line = sig_line(a, "log-a", body), *changed = strdup(body);
+	rb_checkpoint *cp = NULL;
+	char why[160];
+
+	(void)state;
+	assert_true(verifies(t, body, line, NULL));
+	{
+		char *text = malloc(strlen(body) + strlen(line) + 2);
+
+		sprintf(text, "%s\n%s", body, line);
+		assert_int_equal(rb_checkpoint_parse(text, strlen(text), &cp, why, sizeof(why)), 0);
+		assert_int_equal(rb_checkpoint_size(cp), 5);
+		assert_string_equal(rb_checkpoint_origin(cp), "example/log");
+		rb_checkpoint_free(cp);
+		free(text);
+	}
+	/* They are signed: one changed character and the note no longer verifies. */
+	changed[strlen(changed) - 3] = 'x';
+	assert_false(verifies(t, changed, line, NULL));
+	free(changed);
+	free(line);
+	rb_trust_free(t);
+	rb_privkey_free(a);
+	rb_privkey_free(b);
 }
 
 static void trust_store_rejects_bad_entries(void **state)
@@ -214,6 +348,8 @@ int main(void)
 		cmocka_unit_test(keystring_matches_independent_value),
 		cmocka_unit_test(malformed_notes_are_refused),
 		cmocka_unit_test(signed_note_round_trip_and_unknown_cosignature),
+		cmocka_unit_test(a_failing_trusted_signature_spoils_the_note),
+		cmocka_unit_test(extension_lines_are_signed_and_kept),
 		cmocka_unit_test(trust_store_rejects_bad_entries),
 		cmocka_unit_test(key_validity_windows),
 	};
