@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "opt.h"
+#include "lib/fsutil.h"
 #include "lib/ident.h"
 #include "lib/crypto.h"
 #include "lib/trust.h"
@@ -41,18 +42,6 @@ static const char seal_tail[] =
 	"error, 78 a private key readable by group or others.\n";
 
 /* NAME from a path DIR/NAME.pem. */
-static void name_from_path(const char *path, char *out, size_t n)
-{
-	const char *base = strrchr(path, '/');
-	size_t len;
-
-	base = base ? base + 1 : path;
-	len = strlen(base);
-	if (len > 4 && strcmp(base + len - 4, ".pem") == 0)
-		len -= 4;
-	snprintf(out, n, "%.*s", (int)len, base);
-}
-
 /* What the command line asks of seal. */
 struct seal_args {
 	const char *keypath, *ledger, *events, *out, *statepath, *keys;
@@ -118,7 +107,7 @@ static int seal_args(int argc, char **argv, struct seal_args *a, struct rb_err *
 	if (keyname != NULL)
 		snprintf(a->keyname, sizeof(a->keyname), "%s", keyname);
 	else
-		name_from_path(a->keypath, a->keyname, sizeof(a->keyname));
+		rb_path_stem(a->keypath, ".pem", a->keyname, sizeof(a->keyname));
 	if (!rb_keyname_valid(a->keyname))
 		return cli_usage(e, "seal", "invalid key name '%s' (use --key-name)", a->keyname);
 	if (a->ledger[0] == '\0' || strchr(a->ledger, '\n') != NULL)

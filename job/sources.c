@@ -87,16 +87,10 @@ static int import_one(const struct rb_job_source *s, const struct scratch *x,
 /* The key's name: key_name, else the key file's name without ".pem". */
 static void key_name_of(const struct rb_job_source *s, char *out, size_t n)
 {
-	const char *b = strrchr(s->key, '/') ? strrchr(s->key, '/') + 1 : s->key;
-	size_t len = strlen(b);
-
-	if (s->key_name[0]) {
+	if (s->key_name[0])
 		snprintf(out, n, "%s", s->key_name);
-		return;
-	}
-	if (len > 4 && strcmp(b + len - 4, ".pem") == 0)
-		len -= 4;
-	snprintf(out, n, "%.*s", (int)len, b);
+	else
+		rb_path_stem(s->key, ".pem", out, n);
 }
 
 /* The new export's folder in the inbox: by time, then the group's place. */

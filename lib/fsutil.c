@@ -266,6 +266,16 @@ int rb_mkdir_p(const char *path, mode_t mode, struct rb_err *e)
 	return 0;
 }
 
+void rb_path_stem(const char *path, const char *suffix, char *out, size_t n)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t len = strlen(base), sl = strlen(suffix);
+
+	if (len > sl && strcmp(base + len - sl, suffix) == 0)
+		len -= sl;
+	snprintf(out, n, "%.*s", (int)len, base);
+}
+
 int rb_path_join(char *out, size_t n, const char *dir, const char *name,
 		 struct rb_err *e)
 {

@@ -65,6 +65,12 @@ int rb_sync_parent(const char *path);
 /* Create directory path and its parents (like mkdir -p) with mode. */
 int rb_mkdir_p(const char *path, mode_t mode, struct rb_err *e);
 
+/*
+ * The last part of path without suffix (when it ends so) into out (size n):
+ * "keys/ledger.pem", ".pem" gives "ledger".
+ */
+void rb_path_stem(const char *path, const char *suffix, char *out, size_t n);
+
 /* Join dir and name into out (size n); -1 (RB_EX_USAGE) when too long. */
 int rb_path_join(char *out, size_t n, const char *dir, const char *name,
 		 struct rb_err *e);

@@ -282,16 +282,10 @@ int rb_imp_time(const char *s, char out[RB_TIME_MAX])
 
 void rb_imp_target_of(const struct rb_import_opts *o, const char *path, char *out, size_t n)
 {
-	const char *b = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	size_t len = strlen(b);
-
-	if (o->name != NULL) {
+	if (o->name != NULL)
 		snprintf(out, n, "%s", o->name);
-		return;
-	}
-	if (len > 5 && strcmp(b + len - 5, ".json") == 0)
-		len -= 5;
-	snprintf(out, n, "%.*s", (int)len, b);
+	else
+		rb_path_stem(path, ".json", out, n);
 }
 
 int rb_imp_named(const struct rb_imp_map *m, const char *name)
