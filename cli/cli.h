@@ -26,6 +26,11 @@ int cmd_report(int argc, char **argv, struct rb_err *e);
 int cmd_verify_report(int argc, char **argv, struct rb_err *e);
 int cmd_run(int argc, char **argv, struct rb_err *e);
 int cmd_check(int argc, char **argv, struct rb_err *e);
+int cmd_proof(int argc, char **argv, struct rb_err *e);
+int cmd_verify_proof(int argc, char **argv, struct rb_err *e);
+int cmd_consistency(int argc, char **argv, struct rb_err *e);
+int cmd_verify_consistency(int argc, char **argv, struct rb_err *e);
+int cmd_cosign(int argc, char **argv, struct rb_err *e);
 
 /* Fill *e with a usage error naming the command; returns -1. */
 int cli_usage(struct rb_err *e, const char *cmd, const char *fmt, ...)

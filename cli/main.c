@@ -30,6 +30,11 @@ static const struct {
 	{ "analyze", cmd_analyze, "metrics, findings and scores of a period" },
 	{ "report", cmd_report, "PDF, XLSX and JSON reports from a stored analysis" },
 	{ "verify-report", cmd_verify_report, "check a report folder's signed MANIFEST" },
+	{ "proof", cmd_proof, "tlog-proof files proving stored entries are in the log" },
+	{ "verify-proof", cmd_verify_proof, "check tlog-proof files offline" },
+	{ "consistency", cmd_consistency, "prove a newer checkpoint extends an older one" },
+	{ "verify-consistency", cmd_verify_consistency, "check a consistency proof offline" },
+	{ "cosign", cmd_cosign, "add a witness's cosignature to a checkpoint" },
 	{ "run", cmd_run, "the scheduled job: ingest, analyse, report" },
 	{ "sample", cmd_sample, "write a seeded sample organisation's ledger" },
 };

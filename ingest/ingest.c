@@ -19,6 +19,7 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/merkle.h"
+#include "lib/note.h"
 #include "lib/rtime.h"
 #include "lib/stored.h"
 #include "lib/vocab.h"
@@ -26,7 +27,7 @@
 enum {
 	Q_LEDGER, Q_LEAF, Q_KNOWN, Q_INS_LEDGER, Q_UPD_LEDGER, Q_INS_RUN, Q_UPD_RUN,
 	Q_INS_EXPORT, Q_UPD_EXPORT, Q_INS_ENTRY, Q_INS_ANOM, Q_DUP_ROLLBACK, Q_EXECUTION,
-	Q_DUP_INCIDENT, Q_DUP_CHANGE, Q_BOUNDARY, Q_LEAVES, Q_KEY, Q_COUNT
+	Q_DUP_INCIDENT, Q_DUP_CHANGE, Q_BOUNDARY, Q_LEAVES, Q_KEY, Q_INS_CHECKPOINT, Q_COUNT
 };
 
 static const char *const sql[Q_COUNT] = {
@@ -87,6 +88,10 @@ static const char *const sql[Q_COUNT] = {
 		  "valid_from, valid_until, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
 		  "ON CONFLICT (name, public_key) DO UPDATE SET roles = ?4, identity = ?5, "
 		  "valid_from = ?6, valid_until = ?7, revoked_at = ?8",
+	/* Every checkpoint verified, once per exact text (schema v10). */
+	[Q_INS_CHECKPOINT] = "INSERT INTO checkpoint (ledger_id, size, root, note, witnesses, "
+			     "ingest_id, first_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+			     "ON CONFLICT (ledger_id, note) DO NOTHING",
 };
 
 struct rb_ingest {
@@ -888,6 +893,44 @@ out:
 	return rc;
 }
 
+/* Keep one verified checkpoint note (its size and root read from it). */
+static int keep_checkpoint(struct job *j, const char *note, const char *witnesses,
+			   struct rb_err *e)
+{
+	rb_ingest *g = j->g;
+	sqlite3_stmt *q = g->q[Q_INS_CHECKPOINT];
+	rb_checkpoint *c = NULL;
+	char why[128], now_s[RB_TIME_MAX];
+	struct rb_time now = rb_time_now();
+
+	if (note == NULL)
+		return 0;
+	if (rb_checkpoint_parse(note, strlen(note), &c, why, sizeof(why)) != 0)
+		return RB_ERR(e, errno == ENOMEM ? RB_EX_SOFTWARE : RB_EX_DATAERR,
+			      "%s: a verified checkpoint does not parse: %s", j->dir, why);
+	rb_time_format(&now, now_s);
+	sqlite3_bind_int64(q, 1, j->ledger_id);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)rb_checkpoint_size(c));
+	rb_db_bind_blob(q, 3, rb_checkpoint_root(c), 32);
+	rb_db_bind_text(q, 4, note);
+	rb_db_bind_text(q, 5, witnesses != NULL ? witnesses : "[]");
+	if (j->export_id > 0)
+		sqlite3_bind_int64(q, 6, j->export_id);
+	else
+		sqlite3_bind_null(q, 6);
+	rb_db_bind_text(q, 7, now_s);
+	rb_checkpoint_free(c);
+	return rb_db_step_done(g->db, q, e, "cannot record the checkpoint");
+}
+
+/* The export's checkpoint and its previous checkpoint, both verified. */
+static int keep_checkpoints(struct job *j, rb_vreport *r, struct rb_err *e)
+{
+	if (keep_checkpoint(j, rb_vreport_previous_checkpoint(r), NULL, e) != 0)
+		return -1;
+	return keep_checkpoint(j, rb_vreport_checkpoint(r), rb_vreport_witnesses_json(r), e);
+}
+
 /* After verification: the checks against stored history (§7 E_FORK, E_GAP). */
 static int check_history(struct job *j, rb_vreport *r, struct rb_err *e)
 {
@@ -1033,8 +1076,15 @@ int rb_ingest_export(rb_ingest *g, const char *dir, struct rb_ingest_outcome **o
 		if (j.created_run)
 			g->run_id = 0;
 		oc->verdict = rb_vreport_valid(oc->report) ? RB_NOOP : RB_REJECTED;
+		/* Nothing new, but its checkpoint (a cosigned copy) is kept. */
+		j.export_id = 0;
+		if (oc->verdict == RB_NOOP && j.have_ledger &&
+		    (rb_db_begin(g->db, e) != 0 || keep_checkpoints(&j, oc->report, e) != 0 ||
+		     rb_db_commit(g->db, e) != 0))
+			goto fail;
 	} else {
-		if (finish_storing(&j, oc->report, e) != 0 || rb_db_commit(g->db, e) != 0)
+		if (finish_storing(&j, oc->report, e) != 0 ||
+		    keep_checkpoints(&j, oc->report, e) != 0 || rb_db_commit(g->db, e) != 0)
 			goto fail;
 		oc->verdict = RB_ACCEPTED;
 		oc->new_first_seq = j.new_first_seq;

@@ -1405,3 +1405,9 @@ const char *rb_vreport_signer(const rb_vreport *r, size_t i)
 {
 	return i < r->nsigners ? r->signers[i] : NULL;
 }
+
+const char *rb_vreport_witnesses_json(const rb_vreport *r)
+{
+	(void)r;
+	return NULL;
+}

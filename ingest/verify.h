@@ -189,6 +189,12 @@ const char *rb_vreport_previous_checkpoint(const rb_vreport *r);
 const char *rb_vreport_entries_sha256(const rb_vreport *r);
 /* The checkpoint text, NULL if unreadable. */
 const char *rb_vreport_checkpoint(const rb_vreport *r);
+/*
+ * The witnesses whose cosignatures on the checkpoint verified, as a JSON
+ * array text of {"name","time"} (time RFC 3339 UTC), owned by the report;
+ * NULL when none.
+ */
+const char *rb_vreport_witnesses_json(const rb_vreport *r);
 /* The key that signed the checkpoint, NULL if none did. */
 const char *rb_vreport_checkpoint_key(const rb_vreport *r);
 /* Distinct keys whose signatures made entries valid. */

@@ -295,7 +295,35 @@ static const char v9[] =
 	"CREATE INDEX entry_failed ON entry(ledger_id, rollback_id, seq) WHERE failed = 1;"
 	"CREATE INDEX entry_failed_time ON entry(ledger_id, time_s) WHERE failed = 1;";
 
-static const char *const migrations[] = { v1, v2, v3, v4, v5, v6, v7, v8, v9 };
+/*
+ * Version 10: every checkpoint ingest verified (issue #21), so that any two
+ * can be proved consistent and any entry proved included: the export's own
+ * and its previous_checkpoint, a bootstrap's, and the checkpoint of an export
+ * whose entries were all stored already (a cosigned copy, say).  The note is
+ * kept verbatim with all its lines; witnesses is the JSON array of the
+ * cosignatures ingest verified ({"name","time"}), empty when none.  The
+ * checkpoints stored before are taken from the exports and ledgers.
+ */
+static const char v10[] =
+	"CREATE TABLE checkpoint ("
+	"  ledger_id INTEGER NOT NULL REFERENCES ledger(id),"
+	"  size INTEGER NOT NULL,"
+	"  root BLOB NOT NULL,"
+	"  note TEXT NOT NULL,"
+	"  witnesses TEXT NOT NULL DEFAULT '[]',"
+	"  ingest_id INTEGER REFERENCES ingest_export(id),"
+	"  first_seen TEXT NOT NULL,"
+	"  PRIMARY KEY (ledger_id, note)"
+	") STRICT;"
+	"CREATE INDEX checkpoint_size ON checkpoint(ledger_id, size);"
+	"INSERT OR IGNORE INTO checkpoint (ledger_id, size, root, note, ingest_id, first_seen) "
+	"  SELECT ledger_id, last_seq + 1, root, checkpoint, id, finished FROM ingest_export "
+	"  WHERE checkpoint <> '' ORDER BY id;"
+	"INSERT OR IGNORE INTO checkpoint (ledger_id, size, root, note, ingest_id, first_seen) "
+	"  SELECT id, base_seq, base_root, bootstrap_checkpoint, NULL, '' FROM ledger "
+	"  WHERE bootstrap_checkpoint IS NOT NULL;";
+
+static const char *const migrations[] = { v1, v2, v3, v4, v5, v6, v7, v8, v9, v10 };
 
 /* rb_sha256(text or blob): its SHA-256, for the version 6 migration. */
 static void sql_sha256(sqlite3_context *c, int argc, sqlite3_value **argv)

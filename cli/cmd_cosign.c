@@ -1,0 +1,9 @@
+/* cmd_cosign.c - (being written) */
+#include "cli.h"
+
+int cmd_cosign(int argc, char **argv, struct rb_err *e)
+{
+	(void)argc;
+	(void)argv;
+	return RB_ERR(e, RB_EX_SOFTWARE, "not yet built");
+}
