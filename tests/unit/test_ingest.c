@@ -507,7 +507,8 @@ static void down_to_v5(const char *db, const char *export)
 				      "ALTER TABLE ingest_export DROP COLUMN archived_path;"
 				      "DROP TABLE rejected_export; DROP TABLE trust_failure;"
 				      "DROP TABLE trust_state;"
-				      /* and version 8's, and 9's */
+				      /* and version 8's, 9's and 10's */
+				      "DROP TABLE checkpoint;"
 				      "ALTER TABLE analysis_rollback DROP COLUMN flagged;"
 				      "DROP INDEX entry_failed; DROP INDEX entry_failed_time;"
 				      "ALTER TABLE entry DROP COLUMN failed;"
@@ -541,6 +542,11 @@ static void migration_to_v6_keeps_what_ingest_stores(const char *db, const char 
 	assert_int_equal(tu_query_int(db, "PRAGMA user_version"), RB_SCHEMA_VERSION);
 	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM pragma_table_info('entry') "
 				   "WHERE name = 'envelope'"), 0);
+	/* Version 10 keeps each stored export's checkpoint, with its size. */
+	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM checkpoint c JOIN ingest_export x "
+				   "ON x.id = c.ingest_id WHERE c.note = x.checkpoint "
+				   "AND c.size = x.last_seq + 1"),
+			 tu_query_int(db, "SELECT count(*) FROM ingest_export"));
 	assert_int_equal(tu_query_int(db, "SELECT count(*) FROM entry JOIN kept USING (seq) "
 				   "WHERE entry.signatures = kept.signatures AND "
 				   "entry.line_sha256 = kept.line_sha256"),
