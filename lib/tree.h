@@ -1,0 +1,76 @@
+/*
+ * tree.h - a stored ledger's Merkle tree, for proofs (lib/proof.h), and the
+ * tlog-proof files of stored entries.
+ *
+ * rb_tree_load reads the leaves of one ledger from the database (schema
+ * v10: entry.leaf, ledger.base_frontier, the checkpoint table) and keeps
+ * every level of the tree in memory: 64 bytes a leaf, so a ledger of a
+ * million entries takes 64 MiB, and each proof after that is O(log n).
+ * A ledger bootstrapped at base_seq (ledger-export-v1 §5) has no leaves
+ * below it; its base frontier stands for them, so entries from base_seq on
+ * can be proved and proofs reach down to it, and a subtree that would need
+ * a leaf below it is an error saying so.  The rb_tree is the caller's, to
+ * free with rb_tree_free; it holds no database handle.
+ */
+#ifndef RB_TREE_H
+#define RB_TREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+
+typedef struct rb_tree rb_tree;
+
+/*
+ * The tree of ledger lid at its newest stored checkpoint (the checkpoint
+ * table's largest size, the latest kept of that size): its leaves are read
+ * and folded, and the fold must give the checkpoint's root (else
+ * RB_EX_DATAERR: the stored rows do not match what was verified).
+ */
+int rb_tree_load(sqlite3 *db, int64_t lid, rb_tree **out, struct rb_err *e);
+void rb_tree_free(rb_tree *t);
+
+uint64_t rb_tree_size(const rb_tree *t);
+uint64_t rb_tree_base(const rb_tree *t);
+/* The checkpoint note the tree is at, verbatim (owned by t). */
+const char *rb_tree_checkpoint(const rb_tree *t);
+
+/* The hash of leaves [a, b) (an rb_subtree_fn: ctx is the rb_tree). */
+int rb_tree_subtree(void *t, uint64_t a, uint64_t b, uint8_t out[32], struct rb_err *e);
+
+/*
+ * The file name of an entry's proof under a proofs folder:
+ * "RB-00113/seq-2113.tlog-proof" for an entry of a rollback, "seq-N.tlog-proof"
+ * for one of none.  A rollback id that is not a plain file name (letters,
+ * digits, '.', '_', '-', not starting with '.') has its other bytes written
+ * %XX.  -1 when out (size n) is too small.
+ */
+int rb_proof_name(const char *rollback_id, int64_t seq, char *out, size_t n);
+
+/* One proof written by rb_proofs_write. */
+struct rb_proof_file {
+	int64_t seq;
+	char name[512];                 /* under the folder, as rb_proof_name */
+};
+
+/*
+ * Write the tlog-proof of each of the n entries seqs of the tree's ledger
+ * into dir (created when missing; files mode), with the entry's
+ * payload as extra, each proof checked by rb_proof_verify_inclusion before
+ * it is written.  *files (malloc'd, n of them, the caller frees) says where
+ * each went, in the order given; it may be NULL.  An entry not stored, or
+ * below the bootstrap point, is RB_EX_DATAERR naming its seq.  With durable,
+ * each file is replaced atomically and synced (rb_write_atomic); without, it
+ * is created new and written plainly, for a folder that is itself put in
+ * place whole (a report folder, report/pack.h): an existing file is then an
+ * error.
+ */
+int rb_proofs_write(sqlite3 *db, const rb_tree *t, int64_t lid, const int64_t *seqs,
+		    size_t n, const char *dir, mode_t mode, int durable,
+		    struct rb_proof_file **files, struct rb_err *e);
+
+#endif
