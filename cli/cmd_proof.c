@@ -1,16 +1,398 @@
-/* cmd_proof.c - (being written) */
+/*
+ * cmd_proof.c - rbaudit proof: c2sp.org/tlog-proof files of stored entries;
+ * rbaudit verify-proof: check them offline, with the trust store alone.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
 #include "cli.h"
+#include "opt.h"
+#include "lib/crypto.h"
+#include "lib/db.h"
+#include "lib/fsutil.h"
+#include "lib/ident.h"
+#include "lib/json.h"
+#include "lib/merkle.h"
+#include "lib/note.h"
+#include "lib/proof.h"
+#include "lib/schema.h"
+#include "lib/tree.h"
+#include "lib/trust.h"
+
+/* A proof file is small: the payload, 63 hashes and a checkpoint. */
+#define PROOF_MAX_BYTES (4 << 20)
+
+static const char proof_synopsis[] =
+	"usage: rbaudit proof --db FILE (--rollback ID | --seq N...) --out DIR\n"
+	"                     [--ledger ORIGIN] [--json] [--busy-timeout SECONDS]\n";
+
+static const char proof_about[] =
+	"Write one c2sp.org/tlog-proof@v1 file per entry: the entry's inclusion proof in\n"
+	"the ledger's tree at the newest stored checkpoint, with the entry's payload as\n"
+	"the proof's extra data, so that anyone with the log's verifier key can check,\n"
+	"without rbaudit or the database, that the ledger holds exactly that entry\n"
+	"(rbaudit verify-proof, or any C2SP tool).  --rollback proves its whole\n"
+	"timeline (its entries, its change's deployment, its incident) into\n"
+	"DIR/ID/seq-N.tlog-proof; --seq one entry into DIR/ID/seq-N.tlog-proof, or\n"
+	"DIR/seq-N.tlog-proof when it belongs to no rollback.  The database is only read.\n";
+
+static const char proof_tail[] =
+	"Exit status: 0 written; 1 no such rollback or entry; 64 usage; 65 stored rows\n"
+	"that do not match the stored checkpoint (run rbaudit check); 66 no database;\n"
+	"73 DIR cannot be written; 75 the database is busy.\n";
+
+struct proof_opts {
+	const char *db, *ledger, *rollback, *out;
+	struct cli_strs seqs;
+	int json, busy_ms;
+};
+
+/* The seqs to prove: the rollback's timeline, or those given. */
+static int wanted(sqlite3 *db, int64_t lid, const struct proof_opts *o, int64_t **seqs,
+		  size_t *n, struct rb_err *e)
+{
+	size_t i;
+
+	if (o->rollback != NULL)
+		return rb_tree_rollback_seqs(db, lid, o->rollback, seqs, n, e);
+	*seqs = calloc(o->seqs.n, sizeof(**seqs));
+	if (*seqs == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	for (i = 0; i < o->seqs.n; i++) {
+		char *end;
+		long long v = strtoll(o->seqs.v[i], &end, 10);
+
+		if (end == o->seqs.v[i] || *end != '\0' || v < 0) {
+			free(*seqs);
+			*seqs = NULL;
+			return cli_usage(e, "proof", "--seq takes an entry's seq (a whole number "
+					 "from 0), not '%s'", o->seqs.v[i]);
+		}
+		(*seqs)[i] = v;
+	}
+	*n = o->seqs.n;
+	return 0;
+}
+
+static void print_written(const struct proof_opts *o, const char *origin, const rb_tree *t,
+			  const struct rb_tree_proof *f, size_t n)
+{
+	size_t i;
+
+	if (o->json) {
+		cJSON *doc = cJSON_CreateObject(), *arr;
+		char *s;
+
+		cJSON_AddStringToObject(doc, "ledger", origin);
+		cJSON_AddNumberToObject(doc, "tree_size", (double)rb_tree_size(t));
+		cJSON_AddStringToObject(doc, "checkpoint", rb_tree_checkpoint(t));
+		cJSON_AddStringToObject(doc, "out", o->out);
+		arr = cJSON_AddArrayToObject(doc, "proofs");
+		for (i = 0; i < n; i++) {
+			cJSON *x = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(x, "seq", (double)f[i].seq);
+			cJSON_AddStringToObject(x, "file", f[i].name);
+			cJSON_AddItemToArray(arr, x);
+		}
+		s = cJSON_Print(doc);
+		if (s != NULL)
+			printf("%s\n", s);
+		cJSON_free(s);
+		cJSON_Delete(doc);
+		return;
+	}
+	printf("%zu %s of ledger %s against its checkpoint of size %" PRIu64 ", in %s:\n", n,
+	       rb_plural((long long)n, "proof", "proofs"), origin, rb_tree_size(t), o->out);
+	for (i = 0; i < n; i++)
+		printf("  %s\n", f[i].name);
+}
+
+static int proof_run(const struct proof_opts *o, struct rb_err *e)
+{
+	sqlite3 *db = NULL;
+	rb_tree *t = NULL;
+	int64_t *seqs = NULL, lid;
+	struct rb_tree_proof *files = NULL;
+	char origin[512];
+	size_t n = 0;
+	int rc = -1;
+
+	if (rb_schema_open(o->db, RB_DB_READONLY, o->busy_ms, &db, e) != 0)
+		return -1;
+	lid = rb_tree_pick_ledger(db, o->ledger, origin, sizeof(origin), e);
+	if (lid < 0 || wanted(db, lid, o, &seqs, &n, e) != 0)
+		goto out;
+	if (n == 0) {
+		RB_ERR(e, RB_EX_FAIL, "no rollback %s in ledger %s", o->rollback, origin);
+		goto out;
+	}
+	if (rb_tree_load(db, lid, &t, e) != 0 ||
+	    rb_tree_write_proofs(db, t, lid, seqs, n, o->rollback, o->out, 0644, 1, &files,
+				 e) != 0)
+		goto out;
+	print_written(o, origin, t, files, n);
+	rc = RB_EX_OK;
+out:
+	if (rc != RB_EX_OK && e->code == RB_EX_DATAERR && strstr(e->msg, "no such entry")) {
+		/* An entry not stored is an answer, not malformed input. */
+		e->code = RB_EX_FAIL;
+	}
+	free(files);
+	free(seqs);
+	rb_tree_free(t);
+	rb_db_close(db);
+	return rc;
+}
 
 int cmd_proof(int argc, char **argv, struct rb_err *e)
 {
-	(void)argc;
-	(void)argv;
-	return RB_ERR(e, RB_EX_SOFTWARE, "not yet built");
+	struct proof_opts o = { NULL, NULL, NULL, NULL, { { NULL }, 0 }, 0, 10000 };
+	const struct cli_opt opts[] = {
+		{ "db", CLI_STR, &o.db, "FILE", "the database", 0, 0, NULL },
+		{ "rollback", CLI_STR, &o.rollback, "ID", "prove every entry of this rollback's "
+		  "timeline", 0, 0, NULL },
+		{ "seq", CLI_STRS, &o.seqs, "N", "prove this entry (repeatable)", 0, 0, NULL },
+		{ "out", CLI_STR, &o.out, "DIR", "where the proofs go (created when missing)",
+		  0, 0, NULL },
+		{ "ledger", CLI_STR, &o.ledger, "ORIGIN", "the ledger, when the database holds "
+		  "several", 0, 0, NULL },
+		{ "json", CLI_FLAG, &o.json, NULL, "say what was written as JSON", 0, 0, NULL },
+		{ "busy-timeout", CLI_SECONDS, &o.busy_ms, "SECS", "wait this long for a busy "
+		  "database (default 10)", 0, 3600, NULL },
+		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
+	};
+	const struct cli_cmd cmd = { "proof", proof_synopsis, proof_about, opts, proof_tail, 0 };
+	int rc, argi;
+
+	if ((rc = cli_parse(&cmd, argc, argv, &argi, e)) != 0)
+		return rc < 0 ? -1 : RB_EX_OK;
+	if (argi != argc)
+		return cli_usage(e, "proof", "unexpected operand '%s'", argv[argi]);
+	if (o.db == NULL || o.out == NULL)
+		return cli_usage(e, "proof", "--db FILE and --out DIR are required");
+	if ((o.rollback != NULL) == (o.seqs.n > 0))
+		return cli_usage(e, "proof", "name either --rollback ID or --seq N");
+	return proof_run(&o, e);
+}
+
+/* ---- verify-proof ---- */
+
+static const char vproof_synopsis[] =
+	"usage: rbaudit verify-proof --keys KEYS.json [--json] FILE...\n";
+
+static const char vproof_about[] =
+	"Check c2sp.org/tlog-proof@v1 files offline, with no database: parse each\n"
+	"strictly, check its checkpoint's signature by a trusted key with role\n"
+	"checkpoint (and the trust store's witness policy, if it has one), recompute\n"
+	"the entry's leaf hash SHA-256(0x00 || payload) from the extra data, and check\n"
+	"the inclusion proof against the checkpoint's root.  Prints the entry's ledger,\n"
+	"seq, time, event, actor and rollback id, or the reason a proof fails.\n";
+
+static const char vproof_tail[] =
+	"Exit status: 0 every proof verifies; 1 one does not (or cannot be read);\n"
+	"64 usage; 65 a malformed trust store; 66 no trust store.\n";
+
+/* What a verified proof says. */
+struct proved {
+	char ledger[512], time[64], event[64], actor[512], rollback[512], key[RB_KEYNAME_MAX + 1];
+	uint64_t seq, size;
+};
+
+/* The payload's members, which must agree with the checkpoint and the index. */
+static int read_payload(const struct rb_tproof *p, const rb_checkpoint *c, struct proved *v,
+			char *why, size_t n)
+{
+	cJSON *doc = NULL;
+	char jwhy[128];
+	int64_t seq;
+	const char *s;
+
+	if (rb_json_parse((const char *)p->extra, p->extra_len, 64, &doc, jwhy,
+			  sizeof(jwhy)) != 0 ||
+	    !cJSON_IsObject(doc)) {
+		snprintf(why, n, "the extra data is not a ledger payload (JSON object)");
+		cJSON_Delete(doc);
+		return -1;
+	}
+	if (rb_json_int(doc, "seq", 0, INT64_MAX, &seq) != 0 || (uint64_t)seq != p->index) {
+		snprintf(why, n, "the payload's seq is not the proof's index %" PRIu64, p->index);
+		cJSON_Delete(doc);
+		return -1;
+	}
+	s = rb_json_str(doc, "ledger");
+	if (s == NULL || strcmp(s, rb_checkpoint_origin(c)) != 0) {
+		snprintf(why, n, "the payload's ledger is not the checkpoint's origin '%s'",
+			 rb_checkpoint_origin(c));
+		cJSON_Delete(doc);
+		return -1;
+	}
+	snprintf(v->ledger, sizeof(v->ledger), "%s", s);
+	snprintf(v->time, sizeof(v->time), "%s", (s = rb_json_str(doc, "time")) ? s : "?");
+	snprintf(v->event, sizeof(v->event), "%s", (s = rb_json_str(doc, "event")) ? s : "?");
+	snprintf(v->actor, sizeof(v->actor), "%s", (s = rb_json_str(doc, "actor")) ? s : "?");
+	s = rb_json_str(cJSON_GetObjectItemCaseSensitive(doc, "data"), "rollback_id");
+	snprintf(v->rollback, sizeof(v->rollback), "%s", s ? s : "");
+	v->seq = p->index;
+	cJSON_Delete(doc);
+	return 0;
+}
+
+/* Check one proof text: 0 with *v filled, or -1 with the reason in why. */
+static int check_proof(const char *text, size_t len, const rb_trust *t, struct proved *v,
+		       char *why, size_t n)
+{
+	struct rb_tproof *p = NULL;
+	rb_checkpoint *c = NULL;
+	const rb_tkey *k;
+	struct rb_err e;
+	uint8_t leaf[32];
+	char cwhy[160];
+	int rc = -1;
+
+	if (rb_tproof_parse(text, len, &p, &e) != 0) {
+		snprintf(why, n, "%s", e.msg);
+		return -1;
+	}
+	if (rb_checkpoint_parse(p->checkpoint, p->checkpoint_len, &c, cwhy, sizeof(cwhy)) != 0) {
+		snprintf(why, n, "the checkpoint is malformed: %s", cwhy);
+		goto out;
+	}
+	if ((k = rb_checkpoint_verify(c, t, "checkpoint")) == NULL) {
+		snprintf(why, n, "the checkpoint is not validly signed by a trusted key with "
+			 "role checkpoint (E_CHECKPOINT_SIG)");
+		goto out;
+	}
+	if (p->extra == NULL) {
+		snprintf(why, n, "no extra line: the entry's payload is needed to recompute its "
+			 "leaf hash");
+		goto out;
+	}
+	if (p->index >= rb_checkpoint_size(c)) {
+		snprintf(why, n, "index %" PRIu64 " is not in the checkpoint's tree of %" PRIu64
+			 " entries", p->index, rb_checkpoint_size(c));
+		goto out;
+	}
+	rb_merkle_leaf(p->extra, p->extra_len, leaf);
+	if (!rb_proof_verify_inclusion(leaf, p->index, rb_checkpoint_size(c),
+				       (const uint8_t (*)[32])p->path, p->n,
+				       rb_checkpoint_root(c))) {
+		snprintf(why, n, "the inclusion proof of index %" PRIu64 " (%d %s) does not lead "
+			 "to the checkpoint's root of tree size %" PRIu64, p->index, p->n,
+			 p->n == 1 ? "hash" : "hashes", rb_checkpoint_size(c));
+		goto out;
+	}
+	if (read_payload(p, c, v, why, n) != 0)
+		goto out;
+	v->size = rb_checkpoint_size(c);
+	snprintf(v->key, sizeof(v->key), "%s", rb_tkey_name(k));
+	rc = 0;
+out:
+	rb_checkpoint_free(c);
+	rb_tproof_free(p);
+	return rc;
+}
+
+static cJSON *proved_json(const char *file, int ok, const struct proved *v, const char *why)
+{
+	cJSON *x = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(x, "file", file);
+	cJSON_AddBoolToObject(x, "valid", ok);
+	if (!ok) {
+		cJSON_AddStringToObject(x, "reason", why);
+		return x;
+	}
+	cJSON_AddStringToObject(x, "ledger", v->ledger);
+	cJSON_AddNumberToObject(x, "seq", (double)v->seq);
+	cJSON_AddStringToObject(x, "time", v->time);
+	cJSON_AddStringToObject(x, "event", v->event);
+	cJSON_AddStringToObject(x, "actor", v->actor);
+	if (v->rollback[0] != '\0')
+		cJSON_AddStringToObject(x, "rollback_id", v->rollback);
+	else
+		cJSON_AddNullToObject(x, "rollback_id");
+	cJSON_AddNumberToObject(x, "tree_size", (double)v->size);
+	cJSON_AddStringToObject(x, "checkpoint_key", v->key);
+	return x;
+}
+
+static void proved_text(const char *file, int ok, const struct proved *v, const char *why)
+{
+	if (!ok) {
+		printf("%s: INVALID: %s\n", file, why);
+		return;
+	}
+	printf("%s: VALID\n", file);
+	printf("  ledger          %s\n", v->ledger);
+	printf("  seq             %" PRIu64 " (in the tree of %" PRIu64 " entries)\n", v->seq,
+	       v->size);
+	printf("  time            %s\n", v->time);
+	printf("  event           %s\n", v->event);
+	printf("  actor           %s\n", v->actor);
+	printf("  rollback        %s\n", v->rollback[0] ? v->rollback : "-");
+	printf("  checkpoint key  %s\n", v->key);
 }
 
 int cmd_verify_proof(int argc, char **argv, struct rb_err *e)
 {
-	(void)argc;
-	(void)argv;
-	return RB_ERR(e, RB_EX_SOFTWARE, "not yet built");
+	const char *store = NULL;
+	rb_trust *t = NULL;
+	cJSON *doc = NULL, *arr = NULL;
+	int json = 0, rc, argi, i, all = 1;
+	const struct cli_opt opts[] = {
+		{ "keys", CLI_STR, &store, "KEYS.json", "the trust store", 0, 0, NULL },
+		{ "json", CLI_FLAG, &json, NULL, "print {\"proofs\":[...]} for machines", 0, 0, NULL },
+		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
+	};
+	const struct cli_cmd cmd = { "verify-proof", vproof_synopsis, vproof_about, opts,
+				     vproof_tail, 0 };
+
+	if ((rc = cli_parse(&cmd, argc, argv, &argi, e)) != 0)
+		return rc < 0 ? -1 : RB_EX_OK;
+	if (store == NULL)
+		return cli_usage(e, "verify-proof", "--keys KEYS.json is required");
+	if (argi == argc)
+		return cli_usage(e, "verify-proof", "name one proof FILE at least");
+	if (rb_trust_load(store, &t, e) != 0)
+		return -1;
+	if (json) {
+		doc = cJSON_CreateObject();
+		arr = cJSON_AddArrayToObject(doc, "proofs");
+	}
+	for (i = argi; i < argc; i++) {
+		struct proved v;
+		struct rb_err fe;
+		char *text = NULL, why[600];
+		size_t len = 0;
+		int ok;
+
+		memset(&v, 0, sizeof(v));
+		if (rb_read_file(argv[i], PROOF_MAX_BYTES, &text, &len, &fe) != 0) {
+			snprintf(why, sizeof(why), "%s", fe.msg);
+			ok = 0;
+		} else {
+			ok = check_proof(text, len, t, &v, why, sizeof(why)) == 0;
+		}
+		free(text);
+		all &= ok;
+		if (json)
+			cJSON_AddItemToArray(arr, proved_json(argv[i], ok, &v, why));
+		else
+			proved_text(argv[i], ok, &v, why);
+	}
+	if (json) {
+		char *s = cJSON_Print(doc);
+
+		if (s != NULL)
+			printf("%s\n", s);
+		cJSON_free(s);
+		cJSON_Delete(doc);
+	}
+	rb_trust_free(t);
+	return all ? RB_EX_OK : RB_EX_FAIL;
 }

@@ -251,7 +251,7 @@ static int plain_byte(unsigned char c)
 	       c == '.' || c == '_' || c == '-';
 }
 
-int rb_proof_name(const char *rollback_id, int64_t seq, char *out, size_t n)
+int rb_tree_proof_name(const char *rollback_id, int64_t seq, char *out, size_t n)
 {
 	size_t o = 0, i;
 	int w;
@@ -374,11 +374,11 @@ static int write_one(const rb_tree *t, int64_t seq, const uint8_t *payload, size
 	return rc;
 }
 
-int rb_proofs_write(sqlite3 *db, const rb_tree *t, int64_t lid, const int64_t *seqs,
-		    size_t n, const char *dir, mode_t mode, int durable,
-		    struct rb_proof_file **files, struct rb_err *e)
+int rb_tree_write_proofs(sqlite3 *db, const rb_tree *t, int64_t lid, const int64_t *seqs,
+		    size_t n, const char *group, const char *dir, mode_t mode, int durable,
+		    struct rb_tree_proof **files, struct rb_err *e)
 {
-	struct rb_proof_file *f = calloc(n > 0 ? n : 1, sizeof(*f));
+	struct rb_tree_proof *f = calloc(n > 0 ? n : 1, sizeof(*f));
 	sqlite3_stmt *q = NULL;
 	size_t i;
 	int rc = -1;
@@ -400,7 +400,7 @@ int rb_proofs_write(sqlite3 *db, const rb_tree *t, int64_t lid, const int64_t *s
 		if (entry_of(q, seqs[i], &payload, &plen, &rid, e) != 0)
 			goto out;
 		f[i].seq = seqs[i];
-		wrc = rb_proof_name(rid, seqs[i], f[i].name, sizeof(f[i].name)) != 0
+		wrc = rb_tree_proof_name(group != NULL ? group : rid, seqs[i], f[i].name, sizeof(f[i].name)) != 0
 			? RB_ERR(e, RB_EX_DATAERR, "seq %" PRId64 ": rollback id too long for a "
 				 "file name", seqs[i])
 			: write_one(t, seqs[i], payload, plen, dir, f[i].name, mode, durable, e);
@@ -418,4 +418,85 @@ out:
 	sqlite3_finalize(q);
 	free(f);
 	return rc;
+}
+
+int64_t rb_tree_pick_ledger(sqlite3 *db, const char *want, char *origin, size_t n,
+			    struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t id = -1;
+	int count = 0, rc;
+
+	if (rb_db_prepare(db, "SELECT id, origin FROM ledger ORDER BY origin", &q, e) != 0)
+		return -1;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(q, 1);
+
+		if (want == NULL || strcmp(want, o) == 0) {
+			id = sqlite3_column_int64(q, 0);
+			snprintf(origin, n, "%s", o);
+			count++;
+		}
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return rb_db_fail(db, rc, e, "cannot list ledgers");
+	if (count == 0)
+		return RB_ERR(e, RB_EX_NOINPUT, "the database holds no ledger%s%s", want ? " " : "",
+			      want ? want : "");
+	if (count > 1)
+		return RB_ERR(e, RB_EX_USAGE, "the database holds %d ledgers: name one by its origin",
+			      count);
+	return id;
+}
+
+int rb_tree_rollback_seqs(sqlite3 *db, int64_t lid, const char *id, int64_t **seqs,
+			  size_t *n, struct rb_err *e)
+{
+	static const char sql[] =
+		"SELECT seq FROM entry WHERE ledger_id = ?1 AND rollback_id = ?2 "
+		"UNION SELECT min(d.seq) FROM entry d WHERE d.ledger_id = ?1 "
+		"  AND d.event = 'change.deployed' AND d.change_id = (SELECT change_id FROM entry "
+		"  WHERE ledger_id = ?1 AND rollback_id = ?2 AND event = 'rollback.requested' "
+		"  ORDER BY seq LIMIT 1) "
+		"UNION SELECT min(i.seq) FROM entry i WHERE i.ledger_id = ?1 "
+		"  AND i.event = 'incident.detected' AND i.incident_id = (SELECT incident_id "
+		"  FROM entry WHERE ledger_id = ?1 AND rollback_id = ?2 "
+		"  AND event = 'rollback.requested' ORDER BY seq LIMIT 1) "
+		"ORDER BY 1";
+	sqlite3_stmt *q = NULL;
+	int64_t *v = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*seqs = NULL;
+	*n = 0;
+	if (rb_db_prepare(db, sql, &q, e) != 0)
+		return -1;
+	sqlite3_bind_int64(q, 1, lid);
+	rb_db_bind_text(q, 2, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (sqlite3_column_type(q, 0) == SQLITE_NULL)
+			continue;
+		if (*n == cap) {
+			int64_t *p = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+
+			if (p == NULL) {
+				sqlite3_finalize(q);
+				free(v);
+				*n = 0;
+				return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+			}
+			v = p;
+		}
+		v[(*n)++] = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return rb_db_fail(db, rc, e, "cannot read the rollback's entries");
+	}
+	*seqs = v;
+	return 0;
 }

@@ -49,17 +49,37 @@ int rb_tree_subtree(void *t, uint64_t a, uint64_t b, uint8_t out[32], struct rb_
  * digits, '.', '_', '-', not starting with '.') has its other bytes written
  * %XX.  -1 when out (size n) is too small.
  */
-int rb_proof_name(const char *rollback_id, int64_t seq, char *out, size_t n);
+int rb_tree_proof_name(const char *rollback_id, int64_t seq, char *out, size_t n);
 
-/* One proof written by rb_proofs_write. */
-struct rb_proof_file {
+/*
+ * The ledger of origin want (any, when NULL and the database holds only
+ * one): its id, and its origin into origin (size n).  None: RB_EX_NOINPUT;
+ * several and want NULL: RB_EX_USAGE, asking for one by its origin.
+ */
+int64_t rb_tree_pick_ledger(sqlite3 *db, const char *want, char *origin, size_t n,
+			    struct rb_err *e);
+
+/*
+ * The entries of rollback id's timeline in ledger lid, in seq order: its
+ * own entries, the first change.deployed of its change and the first
+ * incident.detected of its incident (as the analysis reads them).  *seqs is
+ * malloc'd (the caller frees it); *n is 0 when the ledger has no such
+ * rollback.
+ */
+int rb_tree_rollback_seqs(sqlite3 *db, int64_t lid, const char *id, int64_t **seqs,
+			  size_t *n, struct rb_err *e);
+
+/* One proof written by rb_tree_write_proofs. */
+struct rb_tree_proof {
 	int64_t seq;
-	char name[512];                 /* under the folder, as rb_proof_name */
+	char name[512];                 /* under the folder, as rb_tree_proof_name */
 };
 
 /*
  * Write the tlog-proof of each of the n entries seqs of the tree's ledger
- * into dir (created when missing; files mode), with the entry's
+ * into dir, under the folder of rollback group when it is not NULL (a
+ * rollback's timeline holds its change's deployment too), else under each
+ * entry's own rollback (rb_tree_proof_name) (created when missing; files mode), with the entry's
  * payload as extra, each proof checked by rb_proof_verify_inclusion before
  * it is written.  *files (malloc'd, n of them, the caller frees) says where
  * each went, in the order given; it may be NULL.  An entry not stored, or
@@ -69,8 +89,8 @@ struct rb_proof_file {
  * place whole (a report folder, report/pack.h): an existing file is then an
  * error.
  */
-int rb_proofs_write(sqlite3 *db, const rb_tree *t, int64_t lid, const int64_t *seqs,
-		    size_t n, const char *dir, mode_t mode, int durable,
-		    struct rb_proof_file **files, struct rb_err *e);
+int rb_tree_write_proofs(sqlite3 *db, const rb_tree *t, int64_t lid, const int64_t *seqs,
+		    size_t n, const char *group, const char *dir, mode_t mode, int durable,
+		    struct rb_tree_proof **files, struct rb_err *e);
 
 #endif

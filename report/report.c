@@ -17,6 +17,7 @@
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/schema.h"
+#include "lib/tree.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/note.h"
@@ -32,36 +33,6 @@
 #endif
 
 #define MAX_DETAIL 2000
-
-static int64_t pick_ledger(sqlite3 *db, const char *want, char *origin, size_t n,
-			   struct rb_err *e)
-{
-	sqlite3_stmt *q = NULL;
-	int64_t id = -1;
-	int count = 0, rc;
-
-	if (rb_db_prepare(db, "SELECT id, origin FROM ledger ORDER BY origin", &q, e) != 0)
-		return -1;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *o = (const char *)sqlite3_column_text(q, 1);
-
-		if (want == NULL || strcmp(want, o) == 0) {
-			id = sqlite3_column_int64(q, 0);
-			snprintf(origin, n, "%s", o);
-			count++;
-		}
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return rb_db_fail(db, rc, e, "cannot list ledgers");
-	if (count == 0)
-		return RB_ERR(e, RB_EX_NOINPUT, "the database holds no ledger%s%s", want ? " " : "",
-			      want ? want : "");
-	if (count > 1)
-		return RB_ERR(e, RB_EX_USAGE, "the database holds %d ledgers: name one by its origin",
-			      count);
-	return id;
-}
 
 /* The attestation: the ledger's verified state, its ingests, its keys. */
 static cJSON *attestation(sqlite3 *db, int64_t lid, struct rb_err *e)
@@ -1021,7 +992,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	}
 	if (rb_schema_open(o->db_path, RB_DB_READONLY, o->busy_ms, &db, e) != 0)
 		goto out;
-	lid = pick_ledger(db, o->ledger, origin, sizeof(origin), e);
+	lid = rb_tree_pick_ledger(db, o->ledger, origin, sizeof(origin), e);
 	if (lid < 0 || read_analysis(db, lid, origin, p.per.name, o->policy_sha256, &a,
 				     &d.analysis_id, e) != 0 ||
 	    rederive_start(&rd, o, d.analysis_id, e) != 0)
