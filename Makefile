@@ -225,7 +225,7 @@ FUZZ_FLAGS   := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJ     := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC)) \
                 $(patsubst %.S,$(BUILD)/fuzz/obj/%.o,$(ASM_SRC))
 FUZZ_FILES   := trust policy template job manifest entries import
-FUZZERS      := json checkpoint $(FUZZ_FILES)
+FUZZERS      := json checkpoint proof $(FUZZ_FILES)
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -237,7 +237,7 @@ $(BUILD)/fuzz/obj/%.o: %.S
 
 $(BUILD)/fuzz/obj/analyze/controls_blob.o: analyze/controls.json
 
-$(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_checkpoint: $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+$(BUILD)/fuzz/fuzz_json $(BUILD)/fuzz/fuzz_checkpoint $(BUILD)/fuzz/fuzz_proof: $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(BASEFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_FILES)): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_files.c $(FUZZ_OBJ)

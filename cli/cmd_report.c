@@ -58,7 +58,9 @@ static const char verify_report_about[] =
 	"Check a report folder: MANIFEST is signed by a trusted key with role\n"
 	"\"report\" that was valid and not revoked at the signing time the MANIFEST\n"
 	"carries (revoked later: VALID with a warning, W_KEY_REVOKED_LATER), and every\n"
-	"file's SHA-256 matches, none missing, nothing under the folder unlisted.\n";
+	"file's SHA-256 matches, none missing, nothing under the folder unlisted;\n"
+	"and every proofs/ID/seq-N.tlog-proof verifies (rbaudit verify-proof) against\n"
+	"the ledger's tree the reports were made from, for the seq its name says.\n";
 
 static const char verify_report_tail[] =
 	"Exit status: 0 all good, 1 a problem found, 64 usage, 65 a malformed trust\n"
@@ -184,7 +186,7 @@ int cmd_verify_report(int argc, char **argv, struct rb_err *e)
 	const char *store = NULL;
 	char why[8192], signer[RB_KEYNAME_MAX + 1];
 	rb_trust *t = NULL;
-	int ok = 0, rc, argi;
+	int ok = 0, rc, argi, proofs = 0;
 	const struct cli_opt opts[] = {
 		{ "keys", CLI_STR, &store, "KEYS.json", "the trust store", 0, 0, NULL },
 		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
@@ -198,14 +200,17 @@ int cmd_verify_report(int argc, char **argv, struct rb_err *e)
 		return cli_usage(e, "verify-report", "give one DIR and --keys KEYS.json");
 	if (rb_trust_load(store, &t, e) != 0)
 		return -1;
-	rc = rb_report_verify(argv[argi], t, &ok, why, sizeof(why), signer, sizeof(signer), e);
+	rc = rb_report_verify(argv[argi], t, &ok, why, sizeof(why), signer, sizeof(signer),
+			      &proofs, e);
 	rb_trust_free(t);
 	if (rc != 0)
 		return -1;
 	fputs(why, stdout);     /* the problems, or the warnings of a valid folder */
 	if (ok) {
-		printf("%s: VALID, MANIFEST signed by '%s', every file matches\n", argv[argi],
-		       signer);
+		printf("%s: VALID, MANIFEST signed by '%s', every file matches", argv[argi], signer);
+		if (proofs > 0)
+			printf(", %d tlog-%s verify", proofs, proofs == 1 ? "proof" : "proofs");
+		printf("\n");
 		return RB_EX_OK;
 	}
 	printf("%s: INVALID\n", argv[argi]);

@@ -6,8 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "crypto.h"
+#include "json.h"
 #include "merkle.h"
+#include "note.h"
 
 static const char TPROOF_HEADER[] = "c2sp.org/tlog-proof@v1";
 
@@ -513,3 +517,100 @@ fail:
 	rb_cproof_free(p);
 	return -1;
 }
+
+/* --- checking a tlog-proof ------------------------------------------- */
+
+/* The payload's members, which must agree with the checkpoint and the index. */
+static int read_payload(const struct rb_tproof *p, const rb_checkpoint *c, struct rb_tproof_result *v,
+			char *why, size_t n)
+{
+	cJSON *doc = NULL;
+	char jwhy[128];
+	int64_t seq;
+	const char *s;
+
+	if (rb_json_parse((const char *)p->extra, p->extra_len, 64, &doc, jwhy,
+			  sizeof(jwhy)) != 0 ||
+	    !cJSON_IsObject(doc)) {
+		snprintf(why, n, "the extra data is not a ledger payload (JSON object)");
+		cJSON_Delete(doc);
+		return -1;
+	}
+	if (rb_json_int(doc, "seq", 0, INT64_MAX, &seq) != 0 || (uint64_t)seq != p->index) {
+		snprintf(why, n, "the payload's seq is not the proof's index %" PRIu64, p->index);
+		cJSON_Delete(doc);
+		return -1;
+	}
+	s = rb_json_str(doc, "ledger");
+	if (s == NULL || strcmp(s, rb_checkpoint_origin(c)) != 0) {
+		snprintf(why, n, "the payload's ledger is not the checkpoint's origin '%s'",
+			 rb_checkpoint_origin(c));
+		cJSON_Delete(doc);
+		return -1;
+	}
+	snprintf(v->ledger, sizeof(v->ledger), "%s", s);
+	snprintf(v->time, sizeof(v->time), "%s", (s = rb_json_str(doc, "time")) ? s : "?");
+	snprintf(v->event, sizeof(v->event), "%s", (s = rb_json_str(doc, "event")) ? s : "?");
+	snprintf(v->actor, sizeof(v->actor), "%s", (s = rb_json_str(doc, "actor")) ? s : "?");
+	s = rb_json_str(cJSON_GetObjectItemCaseSensitive(doc, "data"), "rollback_id");
+	snprintf(v->rollback, sizeof(v->rollback), "%s", s ? s : "");
+	v->seq = p->index;
+	cJSON_Delete(doc);
+	return 0;
+}
+
+int rb_tproof_check(const char *text, size_t len, const rb_trust *t, struct rb_tproof_result *v,
+		       char *why, size_t n)
+{
+	struct rb_tproof *p = NULL;
+	rb_checkpoint *c = NULL;
+	const rb_tkey *k;
+	struct rb_err e;
+	uint8_t leaf[32];
+	char cwhy[160];
+	int rc = -1;
+
+	if (rb_tproof_parse(text, len, &p, &e) != 0) {
+		snprintf(why, n, "%s", e.msg);
+		return -1;
+	}
+	if (rb_checkpoint_parse(p->checkpoint, p->checkpoint_len, &c, cwhy, sizeof(cwhy)) != 0) {
+		snprintf(why, n, "the checkpoint is malformed: %s", cwhy);
+		goto out;
+	}
+	if ((k = rb_checkpoint_verify(c, t, "checkpoint")) == NULL) {
+		snprintf(why, n, "the checkpoint is not validly signed by a trusted key with "
+			 "role checkpoint (E_CHECKPOINT_SIG)");
+		goto out;
+	}
+	if (p->extra == NULL) {
+		snprintf(why, n, "no extra line: the entry's payload is needed to recompute its "
+			 "leaf hash");
+		goto out;
+	}
+	if (p->index >= rb_checkpoint_size(c)) {
+		snprintf(why, n, "index %" PRIu64 " is not in the checkpoint's tree of %" PRIu64
+			 " entries", p->index, rb_checkpoint_size(c));
+		goto out;
+	}
+	rb_merkle_leaf(p->extra, p->extra_len, leaf);
+	if (!rb_proof_verify_inclusion(leaf, p->index, rb_checkpoint_size(c),
+				       (const uint8_t (*)[32])p->path, p->n,
+				       rb_checkpoint_root(c))) {
+		snprintf(why, n, "the inclusion proof of index %" PRIu64 " (%d %s) does not lead "
+			 "to the checkpoint's root of tree size %" PRIu64, p->index, p->n,
+			 p->n == 1 ? "hash" : "hashes", rb_checkpoint_size(c));
+		goto out;
+	}
+	if (read_payload(p, c, v, why, n) != 0)
+		goto out;
+	v->size = rb_checkpoint_size(c);
+	memcpy(v->root, rb_checkpoint_root(c), 32);
+	snprintf(v->key, sizeof(v->key), "%s", rb_tkey_name(k));
+	rc = 0;
+out:
+	rb_checkpoint_free(c);
+	rb_tproof_free(p);
+	return rc;
+}
+

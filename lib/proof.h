@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "trust.h"
 
 /* A proof has at most one hash per level of a tree of 2^63 leaves. */
 #define RB_PROOF_MAX 63
@@ -85,6 +86,28 @@ int rb_tproof_format(const uint8_t *extra, size_t extra_len, uint64_t index,
 int rb_tproof_parse(const char *text, size_t len, struct rb_tproof **out,
 		    struct rb_err *e);
 void rb_tproof_free(struct rb_tproof *p);
+
+/* What a verified tlog-proof of a ledger entry says. */
+struct rb_tproof_result {
+	char ledger[512], time[64], event[64], actor[512];
+	char rollback[512];             /* the payload's data.rollback_id, "" when none */
+	char key[RB_KEYNAME_MAX + 1];   /* the checkpoint key that signed */
+	uint64_t seq, size;             /* the entry's seq; the tree's size */
+	uint8_t root[32];               /* the checkpoint's root */
+};
+
+/*
+ * Check a tlog-proof of a ledger entry (rbaudit writes them; any log's
+ * would do) under trust store t, offline: parse it strictly, check its
+ * checkpoint is validly signed by a key with role checkpoint, recompute the
+ * leaf hash SHA-256(0x00 || extra) from the extra data (the entry's
+ * payload), check the inclusion proof against the checkpoint's root, and
+ * that the payload is of the checkpoint's ledger and has seq = index.
+ * 0 with *v filled; -1 with the reason in why (size n); never allocates
+ * anything the caller keeps.
+ */
+int rb_tproof_check(const char *text, size_t len, const rb_trust *t,
+		    struct rb_tproof_result *v, char *why, size_t n);
 
 /* An add-checkpoint body: "old N", the consistency proof, an empty line, the checkpoint. */
 struct rb_cproof {

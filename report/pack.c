@@ -15,6 +15,7 @@
 
 #include "lib/fsutil.h"
 #include "lib/note.h"
+#include "lib/proof.h"
 #include "lib/rtime.h"
 #include "lib/trust.h"
 #include "report/report.h"
@@ -319,6 +320,7 @@ struct why {
 	char *buf;
 	size_t len, used;
 	int problems;
+	int proofs;             /* tlog-proof files checked */
 };
 
 __attribute__((format(printf, 2, 0)))
@@ -396,6 +398,64 @@ static int compare(const char *dir, struct mf *m, const struct tree *t, struct w
 	for (i = 0; i < m->n; i++)
 		if (!m->v[i].seen)
 			problem(w, "%s: listed but missing\n", m->v[i].name);
+	return 0;
+}
+
+/* "proofs/.../seq-N.tlog-proof": its N, or -1 for any other file. */
+static long long proof_seq(const char *name)
+{
+	const char *base = strrchr(name, '/'), *dot;
+	char *end;
+	long long v;
+
+	if (strncmp(name, "proofs/", 7) != 0 || base == NULL || strncmp(base, "/seq-", 5) != 0)
+		return -1;
+	dot = strstr(base, ".tlog-proof");
+	if (dot == NULL || dot[11] != '\0')
+		return -1;
+	v = strtoll(base + 5, &end, 10);
+	return end == dot && v >= 0 ? v : -1;
+}
+
+/*
+ * Every proof in the folder (issue #21): valid under t (lib/proof.h), of
+ * the entry its name says, and against the tree the MANIFEST says the
+ * reports were made from.
+ */
+static int check_proofs(const char *dir, const struct mf *m, const struct tree *t,
+			const rb_trust *tr, struct why *w, int *nproofs, struct rb_err *e)
+{
+	size_t i;
+
+	*nproofs = 0;
+	for (i = 0; i < t->nfiles; i++) {
+		long long seq = proof_seq(t->files[i]);
+		struct rb_tproof_result v;
+		char p[PATH_MAX], *text = NULL, why[600], b64[48];
+		size_t len;
+
+		if (seq < 0)
+			continue;
+		(*nproofs)++;
+		if (rb_path_join(p, sizeof(p), dir, t->files[i], e) != 0 ||
+		    rb_read_file(p, 4 << 20, &text, &len, e) != 0)
+			return -1;
+		if (rb_tproof_check(text, len, tr, &v, why, sizeof(why)) != 0) {
+			problem(w, "%s: %s\n", t->files[i], why);
+		} else if ((long long)v.seq != seq) {
+			problem(w, "%s: proves seq %llu, not the seq its name says\n", t->files[i],
+				(unsigned long long)v.seq);
+		} else if (m->has_tree) {
+			rb_b64_encode(v.root, 32, b64);
+			if ((long long)v.size != m->tree_size || strcmp(b64, m->tree_root) != 0 ||
+			    strcmp(v.ledger, m->ledger) != 0)
+				problem(w, "%s: against the tree of %llu entries of '%s', not the one "
+					"the reports were made from (%lld, %s)\n", t->files[i],
+					(unsigned long long)v.size, v.ledger, m->tree_size,
+					m->tree_root);
+		}
+		free(text);
+	}
 	return 0;
 }
 
@@ -479,22 +539,26 @@ static int verify_into(const char *dir, const rb_trust *t, struct why *w, char *
 	}
 	if (bad[0] != '\0')
 		problem(w, "MANIFEST: malformed line '%s'\n", bad);
-	if (tree_read(dir, &tr, e) == 0 && compare(dir, m, &tr, w, e) == 0)
+	if (tree_read(dir, &tr, e) == 0 && compare(dir, m, &tr, w, e) == 0 &&
+	    check_proofs(dir, m, &tr, t, w, &w->proofs, e) == 0)
 		rc = 0;
 	tree_free(&tr);
 	return rc;
 }
 
 int rb_report_verify(const char *dir, const rb_trust *t, int *ok, char *why,
-		     size_t whylen, char *signer, size_t signerlen, struct rb_err *e)
+		     size_t whylen, char *signer, size_t signerlen, int *proofs,
+		     struct rb_err *e)
 {
-	struct why w = { why, whylen, 0, 0 };
+	struct why w = { why, whylen, 0, 0, 0 };
 	struct mf m;
 	int rc;
 
 	why[0] = '\0';
 	rc = verify_into(dir, t, &w, signer, signerlen, &m, e);
 	*ok = rc == 0 && w.problems == 0;
+	if (proofs != NULL)
+		*proofs = w.proofs;
 	mf_free(&m);
 	return rc;
 }
@@ -503,7 +567,7 @@ int rb_report_attested(const char *dir, const rb_trust *t, int *found, char *led
 		       size_t ledgerlen, long long *size, char root[48], struct rb_err *e)
 {
 	char why[4096], signer[RB_KEYNAME_MAX + 1];
-	struct why w = { why, sizeof(why), 0, 0 };
+	struct why w = { why, sizeof(why), 0, 0, 0 };
 	struct mf m;
 	int rc = 0;
 
@@ -526,7 +590,7 @@ int rb_pack_current(const struct rb_pack *p, const rb_trust *t, int want_signed,
 		    const char (*names)[256], size_t n, int *current, struct rb_err *e)
 {
 	char why[4096], signer[RB_KEYNAME_MAX + 1];
-	struct why w = { why, sizeof(why), 0, 0 };
+	struct why w = { why, sizeof(why), 0, 0, 0 };
 	struct mf m;
 	size_t i;
 	int rc = 0;

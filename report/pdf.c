@@ -1650,7 +1650,8 @@ static void detail_summary(struct pdf *p, const cJSON *r, int sampled)
 /* One rollback: its facts, its record as the ledger holds it, its timeline. */
 static void rollback_detail(struct pdf *p, const cJSON *r, int sampled)
 {
-	static const char *const th[] = { "Time", "Seq", "Event", "Actor", "Ingested from" };
+	static const char *const th[] = { "Time", "Seq", "Event", "Actor",
+					  "Ingested from; proof file" };
 	static const double tw[] = { 0.22, 0.07, 0.17, 0.23, 0.31 };
 	struct table t = { 5, th, tw, 7.5 };
 	cJSON *owned, *rec;
@@ -1675,8 +1676,9 @@ static void rollback_detail(struct pdf *p, const cJSON *r, int sampled)
 		const char *cells[5];
 
 		snprintf(seq, sizeof(seq), "%.0f", num(x, "seq"));
-		snprintf(where, sizeof(where), "%s/%s:%.0f", str(x, "export"), str(x, "file"),
-			 num(x, "line"));
+		snprintf(where, sizeof(where), "%s/%s:%.0f%s%s", str(x, "export"), str(x, "file"),
+			 num(x, "line"), rb_json_str(x, "proof") ? "; proof " : "",
+			 rb_json_str(x, "proof") ? str(x, "proof") : "");
 		cells[0] = str(x, "time");
 		cells[1] = seq;
 		cells[2] = str(x, "event");
@@ -1703,7 +1705,10 @@ static void sec_details(struct pdf *p, const char *title, const char *select, in
 	     "considerations, every approval, rejection, execution, evidence item, review and "
 	     "resolution.  Its timeline lists every ledger entry behind it, with its seq and "
 	     "the export file and line it was ingested from, so that each line can be checked "
-	     "against the ledger.");
+	     "against the ledger, and the entry's proof file in this folder's proofs/: a "
+	     "c2sp.org/tlog-proof that the ledger's signed checkpoint includes exactly that "
+	     "entry, which rbaudit verify-proof or any C2SP tool checks with the log's key "
+	     "alone.");
 	/* The rollup keeps every sampled rollback and the first flagged ones, in order. */
 	cJSON_ArrayForEach(r, p->d->rollup->shown) {
 		int in_sample = rb_in_sample(p->a, str(r, "rollback_id"));

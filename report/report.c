@@ -33,6 +33,8 @@
 #endif
 
 #define MAX_DETAIL 2000
+/* The report folder's subfolder of tlog-proof files. */
+#define PROOFS_DIR "proofs"
 
 /* The attestation: the ledger's verified state, its ingests, its keys. */
 static cJSON *attestation(sqlite3 *db, int64_t lid, struct rb_err *e)
@@ -343,6 +345,66 @@ static int attest_supersedes(const struct rb_report_opts *o, const struct rb_pac
 	return 0;
 }
 
+/* Each trail entry's proof file in the folder (issue #21: proofs/ID/seq-N.tlog-proof). */
+static int name_proofs(const char *id, cJSON *list, struct rb_err *e)
+{
+	cJSON *x;
+	char name[600];
+
+	cJSON_ArrayForEach(x, list) {
+		memcpy(name, PROOFS_DIR "/", sizeof(PROOFS_DIR));
+		if (rb_tree_proof_name(id, (int64_t)cJSON_GetNumberValue(
+					       cJSON_GetObjectItemCaseSensitive(x, "seq")),
+				       name + sizeof(PROOFS_DIR), sizeof(name) - sizeof(PROOFS_DIR)) != 0)
+			return RB_ERR(e, RB_EX_DATAERR, "rollback id too long for a file name: %.80s",
+				      id);
+		if (cJSON_AddStringToObject(x, "proof", name) == NULL)
+			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	return 0;
+}
+
+/*
+ * The proof of every entry of every trail the pack carries, into
+ * newdir/proofs: written plainly, since the folder is put in place whole.
+ */
+static int write_proofs(sqlite3 *db, int64_t lid, const cJSON *at, const char *newdir,
+			struct rb_err *e)
+{
+	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(at, "trails"), *list, *x;
+	rb_tree *t = NULL;
+	int64_t *seqs = NULL;
+	char dir[PATH_MAX];
+	int rc = -1;
+
+	if (cJSON_GetArraySize(tr) == 0)
+		return 0;
+	if (rb_path_join(dir, sizeof(dir), newdir, PROOFS_DIR, e) != 0 ||
+	    rb_tree_load(db, lid, &t, e) != 0)
+		goto out;
+	cJSON_ArrayForEach(list, tr) {
+		size_t n = 0;
+
+		free(seqs);
+		seqs = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*seqs));
+		if (seqs == NULL) {
+			RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		cJSON_ArrayForEach(x, list)
+			seqs[n++] = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(x,
+													 "seq"));
+		if (rb_tree_write_proofs(db, t, lid, seqs, n, list->string, dir, 0640, 0, NULL,
+					 e) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(seqs);
+	rb_tree_free(t);
+	return rc;
+}
+
 /*
  * The trails of the rollbacks the detail sections show (sampled, with a
  * finding, or of high impact; the first MAX_DETAIL of them): every entry
@@ -371,6 +433,8 @@ static int trails(sqlite3 *db, int64_t lid, const cJSON *a, const struct rb_roll
 		if (rb_trail_read(t, cJSON_GetObjectItemCaseSensitive(r, "seqs"), &list, e) != 0)
 			goto out;
 		cJSON_AddItemToObject(tr, id, list);
+		if (name_proofs(id, list, e) != 0)
+			goto out;
 	}
 	rc = 0;
 out:
@@ -1017,6 +1081,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	d.attest = at;
 	if (rb_pack_begin(&p.pack, p.key != NULL, o->allow_unsigned, e) != 0 ||
 	    attest_supersedes(o, &p.pack, at, res, e) != 0 ||
+	    write_proofs(db, lid, at, p.pack.newdir, e) != 0 ||
 	    render_all(&d, &p, origin, res, e) != 0)
 		goto out;
 	/* Read without locks (a read-only folder): only if no writer changed it. */

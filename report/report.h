@@ -107,13 +107,17 @@ int rb_report_owned(const char *dir, int *owned, struct rb_err *e);
  * Check DIR/MANIFEST: every listed file's digest, no file missing, nothing
  * under DIR unlisted (dotfiles, folders, FIFOs...), and its signature by a
  * trusted key with role report, valid and not revoked at the signing time
- * the MANIFEST carries.  Returns 0 with *ok set (1 all good) and why holding
+ * the MANIFEST carries; and every tlog-proof under DIR/proofs (issue #21):
+ * valid under t, of the seq its name says, against the tree the MANIFEST
+ * names (*proofs: how many, when not NULL).  Returns 0 with *ok set (1 all
+ * good) and why holding
  * one line per problem, and per warning ("warning: ...", which leave *ok 1:
  * a key revoked after the signing, a MANIFEST without a signing time), or
  * -1 when the directory cannot be read (RB_EX_NOINPUT: no MANIFEST).
  */
 int rb_report_verify(const char *dir, const rb_trust *t, int *ok, char *why,
-		     size_t whylen, char *signer, size_t signerlen, struct rb_err *e);
+		     size_t whylen, char *signer, size_t signerlen, int *proofs,
+		     struct rb_err *e);
 
 /*
  * What a report folder attests of its ledger: *found 1, with the ledger's

@@ -29,8 +29,8 @@ report() { "$RBAUDIT" report --db a.db --period 2026-08 "$@"; }
 expect_exit 0 "a signed pack is written" -- report --template governance-monthly \
 	--template analysis-json --out rs --sign rk/reports.pem --keys trust.json
 expect_exit 0 "  and verifies" -- "$RBAUDIT" verify-report rs --keys trust.json
-expect_eq "  the folder holds the reports and the MANIFEST, nothing else" \
-	"MANIFEST analysis-2026-08.json governance-2026-08.pdf" "$(ls -A rs | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "  the folder holds the reports, their proofs and the MANIFEST, nothing else" \
+	"MANIFEST analysis-2026-08.json governance-2026-08.pdf proofs" "$(ls -A rs | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "  nothing is left beside it" "rk rs" "$(ls -A | grep -v -e '\.db' -e '^\.lib$' -e trust.json | tr '\n' ' ' | sed 's/ $//')"
 before=$(snap rs)
 listed=$(sed -n '/^$/q; /^signed /d; p' rs/MANIFEST)
@@ -87,7 +87,7 @@ expect_eq "  the signed folder is byte-identical" "$before" "$(snap rs)"
 cp -r rs rs-copy
 expect_exit 0 "--allow-unsigned replaces it" -- report --template analysis-json --out rs-copy --allow-unsigned
 expect_eq "  the whole folder is replaced: only the new report and its MANIFEST" \
-	"MANIFEST analysis-2026-08.json" "$(ls -A rs-copy | tr '\n' ' ' | sed 's/ $//')"
+	"MANIFEST analysis-2026-08.json proofs" "$(ls -A rs-copy | tr '\n' ' ' | sed 's/ $//')"
 
 # A folder holding what rbaudit did not write is refused, and not signed.
 cp -r rs rs-notes && printf 'my notes\n' > rs-notes/notes.txt
@@ -150,7 +150,8 @@ while [ $i -lt 6 ]; do
 done
 expect_exit 0 "after six runs killed at different moments the folder verifies" -- \
 	"$RBAUDIT" verify-report rs --keys trust.json
-expect_eq "  with no temporary file inside" "MANIFEST analysis-2026-08.json governance-2026-08.pdf" \
+expect_eq "  with no temporary file inside" \
+	"MANIFEST analysis-2026-08.json governance-2026-08.pdf proofs" \
 	"$(ls -A rs | tr '\n' ' ' | sed 's/ $//')"
 expect_exit 0 "  and the next run cleans what is beside it" -- report --template governance-monthly \
 	--template analysis-json --out rs --sign rk/reports.pem

@@ -50,7 +50,8 @@ needles = [raw, binascii.hexlify(raw), base64.b64encode(raw).rstrip(b"="),
            base64.urlsafe_b64encode(raw).rstrip(b"="), body[:40], b"PRIVATE KEY"]
 texts = {}
 for a in sys.argv[2:]:
-    paths = [a] if os.path.isfile(a) else [os.path.join(a, f) for f in sorted(os.listdir(a))]
+    paths = [a] if os.path.isfile(a) else sorted(os.path.join(d, f) for d, _, fs in os.walk(a)
+                                                 for f in fs)
     for p in paths:
         data = open(p, "rb").read()
         texts[p] = data
