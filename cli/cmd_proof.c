@@ -41,9 +41,9 @@ static const char proof_about[] =
 	"DIR/seq-N.tlog-proof when it belongs to no rollback.  The database is only read.\n";
 
 static const char proof_tail[] =
-	"Exit status: 0 written; 1 no such rollback or entry; 64 usage; 65 stored rows\n"
-	"that do not match the stored checkpoint (run rbaudit check); 66 no database;\n"
-	"73 DIR cannot be written; 75 the database is busy.\n";
+	"Exit status: 0 written; 1 no such rollback or entry, or stored rows that do\n"
+	"not match the stored checkpoint (run rbaudit check); 64 usage; 66 no\n"
+	"database; 73 DIR cannot be written; 75 the database is busy.\n";
 
 struct proof_opts {
 	const char *db, *ledger, *rollback, *out;
@@ -138,10 +138,6 @@ static int proof_run(const struct proof_opts *o, struct rb_err *e)
 	print_written(o, origin, t, files, n);
 	rc = RB_EX_OK;
 out:
-	if (rc != RB_EX_OK && e->code == RB_EX_DATAERR && strstr(e->msg, "no such entry")) {
-		/* An entry not stored is an answer, not malformed input. */
-		e->code = RB_EX_FAIL;
-	}
 	free(files);
 	free(seqs);
 	rb_tree_free(t);

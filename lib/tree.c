@@ -126,7 +126,7 @@ static int place_frontier(sqlite3 *db, int64_t lid, rb_tree *t, struct rb_err *e
 	nf = sqlite3_column_bytes(q, 1) / 32;
 	if (t->base > t->size || nf != __builtin_popcountll(t->base)) {
 		sqlite3_finalize(q);
-		return RB_ERR(e, RB_EX_DATAERR, "the ledger's base frontier does not fit its base");
+		return RB_ERR(e, RB_EX_FAIL, "the ledger's base frontier does not fit its base");
 	}
 	for (h = 63; h >= 0; h--) {
 		uint64_t w = (uint64_t)1 << h;
@@ -158,7 +158,7 @@ static int read_leaves(sqlite3 *db, int64_t lid, rb_tree *t, struct rb_err *e)
 		if ((uint64_t)sqlite3_column_int64(q, 0) != next ||
 		    sqlite3_column_bytes(q, 1) != 32) {
 			sqlite3_finalize(q);
-			return RB_ERR(e, RB_EX_DATAERR, "stored entry %" PRIu64 " is missing or "
+			return RB_ERR(e, RB_EX_FAIL, "stored entry %" PRIu64 " is missing or "
 				      "malformed", next);
 		}
 		memcpy(t->h[0][next], sqlite3_column_blob(q, 1), 32);
@@ -168,7 +168,7 @@ static int read_leaves(sqlite3 *db, int64_t lid, rb_tree *t, struct rb_err *e)
 	if (rc != SQLITE_DONE)
 		return rb_db_fail(db, rc, e, "cannot read the stored leaves");
 	if (next != t->size)
-		return RB_ERR(e, RB_EX_DATAERR, "stored entry %" PRIu64 " is missing", next);
+		return RB_ERR(e, RB_EX_FAIL, "stored entry %" PRIu64 " is missing", next);
 	return 0;
 }
 
@@ -208,7 +208,7 @@ int rb_tree_load(sqlite3 *db, int64_t lid, rb_tree **out, struct rb_err *e)
 	if (rb_tree_subtree(t, 0, t->size, root, e) != 0)
 		goto fail;
 	if (memcmp(root, t->root, 32) != 0) {
-		RB_ERR(e, RB_EX_DATAERR, "the stored entries do not fold to the root of the "
+		RB_ERR(e, RB_EX_FAIL, "the stored entries do not fold to the root of the "
 		       "stored checkpoint of size %" PRIu64 " (run rbaudit check)", t->size);
 		goto fail;
 	}
@@ -285,7 +285,7 @@ static int entry_of(sqlite3_stmt *q, int64_t seq, uint8_t **payload, size_t *ple
 	sqlite3_bind_int64(q, 2, seq);
 	rc = sqlite3_step(q);
 	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? RB_ERR(e, RB_EX_DATAERR, "seq %" PRId64 ": no such "
+		return rc == SQLITE_DONE ? RB_ERR(e, RB_EX_FAIL, "seq %" PRId64 ": no such "
 						  "entry stored", seq)
 			: RB_ERR(e, RB_EX_SOFTWARE, "cannot read entry %" PRId64, seq);
 	*plen = (size_t)sqlite3_column_bytes(q, 0);
@@ -343,10 +343,10 @@ static int write_one(const rb_tree *t, int64_t seq, const uint8_t *payload, size
 
 	rb_merkle_leaf(payload, plen, leaf);
 	if (seq < 0 || (uint64_t)seq < t->base || (uint64_t)seq >= t->size)
-		return RB_ERR(e, RB_EX_DATAERR, "seq %" PRId64 ": not provable in the tree of "
+		return RB_ERR(e, RB_EX_FAIL, "seq %" PRId64 ": not provable in the tree of "
 			      "%" PRIu64 " from %" PRIu64, seq, t->size, t->base);
 	if (memcmp(leaf, t->h[0][seq], 32) != 0)
-		return RB_ERR(e, RB_EX_DATAERR, "seq %" PRId64 ": the stored payload does not "
+		return RB_ERR(e, RB_EX_FAIL, "seq %" PRId64 ": the stored payload does not "
 			      "hash to its leaf (run rbaudit check)", seq);
 	if (rb_proof_inclusion(rb_tree_subtree, (void *)t, (uint64_t)seq, t->size, path,
 			       &n, e) != 0)

@@ -29,7 +29,8 @@ typedef struct rb_tree rb_tree;
  * The tree of ledger lid at its newest stored checkpoint (the checkpoint
  * table's largest size, the latest kept of that size): its leaves are read
  * and folded, and the fold must give the checkpoint's root (else
- * RB_EX_DATAERR: the stored rows do not match what was verified).
+ * RB_EX_FAIL, as every stage's check of stored history: the stored rows do
+ * not match what was verified).
  */
 int rb_tree_load(sqlite3 *db, int64_t lid, rb_tree **out, struct rb_err *e);
 void rb_tree_free(rb_tree *t);
@@ -83,7 +84,7 @@ struct rb_tree_proof {
  * payload as extra, each proof checked by rb_proof_verify_inclusion before
  * it is written.  *files (malloc'd, n of them, the caller frees) says where
  * each went, in the order given; it may be NULL.  An entry not stored, or
- * below the bootstrap point, is RB_EX_DATAERR naming its seq.  With durable,
+ * below the bootstrap point, is RB_EX_FAIL naming its seq.  With durable,
  * each file is replaced atomically and synced (rb_write_atomic); without, it
  * is created new and written plainly, for a folder that is itself put in
  * place whole (a report folder, report/pack.h): an existing file is then an
