@@ -133,7 +133,11 @@ static int place_frontier(sqlite3 *db, int64_t lid, rb_tree *t, struct rb_err *e
 
 		if (!(t->base & w))
 			continue;
-		memcpy(t->h[h][off >> h], f + 32 * j++, 32);
+		if (h >= t->levels || f == NULL) {      /* base <= size: cannot be */
+			sqlite3_finalize(q);
+			return RB_ERR(e, RB_EX_SOFTWARE, "the base frontier does not fit the tree");
+		}
+		memcpy(t->h[h][off >> h], f + 32 * (size_t)j++, 32);
 		t->known[h][off >> h] = 1;
 		off += w;
 	}
@@ -148,6 +152,8 @@ static int read_leaves(sqlite3 *db, int64_t lid, rb_tree *t, struct rb_err *e)
 	uint64_t next = t->base;
 	int rc;
 
+	if (t->levels == 0)
+		return 0;
 	if (rb_db_prepare(db, "SELECT seq, leaf FROM entry WHERE ledger_id = ?1 AND seq >= ?2 "
 			  "AND seq < ?3 ORDER BY seq", &q, e) != 0)
 		return -1;
@@ -228,7 +234,7 @@ int rb_tree_subtree(void *ctx, uint64_t a, uint64_t b, uint8_t out[32], struct r
 
 	if (a >= b || b > t->size)
 		return RB_ERR(e, RB_EX_SOFTWARE, "no subtree [%" PRIu64 ", %" PRIu64 ")", a, b);
-	if ((w & (w - 1)) == 0 && a % w == 0) {
+	if (w != 0 && (w & (w - 1)) == 0 && a % w == 0) {
 		h = __builtin_ctzll(w);
 		if (!t->known[h][a >> h])
 			return RB_ERR(e, RB_EX_DATAERR, "leaves %" PRIu64 "..%" PRIu64 " lie below "
