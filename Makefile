@@ -300,6 +300,13 @@ demo-run: rbaudit
 	  --valid-from 2026-01-01T00:00:00Z > /dev/null
 	cp $(DEMO)/sample/keys.json $(DEMO)/job/trust.json
 	./rbaudit keys add $(DEMO)/job/keys/demo-reports.pub.json --keys $(DEMO)/job/trust.json
+	./rbaudit keygen --name demo-witness --out $(DEMO)/job/keys --roles witness \
+	  --valid-from 2026-01-01T00:00:00Z > /dev/null
+	./rbaudit keys add $(DEMO)/job/keys/demo-witness.pub.json --keys $(DEMO)/job/trust.json
+	for c in $(DEMO)/job/inbox/*/checkpoint; do \
+	  ./rbaudit cosign --key $(DEMO)/job/keys/demo-witness.pem --checkpoint $$c \
+	    --keys $(DEMO)/job/trust.json --time 2026-11-01T06:00:00Z || exit 1; done
+	./rbaudit keys policy --quorum 1 --witness demo-witness --keys $(DEMO)/job/trust.json
 	cp sample-data/job.json sample-data/policy.json $(DEMO)/job/
 	./rbaudit run --config $(DEMO)/job/job.json --period 2026-10; \
 	  rc=$$?; [ $$rc -le 2 ] || exit $$rc

@@ -339,6 +339,22 @@ static int signed_checkpoint(const char *text, size_t len, const rb_trust *t, co
 			 "checkpoint (E_CHECKPOINT_SIG)", what);
 		return -1;
 	}
+	/* The trust store's witness rules hold for both (lib/note.h). */
+	{
+		struct rb_cosig cs[RB_NOTE_MAX_SIGS];
+		char code[RB_WITNESS_CODE_MAX], msg[400];
+		struct rb_err e;
+		size_t nc = 0;
+
+		if (rb_checkpoint_witnessed(*c, t, cs, &nc, code, msg, sizeof(msg), &e) != 0) {
+			snprintf(why, n, "%s", e.msg);
+			return -1;
+		}
+		if (code[0] != '\0') {
+			snprintf(why, n, "the %s checkpoint: %s (%s)", what, msg, code);
+			return -1;
+		}
+	}
 	return 0;
 }
 

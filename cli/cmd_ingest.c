@@ -113,7 +113,7 @@ static int inbox_dirs(const char *inbox, int settle, cJSON *doc, char ***dirs, s
 
 static cJSON *outcome_json(const struct rb_ingest_outcome *oc)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *wit;
 	const rb_vreport *r = oc->report;
 
 	cJSON_AddStringToObject(o, "path", oc->path);
@@ -130,6 +130,9 @@ static cJSON *outcome_json(const struct rb_ingest_outcome *oc)
 	else
 		cJSON_AddNullToObject(o, "new_first_seq");
 	cJSON_AddBoolToObject(o, "bootstrap", oc->bootstrap);
+	wit = rb_vreport_witnesses_json(r) != NULL ? cJSON_Parse(rb_vreport_witnesses_json(r)) :
+							  NULL;
+	cJSON_AddItemToObject(o, "witnesses", wit != NULL ? wit : cJSON_CreateArray());
 	cJSON_AddItemToObject(o, "errors", rb_vreport_findings_json(r, 0));
 	cJSON_AddItemToObject(o, "warnings", rb_vreport_findings_json(r, 1));
 	if (oc->moved_to)
@@ -140,6 +143,7 @@ static cJSON *outcome_json(const struct rb_ingest_outcome *oc)
 static void outcome_text(const struct rb_ingest_outcome *oc)
 {
 	const rb_vreport *r = oc->report;
+	char wit[512];
 
 	switch (oc->verdict) {
 	case RB_ACCEPTED:
@@ -149,6 +153,9 @@ static void outcome_text(const struct rb_ingest_outcome *oc)
 		       oc->new_entries, rb_plural((long long)oc->new_entries, "entry", "entries"),
 		       oc->new_first_seq,
 		       oc->bootstrap ? " (bootstrapped from its previous checkpoint)" : "");
+		rb_vreport_witness_names(r, wit, sizeof(wit));
+		if (wit[0] != '\0')
+			printf("  checkpoint cosigned by %s\n", wit);
 		break;
 	case RB_NOOP:
 		printf("no-op    %s: %s seq %" PRId64 "..%" PRId64 ": nothing new, every entry "

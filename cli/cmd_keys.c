@@ -34,7 +34,9 @@ static const char keys_synopsis[] =
 	"usage: rbaudit keys add FILE.pub.json... --keys KEYS.json\n"
 	"       rbaudit keys list --keys KEYS.json [--json]\n"
 	"       rbaudit keys revoke NAME --at TIME --keys KEYS.json\n"
-	"       rbaudit keys set-valid-until NAME --at TIME --keys KEYS.json\n";
+	"       rbaudit keys set-valid-until NAME --at TIME --keys KEYS.json\n"
+	"       rbaudit keys policy --quorum N --witness NAME... --keys KEYS.json\n"
+	"       rbaudit keys policy --none --keys KEYS.json\n";
 
 static const char keys_about[] =
 	"Keep a trust store.  'add' creates KEYS.json when it does not exist and\n"
@@ -44,9 +46,13 @@ static const char keys_about[] =
 	"earlier ones pass with W_KEY_REVOKED_LATER.  'set-valid-until' ends the\n"
 	"key's validity at TIME.  Neither moves a time already set later (that\n"
 	"would make entries valid again); an earlier time is allowed.  'list' shows\n"
-	"each key's identity, roles, validity and revocation.  Every change is\n"
-	"appended to KEYS.json.log: the time, the command, and the SHA-256 of the\n"
-	"trust store before and after.\n";
+	"each key's identity, roles, validity and revocation, and the witness\n"
+	"policy.  'policy' sets the witness policy: verify and ingest refuse an\n"
+	"export whose checkpoint lacks valid cosignatures of N of the witnesses\n"
+	"named (keys of the store with role witness) with E_WITNESS_QUORUM;\n"
+	"'policy --none' removes it.  Every change is appended to KEYS.json.log:\n"
+	"the time, the command, and the SHA-256 of the trust store before and\n"
+	"after.\n";
 
 static const char keys_tail[] =
 	"Exit status: 0 done, 64 usage, 65 a malformed trust store or entry file,\n"
@@ -63,7 +69,7 @@ int cmd_keygen(int argc, char **argv, struct rb_err *e)
 		{ "out", CLI_STR, &ko.dir, "DIR", "directory for the two files (created if "
 		  "missing)", 0, 0, NULL },
 		{ "roles", CLI_STR, &ko.roles, "LIST", "roles, comma separated (default: "
-		  "entry,checkpoint);\nwords in use: entry, checkpoint, approver, report",
+		  "entry,checkpoint);\nwords in use: entry, checkpoint, approver, report,\nwitness (alone, or with entry or approver)",
 		  0, 0, NULL },
 		{ "identity", CLI_STR, &ko.identity, "ID",
 		  "the person or service the key belongs to (approvers)", 0, 0, NULL },
@@ -180,6 +186,28 @@ static void fmt_opt_time(const struct rb_time *t, char *out)
 		rb_time_format(t, out);
 }
 
+/* The store's witness policy: into o as "witness_policy", or printed when o is NULL. */
+static void show_policy(const rb_trust *t, cJSON *o)
+{
+	cJSON *pol, *ws;
+	size_t i;
+
+	if (rb_trust_witness_quorum(t) == 0)
+		return;
+	if (o == NULL) {
+		printf("witness policy: a quorum of %d of ", rb_trust_witness_quorum(t));
+		for (i = 0; i < rb_trust_witness_count(t); i++)
+			printf("%s%s", i ? ", " : "", rb_tkey_name(rb_trust_witness_at(t, i)));
+		printf("\n");
+		return;
+	}
+	pol = cJSON_AddObjectToObject(o, "witness_policy");
+	cJSON_AddNumberToObject(pol, "quorum", rb_trust_witness_quorum(t));
+	ws = cJSON_AddArrayToObject(pol, "witnesses");
+	for (i = 0; i < rb_trust_witness_count(t); i++)
+		cJSON_AddItemToArray(ws, cJSON_CreateString(rb_tkey_name(rb_trust_witness_at(t, i))));
+}
+
 static int keys_list(const char *store, int json, struct rb_err *e)
 {
 	rb_trust *t = NULL;
@@ -202,7 +230,7 @@ static int keys_list(const char *store, int json, struct rb_err *e)
 		fmt_opt_time(rb_tkey_valid_from(k), from);
 		fmt_opt_time(rb_tkey_valid_until(k), until);
 		fmt_opt_time(rb_tkey_revoked_at(k), rev);
-		rb_keystring(rb_tkey_name(k), rb_pubkey_raw(rb_tkey_pub(k)), ks);
+		rb_tkey_keystring(k, ks);
 		if (json) {
 			cJSON *o = cJSON_CreateObject();
 
@@ -232,11 +260,14 @@ static int keys_list(const char *store, int json, struct rb_err *e)
 		char *s;
 
 		cJSON_AddItemToObject(o, "keys", arr);
+		show_policy(t, o);
 		s = cJSON_Print(o);
 		if (s != NULL)
 			printf("%s\n", s);
 		cJSON_free(s);
 		cJSON_Delete(o);
+	} else {
+		show_policy(t, NULL);
 	}
 	rb_trust_free(t);
 	return RB_EX_OK;
@@ -266,16 +297,62 @@ out:
 	return rc;
 }
 
+/* keys policy: set the witness policy (quorum of the witnesses), or remove it (none). */
+static int keys_policy(int quorum, const struct cli_strs *ws, int none, const char *store,
+		       struct rb_err *e)
+{
+	rb_trust *t = NULL;
+	char cmd[2048];
+	size_t i, used;
+	int rc = -1;
+
+	if (none ? quorum != 0 || ws->n != 0 : quorum == 0 || ws->n == 0)
+		return cli_usage(e, "keys", "policy takes --quorum N and one --witness NAME at "
+				 "least, or --none");
+	if (rb_trust_load(store, &t, e) != 0)
+		return -1;
+	used = (size_t)snprintf(cmd, sizeof(cmd), "keys policy");
+	if (none)
+		snprintf(cmd + used, sizeof(cmd) - used, " --none");
+	else
+		used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, " --quorum %d", quorum);
+	for (i = 0; i < ws->n && used < sizeof(cmd); i++)
+		used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, " --witness %s", ws->v[i]);
+	if (rb_trust_set_witness_policy(t, quorum, ws->v, ws->n, e) != 0) {
+		char m[sizeof(e->msg)];
+
+		snprintf(m, sizeof(m), "%s", e->msg);
+		RB_ERR(e, e->code, "trust store '%s': %s", store, m);
+		goto out;
+	}
+	if (save_logged(t, store, cmd, e) != 0)
+		goto out;
+	if (none)
+		printf("removed the witness policy\n");
+	else
+		show_policy(t, NULL);
+	rc = RB_EX_OK;
+out:
+	rb_trust_free(t);
+	return rc;
+}
+
 int cmd_keys(int argc, char **argv, struct rb_err *e)
 {
 	const char *store = NULL, *sub;
 	struct rb_time at;
-	int json = 0, have_at = 0, argi, rc;
+	struct cli_strs ws = { { NULL }, 0 };
+	int json = 0, have_at = 0, quorum = 0, none = 0, argi, rc;
 	const struct cli_opt opts[] = {
 		{ "keys", CLI_STR, &store, "KEYS.json", "the trust store", 0, 0, NULL },
 		{ "at", CLI_TIME, &at, "TIME", "revoke, set-valid-until: the time, RFC 3339 UTC",
 		  0, 0, &have_at },
 		{ "json", CLI_FLAG, &json, NULL, "list: a JSON object", 0, 0, NULL },
+		{ "quorum", CLI_INT, &quorum, "N", "policy: how many of the witnesses must cosign",
+		  1, RB_WITNESS_MAX, NULL },
+		{ "witness", CLI_STRS, &ws, "NAME", "policy: a witness of the policy (a key with "
+		  "role witness)", 0, 0, NULL },
+		{ "none", CLI_FLAG, &none, NULL, "policy: remove the witness policy", 0, 0, NULL },
 		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
 	};
 	const struct cli_cmd cmd = { "keys", keys_synopsis, keys_about, opts, keys_tail, 0 };
@@ -285,11 +362,11 @@ int cmd_keys(int argc, char **argv, struct rb_err *e)
 		return RB_EX_OK;
 	}
 	if (argc < 2)
-		return cli_usage(e, "keys", "say add, list, revoke or set-valid-until");
+		return cli_usage(e, "keys", "say add, list, revoke, set-valid-until or policy");
 	sub = argv[1];
 	if (sub[0] == '-')
 		return cli_usage(e, "keys", "unknown option '%.60s' (the subcommand comes first: "
-				 "add, list, revoke or set-valid-until)", sub);
+				 "add, list, revoke, set-valid-until or policy)", sub);
 	if ((rc = cli_parse(&cmd, argc - 1, argv + 1, &argi, e)) != 0)
 		return rc < 0 ? -1 : RB_EX_OK;
 	if (store == NULL)
@@ -311,6 +388,11 @@ int cmd_keys(int argc, char **argv, struct rb_err *e)
 			return cli_usage(e, "keys", "%s takes one NAME and --at TIME", sub);
 		return keys_end(sub, argv[0], &at, store, e);
 	}
-	return cli_usage(e, "keys", "unknown subcommand '%s': say add, list, revoke or "
-			 "set-valid-until", sub);
+	if (strcmp(sub, "policy") == 0) {
+		if (argc != 0)
+			return cli_usage(e, "keys", "policy takes no arguments");
+		return keys_policy(quorum, &ws, none, store, e);
+	}
+	return cli_usage(e, "keys", "unknown subcommand '%s': say add, list, revoke, "
+			 "set-valid-until or policy", sub);
 }

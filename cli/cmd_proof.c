@@ -214,6 +214,7 @@ static cJSON *proved_json(const char *file, int ok, const struct rb_tproof_resul
 		cJSON_AddNullToObject(x, "rollback_id");
 	cJSON_AddNumberToObject(x, "tree_size", (double)v->size);
 	cJSON_AddStringToObject(x, "checkpoint_key", v->key);
+	cJSON_AddStringToObject(x, "witnesses", v->witnesses);
 	return x;
 }
 
@@ -232,6 +233,7 @@ static void proved_text(const char *file, int ok, const struct rb_tproof_result 
 	printf("  actor           %s\n", v->actor);
 	printf("  rollback        %s\n", v->rollback[0] ? v->rollback : "-");
 	printf("  checkpoint key  %s\n", v->key);
+	printf("  witnesses       %s\n", v->witnesses[0] ? v->witnesses : "-");
 }
 
 int cmd_verify_proof(int argc, char **argv, struct rb_err *e)

@@ -10,6 +10,7 @@
 #include "opt.h"
 #include "ingest/verify.h"
 #include "lib/ident.h"
+#include "lib/json.h"
 #include "lib/crypto.h"
 #include "lib/trust.h"
 
@@ -19,8 +20,10 @@ static const char verify_synopsis[] =
 static const char verify_about[] =
 	"Verify ledger exports with nothing but the export and the trust store:\n"
 	"every entry's DSSE signature, payload, seq and hash chain, the Merkle root,\n"
-	"the checkpoint and the previous checkpoint (ledger-export-v1).  Prints one\n"
-	"line per failure (code, seq, line, reason) and a summary per export.\n";
+	"the checkpoint and the previous checkpoint (ledger-export-v1), and the\n"
+	"checkpoint's cosignatures by the trust store's witnesses, with its witness\n"
+	"policy.  Prints one line per failure (code, seq, line, reason) and a\n"
+	"summary per export, naming the witnesses that cosigned.\n";
 
 static const char verify_tail[] =
 	"Exit status: 0 every export valid (warnings allowed), 1 an export has an\n"
@@ -34,7 +37,7 @@ static void progress(void *ctx, uint64_t entries, uint64_t bytes)
 
 static cJSON *report_json(const rb_vreport *r)
 {
-	cJSON *o = cJSON_CreateObject(), *keys;
+	cJSON *o = cJSON_CreateObject(), *keys, *wit;
 	const char *ledger = rb_vreport_ledger(r);
 	uint8_t root[32];
 	char b64[48];
@@ -64,6 +67,9 @@ static cJSON *report_json(const rb_vreport *r)
 		cJSON_AddStringToObject(o, "checkpoint_key", rb_vreport_checkpoint_key(r));
 	else
 		cJSON_AddNullToObject(o, "checkpoint_key");
+	wit = rb_vreport_witnesses_json(r) != NULL ? cJSON_Parse(rb_vreport_witnesses_json(r)) :
+							  NULL;
+	cJSON_AddItemToObject(o, "witnesses", wit != NULL ? wit : cJSON_CreateArray());
 	cJSON_AddNumberToObject(o, "countersigned", (double)rb_vreport_countersigned(r));
 	cJSON_AddItemToObject(o, "errors", rb_vreport_findings_json(r, 0));
 	cJSON_AddItemToObject(o, "warnings", rb_vreport_findings_json(r, 1));
@@ -80,6 +86,21 @@ static void print_finding(const struct rb_finding *f)
 	if (f->line >= 0)
 		printf(" line %lld", f->line);
 	printf(": %s\n", f->msg);
+}
+
+/* The witnesses that cosigned the checkpoint validly, "NAME (TIME), ...", or "-". */
+static void print_witnesses(const rb_vreport *r)
+{
+	const char *js = rb_vreport_witnesses_json(r);
+	cJSON *arr = js != NULL ? cJSON_Parse(js) : NULL;
+	const cJSON *x;
+	int n = 0;
+
+	printf("  witnesses       ");
+	cJSON_ArrayForEach(x, arr)
+		printf("%s%s (%s)", n++ ? ", " : "", rb_json_str(x, "name"), rb_json_str(x, "time"));
+	printf("%s\n", n ? "" : "-");
+	cJSON_Delete(arr);
 }
 
 static void report_text(const rb_vreport *r)
@@ -121,6 +142,7 @@ static void report_text(const rb_vreport *r)
 	printf("%s\n", rb_vreport_nsigners(r) ? "" : "-");
 	printf("  checkpoint key  %s\n",
 	       rb_vreport_checkpoint_key(r) ? rb_vreport_checkpoint_key(r) : "-");
+	print_witnesses(r);
 	printf("  countersigned   %" PRIu64 " %s\n", rb_vreport_countersigned(r),
 	       rb_plural((long long)rb_vreport_countersigned(r), "entry", "entries"));
 	printf("  verdict         %" PRIu64 " %s, %" PRIu64 " %s\n", rb_vreport_errors_total(r),

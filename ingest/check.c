@@ -189,7 +189,8 @@ static int same(const char *a, const char *b)
 int rb_check_trust_code(const char *code)
 {
 	return strcmp(code, "E_SIG") == 0 || strncmp(code, "E_KEY_", 6) == 0 ||
-	       strcmp(code, "E_COUNTERSIG") == 0 || strcmp(code, "E_CHECKPOINT_SIG") == 0;
+	       strcmp(code, "E_COUNTERSIG") == 0 || strcmp(code, "E_CHECKPOINT_SIG") == 0 ||
+	       strncmp(code, "E_WITNESS_", 10) == 0;
 }
 
 /* The verifier's errors of one entry: those about signatures and keys, to the caller. */
@@ -306,6 +307,29 @@ static void checkpoint(struct led *l, rb_vreport *r, const char *what, const cha
 	rb_checkpoint_free(cp);
 }
 
+/*
+ * The ledger's newest checkpoint under the trust store's witnesses and
+ * witness policy, as verify and ingest judge an export's: -1 (e) only when
+ * out of memory.  (A malformed one was reported by checkpoint().)
+ */
+static int witnessed(struct led *l, rb_vreport *r, int64_t seq, struct rb_err *e)
+{
+	struct rb_cosig cs[RB_NOTE_MAX_SIGS];
+	char code[RB_WITNESS_CODE_MAX], msg[200], why[160];
+	rb_checkpoint *cp = NULL;
+	size_t n;
+	int rc;
+
+	if (l->checkpoint == NULL ||
+	    rb_checkpoint_parse(l->checkpoint, strlen(l->checkpoint), &cp, why, sizeof(why)) != 0)
+		return 0;
+	rc = rb_checkpoint_witnessed(cp, l->trust, cs, &n, code, msg, sizeof(msg), e);
+	if (rc == 0 && code[0] != '\0')
+		trust_error(l, r, code, seq, "the ledger: the stored checkpoint: %s", msg);
+	rb_checkpoint_free(cp);
+	return rc;
+}
+
 /* Each export that ended at this entry: its stored root and checkpoint. */
 static void boundaries(struct led *l, rb_vreport *r, int64_t seq)
 {
@@ -355,8 +379,11 @@ static int on_entry(void *ctx, rb_vreport *r, const struct rb_ventry *v, struct 
 	return 0;
 }
 
-/* The ledger's own row: its size, root and checkpoint, after the entries. */
-static void ledger_end(struct led *l, rb_vreport *r)
+/*
+ * The ledger's own row: its size, root and checkpoint (with its witnesses),
+ * after the entries; -1 (e) only when out of memory.
+ */
+static int ledger_end(struct led *l, rb_vreport *r, struct rb_err *e)
 {
 	int64_t n = (int64_t)rb_vreport_entries(r);
 	uint8_t root[32];
@@ -365,7 +392,7 @@ static void ledger_end(struct led *l, rb_vreport *r)
 		rb_vreport_add_error(r, "E_STORED", -1, -1, "the ledger's size is %" PRId64
 				     ", but %" PRId64 " entries are stored from seq %" PRId64,
 				     l->size, n, l->base);
-		return;
+		return 0;
 	}
 	rb_merkle_root(rb_vreport_after(r), root);
 	if (memcmp(root, l->root, 32) != 0)
@@ -377,6 +404,7 @@ static void ledger_end(struct led *l, rb_vreport *r)
 				     l->b[l->next_b].id, l->b[l->next_b].last_seq);
 	checkpoint(l, r, "the ledger", l->checkpoint, n > 0 ? l->size - 1 : -1,
 		   (uint64_t)l->size, root);
+	return witnessed(l, r, n > 0 ? l->size - 1 : -1, e);
 }
 
 /* The ledger's stored state and the ends of its ingested exports. */
@@ -541,7 +569,8 @@ static int check_ledger(sqlite3 *db, int64_t lid, const char *origin,
 			*e = l.err;
 		goto out;
 	}
-	ledger_end(&l, *out);
+	if (ledger_end(&l, *out, e) != 0)
+		goto out;
 	rc = 0;
 out:
 	if (rc != 0) {

@@ -13,7 +13,8 @@
  * countersigner whose countersignature no longer verifies is E_COUNTERSIG),
  * the root
  * of each ingested export and the ledger's size and root; and every stored
- * checkpoint is verified again: signature, origin, size and root.
+ * checkpoint is verified again: signature, origin, size and root, and the
+ * ledger's newest one under the trust store's witnesses and witness policy.
  *
  * The database is only read.  The result is the caller's: rb_check_free.
  */
@@ -41,7 +42,8 @@ struct rb_check_opts {
 	 * own signatures), E_COUNTERSIG (the countersigner column names a key
 	 * whose countersignature does not verify under this trust store) and
 	 * E_CHECKPOINT_SIG when a stored checkpoint is not signed by a trusted
-	 * checkpoint key.  May be NULL.
+	 * checkpoint key, E_WITNESS_SIG and E_WITNESS_QUORUM when the ledger's
+	 * newest one breaks the witness rules (ingest/verify.h).  May be NULL.
 	 */
 	void (*on_trust)(void *ctx, int64_t ledger_id, const struct rb_finding *f);
 	void *trust_ctx;

@@ -811,7 +811,7 @@ static int record_key(struct job *j, const char *name, struct rb_err *e)
 
 	if (k == NULL)
 		return 0;
-	rb_keystring(rb_tkey_name(k), rb_pubkey_raw(rb_tkey_pub(k)), ks);
+	rb_tkey_keystring(k, ks);
 	rb_tkey_roles(k, roles, sizeof(roles));
 	rb_time_format(rb_tkey_valid_from(k), t1);
 	if (rb_tkey_valid_until(k))

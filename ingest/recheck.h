@@ -17,7 +17,7 @@
  *
  * Only findings about signatures and keys go to trust_failure (E_SIG,
  * E_KEY_UNKNOWN, E_KEY_ROLE, E_KEY_NOT_VALID, E_KEY_REVOKED, E_COUNTERSIG,
- * E_CHECKPOINT_SIG, see check.h); any other error the re-check meets (a
+ * E_CHECKPOINT_SIG, E_WITNESS_SIG, E_WITNESS_QUORUM, see check.h); any other error the re-check meets (a
  * stored row that disagrees with its payload...) means the history does
  * not verify at all: -1 with RB_EX_FAIL and nothing recorded (`rbaudit
  * check` names each).

@@ -76,6 +76,7 @@ struct rb_vreport {
 	int have_last_leaf, have_first_prev;
 	char *checkpoint;
 	char *prev_checkpoint;
+	char *witnesses;                /* JSON text, cJSON's; NULL when none */
 	char sha_hex[65];
 	char cpkey[RB_KEYNAME_MAX + 1];
 	char *signers[MAX_SIGNERS];
@@ -889,6 +890,53 @@ out:
 	return rc;
 }
 
+/* The witnesses that cosigned, as JSON text into r->witnesses (none: NULL). */
+static int keep_witnesses(rb_vreport *r, const struct rb_cosig *cs, size_t n,
+			  struct rb_err *e)
+{
+	cJSON *arr = n > 0 ? cJSON_CreateArray() : NULL;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; arr != NULL && i < n; i++) {
+		cJSON *x = cJSON_CreateObject();
+		struct rb_time t = { (int64_t)cs[i].time, 0 };
+		char ts[RB_TIME_MAX];
+
+		rb_time_format(&t, ts);
+		if (x == NULL || !cJSON_AddItemToArray(arr, x) ||
+		    cJSON_AddStringToObject(x, "name", rb_tkey_name(cs[i].key)) == NULL ||
+		    cJSON_AddStringToObject(x, "time", ts) == NULL) {
+			cJSON_Delete(arr);
+			arr = NULL;
+		}
+	}
+	r->witnesses = arr != NULL ? cJSON_PrintUnformatted(arr) : NULL;
+	cJSON_Delete(arr);
+	if (r->witnesses == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	return 0;
+}
+
+/* The checkpoint's cosignatures, by the witness rules, into r. */
+static int check_cosigs(rb_vreport *r, const rb_checkpoint *cp, const rb_trust *trust,
+			struct rb_err *e)
+{
+	struct rb_cosig cs[RB_NOTE_MAX_SIGS];
+	char code[RB_WITNESS_CODE_MAX], msg[240];
+	size_t n = 0;
+
+	if (rb_checkpoint_witnessed(cp, trust, cs, &n, code, msg, sizeof(msg), e) != 0)
+		return -1;
+	if (code[0] != '\0') {
+		add_finding(r, 0, code, -1, -1, "checkpoint: %s", msg);
+		if (strcmp(code, "E_WITNESS_SIG") == 0)
+			return 0;
+	}
+	return keep_witnesses(r, cs, n, e);
+}
+
 /* Read and check the final checkpoint against what the entries gave: 0 with
  * findings in r, or -1 (e) when out of memory. */
 static int check_checkpoint(rb_vreport *r, const char *dir, const rb_trust *trust,
@@ -925,6 +973,10 @@ static int check_checkpoint(rb_vreport *r, const char *dir, const rb_trust *trus
 			    "checkpoint is not signed by a trusted checkpoint key");
 	else
 		snprintf(r->cpkey, sizeof(r->cpkey), "%s", rb_tkey_name(k));
+	if (check_cosigs(r, cp, trust, e) != 0) {
+		rb_checkpoint_free(cp);
+		return -1;
+	}
 	if (r->ledger != NULL && strcmp(rb_checkpoint_origin(cp), r->ledger) != 0)
 		add_finding(r, 0, "E_LEDGER", -1, -1,
 			    "checkpoint origin \"%.80s\" is not the manifest's ledger",
@@ -1278,6 +1330,7 @@ void rb_vreport_free(rb_vreport *r)
 	free(r->warnings);
 	free(r->checkpoint);
 	free(r->prev_checkpoint);
+	cJSON_free(r->witnesses);
 	free(r);
 }
 
@@ -1408,6 +1461,24 @@ const char *rb_vreport_signer(const rb_vreport *r, size_t i)
 
 const char *rb_vreport_witnesses_json(const rb_vreport *r)
 {
-	(void)r;
-	return NULL;
+	return r->witnesses;
+}
+
+void rb_vreport_witness_names(const rb_vreport *r, char *out, size_t n)
+{
+	cJSON *arr = r->witnesses != NULL ? cJSON_Parse(r->witnesses) : NULL;
+	const cJSON *x;
+	size_t used = 0;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(x, arr) {
+		const char *name = rb_json_str(x, "name");
+		int w = snprintf(out + used, n - used, "%s%s", used ? ", " : "",
+				 name != NULL ? name : "?");
+
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+	cJSON_Delete(arr);
 }

@@ -23,6 +23,7 @@
 
 #include "lib/err.h"
 #include "lib/merkle.h"
+#include "lib/note.h"
 #include "lib/rtime.h"
 #include "lib/trust.h"
 
@@ -195,6 +196,8 @@ const char *rb_vreport_checkpoint(const rb_vreport *r);
  * NULL when none.
  */
 const char *rb_vreport_witnesses_json(const rb_vreport *r);
+/* Their names joined with ", " into out (size n); "" when none. */
+void rb_vreport_witness_names(const rb_vreport *r, char *out, size_t n);
 /* The key that signed the checkpoint, NULL if none did. */
 const char *rb_vreport_checkpoint_key(const rb_vreport *r);
 /* Distinct keys whose signatures made entries valid. */

@@ -1030,7 +1030,7 @@ static int dry_run_(struct run *r, struct rb_err *e)
 static void log_outcome(struct run *r, const char *dir, const struct rb_ingest_outcome *oc)
 {
 	const struct rb_finding *f = rb_vreport_error(oc->report, 0);
-	char where[64] = "";
+	char where[64] = "", wit[256];
 
 	/* seq and line only where the error has them (a missing file has neither). */
 	if (f != NULL && f->seq >= 0 && f->line >= 0)
@@ -1039,11 +1039,12 @@ static void log_outcome(struct run *r, const char *dir, const struct rb_ingest_o
 		snprintf(where, sizeof(where), " seq %lld", (long long)f->seq);
 	else if (f != NULL && f->line >= 0)
 		snprintf(where, sizeof(where), " line %lld", f->line);
+	rb_vreport_witness_names(oc->report, wit, sizeof(wit));
 	switch (oc->verdict) {
 	case RB_ACCEPTED:
 		r->res->accepted++;
-		logf_(r->log, r->ctx, r->steps, "ingest", "accepted", "%s: %llu new entries", dir,
-		      (unsigned long long)oc->new_entries);
+		logf_(r->log, r->ctx, r->steps, "ingest", "accepted", "%s: %llu new entries%s%s",
+		      dir, (unsigned long long)oc->new_entries, wit[0] ? ", cosigned by " : "", wit);
 		break;
 	case RB_NOOP:
 		r->res->noop++;

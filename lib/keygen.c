@@ -28,6 +28,21 @@ static int check_roles(const char *roles, struct rb_err *e)
 	return 0;
 }
 
+/* 1 when the comma separated roles hold word. */
+static int has_role(const char *roles, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = roles;
+
+	for (;;) {
+		if (strncmp(p, word, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		if ((p = strchr(p, ',')) == NULL)
+			return 0;
+		p++;
+	}
+}
+
 /* The two paths, DIR created; refuses an entry file that exists. */
 static int key_paths(const struct rb_keygen_opts *o, struct rb_keygen_result *r,
 		     struct rb_err *e)
@@ -52,7 +67,7 @@ int rb_keygen(const struct rb_keygen_opts *o, struct rb_keygen_result *r, struct
 	rb_privkey *key = NULL;
 	cJSON *entry = NULL;
 	uint8_t raw[32];
-	int rc = -1, wrote_pem = 0;
+	int rc = -1, wrote_pem = 0, witness;
 
 	memset(r, 0, sizeof(*r));
 	if (!rb_keyname_valid(o->name))
@@ -60,6 +75,11 @@ int rb_keygen(const struct rb_keygen_opts *o, struct rb_keygen_result *r, struct
 			      ". _ - @)", o->name);
 	if (check_roles(roles, e) != 0)
 		return -1;
+	/* One key ID and key string per key, of one signature type (lib/trust.h). */
+	witness = has_role(roles, "witness");
+	if (witness && (has_role(roles, "checkpoint") || has_role(roles, "report")))
+		return RB_ERR(e, RB_EX_USAGE, "a witness key has no other role that signs notes: "
+			      "not checkpoint or report (make a key for each)");
 	if (o->identity != NULL && o->identity[0] == '\0')
 		return RB_ERR(e, RB_EX_USAGE, "a key's identity must not be empty");
 	if (key_paths(o, r, e) != 0 || rb_privkey_generate(&key, e) != 0 ||
@@ -74,7 +94,8 @@ int rb_keygen(const struct rb_keygen_opts *o, struct rb_keygen_result *r, struct
 	}
 	if (rb_write_json(r->pub, entry, 0644, e) != 0)
 		goto out;
-	rb_keystring(o->name, raw, r->keystring);
+	rb_keystring_type(o->name, raw, witness ? RB_SIGTYPE_COSIGNATURE : RB_SIGTYPE_ED25519,
+			  r->keystring);
 	rc = 0;
 out:
 	if (rc != 0 && wrote_pem)

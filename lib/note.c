@@ -13,11 +13,18 @@
 /* U+2014 EM DASH and a space start every signature line. */
 static const char SIG_PREFIX[] = "\xe2\x80\x94 ";
 
+/* Most bytes after a line's key hash (its base64 is read to 168 characters). */
+#define SIG_DATA_MAX 124
+
+/* The cosignature's message starts so (c2sp.org/tlog-cosignature). */
+static const char COSIG_HEADER[] = "cosignature/v1\ntime ";
+
 struct note_sig {
 	char name[RB_KEYNAME_MAX + 1];
 	uint8_t keyhash[4];
-	uint8_t sig[RB_ED25519_SIG_LEN];
-	int ed25519;            /* 4 + 64 bytes: an Ed25519 signature */
+	uint8_t data[SIG_DATA_MAX];     /* what follows the key hash: */
+	size_t len;                     /* 64, an Ed25519 note signature; 8 + 64, a
+					   cosignature (timestamp, signature) */
 };
 
 struct rb_checkpoint {
@@ -59,7 +66,7 @@ static int parse_sig(const char *l, size_t n, struct note_sig *s)
 {
 	const char *sp;
 	size_t plen = sizeof(SIG_PREFIX) - 1, nl;
-	uint8_t raw[128];
+	uint8_t raw[4 + SIG_DATA_MAX];
 	long got;
 
 	if (n < plen || memcmp(l, SIG_PREFIX, plen) != 0)
@@ -81,9 +88,23 @@ static int parse_sig(const char *l, size_t n, struct note_sig *s)
 	if (got < 5)
 		return -1;
 	memcpy(s->keyhash, raw, 4);
-	s->ed25519 = got == 4 + RB_ED25519_SIG_LEN;
-	if (s->ed25519)
-		memcpy(s->sig, raw + 4, RB_ED25519_SIG_LEN);
+	s->len = (size_t)got - 4;
+	memcpy(s->data, raw + 4, s->len);
+	return 0;
+}
+
+/*
+ * 1 when text holds an ASCII control character other than a newline (a NUL,
+ * a CR, a tab ...), which a signed note may not (golang.org/x/mod/sumdb/
+ * note's Open refuses the note); bytes of multibyte UTF-8 are all >= 0x80.
+ */
+static int has_control(const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 && text[i] != '\n')
+			return 1;
 	return 0;
 }
 
@@ -100,6 +121,8 @@ int rb_checkpoint_parse(const char *text, size_t len, rb_checkpoint **out,
 	*out = NULL;
 	if (!rb_utf8_valid(text, len) || memchr(text, '\0', len) != NULL)
 		return fail(why, whylen, "not UTF-8 text");
+	if (has_control(text, len))
+		return fail(why, whylen, "holds a control character other than a newline");
 	if (len == 0 || text[len - 1] != '\n')
 		return fail(why, whylen, "does not end with a newline");
 	/* The signed text ends at the first blank line. */
@@ -228,7 +251,8 @@ static const rb_tkey *verify_sigs(const struct note_sig *sigs, size_t n, const c
 		if (again)
 			continue;
 		seen[nseen++] = k;
-		if (!s->ed25519 || !rb_pubkey_verify(rb_tkey_pub(k), body, bodylen, s->sig))
+		if (s->len != RB_ED25519_SIG_LEN ||
+		    !rb_pubkey_verify(rb_tkey_pub(k), body, bodylen, s->data))
 			return NULL;
 		if (first == NULL)
 			first = k;
@@ -291,7 +315,7 @@ const rb_tkey *rb_note_verify(const char *note, size_t len, const rb_trust *t,
 	size_t n = 0;
 
 	*bodylen = -1;
-	if (len == 0 || note[len - 1] != '\n' || memchr(note, '\0', len) != NULL)
+	if (len == 0 || note[len - 1] != '\n' || has_control(note, len))
 		return NULL;
 	for (p = note; p + 1 < end; p++)
 		if (p[0] == '\n' && p[1] == '\n') {
@@ -308,6 +332,161 @@ const rb_tkey *rb_note_verify(const char *note, size_t len, const rb_trust *t,
 	}
 	*bodylen = (long)(sep + 1 - note);
 	return verify_sigs(sigs, n, note, (size_t)*bodylen, t, role);
+}
+
+/*
+ * The message a cosignature at time signs (c2sp.org/tlog-cosignature): the
+ * header, the time in decimal and a newline, then the note's signed text.
+ * malloc'd, with *len; NULL when out of memory.
+ */
+static char *cosig_message(const char *body, size_t bodylen, uint64_t time, size_t *len)
+{
+	char head[64];
+	int h = snprintf(head, sizeof(head), "%s%" PRIu64 "\n", COSIG_HEADER, time);
+	char *m = malloc((size_t)h + bodylen);
+
+	if (m == NULL)
+		return NULL;
+	memcpy(m, head, (size_t)h);
+	memcpy(m + h, body, bodylen);
+	*len = (size_t)h + bodylen;
+	return m;
+}
+
+/* The why of a failing cosignature: -1, errno EINVAL. */
+static int fail_cosig(char *why, size_t whylen, const char *name, const char *what)
+{
+	snprintf(why, whylen, "the cosignature of witness '%s' %s", name, what);
+	errno = EINVAL;
+	return -1;
+}
+
+int rb_checkpoint_cosigs(const rb_checkpoint *c, const rb_trust *t, struct rb_cosig *out,
+			 size_t *n, char *why, size_t whylen)
+{
+	const rb_tkey *seen[RB_NOTE_MAX_SIGS];
+	size_t i, j, nseen = 0, mlen;
+
+	*n = 0;
+	for (i = 0; i < c->nsigs; i++) {
+		const struct note_sig *s = &c->sigs[i];
+		const rb_tkey *k = rb_trust_find(t, s->name, strlen(s->name));
+		uint64_t time = 0;
+		int again = 0, ok;
+		char *msg;
+
+		if (k == NULL || !rb_tkey_has_role(k, "witness") ||
+		    memcmp(rb_tkey_keyhash(k), s->keyhash, 4) != 0)
+			continue;
+		for (j = 0; j < nseen; j++)
+			again |= seen[j] == k;
+		if (again)
+			continue;       /* a witness's first line is the one that counts */
+		seen[nseen++] = k;
+		if (s->len != 8 + RB_ED25519_SIG_LEN)
+			return fail_cosig(why, whylen, s->name, "is not 8 + 64 bytes");
+		for (j = 0; j < 8; j++)
+			time = time << 8 | s->data[j];
+		if (time > (uint64_t)INT64_MAX)
+			return fail_cosig(why, whylen, s->name, "has a time above 2^63 - 1");
+		if ((msg = cosig_message(c->body, c->bodylen, time, &mlen)) == NULL)
+			return fail_oom(why, whylen);
+		ok = rb_pubkey_verify(rb_tkey_pub(k), msg, mlen, s->data + 8);
+		free(msg);
+		if (!ok)
+			return fail_cosig(why, whylen, s->name, "does not verify");
+		out[*n].key = k;
+		out[*n].time = time;
+		(*n)++;
+	}
+	return 0;
+}
+
+int rb_checkpoint_witnessed(const rb_checkpoint *c, const rb_trust *t,
+			    struct rb_cosig cs[RB_NOTE_MAX_SIGS], size_t *n,
+			    char code[RB_WITNESS_CODE_MAX], char *msg, size_t msglen,
+			    struct rb_err *e)
+{
+	char names[512] = "";
+	size_t i, j, met = 0, used = 0;
+	int quorum = rb_trust_witness_quorum(t);
+
+	code[0] = '\0';
+	msg[0] = '\0';
+	if (rb_checkpoint_cosigs(c, t, cs, n, msg, msglen) != 0) {
+		if (errno == ENOMEM)
+			return RB_ERR(e, RB_EX_SOFTWARE, "out of memory checking cosignatures");
+		snprintf(code, RB_WITNESS_CODE_MAX, "E_WITNESS_SIG");
+		return 0;
+	}
+	if (quorum == 0)
+		return 0;
+	for (i = 0; i < rb_trust_witness_count(t); i++)
+		for (j = 0; j < *n; j++)
+			if (cs[j].key == rb_trust_witness_at(t, i)) {
+				int w = snprintf(names + used, sizeof(names) - used, "%s%s",
+						 met ? ", " : "", rb_tkey_name(cs[j].key));
+
+				if (w > 0 && (size_t)w < sizeof(names) - used)
+					used += (size_t)w;
+				met++;
+			}
+	if (met < (size_t)quorum) {
+		snprintf(code, RB_WITNESS_CODE_MAX, "E_WITNESS_QUORUM");
+		snprintf(msg, msglen, "%zu of the witness policy's %zu witnesses "
+			 "cosigned the checkpoint validly (%s), its quorum is %d", met,
+			 rb_trust_witness_count(t), met ? names : "none", quorum);
+	}
+	return 0;
+}
+
+int rb_checkpoint_cosign(const char *text, size_t len, const char *name,
+			 const rb_privkey *key, uint64_t time, char **out, struct rb_err *e)
+{
+	rb_checkpoint *c = NULL;
+	uint8_t pub[32], blob[4 + 8 + RB_ED25519_SIG_LEN];
+	char why[160], b64[128], *msg = NULL;
+	size_t mlen, i;
+	int rc = -1;
+
+	*out = NULL;
+	if (!rb_keyname_valid(name) || time > (uint64_t)INT64_MAX)
+		return RB_ERR(e, RB_EX_USAGE, "a cosignature needs a valid key name and a time "
+			      "from 0 to 2^63 - 1 seconds");
+	if (rb_checkpoint_parse(text, len, &c, why, sizeof(why)) != 0)
+		return RB_ERR(e, errno == ENOMEM ? RB_EX_SOFTWARE : RB_EX_DATAERR,
+			      "not a checkpoint note: %s", why);
+	rb_privkey_public(key, pub);
+	rb_note_keyhash_type(name, pub, RB_SIGTYPE_COSIGNATURE, blob);
+	for (i = 0; i < c->nsigs; i++)
+		if (strcmp(c->sigs[i].name, name) == 0 && memcmp(c->sigs[i].keyhash, blob, 4) == 0) {
+			RB_ERR(e, RB_EX_DATAERR, "the checkpoint holds a cosignature of '%s' by "
+			       "this key already", name);
+			goto out;
+		}
+	if (c->nsigs == RB_NOTE_MAX_SIGS) {
+		RB_ERR(e, RB_EX_DATAERR, "the checkpoint holds %d signature lines, the most a "
+		       "note may", RB_NOTE_MAX_SIGS);
+		goto out;
+	}
+	for (i = 0; i < 8; i++)
+		blob[4 + i] = (uint8_t)(time >> (56 - 8 * i));
+	if ((msg = cosig_message(c->body, c->bodylen, time, &mlen)) == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (rb_privkey_sign(key, msg, mlen, blob + 12, e) != 0)
+		goto out;
+	rb_b64_encode(blob, sizeof(blob), b64);
+	if ((*out = printed("%.*s%s%s %s\n", (int)len, text, SIG_PREFIX, name, b64)) == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(msg);
+	rb_checkpoint_free(c);
+	return rc;
 }
 
 int rb_checkpoint_sign(const char *origin, uint64_t size, const uint8_t root[32],

@@ -559,6 +559,35 @@ static int read_payload(const struct rb_tproof *p, const rb_checkpoint *c, struc
 	return 0;
 }
 
+/* The witness rules (lib/note.h): cosigners into v->witnesses, or -1 with why. */
+static int witnessed(const rb_checkpoint *c, const rb_trust *t, struct rb_tproof_result *v,
+		     char *why, size_t n)
+{
+	struct rb_cosig cs[RB_NOTE_MAX_SIGS];
+	char code[RB_WITNESS_CODE_MAX], msg[400];
+	struct rb_err e;
+	size_t nc = 0, i, used = 0;
+
+	if (rb_checkpoint_witnessed(c, t, cs, &nc, code, msg, sizeof(msg), &e) != 0) {
+		snprintf(why, n, "%s", e.msg);
+		return -1;
+	}
+	if (code[0] != '\0') {
+		snprintf(why, n, "%s (%s)", msg, code);
+		return -1;
+	}
+	v->witnesses[0] = '\0';
+	for (i = 0; i < nc; i++) {
+		int w = snprintf(v->witnesses + used, sizeof(v->witnesses) - used, "%s%s",
+				 i ? ", " : "", rb_tkey_name(cs[i].key));
+
+		if (w < 0 || (size_t)w >= sizeof(v->witnesses) - used)
+			break;
+		used += (size_t)w;
+	}
+	return 0;
+}
+
 int rb_tproof_check(const char *text, size_t len, const rb_trust *t, struct rb_tproof_result *v,
 		       char *why, size_t n)
 {
@@ -583,6 +612,8 @@ int rb_tproof_check(const char *text, size_t len, const rb_trust *t, struct rb_t
 			 "role checkpoint (E_CHECKPOINT_SIG)");
 		goto out;
 	}
+	if (witnessed(c, t, v, why, n) != 0)
+		goto out;
 	if (p->extra == NULL) {
 		snprintf(why, n, "no extra line: the entry's payload is needed to recompute its "
 			 "leaf hash");

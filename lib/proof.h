@@ -92,6 +92,7 @@ struct rb_tproof_result {
 	char ledger[512], time[64], event[64], actor[512];
 	char rollback[512];             /* the payload's data.rollback_id, "" when none */
 	char key[RB_KEYNAME_MAX + 1];   /* the checkpoint key that signed */
+	char witnesses[600];            /* the witnesses that cosigned, ", " between; "" none */
 	uint64_t seq, size;             /* the entry's seq; the tree's size */
 	uint8_t root[32];               /* the checkpoint's root */
 };
@@ -100,7 +101,9 @@ struct rb_tproof_result {
  * Check a tlog-proof of a ledger entry (rbaudit writes them; any log's
  * would do) under trust store t, offline: parse it strictly, check its
  * checkpoint is validly signed by a key with role checkpoint, recompute the
- * leaf hash SHA-256(0x00 || extra) from the extra data (the entry's
+ * leaf hash SHA-256(0x00 || extra) from the extra data (after the witness
+ * rules of the trust store: a failing cosignature of a trusted witness, or
+ * too few of its witness policy, refuse the proof) (the entry's
  * payload), check the inclusion proof against the checkpoint's root, and
  * that the payload is of the checkpoint's ledger and has seq = index.
  * 0 with *v filled; -1 with the reason in why (size n); never allocates

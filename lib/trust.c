@@ -24,12 +24,16 @@ struct rb_tkey {
 	struct rb_time valid_from, valid_until, revoked_at;
 	int has_until, has_revoked;
 	cJSON *entry;                   /* in the document */
+	uint8_t sigtype;                /* RB_SIGTYPE_COSIGNATURE for a witness */
 };
 
 struct rb_trust {
 	cJSON *doc;                     /* {"keys":[...]} */
 	rb_tkey *keys;
 	size_t n, cap;
+	int quorum;                     /* the witness policy's; 0: none */
+	size_t witness[RB_WITNESS_MAX]; /* its witnesses, indexes into keys */
+	size_t nwitness;
 };
 
 int rb_keyname_valid(const char *name)
@@ -51,6 +55,12 @@ int rb_keyname_valid(const char *name)
 
 void rb_note_keyhash(const char *name, const uint8_t pub[32], uint8_t out[4])
 {
+	rb_note_keyhash_type(name, pub, RB_SIGTYPE_ED25519, out);
+}
+
+void rb_note_keyhash_type(const char *name, const uint8_t pub[32], uint8_t type,
+			  uint8_t out[4])
+{
 	uint8_t buf[RB_KEYNAME_MAX + 2 + 32], h[32];
 	size_t n = strlen(name);
 
@@ -58,7 +68,7 @@ void rb_note_keyhash(const char *name, const uint8_t pub[32], uint8_t out[4])
 		n = RB_KEYNAME_MAX;
 	memcpy(buf, name, n);   /* NOLINT(bugprone-not-null-terminated-result): bytes */
 	buf[n] = 0x0a;
-	buf[n + 1] = 0x01;
+	buf[n + 1] = type;
 	memcpy(buf + n + 2, pub, 32);
 	rb_sha256(buf, n + 34, h);
 	memcpy(out, h, 4);
@@ -67,12 +77,18 @@ void rb_note_keyhash(const char *name, const uint8_t pub[32], uint8_t out[4])
 void rb_keystring(const char *name, const uint8_t pub[32],
 		  char out[RB_KEYSTRING_MAX])
 {
+	rb_keystring_type(name, pub, RB_SIGTYPE_ED25519, out);
+}
+
+void rb_keystring_type(const char *name, const uint8_t pub[32], uint8_t type,
+		       char out[RB_KEYSTRING_MAX])
+{
 	uint8_t kh[4], typed[33];
 	char hex[9], b64[48];
 
-	rb_note_keyhash(name, pub, kh);
+	rb_note_keyhash_type(name, pub, type, kh);
 	rb_hex_encode(kh, 4, hex);
-	typed[0] = 0x01;
+	typed[0] = type;
 	memcpy(typed + 1, pub, 32);
 	rb_b64_encode(typed, 33, b64);
 	snprintf(out, RB_KEYSTRING_MAX, "%.*s+%s+%s", RB_KEYNAME_MAX, name, hex, b64);
@@ -105,6 +121,29 @@ static void key_clear(rb_tkey *k)
 	k->identity_n = NULL;
 }
 
+/*
+ * A witness's key ID and key string are of the cosignature type, a
+ * checkpoint or report key's of the note signature type: a key has one of
+ * each, so it cannot hold both kinds of role (docs/FORMATS.md).
+ */
+static int witness_roles(rb_tkey *k, struct rb_err *e)
+{
+	const cJSON *r;
+	int witness = 0, note = 0;
+
+	cJSON_ArrayForEach(r, k->roles) {
+		witness |= strcmp(r->valuestring, "witness") == 0;
+		note |= strcmp(r->valuestring, "checkpoint") == 0 ||
+			strcmp(r->valuestring, "report") == 0;
+	}
+	if (witness && note)
+		return RB_ERR(e, RB_EX_DATAERR, "key '%s': member \"roles\" holds witness with "
+			      "checkpoint or report: a witness key cosigns, and has no other "
+			      "role that signs notes", k->name);
+	k->sigtype = witness ? RB_SIGTYPE_COSIGNATURE : RB_SIGTYPE_ED25519;
+	return 0;
+}
+
 /* Check one entry and fill *k from it (k->entry is set by the caller). */
 static int parse_key(const cJSON *entry, rb_tkey *k, struct rb_err *e)
 {
@@ -135,7 +174,6 @@ static int parse_key(const cJSON *entry, rb_tkey *k, struct rb_err *e)
 		return RB_ERR(e, RB_EX_DATAERR,
 			      "key '%s': member \"public_key\" is not a usable Ed25519 key: it "
 			      "is not the canonical encoding of a point of prime order", name);
-	rb_note_keyhash(name, raw, k->keyhash);
 	idit = cJSON_GetObjectItemCaseSensitive(entry, "identity");
 	if (idit != NULL && !cJSON_IsNull(idit)) {
 		id = cJSON_IsString(idit) ? idit->valuestring : NULL;
@@ -152,6 +190,9 @@ static int parse_key(const cJSON *entry, rb_tkey *k, struct rb_err *e)
 		if (!cJSON_IsString(r) || r->valuestring[0] == '\0')
 			goto bad_roles;
 	k->roles = roles;
+	if (witness_roles(k, e) != 0)
+		goto fail;
+	rb_note_keyhash_type(name, raw, k->sigtype, k->keyhash);
 	if (opt_time(entry, "valid_from", name, &k->valid_from, &has, e) != 0)
 		goto fail;
 	if (!has) {
@@ -218,6 +259,101 @@ static int index_key(rb_trust *t, cJSON *entry, struct rb_err *e)
 	return 0;
 }
 
+/*
+ * The member "witness_policy" (NULL or null: none) into t's quorum and
+ * witnesses: distinct names of keys with role witness, 1 <= quorum <= their
+ * number.  t is unchanged on error.
+ */
+static int parse_policy(rb_trust *t, const cJSON *pol, struct rb_err *e)
+{
+	const cJSON *ws, *w;
+	size_t idx[RB_WITNESS_MAX], n = 0, i;
+	int64_t quorum;
+
+	if (pol == NULL || cJSON_IsNull(pol)) {
+		t->quorum = 0;
+		t->nwitness = 0;
+		return 0;
+	}
+	if (!cJSON_IsObject(pol))
+		return RB_ERR(e, RB_EX_DATAERR, "member \"witness_policy\" is not an object");
+	ws = cJSON_GetObjectItemCaseSensitive(pol, "witnesses");
+	if (!cJSON_IsArray(ws) || cJSON_GetArraySize(ws) < 1 ||
+	    cJSON_GetArraySize(ws) > RB_WITNESS_MAX)
+		return RB_ERR(e, RB_EX_DATAERR, "member \"witness_policy\": \"witnesses\" is not "
+			      "an array of 1 to %d key names", RB_WITNESS_MAX);
+	cJSON_ArrayForEach(w, ws) {
+		const rb_tkey *k = cJSON_IsString(w) ?
+			rb_trust_find(t, w->valuestring, strlen(w->valuestring)) : NULL;
+
+		if (!cJSON_IsString(w))
+			return RB_ERR(e, RB_EX_DATAERR, "member \"witness_policy\": \"witnesses\" "
+				      "holds something other than a key name");
+		if (k == NULL || !rb_tkey_has_role(k, "witness"))
+			return RB_ERR(e, RB_EX_DATAERR, "member \"witness_policy\": witness "
+				      "'%.128s' is not a key of the trust store with role witness",
+				      w->valuestring);
+		for (i = 0; i < n; i++)
+			if (&t->keys[idx[i]] == k)
+				return RB_ERR(e, RB_EX_DATAERR, "member \"witness_policy\": witness "
+					      "'%s' is named twice", k->name);
+		idx[n++] = (size_t)(k - t->keys);
+	}
+	if (rb_json_int(pol, "quorum", 1, (int64_t)n, &quorum) != 0)
+		return RB_ERR(e, RB_EX_DATAERR, "member \"witness_policy\": \"quorum\" is not a "
+			      "whole number from 1 to the number of witnesses (%zu)", n);
+	t->quorum = (int)quorum;
+	memcpy(t->witness, idx, n * sizeof(idx[0]));
+	t->nwitness = n;
+	return 0;
+}
+
+int rb_trust_set_witness_policy(rb_trust *t, int quorum, const char *const *names, size_t n,
+				struct rb_err *e)
+{
+	cJSON *pol = NULL, *ws;
+	size_t i;
+
+	if (quorum == 0 && n == 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(t->doc, "witness_policy");
+		return parse_policy(t, NULL, e);
+	}
+	pol = cJSON_CreateObject();
+	if (pol == NULL || cJSON_AddNumberToObject(pol, "quorum", quorum) == NULL ||
+	    (ws = cJSON_AddArrayToObject(pol, "witnesses")) == NULL)
+		goto oom;
+	for (i = 0; i < n; i++)
+		if (!cJSON_AddItemToArray(ws, cJSON_CreateString(names[i])))
+			goto oom;
+	if (parse_policy(t, pol, e) != 0) {
+		cJSON_Delete(pol);
+		return -1;
+	}
+	if (cJSON_HasObjectItem(t->doc, "witness_policy"))
+		cJSON_ReplaceItemInObjectCaseSensitive(t->doc, "witness_policy", pol);
+	else
+		cJSON_AddItemToObject(t->doc, "witness_policy", pol);
+	return 0;
+oom:
+	cJSON_Delete(pol);
+	return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+}
+
+int rb_trust_witness_quorum(const rb_trust *t)
+{
+	return t->quorum;
+}
+
+size_t rb_trust_witness_count(const rb_trust *t)
+{
+	return t->nwitness;
+}
+
+const rb_tkey *rb_trust_witness_at(const rb_trust *t, size_t i)
+{
+	return i < t->nwitness ? &t->keys[t->witness[i]] : NULL;
+}
+
 int rb_trust_load(const char *path, rb_trust **out, struct rb_err *e)
 {
 	rb_trust *t = NULL;
@@ -253,6 +389,13 @@ int rb_trust_load(const char *path, rb_trust **out, struct rb_err *e)
 			RB_ERR(e, RB_EX_DATAERR, "trust store '%s': %s", path, m);
 			goto out;
 		}
+	}
+	if (parse_policy(t, cJSON_GetObjectItemCaseSensitive(t->doc, "witness_policy"), e) != 0) {
+		char m[sizeof(e->msg)];
+
+		snprintf(m, sizeof(m), "%s", e->msg);
+		RB_ERR(e, RB_EX_DATAERR, "trust store '%s': %s", path, m);
+		goto out;
 	}
 	*out = t;
 	t = NULL;
@@ -514,6 +657,11 @@ const struct rb_time *rb_tkey_revoked_at(const rb_tkey *k)
 const uint8_t *rb_tkey_keyhash(const rb_tkey *k)
 {
 	return k->keyhash;
+}
+
+void rb_tkey_keystring(const rb_tkey *k, char out[RB_KEYSTRING_MAX])
+{
+	rb_keystring_type(k->name, rb_pubkey_raw(k->pub), k->sigtype, out);
 }
 
 enum rb_key_state rb_tkey_state(const rb_tkey *k, const struct rb_time *t)

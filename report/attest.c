@@ -43,7 +43,7 @@ static int keys_of_store(sqlite3 *db, const rb_trust *t, cJSON *keys, struct rb_
 		char roles[256], ks[RB_KEYSTRING_MAX];
 
 		rb_tkey_roles(k, roles, sizeof(roles));
-		rb_keystring(rb_tkey_name(k), rb_pubkey_raw(rb_tkey_pub(k)), ks);
+		rb_tkey_keystring(k, ks);
 		cJSON_AddStringToObject(x, "name", rb_tkey_name(k));
 		cJSON_AddStringToObject(x, "roles", roles);
 		cJSON_AddStringToObject(x, "keystring", ks);
@@ -66,7 +66,7 @@ static int keys_of_store(sqlite3 *db, const rb_trust *t, cJSON *keys, struct rb_
 		if (k != NULL) {
 			char ks[RB_KEYSTRING_MAX];
 
-			rb_keystring(name, rb_pubkey_raw(rb_tkey_pub(k)), ks);
+			rb_tkey_keystring(k, ks);
 			if (strcmp(ks, (const char *)sqlite3_column_text(q, 2)) == 0)
 				continue;       /* the same key, listed above */
 		}
@@ -232,6 +232,39 @@ static int state(sqlite3 *db, int64_t lid, cJSON *tr, struct rb_err *e)
 	return 0;
 }
 
+/*
+ * The witnesses that cosigned the ledger's newest checkpoint, as ingest
+ * verified them (the checkpoint table's row of that note): at's
+ * "witnesses", [{name, time}], empty when none did.
+ */
+static int witnesses(sqlite3 *db, int64_t lid, cJSON *at, struct rb_err *e)
+{
+	sqlite3_stmt *q = NULL;
+	cJSON *w = NULL;
+	int rc;
+
+	if (rb_db_prepare(db, "SELECT c.witnesses FROM checkpoint c JOIN ledger l ON "
+			  "c.ledger_id = l.id AND c.note = l.checkpoint WHERE l.id = ?1", &q, e) != 0)
+		return -1;
+	sqlite3_bind_int64(q, 1, lid);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		w = cJSON_Parse((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rb_db_fail(db, rc, e, "cannot read the checkpoint's witnesses");
+	if (!cJSON_IsArray(w)) {
+		cJSON_Delete(w);
+		w = cJSON_CreateArray();
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(at, "witnesses");
+	if (w == NULL || !cJSON_AddItemToObject(at, "witnesses", w)) {
+		cJSON_Delete(w);
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	return 0;
+}
+
 int rb_attest_trust(sqlite3 *db, int64_t lid, const struct rb_period *per, const rb_trust *t,
 		    const char *t_sha256, cJSON *at, struct rb_err *e)
 {
@@ -254,7 +287,7 @@ int rb_attest_trust(sqlite3 *db, int64_t lid, const struct rb_period *per, const
 	cJSON_AddStringToObject(tr, "keys_from", t != NULL ? "trust store" : "database");
 	keys = cJSON_GetObjectItemCaseSensitive(at, "keys");
 	if (key_counts(db, lid, per, keys, e) != 0 || state(db, lid, tr, e) != 0 ||
-	    failures(db, lid, per, tr, e) != 0)
+	    failures(db, lid, per, tr, e) != 0 || witnesses(db, lid, at, e) != 0)
 		return -1;
 	f = cJSON_GetObjectItemCaseSensitive(tr, "failures_in_period");
 	/* A verdict about another trust store than the one given says nothing of it. */

@@ -1487,6 +1487,27 @@ static void attest_keys(struct pdf *p, const cJSON *at)
 	p->y -= 6;
 }
 
+/* The witnesses whose cosignatures on the latest checkpoint verified at ingest. */
+static void attest_witnesses(struct pdf *p, const cJSON *at)
+{
+	const cJSON *x;
+	char wl[1200];
+	size_t used = (size_t)snprintf(wl, sizeof(wl), "Witnesses that cosigned this checkpoint: ");
+	int n = 0;
+
+	cJSON_ArrayForEach(x, get(at, "witnesses")) {
+		int w = snprintf(wl + used, sizeof(wl) - used, "%s%s (%s)", n++ ? ", " : "",
+				 str(x, "name"), str(x, "time"));
+
+		if (w < 0 || (size_t)w >= sizeof(wl) - used)
+			break;
+		used += (size_t)w;
+	}
+	if (n == 0)
+		snprintf(wl + used, sizeof(wl) - used, "none.");
+	para(p, p->reg, 8.5, wl);
+}
+
 static void sec_attestation(struct pdf *p, const char *title)
 {
 	static const char *const ih[] = { "Export", "Range", "New", "Checkpoint key", "Stored" };
@@ -1514,6 +1535,7 @@ static void sec_attestation(struct pdf *p, const char *title)
 		}
 	}
 	p->y -= 6;
+	attest_witnesses(p, at);
 	attest_keys(p, at);
 	heading(p, "Ingests (verdict: accepted)", 2);
 	table_header(p, &it);

@@ -84,7 +84,9 @@ struct rb_report_data {
  * as they are today (roles, validity, revocation), followed by the keys that
  * signed stored entries and are no longer in t (in_trust_store false).
  * With t_sha256 (t's file), "given_trust_store_sha256" and "current": whether
- * the last re-check was against that file; all_verified needs it.
+ * the last re-check was against that file; all_verified needs it.  And
+ * "witnesses", [{name, time}]: the witnesses whose cosignatures on the
+ * ledger's newest checkpoint ingest verified (empty when none).
  */
 int rb_attest_trust(struct sqlite3 *db, int64_t lid, const struct rb_period *per,
 		    const rb_trust *t, const char *t_sha256, cJSON *at, struct rb_err *e);

@@ -6,7 +6,9 @@
 # checkpoint key is not (E_CHECKPOINT_SIG), while the same failing line by
 # a key the trust store lacks, or holds without the checkpoint role, is
 # ignored.  The notes are signed here with python3-cryptography from the
-# key files, by the C2SP signed-note rules written in the test.
+# key files, by the C2SP signed-note rules written in the test.  The
+# independent verifier (tests/indep/ledger_export.py) reaches the same
+# verdicts; both refuse a checkpoint holding a control character.
 . "$ROOT/tests/cli/lib.sh"
 
 "$RBAUDIT" sample --out s >/dev/null 2>&1
@@ -31,6 +33,7 @@ cp -r "$E" ext
 { cat ext.body; echo; "$PY" note.py s/keys/sample-ledger-k1.pem sample-ledger-k1 ext.body; } > ext/checkpoint
 expect_exit 0 "a checkpoint with an extension line, validly signed, verifies" -- "$RBAUDIT" verify \
 	ext --keys s/keys.json
+expect_exit 0 "  and the independent verifier agrees" -- "$PY" "$INDEP" verify --keys s/keys.json ext
 expect_exit 0 "  and ingests" -- "$RBAUDIT" ingest --db e.db --keys s/keys.json ext
 expect_eq "  its text stored verbatim, the extension line with it" "1" \
 	"$(sqlite3 e.db "SELECT count(*) FROM ingest_export WHERE checkpoint LIKE '%rbaudit-test extension line%'")"
@@ -41,6 +44,13 @@ expect_exit 0 "  and rbaudit check re-verifies the stored checkpoint" -- "$RBAUD
 expect_exit 1 "  an extension line changed after signing does not" -- "$RBAUDIT" verify ext \
 	--keys s/keys.json
 expect_grep -F "  (E_CHECKPOINT_SIG)" "$OUT" "E_CHECKPOINT_SIG"
+expect_exit 1 "  nor under the independent verifier" -- "$PY" "$INDEP" verify --keys s/keys.json ext
+cp -r "$E" cr
+{ body "$E/checkpoint" | sed 's/$/\r/'; echo; tail -n 1 "$E/checkpoint"; } > cr/checkpoint
+expect_exit 1 "a checkpoint with CR line ends (control characters) is refused" -- "$RBAUDIT" \
+	verify cr --keys s/keys.json
+expect_grep -F "  as malformed (E_CHECKPOINT_SIG)" "$OUT" "control character"
+expect_exit 1 "  by the independent verifier too" -- "$PY" "$INDEP" verify --keys s/keys.json cr
 
 # A second trusted checkpoint key whose line does not verify.
 "$RBAUDIT" keygen --name witness-like --out k --roles checkpoint \
@@ -58,11 +68,19 @@ expect_exit 1 "a valid signature and a failing one by another trusted checkpoint
 	-- "$RBAUDIT" verify bad --keys two.json
 expect_grep -F "  E_CHECKPOINT_SIG" "$OUT" "E_CHECKPOINT_SIG"
 expect_exit 1 "  ingest refuses it too" -- "$RBAUDIT" ingest --db b.db --keys two.json bad
+expect_exit 1 "  and so does the independent verifier" -- "$PY" "$INDEP" verify --keys two.json bad
 { body "$E/checkpoint"; echo; cat bad.line; tail -n 1 "$E/checkpoint"; } > bad/checkpoint
 expect_exit 1 "  whichever line comes first" -- "$RBAUDIT" verify bad --keys two.json
+expect_exit 1 "  (the independent verifier too)" -- "$PY" "$INDEP" verify --keys two.json bad
+{ cat "$E/checkpoint"; "$PY" note.py k/witness-like.pem witness-like good.body; cat bad.line; } \
+	> bad/checkpoint
+expect_exit 0 "a trusted key's later line is ignored: a good first line, a bad later one" -- \
+	"$RBAUDIT" verify bad --keys two.json
+expect_exit 0 "  and the independent verifier agrees" -- "$PY" "$INDEP" verify --keys two.json bad
 { cat "$E/checkpoint"; cat bad.line; } > bad/checkpoint
 expect_exit 0 "the same line by a key the trust store lacks is ignored" -- "$RBAUDIT" verify bad \
 	--keys s/keys.json
+expect_exit 0 "  by the independent verifier too" -- "$PY" "$INDEP" verify --keys s/keys.json bad
 "$RBAUDIT" keygen --name witness-like --out k2 --roles report \
 	--valid-from 2026-01-01T00:00:00Z >/dev/null 2>&1
 cp s/keys.json role.json
@@ -71,4 +89,5 @@ cp s/keys.json role.json
 { cat "$E/checkpoint"; cat bad2.line; } > bad/checkpoint
 expect_exit 0 "  and so is one by a trusted key without the checkpoint role" -- "$RBAUDIT" verify \
 	bad --keys role.json
+expect_exit 0 "  by the independent verifier too" -- "$PY" "$INDEP" verify --keys role.json bad
 done_testing

@@ -268,4 +268,26 @@ expect_exit 1 "a validly signed checkpoint of another history (a fork) is refuse
 expect_grep -F "  named a fork" "$ERR" "contradicts the stored history (a fork)"
 expect_exit 1 "  and verify-consistency refuses a proof from it" -- "$RBAUDIT" verify-consistency \
 	--keys s/keys.json --old fork.cp c-2026-07-2026-10
+# --- proofs under a witness policy (point 5) ---
+"$RBAUDIT" keygen --name w1 --roles witness --out wk --valid-from 2026-01-01T00:00:00Z \
+	>/dev/null 2>&1
+cp s/keys.json wt.json
+"$RBAUDIT" keys add wk/w1.pub.json --keys wt.json >/dev/null
+"$RBAUDIT" keys policy --quorum 1 --witness w1 --keys wt.json >/dev/null
+expect_exit 1 "under a witness policy, a proof whose checkpoint lacks the quorum is refused" -- \
+	"$RBAUDIT" verify-proof --keys wt.json "$P"
+expect_grep "  E_WITNESS_QUORUM" "$OUT" "E_WITNESS_QUORUM"
+cp -r "$E/2026-10" cosigned
+"$RBAUDIT" cosign --key wk/w1.pem --checkpoint cosigned/checkpoint --keys wt.json >/dev/null 2>&1
+expect_exit 0 "the cosigned copy of the newest export ingests (nothing new)" -- "$RBAUDIT" ingest \
+	--db a.db --keys s/keys.json cosigned
+expect_eq "  and its checkpoint is kept beside the first" 2 \
+	"$(sqlite3 a.db "SELECT count(*) FROM checkpoint WHERE size = 2560")"
+expect_exit 0 "proofs made now carry the cosigned checkpoint" -- "$RBAUDIT" proof --db a.db \
+	--seq "$first" --out pw
+expect_exit 0 "  and verify under the policy" -- "$RBAUDIT" verify-proof --keys wt.json \
+	pw/RB-00113/seq-$first.tlog-proof
+expect_grep "  naming the witness" "$OUT" "witnesses +w1"
+check "  still RFC 6962's PATH, the checkpoint signed by the log" "$PY" tlog.py proofs "$E" \
+	s/keys.json pw/RB-00113/seq-$first.tlog-proof
 done_testing

@@ -140,7 +140,7 @@ check "lib/err.h defines the exit codes 0 1 2 64 65 66 70 73 74 75 78" \
 MAN=$(awk '/^\.SH EXIT STATUS/{on=1; next} /^\.SH/{on=0} on && prev == ".TP" && /^\.B [0-9]+$/ {print $2} {prev=$0}' \
 	"$ROOT/rbaudit.1" | sort -n | tr '\n' ' ')
 check "the man page's EXIT STATUS lists exactly lib/err.h's codes ($MAN)" test "$MAN" = "$CODES"
-for c in keygen keys import seal verify ingest check analyze report verify-report run sample; do
+for c in keygen keys import seal verify ingest check analyze report verify-report cosign run sample; do
 	expect_exit 0 "rbaudit $c --help exits 0" -- "$RBAUDIT" $c --help
 	expect_grep "  prints $c's usage on stdout" "$OUT" "^usage: rbaudit $c( |\$)"
 	check "  writes nothing to stderr" test ! -s "$ERR"
@@ -175,7 +175,7 @@ expect_grep -F "  giving the range" "$ERR" "--deploys-per-day takes a number fro
 check "  and writing nothing" test ! -e sx
 
 # rbaudit help COMMAND is COMMAND --help.
-for c in keygen keys import seal verify ingest check analyze report verify-report run sample; do
+for c in keygen keys import seal verify ingest check analyze report verify-report cosign run sample; do
 	expect_exit 0 "rbaudit help $c exits 0" -- "$RBAUDIT" help $c
 	expect_grep "  and prints $c's own usage" "$OUT" "^usage: rbaudit $c( |\$)"
 done

@@ -335,8 +335,12 @@ def parse_checkpoint(text):
     """Parse a C2SP signed note holding a tlog-checkpoint.
 
     Returns (signed_message_bytes, origin, size, root, [(name, sigbytes)]).
-    DECISION: the note text must be exactly origin, size and root lines (the
-    spec's format has no extension lines and signs exactly those three).
+    DECISION (ledger-export-v1 section 4, revision 2, as c2sp.org/
+    tlog-checkpoint reads it): the note text is origin, size and root lines,
+    then any number of non-empty extension lines; they are part of the
+    signed text and otherwise ignored.  As golang.org/x/mod/sumdb/note's
+    Open does, a note holding an ASCII control character other than the
+    newline (a CR, a tab, a NUL) anywhere is malformed.
     """
     if any(ord(c) < 0x20 and c != "\n" for c in text):
         raise NoteError("the note holds an ASCII control character other than newline")
@@ -347,10 +351,12 @@ def parse_checkpoint(text):
         raise NoteError("the note has no blank line before the signatures")
     body, sigpart = text[:sep + 1], text[sep + 2:]
     lines = body.split("\n")[:-1]
-    if len(lines) != 3:
-        raise NoteError("the note text has %d lines, expected 3 (origin, size, root)"
-                        % len(lines))
-    origin, size_s, root_s = lines
+    if len(lines) < 3:
+        raise NoteError("the note text has %d lines, expected 3 at least (origin, size, "
+                        "root)" % len(lines))
+    if any(not line for line in lines[3:]):
+        raise NoteError("an extension line is empty")
+    origin, size_s, root_s = lines[:3]
     if not origin:
         raise NoteError("the origin line is empty")
     if not _DECIMAL_RE.fullmatch(size_s):
@@ -389,29 +395,37 @@ def parse_checkpoint(text):
 def check_note_signatures(msg, sigs, keys):
     """Return None when validly signed by a trusted checkpoint key, else a reason.
 
-    Signature lines whose (name, key hash) match no trusted key are ignored.
-    DECISION: as the spec says, one valid signature suffices (a failing
-    signature by another known key does not reject the note), and key
-    validity periods/revocation are not applied to checkpoints (they carry
-    no time).
+    DECISION (ledger-export-v1 section 4, revision 2, as golang.org/x/mod/
+    sumdb/note's Open reads notes): a signature line is by a trusted
+    checkpoint key when its name and 4-byte key hash both match a key of
+    the trust store with role checkpoint; every other line is ignored (an
+    unknown name, a known name with another key hash, a key without the
+    role, a witness's cosignature).  The first line of each trusted key
+    must verify and its later lines are ignored; the note is validly
+    signed when at least one trusted key's line verified and none failed:
+    a failing line of a trusted key spoils the note even beside a valid
+    one.  Key validity periods and revocation are not applied to
+    checkpoints (they carry no time).
     """
-    known = []
+    seen, good = set(), []
     for name, sig in sigs:
         k = keys.get(name)
-        if k is None or sig[:4] != k.note_hash:
+        if k is None or sig[:4] != k.note_hash or "checkpoint" not in k.roles:
             continue
-        ok = len(sig) == 68 and ed25519_verify(k.pub_obj, sig[4:], msg)
-        known.append((name, ok, "checkpoint" in k.roles))
-        if ok and "checkpoint" in k.roles:
-            return None
-    if not known:
-        return "no signature line is by a trusted key (names: %s)" % (
-            ", ".join(n for n, _ in sigs))
-    if any(ok for _, ok, _ in known):
-        return "the only verifying signatures are by keys without role checkpoint (%s)" % (
-            ", ".join(n for n, ok, _ in known if ok))
-    return "signature by trusted key %s does not verify" % (
-        ", ".join(n for n, _, _ in known))
+        if name in seen:
+            continue
+        seen.add(name)
+        if not (len(sig) == 68 and ed25519_verify(k.pub_obj, sig[4:], msg)):
+            return "the signature line of trusted checkpoint key %s does not verify" % name
+        good.append(name)
+    if good:
+        return None
+    other = [n for n, sig in sigs if n in keys and sig[:4] == keys[n].note_hash]
+    if other:
+        return "no signature line is by a key with role checkpoint (lines of %s)" % (
+            ", ".join(other))
+    return "no signature line is by a trusted key (names: %s)" % (
+        ", ".join(n for n, _ in sigs))
 
 
 # ---------------------------------------------------------------- export

@@ -4,7 +4,12 @@
  * one an independent implementation computes; every malformation and a
  * key without the checkpoint role are refused; a note we sign verifies;
  * revision 2 of ledger-export-v1 §4: a failing trusted signature spoils a
- * note, and extension lines are signed text.
+ * note, and extension lines are signed text; a note with an ASCII control
+ * character other than a newline is refused; witness cosignatures
+ * (c2sp.org/tlog-cosignature), computed here with libsodium alone from the
+ * spec, verify, and rbaudit's own are the same bytes; a failing one of a
+ * trusted witness is an error, unknown ones are ignored; the trust store's
+ * witness_policy and witness role are checked on load.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +20,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "lib/note.h"
 #include "lib/trust.h"
@@ -341,6 +347,384 @@ static void key_validity_windows(void **state)
 	free(dir);
 }
 
+/* ASCII control characters other than a newline: refused anywhere in a note. */
+static void control_characters_are_refused(void **state)
+{
+	static const char *const bodies[] = {
+		"example/log\r\n5\nAQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		"example/log\n5\nAQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\next\tension\n",
+		"example/\x1blog\n5\nAQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+	};
+	rb_privkey *a = tu_key(7), *b = tu_key(8);
+	rb_trust *t = two_keys(a, b, "checkpoint");
+	rb_checkpoint *cp = NULL;
+	char why[160], *note = NULL;
+	long bodylen;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		assert_int_equal(rb_note_sign(bodies[i], "log-a", a, &note, NULL), 0);
+		assert_int_equal(rb_checkpoint_parse(note, strlen(note), &cp, why, sizeof(why)), -1);
+		assert_non_null(strstr(why, "control character"));
+		assert_null(rb_note_verify(note, strlen(note), t, "checkpoint", &bodylen));
+		assert_int_equal(bodylen, -1);
+		free(note);
+	}
+	/* In a signature line too (a CR before its newline). */
+	assert_int_equal(rb_note_sign("example/log\n5\nAQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+				      "log-a", a, &note, NULL), 0);
+	assert_non_null(rb_note_verify(note, strlen(note), t, "checkpoint", &bodylen));
+	note[strlen(note) - 1] = '\r';
+	{
+		char *crlf = malloc(strlen(note) + 2);
+
+		sprintf(crlf, "%s\n", note);
+		assert_int_equal(rb_checkpoint_parse(crlf, strlen(crlf), &cp, why, sizeof(why)), -1);
+		assert_null(rb_note_verify(crlf, strlen(crlf), t, "checkpoint", &bodylen));
+		free(crlf);
+	}
+	free(note);
+	rb_trust_free(t);
+	rb_privkey_free(a);
+	rb_privkey_free(b);
+}
+
+/* The seed tu_key(b) derives its key from, for libsodium. */
+static void seed_of(uint8_t b, uint8_t seed[32])
+{
+	int i;
+
+	for (i = 0; i < 32; i++)
+		seed[i] = (uint8_t)(b + i);
+}
+
+/*
+ * A cosignature line computed from the spec with libsodium alone: "— name "
+ * then base64(keyID || u64 BE time || Ed25519 signature), keyID the first 4
+ * bytes of SHA-256(name "\n" 0x04 pub), over "cosignature/v1\ntime T\n" and
+ * the body; the signature over other_body when given (a failing one), and
+ * only 4 + 64 bytes when short.  malloc'd.
+ */
+static char *indep_cosig(uint8_t b, const char *name, uint64_t time, const char *body,
+			 const char *other_body, int short_)
+{
+	uint8_t seed[32], pk[32], sk[64], h[32], blob[76], *idin;
+	char *msg, *line, b64[128];
+	size_t n = strlen(name), mlen, i;
+	unsigned long long slen;
+
+	seed_of(b, seed);
+	assert_int_equal(crypto_sign_seed_keypair(pk, sk, seed), 0);
+	idin = malloc(n + 34);
+	memcpy(idin, name, n);
+	idin[n] = '\n';
+	idin[n + 1] = 0x04;
+	memcpy(idin + n + 2, pk, 32);
+	crypto_hash_sha256(h, idin, n + 34);
+	free(idin);
+	memcpy(blob, h, 4);
+	for (i = 0; i < 8; i++)
+		blob[4 + i] = (uint8_t)(time >> (56 - 8 * i));
+	body = other_body != NULL ? other_body : body;
+	msg = malloc(strlen(body) + 64);
+	mlen = (size_t)sprintf(msg, "cosignature/v1\ntime %llu\n%s", (unsigned long long)time,
+			       body);
+	if (short_)
+		crypto_sign_detached(blob + 4, &slen, (const uint8_t *)body, strlen(body), sk);
+	else
+		crypto_sign_detached(blob + 12, &slen, (const uint8_t *)msg, mlen, sk);
+	free(msg);
+	sodium_bin2base64(b64, sizeof(b64), blob, short_ ? 68 : 76,
+			  sodium_base64_VARIANT_ORIGINAL);
+	line = malloc(strlen(name) + strlen(b64) + 8);
+	sprintf(line, "\xe2\x80\x94 %s %s\n", name, b64);
+	return line;
+}
+
+/* A store of the log key (tu_key(7), checkpoint) and witnesses w1 (9) and w2 (10). */
+static rb_trust *witness_store(void)
+{
+	struct rb_time from = { 0, 0 };
+	static const char *const names[] = { "log-a", "w1", "w2" };
+	static const uint8_t seeds[] = { 7, 9, 10 };
+	rb_trust *t = NULL;
+	int added, i;
+
+	assert_int_equal(rb_trust_new(&t, NULL), 0);
+	for (i = 0; i < 3; i++) {
+		rb_privkey *k = tu_key(seeds[i]);
+		uint8_t pub[32];
+		cJSON *en;
+
+		rb_privkey_public(k, pub);
+		en = rb_tkey_entry(names[i], NULL, pub, i ? "witness" : "checkpoint", &from);
+		assert_int_equal(rb_trust_add(t, en, &added, NULL), 0);
+		cJSON_Delete(en);
+		rb_privkey_free(k);
+	}
+	return t;
+}
+
+/* c2sp.org/tlog-cosignature: the cosignatures of text's lines under t. */
+static int cosigs(const rb_trust *t, const char *text, struct rb_cosig *cs, size_t *n,
+		  char *why)
+{
+	rb_checkpoint *cp = NULL;
+	int rc;
+
+	assert_int_equal(rb_checkpoint_parse(text, strlen(text), &cp, why, 160), 0);
+	rc = rb_checkpoint_cosigs(cp, t, cs, n, why, 160);
+	rb_checkpoint_free(cp);
+	return rc;
+}
+
+static char *cat3(const char *a, const char *b, const char *c)
+{
+	char *s = malloc(strlen(a) + strlen(b) + (c ? strlen(c) : 0) + 1);
+
+	sprintf(s, "%s%s%s", a, b, c ? c : "");
+	return s;
+}
+
+static void witness_cosignatures_verify_by_the_spec(void **state)
+{
+	static const char body[] = "example/log\n5\nAQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+	static const char other[] = "example/log\n6\nAQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+	rb_privkey *logk = tu_key(7), *w1 = tu_key(9);
+	rb_trust *t = witness_store();
+	struct rb_cosig cs[RB_NOTE_MAX_SIGS];
+	char *note = NULL, *good1 = indep_cosig(9, "w1", 1700000000, body, NULL, 0);
+	char *good2 = indep_cosig(10, "w2", 1700000123, body, NULL, 0);
+	char *bad1 = indep_cosig(9, "w1", 1700000000, body, other, 0);
+	char *short1 = indep_cosig(9, "w1", 1700000000, body, NULL, 1);
+	char *late1 = indep_cosig(9, "w1", (uint64_t)INT64_MAX + 1, body, NULL, 0);
+	char *unknown = indep_cosig(11, "w3", 1700000000, body, other, 0);
+	char *wrongid = indep_cosig(11, "w1", 1700000000, body, other, 0);
+	char *x, *mine = NULL, why[160];
+	rb_checkpoint *cp = NULL;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(rb_note_sign(body, "log-a", logk, &note, NULL), 0);
+	/* Two witnesses, in line order, beside the log's valid signature. */
+	x = cat3(note, good1, good2);
+	assert_int_equal(cosigs(t, x, cs, &n, why), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(rb_tkey_name(cs[0].key), "w1");
+	assert_int_equal(cs[0].time, 1700000000);
+	assert_string_equal(rb_tkey_name(cs[1].key), "w2");
+	assert_int_equal(cs[1].time, 1700000123);
+	assert_int_equal(rb_checkpoint_parse(x, strlen(x), &cp, why, sizeof(why)), 0);
+	assert_non_null(rb_checkpoint_verify(cp, t, "checkpoint"));
+	rb_checkpoint_free(cp);
+	free(x);
+	/* rbaudit's own cosignature is byte for byte the independent one (Ed25519 is deterministic). */
+	assert_int_equal(rb_checkpoint_cosign(note, strlen(note), "w1", w1, 1700000000, &mine,
+					      NULL), 0);
+	x = cat3(note, good1, NULL);
+	assert_string_equal(mine, x);
+	free(x);
+	x = NULL;
+	assert_int_equal(rb_checkpoint_cosign(mine, strlen(mine), "w1", w1, 1700000001, &x, NULL),
+			 -1);
+	free(mine);
+	/* Unknown witnesses and a known name with another key ID: ignored. */
+	x = cat3(note, unknown, wrongid);
+	assert_int_equal(cosigs(t, x, cs, &n, why), 0);
+	assert_int_equal(n, 0);
+	free(x);
+	/* A trusted witness's failing line is an error, even beside a good one. */
+	x = cat3(note, good2, bad1);
+	assert_int_equal(cosigs(t, x, cs, &n, why), -1);
+	assert_non_null(strstr(why, "'w1' does not verify"));
+	free(x);
+	x = cat3(note, short1, NULL);
+	assert_int_equal(cosigs(t, x, cs, &n, why), -1);
+	assert_non_null(strstr(why, "'w1' is not 8 + 64 bytes"));
+	free(x);
+	x = cat3(note, late1, NULL);
+	assert_int_equal(cosigs(t, x, cs, &n, why), -1);
+	assert_non_null(strstr(why, "2^63"));
+	free(x);
+	/* A witness's first line counts; later ones are ignored. */
+	x = cat3(note, good1, bad1);
+	assert_int_equal(cosigs(t, x, cs, &n, why), 0);
+	assert_int_equal(n, 1);
+	free(x);
+	x = cat3(note, bad1, good1);
+	assert_int_equal(cosigs(t, x, cs, &n, why), -1);
+	free(x);
+	/* A witness's line is no checkpoint signature: the log's alone does not verify. */
+	x = cat3(body, "\n", good1);
+	assert_int_equal(rb_checkpoint_parse(x, strlen(x), &cp, why, sizeof(why)), 0);
+	assert_null(rb_checkpoint_verify(cp, t, "checkpoint"));
+	rb_checkpoint_free(cp);
+	free(x);
+	free(good1);
+	free(good2);
+	free(bad1);
+	free(short1);
+	free(late1);
+	free(unknown);
+	free(wrongid);
+	free(note);
+	rb_trust_free(t);
+	rb_privkey_free(logk);
+	rb_privkey_free(w1);
+}
+
+/* The witness rules with a policy: a quorum of its witnesses, others not counted. */
+static void witness_quorum(void **state)
+{
+	static const char body[] = "example/log\n5\nAQIDAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+	static const char *const only_w1[] = { "w1" };
+	rb_privkey *logk = tu_key(7);
+	rb_trust *t = witness_store();
+	struct rb_cosig cs[RB_NOTE_MAX_SIGS];
+	char *note = NULL, *x, code[RB_WITNESS_CODE_MAX], msg[240], why[160];
+	char *c1 = indep_cosig(9, "w1", 1700000000, body, NULL, 0);
+	char *c2 = indep_cosig(10, "w2", 1700000000, body, NULL, 0);
+	rb_checkpoint *cp = NULL;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(rb_note_sign(body, "log-a", logk, &note, NULL), 0);
+	x = cat3(note, c2, NULL);
+	assert_int_equal(rb_checkpoint_parse(x, strlen(x), &cp, why, sizeof(why)), 0);
+	/* No policy: any valid cosignatures will do, none too. */
+	assert_int_equal(rb_checkpoint_witnessed(cp, t, cs, &n, code, msg, sizeof(msg), NULL), 0);
+	assert_string_equal(code, "");
+	assert_int_equal(n, 1);
+	/* A policy of w1 alone: w2 is verified, but does not count. */
+	assert_int_equal(rb_trust_set_witness_policy(t, 1, only_w1, 1, NULL), 0);
+	assert_int_equal(rb_checkpoint_witnessed(cp, t, cs, &n, code, msg, sizeof(msg), NULL), 0);
+	assert_string_equal(code, "E_WITNESS_QUORUM");
+	assert_non_null(strstr(msg, "0 of the witness policy's 1 witnesses"));
+	assert_non_null(strstr(msg, "(none), its quorum is 1"));
+	rb_checkpoint_free(cp);
+	free(x);
+	x = cat3(note, c2, c1);
+	assert_int_equal(rb_checkpoint_parse(x, strlen(x), &cp, why, sizeof(why)), 0);
+	assert_int_equal(rb_checkpoint_witnessed(cp, t, cs, &n, code, msg, sizeof(msg), NULL), 0);
+	assert_string_equal(code, "");
+	assert_int_equal(n, 2);
+	rb_checkpoint_free(cp);
+	free(x);
+	free(c1);
+	free(c2);
+	free(note);
+	rb_trust_free(t);
+	rb_privkey_free(logk);
+}
+
+/* A witness's key ID and verifier key are of type 0x04, computed here with libsodium. */
+static void witness_keystring_is_of_type_4(void **state)
+{
+	rb_trust *t = witness_store();
+	const rb_tkey *w = rb_trust_find(t, "w1", 2), *l = rb_trust_find(t, "log-a", 5);
+	uint8_t seed[32], pk[32], sk[64], typed[33], h[32], in[2 + 2 + 32];
+	char ks[RB_KEYSTRING_MAX], want[RB_KEYSTRING_MAX], b64[64], lks[RB_KEYSTRING_MAX];
+
+	(void)state;
+	seed_of(9, seed);
+	crypto_sign_seed_keypair(pk, sk, seed);
+	memcpy(in, "w1\n\x04", 4);
+	memcpy(in + 4, pk, 32);
+	crypto_hash_sha256(h, in, sizeof(in));
+	typed[0] = 0x04;
+	memcpy(typed + 1, pk, 32);
+	sodium_bin2base64(b64, sizeof(b64), typed, 33, sodium_base64_VARIANT_ORIGINAL);
+	snprintf(want, sizeof(want), "w1+%02x%02x%02x%02x+%s", h[0], h[1], h[2], h[3], b64);
+	rb_tkey_keystring(w, ks);
+	assert_string_equal(ks, want);
+	assert_memory_equal(rb_tkey_keyhash(w), h, 4);
+	/* Every other key keeps the note type, 0x01. */
+	rb_tkey_keystring(l, ks);
+	rb_keystring(rb_tkey_name(l), rb_pubkey_raw(rb_tkey_pub(l)), lks);
+	assert_string_equal(ks, lks);
+	rb_trust_free(t);
+}
+
+/* witness_policy: checked on load, kept by save, set and removed. */
+static void witness_policy_is_checked(void **state)
+{
+	static const char *const bad[] = {
+		"[]", "{\"quorum\":1}", "{\"quorum\":0,\"witnesses\":[\"w1\"]}",
+		"{\"quorum\":3,\"witnesses\":[\"w1\",\"w2\"]}",
+		"{\"quorum\":1,\"witnesses\":[\"log-a\"]}",
+		"{\"quorum\":1,\"witnesses\":[\"nobody\"]}",
+		"{\"quorum\":1,\"witnesses\":[\"w1\",\"w1\"]}",
+		"{\"quorum\":\"1\",\"witnesses\":[\"w1\"]}",
+	};
+	static const char *const two[] = { "w2", "w1" };
+	char *dir = tu_tmpdir();
+	const char *p = tu_path(dir, "keys.json");
+	rb_trust *t = witness_store(), *u = NULL;
+	struct rb_err e;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(rb_trust_witness_quorum(t), 0);
+	assert_int_equal(rb_trust_save(t, p, NULL), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = tu_slurp(p, NULL), *doc = malloc(strlen(text) + 200);
+		char *brace = strrchr(text, '}');
+
+		*brace = '\0';
+		sprintf(doc, "%s,\"witness_policy\":%s}", text, bad[i]);
+		tu_spit(tu_path(dir, "bad.json"), doc, strlen(doc));
+		if (rb_trust_load(tu_path(dir, "bad.json"), &u, &e) == 0)
+			fail_msg("accepted witness_policy %zu", i);
+		assert_int_equal(e.code, RB_EX_DATAERR);
+		assert_non_null(strstr(e.msg, "\"witness_policy\""));
+		free(doc);
+		free(text);
+	}
+	assert_int_equal(rb_trust_set_witness_policy(t, 3, two, 2, &e), -1);
+	assert_int_equal(rb_trust_witness_quorum(t), 0);
+	assert_int_equal(rb_trust_set_witness_policy(t, 2, two, 2, NULL), 0);
+	assert_int_equal(rb_trust_save(t, p, NULL), 0);
+	assert_int_equal(rb_trust_load(p, &u, NULL), 0);
+	assert_int_equal(rb_trust_witness_quorum(u), 2);
+	assert_int_equal(rb_trust_witness_count(u), 2);
+	assert_string_equal(rb_tkey_name(rb_trust_witness_at(u, 0)), "w2");
+	assert_string_equal(rb_tkey_name(rb_trust_witness_at(u, 1)), "w1");
+	assert_null(rb_trust_witness_at(u, 2));
+	assert_int_equal(rb_trust_set_witness_policy(u, 0, NULL, 0, NULL), 0);
+	assert_int_equal(rb_trust_witness_quorum(u), 0);
+	rb_trust_free(u);
+	rb_trust_free(t);
+	tu_rmrf(dir);
+	free(dir);
+}
+
+/* A key cannot be both witness and checkpoint (or report): one key ID per key. */
+static void witness_role_stands_alone(void **state)
+{
+	struct rb_time from = { 0, 0 };
+	rb_privkey *k = tu_key(12);
+	uint8_t pub[32];
+	rb_trust *t = NULL;
+	cJSON *en;
+	int added;
+
+	(void)state;
+	rb_privkey_public(k, pub);
+	assert_int_equal(rb_trust_new(&t, NULL), 0);
+	en = rb_tkey_entry("wc", NULL, pub, "witness,checkpoint", &from);
+	assert_int_equal(rb_trust_add(t, en, &added, NULL), -1);
+	cJSON_Delete(en);
+	en = rb_tkey_entry("wr", NULL, pub, "report,witness", &from);
+	assert_int_equal(rb_trust_add(t, en, &added, NULL), -1);
+	cJSON_Delete(en);
+	en = rb_tkey_entry("we", NULL, pub, "witness,entry", &from);
+	assert_int_equal(rb_trust_add(t, en, &added, NULL), 0);
+	cJSON_Delete(en);
+	rb_trust_free(t);
+	rb_privkey_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +736,12 @@ int main(void)
 		cmocka_unit_test(extension_lines_are_signed_and_kept),
 		cmocka_unit_test(trust_store_rejects_bad_entries),
 		cmocka_unit_test(key_validity_windows),
+		cmocka_unit_test(control_characters_are_refused),
+		cmocka_unit_test(witness_cosignatures_verify_by_the_spec),
+		cmocka_unit_test(witness_quorum),
+		cmocka_unit_test(witness_keystring_is_of_type_4),
+		cmocka_unit_test(witness_policy_is_checked),
+		cmocka_unit_test(witness_role_stands_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
