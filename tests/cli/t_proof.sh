@@ -283,6 +283,16 @@ expect_exit 0 "the cosigned copy of the newest export ingests (nothing new)" -- 
 	--db a.db --keys s/keys.json cosigned
 expect_eq "  and its checkpoint is kept beside the first" 2 \
 	"$(sqlite3 a.db "SELECT count(*) FROM checkpoint WHERE size = 2560")"
+expect_exit 0 "  so rbaudit check under the policy passes: the kept copy meets the quorum" -- \
+	"$RBAUDIT" check --db a.db --keys wt.json
+cp wt.json wt2.json
+"$RBAUDIT" keygen --name w2 --roles witness --out wk --valid-from 2026-01-01T00:00:00Z \
+	>/dev/null 2>&1
+"$RBAUDIT" keys add wk/w2.pub.json --keys wt2.json >/dev/null
+"$RBAUDIT" keys policy --quorum 2 --witness w1 --witness w2 --keys wt2.json >/dev/null
+expect_exit 1 "  while under a quorum of 2 it finds the newest checkpoint short" -- \
+	"$RBAUDIT" check --db a.db --keys wt2.json
+expect_grep "  E_WITNESS_QUORUM" "$OUT" "E_WITNESS_QUORUM"
 expect_exit 0 "proofs made now carry the cosigned checkpoint" -- "$RBAUDIT" proof --db a.db \
 	--seq "$first" --out pw
 expect_exit 0 "  and verify under the policy" -- "$RBAUDIT" verify-proof --keys wt.json \
