@@ -328,7 +328,7 @@ static const char vcons_tail[] =
 static int signed_checkpoint(const char *text, size_t len, const rb_trust *t, const char *what,
 			     rb_checkpoint **c, char *why, size_t n)
 {
-	char cwhy[160];
+	char cwhy[160], names[600], wwhy[500];
 
 	if (rb_checkpoint_parse(text, len, c, cwhy, sizeof(cwhy)) != 0) {
 		snprintf(why, n, "the %s checkpoint is malformed: %s", what, cwhy);
@@ -339,21 +339,10 @@ static int signed_checkpoint(const char *text, size_t len, const rb_trust *t, co
 			 "checkpoint (E_CHECKPOINT_SIG)", what);
 		return -1;
 	}
-	/* The trust store's witness rules hold for both (lib/note.h). */
-	{
-		struct rb_cosig cs[RB_NOTE_MAX_SIGS];
-		char code[RB_WITNESS_CODE_MAX], msg[400];
-		struct rb_err e;
-		size_t nc = 0;
-
-		if (rb_checkpoint_witnessed(*c, t, cs, &nc, code, msg, sizeof(msg), &e) != 0) {
-			snprintf(why, n, "%s", e.msg);
-			return -1;
-		}
-		if (code[0] != '\0') {
-			snprintf(why, n, "the %s checkpoint: %s (%s)", what, msg, code);
-			return -1;
-		}
+	/* The trust store's witness rules hold for both. */
+	if (rb_proof_witnessed(*c, t, names, sizeof(names), wwhy, sizeof(wwhy)) != 0) {
+		snprintf(why, n, "the %s checkpoint: %s", what, wwhy);
+		return -1;
 	}
 	return 0;
 }

@@ -559,9 +559,8 @@ static int read_payload(const struct rb_tproof *p, const rb_checkpoint *c, struc
 	return 0;
 }
 
-/* The witness rules (lib/note.h): cosigners into v->witnesses, or -1 with why. */
-static int witnessed(const rb_checkpoint *c, const rb_trust *t, struct rb_tproof_result *v,
-		     char *why, size_t n)
+int rb_proof_witnessed(const rb_checkpoint *c, const rb_trust *t, char *names, size_t len,
+		       char *why, size_t n)
 {
 	struct rb_cosig cs[RB_NOTE_MAX_SIGS];
 	char code[RB_WITNESS_CODE_MAX], msg[400];
@@ -576,12 +575,12 @@ static int witnessed(const rb_checkpoint *c, const rb_trust *t, struct rb_tproof
 		snprintf(why, n, "%s (%s)", msg, code);
 		return -1;
 	}
-	v->witnesses[0] = '\0';
+	names[0] = '\0';
 	for (i = 0; i < nc; i++) {
-		int w = snprintf(v->witnesses + used, sizeof(v->witnesses) - used, "%s%s",
-				 i ? ", " : "", rb_tkey_name(cs[i].key));
+		int w = snprintf(names + used, len - used, "%s%s", i ? ", " : "",
+				 rb_tkey_name(cs[i].key));
 
-		if (w < 0 || (size_t)w >= sizeof(v->witnesses) - used)
+		if (w < 0 || (size_t)w >= len - used)
 			break;
 		used += (size_t)w;
 	}
@@ -612,7 +611,7 @@ int rb_tproof_check(const char *text, size_t len, const rb_trust *t, struct rb_t
 			 "role checkpoint (E_CHECKPOINT_SIG)");
 		goto out;
 	}
-	if (witnessed(c, t, v, why, n) != 0)
+	if (rb_proof_witnessed(c, t, v->witnesses, sizeof(v->witnesses), why, n) != 0)
 		goto out;
 	if (p->extra == NULL) {
 		snprintf(why, n, "no extra line: the entry's payload is needed to recompute its "

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "note.h"
 #include "trust.h"
 
 /* A proof has at most one hash per level of a tree of 2^63 leaves. */
@@ -111,6 +112,15 @@ struct rb_tproof_result {
  */
 int rb_tproof_check(const char *text, size_t len, const rb_trust *t,
 		    struct rb_tproof_result *v, char *why, size_t n);
+
+/*
+ * The trust store's witness rules on a checkpoint (lib/note.h's
+ * rb_checkpoint_witnessed): 0 with the witnesses that cosigned in names
+ * (size len, ", " between, "" for none), or -1 with the reason and its code
+ * in why (size n).
+ */
+int rb_proof_witnessed(const rb_checkpoint *c, const rb_trust *t, char *names, size_t len,
+		       char *why, size_t n);
 
 /* An add-checkpoint body: "old N", the consistency proof, an empty line, the checkpoint. */
 struct rb_cproof {
