@@ -14,7 +14,8 @@ DEB_PKGS := gcc make pkg-config libsqlite3-dev libssl-dev libsodium-dev libcjson
             libxlsxwriter-dev zlib1g-dev libhpdf-dev libfreetype-dev libfontconfig-dev libfribidi-dev libutf8proc-dev libgit2-dev libcmocka-dev \
             fonts-dejavu-core fonts-wqy-zenhei \
             poppler-utils sqlite3 python3 python3-cryptography cppcheck \
-            clang-tidy clang libclang-rt-14-dev unzip openssl time valgrind git
+            clang-tidy clang libclang-rt-14-dev unzip openssl time valgrind git \
+            tzdata prometheus chromium
 
 # What the build learns from pkg-config it learns when this Makefile is read.
 # On a fresh machine the packages are not there yet, so `demo`, `check` and
@@ -128,10 +129,19 @@ deps:
 	fi
 
 # Run the unit tests and the command-line tests of one flavour.
+# Tests run on every processor (JOBS, at most 4): each unit test binary is a
+# target of its own (run/PATH), run by a sub-make with -O so that each one's
+# output stays whole, and tests/cli/run.sh runs its files JOBS at a time.
+JOBS ?= $(shell n=$$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1); \
+          [ "$$n" -gt 4 ] && n=4; echo $$n)
+
+run/%: %
+	@echo "== $*"; $*
+
 define run_tests
-	@set -e; fail=0; \
-	for t in $(1); do echo "== $$t"; $$t || fail=1; done; \
-	RBAUDIT=$(2) sh tests/cli/run.sh || fail=1; \
+	@fail=0; \
+	$(MAKE) --no-print-directory -k -O -j$(JOBS) $(addprefix run/,$(1)) || fail=1; \
+	CLI_JOBS=$(JOBS) RBAUDIT=$(2) sh tests/cli/run.sh || fail=1; \
 	exit $$fail
 endef
 
@@ -161,12 +171,14 @@ VALGRIND_UNIT := $(filter-out %/test_sample %/test_oom,$(PLAIN_TESTS))
 # make check's 20 minutes (tests/unit/testutil.h, tu_select).
 VALGRIND_SKIP ?= rev2_vectors_*,default_sample_*
 
+vg/%: %
+	@echo "== valgrind $*"; RB_TEST_SKIP="$(VALGRIND_SKIP)" $(VALGRIND) $*
+
 test-valgrind: $(VALGRIND_UNIT) $(BUILD)/rbaudit
-	@set -e; fail=0; \
-	for t in $(VALGRIND_UNIT); do echo "== valgrind $$t"; \
-	  RB_TEST_SKIP="$(VALGRIND_SKIP)" $(VALGRIND) $$t || fail=1; done; \
+	@fail=0; \
+	$(MAKE) --no-print-directory -k -O -j$(JOBS) $(addprefix vg/,$(VALGRIND_UNIT)) || fail=1; \
 	logs=$$(mktemp -d); \
-	RB_REAL=$(CURDIR)/$(BUILD)/rbaudit RB_VG_LOGS=$$logs \
+	RB_REAL=$(CURDIR)/$(BUILD)/rbaudit RB_VG_LOGS=$$logs CLI_JOBS=$(JOBS) \
 	  RBAUDIT_TEMPLATES=$(CURDIR)/templates CLI_ONLY="$(VALGRIND_CLI)" \
 	  RBAUDIT=tests/valgrind/rbaudit FILE_TIMEOUT=900 sh tests/cli/run.sh || fail=1; \
 	if grep -l . $$logs/vg.*.log >/dev/null 2>&1; then \
@@ -179,12 +191,12 @@ check: deps
 	$(MAKE) check-run
 
 check-run:
-	$(MAKE) test-check
+	$(MAKE) -j$(JOBS) test-check
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  $(MAKE) test-san
-	$(MAKE) test-valgrind
+	  $(MAKE) -j$(JOBS) test-san
+	$(MAKE) -j$(JOBS) test-valgrind
 	$(MAKE) lint
-	$(MAKE) fuzz FUZZ_SECONDS=5
+	$(MAKE) -j$(JOBS) fuzz FUZZ_SECONDS=5
 	$(MAKE) rbaudit
 
 # The benchmark (docs/PERFORMANCE.md): an optimised build, ledgers of 100k,
@@ -287,7 +299,7 @@ uninstall:
 # complete month: ingest, analysis, reports with a signed MANIFEST.
 DEMO := $(BUILD)/demo
 demo: deps
-	$(MAKE) demo-run
+	$(MAKE) -j$(JOBS) demo-run
 
 demo-run: rbaudit
 	rm -rf $(DEMO) && mkdir -p $(DEMO)/job
