@@ -2035,6 +2035,11 @@ static cJSON *doc_head(const struct ctx *c, const struct rb_period *per, const c
 	t.sec = per->end;
 	rb_time_format(&t, ts);
 	cJSON_AddStringToObject(doc, "end", ts);
+	/* The calendar, only when it is not UTC's: documents in UTC stay as they were. */
+	if (per->cal.tz[0] != '\0')
+		cJSON_AddStringToObject(doc, RB_PERIOD_TZ_MEMBER, per->cal.tz);
+	if (rb_period_is_fiscal(per->kind) && per->cal.fy_first_month > 1)
+		cJSON_AddNumberToObject(doc, RB_PERIOD_FY_MEMBER, per->cal.fy_first_month);
 	fmt_ns(c->as_of, ts);
 	cJSON_AddStringToObject(doc, "as_of", ts);
 	cJSON_AddStringToObject(doc, "policy_sha256", hash);
@@ -2042,20 +2047,36 @@ static cJSON *doc_head(const struct ctx *c, const struct rb_period *per, const c
 	return doc;
 }
 
-/* The figures of the o->trend periods before per, latest first. */
-static int add_trend(struct ctx *c, const struct rb_period *per, cJSON *doc)
+/*
+ * The o->trend periods before per, latest first, each of the same kind and
+ * counted in the same calendar; into *tps (the caller frees it).  Counted
+ * before any thread starts: in a time zone, counting sets TZ.
+ */
+static int trend_periods(const struct rb_analyze_opts *o, const struct rb_period *per,
+			 struct rb_period **tps, struct rb_err *e)
+{
+	int i;
+
+	*tps = calloc((size_t)o->trend + 1, sizeof(**tps));
+	if (*tps == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	for (i = 0; i < o->trend; i++)
+		rb_period_prev(i == 0 ? per : &(*tps)[i - 1], &(*tps)[i]);
+	return 0;
+}
+
+/* The figures of the o->trend periods tps (trend_periods), latest first. */
+static int add_trend(struct ctx *c, const struct rb_period *tps, cJSON *doc)
 {
 	cJSON *trend = cJSON_AddArrayToObject(doc, "trend");
-	struct rb_period tp = *per;
 	int i;
 
 	for (i = 0; i < c->o->trend; i++) {
 		cJSON *x = cJSON_CreateObject();
 
-		rb_period_prev(&tp, &tp);
-		cJSON_AddStringToObject(x, "period", tp.name);
+		cJSON_AddStringToObject(x, "period", tps[i].name);
 		cJSON_AddItemToArray(trend, x);
-		if (analyse_period(c, &tp, 0, x) != 0)
+		if (analyse_period(c, &tps[i], 0, x) != 0)
 			return -1;
 	}
 	return 0;
@@ -2079,7 +2100,7 @@ static void add_policy(const struct ctx *c, const char *policy, cJSON *doc)
 int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 {
 	struct ctx c;
-	struct rb_period per;
+	struct rb_period per, *tps = NULL;
 	cJSON *doc = NULL;
 	char *policy = NULL, hash[65], ts[RB_TIME_MAX];
 	rb_stored_job *vjob = NULL;
@@ -2094,7 +2115,8 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 	if (o->trend < 0 || o->trend > RB_ANALYZE_MAX_TREND)
 		return RB_ERR(e, RB_EX_USAGE, "a trend takes 0 to %d periods, not %d",
 			      RB_ANALYZE_MAX_TREND, o->trend);
-	if (rb_period_parse(o->period, o->now, &per, e) != 0)
+	if (rb_period_parse_cal(o->period, o->now, o->cal, &per, e) != 0 ||
+	    trend_periods(o, &per, &tps, e) != 0)
 		return -1;
 	if (ctx_open(&c, e) != 0)
 		goto out;
@@ -2124,7 +2146,7 @@ int rb_analyze(const struct rb_analyze_opts *o, cJSON **out, struct rb_err *e)
 	    (o->store && store_begin(&c, &per, policy, hash, ts, e) != 0))
 		goto out;
 	if (analyse_period(&c, &per, 1, doc) != 0 || anomalies(&c, &per, doc) != 0 ||
-	    add_trend(&c, &per, doc) != 0)
+	    add_trend(&c, tps, doc) != 0)
 		goto out;
 	add_policy(&c, policy, doc);
 	/* cJSON leaves out what it cannot allocate: that is an error, not a result. */
@@ -2151,6 +2173,7 @@ out:
 	ctx_close(&c);
 	cJSON_Delete(doc);
 	cJSON_free(policy);
+	free(tps);
 	return rc;
 }
 

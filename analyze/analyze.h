@@ -25,6 +25,8 @@
 #include "lib/err.h"
 #include "lib/trust.h"
 
+struct rb_period_cal;
+
 /* The most earlier periods a trend compares. */
 #define RB_ANALYZE_MAX_TREND 120
 
@@ -41,6 +43,7 @@ struct rb_analyze_opts {
 	const char *ledger;             /* origin; NULL: the database's only ledger */
 	const char *period;             /* YYYY-MM, YYYY-Qn, YYYY, range, last-month */
 	int64_t now;                    /* Unix seconds, for last-month */
+	const struct rb_period_cal *cal;        /* time zone, fiscal year; NULL: UTC */
 	const struct rb_policy *policy;
 	int trend;                      /* earlier periods to compare (0..RB_ANALYZE_MAX_TREND) */
 	int sample;                     /* audit sample size, 0 for none */

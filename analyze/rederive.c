@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "lib/db.h"
+#include "lib/period.h"
 #include "lib/schema.h"
 
 /* What the analysis was stored with, and what it stored. */
@@ -162,11 +163,26 @@ static cJSON *controls_of(const cJSON *doc)
 	return m;
 }
 
+/* The calendar the stored document was counted in (period.h: UTC when it names none). */
+static void cal_of(const cJSON *doc, struct rb_period_cal *cal)
+{
+	const char *tz = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc,
+										RB_PERIOD_TZ_MEMBER));
+	const cJSON *fm = cJSON_GetObjectItemCaseSensitive(doc, RB_PERIOD_FY_MEMBER);
+
+	memset(cal, 0, sizeof(*cal));
+	if (tz != NULL)
+		snprintf(cal->tz, sizeof(cal->tz), "%s", tz);
+	if (cJSON_IsNumber(fm))
+		cal->fy_first_month = fm->valueint;
+}
+
 /* Recompute with what was stored, comparing as it goes, then the document. */
 static int recompute(const char *db_path, long long id, const struct stored *s,
 		     const rb_trust *trust, int busy_ms, struct cmp *c, struct rb_err *e)
 {
 	struct rb_analyze_opts ao;
+	struct rb_period_cal cal;
 	struct rb_policy pol;
 	char hash[65];
 	cJSON *stored = cJSON_Parse(s->document), *controls = controls_of(stored), *doc = NULL;
@@ -204,6 +220,8 @@ static int recompute(const char *db_path, long long id, const struct stored *s,
 	ao.db_path = db_path;
 	ao.ledger = s->origin;
 	ao.period = s->period;
+	cal_of(stored, &cal);
+	ao.cal = &cal;
 	ao.policy = &pol;
 	ao.trend = s->trend;
 	ao.sample = s->sample;

@@ -31,6 +31,9 @@ int cmd_verify_proof(int argc, char **argv, struct rb_err *e);
 int cmd_consistency(int argc, char **argv, struct rb_err *e);
 int cmd_verify_consistency(int argc, char **argv, struct rb_err *e);
 int cmd_cosign(int argc, char **argv, struct rb_err *e);
+int cmd_show(int argc, char **argv, struct rb_err *e);
+int cmd_search(int argc, char **argv, struct rb_err *e);
+int cmd_compare(int argc, char **argv, struct rb_err *e);
 
 /* Fill *e with a usage error naming the command; returns -1. */
 int cli_usage(struct rb_err *e, const char *cmd, const char *fmt, ...)

@@ -19,13 +19,19 @@ static const char analyze_synopsis[] =
 	"usage: rbaudit analyze --db FILE --period P [--policy policy.json] [--trend N]\n"
 	"                       [--sample N --sample-seed S] [--ledger ORIGIN]\n"
 	"                       [--controls FILE] [--no-store] [--json]\n"
-	"                       [--busy-timeout SECONDS] [--keys KEYS.json [--jobs N]]\n";
+	"                       [--busy-timeout SECONDS] [--keys KEYS.json [--jobs N]]\n"
+	"                       [--tz ZONE] [--fiscal-start MONTH]\n";
 
 static const char analyze_about[] =
 	"Analyse the rollbacks of a period (metrics-v1): frequency and rate, time to\n"
 	"detect and to restore, approval latency, evidence completeness, findings\n"
 	"and security impact scores, with the same metrics for earlier periods.\n"
-	"The analysis is stored in the database for reports (unless --no-store).\n";
+	"The analysis is stored in the database for reports (unless --no-store).\n"
+	"Periods are counted in UTC unless --tz names a zone: then they run from\n"
+	"local midnight to local midnight (a DST day has 23 or 25 hours) and the\n"
+	"analysis says which zone (\"time_zone\").  With --fiscal-start 4, FY2027 is\n"
+	"2026-04-01 to 2027-04-01 and FY2027-Q1 its first quarter; YYYY-Qn and\n"
+	"YYYY-Hn stay calendar quarters and halves.\n";
 
 static const char analyze_tail[] =
 	"Exit status: 0 done, 1 the re-check found stored entries that no longer\n"
@@ -53,9 +59,11 @@ static void print_stat(const char *label, const cJSON *s)
 static void summary(const cJSON *d)
 {
 	const cJSON *it, *rate = cJSON_GetObjectItemCaseSensitive(d, "rollback_rate");
+	const char *tz = rb_json_str(d, RB_PERIOD_TZ_MEMBER);
 
-	printf("ledger %s, period %s (%s .. %s), as of %s\n", rb_json_str(d, "ledger"),
+	printf("ledger %s, period %s (%s .. %s%s%s), as of %s\n", rb_json_str(d, "ledger"),
 	       rb_json_str(d, "period"), rb_json_str(d, "start"), rb_json_str(d, "end"),
+	       tz != NULL ? ", local midnights in " : "", tz != NULL ? tz : "",
 	       rb_json_str(d, "as_of"));
 	printf("  %-22s %.0f of %.0f deployments", "rollbacks executed",
 	       num(d, "rollbacks_executed"), num(d, "deployments"));
@@ -136,6 +144,7 @@ static int recheck(const struct rb_analyze_opts *ao, const char *store, int jobs
 /* What the command line asks of analyze. */
 struct analyze_args {
 	struct rb_analyze_opts ao;
+	struct rb_period_cal cal;       /* --tz, --fiscal-start */
 	const char *policy, *store;
 	int json, no_store, have_seed, jobs;
 };
@@ -145,9 +154,14 @@ static int analyze_args(int argc, char **argv, struct analyze_args *a, struct rb
 	struct rb_analyze_opts *ao = &a->ao;
 	const struct cli_opt opts[] = {
 		{ "db", CLI_STR, &ao->db_path, "FILE", "the database", 0, 0, NULL },
-		{ "period", CLI_STR, &ao->period, "P", "YYYY-MM, YYYY-Qn, YYYY, "
-		  "YYYY-MM-DD..YYYY-MM-DD (half-open)\nor last-month (default); all UTC",
-		  0, 0, NULL },
+		{ "period", CLI_STR, &ao->period, "P", "YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY-Www "
+		  "(ISO week), YYYY,\nFYyyyy, FYyyyy-Qn, FYyyyy-Hn, "
+		  "YYYY-MM-DD..YYYY-MM-DD\n(half-open) or last-month (default)", 0, 0, NULL },
+		{ "tz", CLI_TZ, &a->cal, "ZONE", "count periods in this time zone of the "
+		  "system's tzdata\n(Europe/Berlin; default UTC)", 0, 0, NULL },
+		{ "fiscal-start", CLI_INT, &a->cal.fy_first_month, "MONTH", "the fiscal year's "
+		  "first month (default 1); FYyyyy is\nthe fiscal year that ends in yyyy",
+		  1, 12, NULL },
 		{ "policy", CLI_STR, &a->policy, "FILE",
 		  "policy overriding the defaults member by member", 0, 0, NULL },
 		{ "trend", CLI_INT, &ao->trend, "N", "earlier periods to compare (default 6)",
@@ -186,6 +200,7 @@ static int analyze_args(int argc, char **argv, struct analyze_args *a, struct rb
 	if ((rc = cli_parse(&cmd, argc, argv, &argi, e)) != 0)
 		return rc;
 	ao->store = !a->no_store;
+	ao->cal = &a->cal;
 	if (argi != argc)
 		return cli_usage(e, "analyze", "unexpected argument '%s'", argv[argi]);
 	if (ao->db_path == NULL)

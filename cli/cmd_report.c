@@ -17,13 +17,17 @@ static const char report_synopsis[] =
 	"usage: rbaudit report --db FILE --period P --template NAME|FILE [--template ...]\n"
 	"                      --out DIR [--policy FILE] [--ledger ORIGIN]\n"
 	"                      [--sign KEY.pem [--sign-name NAME]] [--keys KEYS.json]\n"
-	"                      [--allow-unsigned] [--busy-timeout SECONDS]\n";
+	"                      [--allow-unsigned] [--busy-timeout SECONDS]\n"
+	"                      [--tz ZONE] [--fiscal-start MONTH]\n";
 
 static const char report_about[] =
 	"Render reports from the analysis that 'rbaudit analyze' stored for the period\n"
-	"(and policy): PDF packs, XLSX workbooks, JSON.  Built-in templates:\n"
-	"governance-monthly (PDF), auditor-pack (PDF), engineering-metrics (XLSX),\n"
-	"analysis-json (JSON).  DIR/MANIFEST lists every file with its SHA-256; with\n"
+	"(and policy): PDF packs, XLSX workbooks, JSON, CSV, OpenMetrics, HTML.\n"
+	"Built-in templates: governance-monthly (PDF), auditor-pack (PDF),\n"
+	"engineering-metrics (XLSX), analysis-json (JSON), rollbacks-csv and\n"
+	"findings-csv (CSV), openmetrics (Prometheus text, for node_exporter's\n"
+	"textfile collector), governance-html (one self-contained HTML file).\n"
+	"DIR/MANIFEST lists every file with its SHA-256; with\n"
 	"--sign it is a C2SP signed note by a key with role \"report\", which\n"
 	"'rbaudit verify-report' checks.  Files are written 0640; the same data and\n"
 	"template give byte-identical files.\n"
@@ -69,6 +73,7 @@ static const char verify_report_tail[] =
 /* What the command line asks of report. */
 struct report_args {
 	struct rb_report_opts ro;
+	struct rb_period_cal cal;       /* --tz, --fiscal-start: as the analysis */
 	struct cli_strs templates;
 	const char *policy, *store;
 };
@@ -80,6 +85,10 @@ static int report_args(int argc, char **argv, struct report_args *a, struct rb_e
 		{ "db", CLI_STR, &ro->db_path, "FILE", "the database", 0, 0, NULL },
 		{ "period", CLI_STR, &ro->period, "P", "the analysed period (default last-month)",
 		  0, 0, NULL },
+		{ "tz", CLI_TZ, &a->cal, "ZONE", "the time zone the period was analysed in\n"
+		  "(default UTC)", 0, 0, NULL },
+		{ "fiscal-start", CLI_INT, &a->cal.fy_first_month, "MONTH",
+		  "the fiscal year's first month it was analysed\nwith (default 1)", 1, 12, NULL },
 		{ "template", CLI_STRS, &a->templates, "NAME|FILE",
 		  "a built-in template or a template file;\nrepeat for more", 0, 0, NULL },
 		{ "out", CLI_STR, &ro->out_dir, "DIR", "the report folder", 0, 0, NULL },
@@ -108,6 +117,7 @@ static int report_args(int argc, char **argv, struct report_args *a, struct rb_e
 	ro->busy_ms = 10000;
 	if ((rc = cli_parse(&cmd, argc, argv, &argi, e)) != 0)
 		return rc;
+	ro->cal = &a->cal;
 	ro->templates = a->templates.v;
 	ro->ntemplates = a->templates.n;
 	if (argi != argc)

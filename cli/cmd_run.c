@@ -13,11 +13,13 @@
 #include "lib/rtime.h"
 
 static const char run_synopsis[] =
-	"usage: rbaudit run --config job.json [--period P] [--dry-run] [--log-format text|json]\n";
+	"usage: rbaudit run --config job.json [--period P] [--dry-run] [--log-format text|json]\n"
+	"                   [--json]\n";
 
 static const char run_about[] =
 	"The scheduled job: ingest every export of the inbox (rejected ones go to the\n"
-	"quarantine), analyse the period (default: the last complete month, UTC),\n"
+	"quarantine), analyse the period (default: the last complete month, in the\n"
+	"job file's tz, UTC unless it says),\n"
 	"render every template into the output folder with a signed MANIFEST, keep\n"
 	"the newest report folders, and record the run in the database.  A second run\n"
 	"with nothing new writes no report when the folder verifies and holds every\n"
@@ -29,7 +31,18 @@ static const char run_about[] =
 	"verifies the same, creating nothing (no lock file, no inbox).  When the trust\n"
 	"store is not the one the stored history was last checked against, every\n"
 	"stored entry is verified again under it first, and the reports are written\n"
-	"again: they list the entries that no longer verify.\n";
+	"again: they list the entries that no longer verify.\n"
+	"The run's summary names what alerts: each alerting rollback with its level\n"
+	"and findings, each rejected export with its folder and error, late and stale\n"
+	"data and trust alerts (--json prints it; it is recorded in job_run, and the\n"
+	"job file's \"summary\" names a file for it).  When the run alerts or fails,\n"
+	"the job file's notify_command (an argv list, run without a shell) gets it as\n"
+	"JSON on its standard input; its failure is logged and never changes the exit\n"
+	"status.  With openmetrics_textfile the period's OpenMetrics file replaces\n"
+	"that file atomically; with \"ledgers\" one run covers several ledgers, each\n"
+	"in its own report folder ({ledger} in output), and the summary totals them.\n"
+	"Periods are counted in the job file's tz and fiscal_start (default UTC,\n"
+	"January).\n";
 
 static const char run_tail[] =
 	"Exit status for schedulers:\n"
@@ -46,7 +59,8 @@ static const char run_tail[] =
 	"  2   an export was rejected and quarantined: tampering suspected\n"
 	"  64  usage error (the command line)\n"
 	"  66  a file the job names is missing (trust store, report key, ...)\n"
-	"  73  a folder of the job cannot be created or written\n"
+	"  73  a folder of the job cannot be created or written (the\n"
+	"      openmetrics_textfile's too)\n"
 	"  75  temporary failure (another run holds the lock, database busy): retry\n"
 	"  78  configuration error (job file, policy, trust store, template, report\n"
 	"      key mode or role)\n"
@@ -95,21 +109,47 @@ static int fatal(struct logctx *lc, const struct rb_err *e)
 	return e->code ? e->code : RB_EX_SOFTWARE;
 }
 
+/* The run's outcome for a person: one line, and one more for a trust alert. */
+static void print_text(const struct rb_job_result *res)
+{
+	printf("%s: period %s, %d %s accepted, %d rejected, %d %s, %d %s%s",
+	       res->exit_code == 0 ? "ok" : res->exit_code == 1 ? "ATTENTION" :
+	       "REJECTED EXPORT", res->period, res->accepted,
+	       rb_plural(res->accepted, "export", "exports"), res->rejected, res->rollbacks,
+	       rb_plural(res->rollbacks, "rollback", "rollbacks"), res->alerts,
+	       rb_plural(res->alerts, "alert", "alerts"), res->nothing_to_do ? " (nothing new)" : "");
+	if (res->stale)
+		printf("; STALE DATA: the newest entry is %s, %.1f hours before the period's "
+		       "end (or now)", res->newest, res->stale_hours);
+	if (res->late)
+		printf("; LATE DATA in %s (%d re-rendered)", res->late_periods, res->late_done);
+	printf("; reports in %s\n", res->output);
+	if (res->trust_alert)
+		printf("ATTENTION: %lld stored %s under the trust store as it "
+		       "is, %lld of them touching %s%s: see the auditor pack or 'rbaudit check'\n",
+		       res->trust_failures, rb_plural(res->trust_failures, "entry does not verify",
+						      "entries do not verify"),
+		       res->trust_failures_period, res->period,
+		       res->trust_rechecked ? " (found by this run's re-check)" : "");
+}
+
 int cmd_run(int argc, char **argv, struct rb_err *e)
 {
 	const char *config = NULL, *period = NULL, *fmt = NULL;
 	struct rb_job *j = NULL;
-	struct rb_job_result res;
+	struct rb_job_result res = { 0 };
 	struct logctx lc = { 0 };
-	int dry = 0, rc, argi;
+	int dry = 0, json = 0, rc, argi;
 	const struct cli_opt opts[] = {
 		{ "config", CLI_STR, &config, "job.json", "the job file", 0, 0, NULL },
 		{ "period", CLI_STR, &period, "P", "the period (default: the last complete "
-		  "month, UTC)", 0, 0, NULL },
+		  "month, in the job file's tz)", 0, 0, NULL },
 		{ "dry-run", CLI_FLAG, &dry, NULL, "check and verify, creating and moving nothing",
 		  0, 0, NULL },
 		{ "log-format", CLI_STR, &fmt, "text|json", "the log on stderr (default: the job "
 		  "file's log_format)", 0, 0, NULL },
+		{ "json", CLI_FLAG, &json, NULL, "print the run's summary as JSON instead of the "
+		  "text lines (none for a dry run)", 0, 0, NULL },
 		{ NULL, 0, NULL, NULL, NULL, 0, 0, NULL }
 	};
 	const struct cli_cmd cmd = { "run", run_synopsis, run_about, opts, run_tail, 0 };
@@ -139,32 +179,18 @@ int cmd_run(int argc, char **argv, struct rb_err *e)
 	j->templates_dir = getenv("RBAUDIT_TEMPLATES");
 	j->font_dir = getenv("RBAUDIT_FONT_DIR");
 	if (rb_job_run(j, period, (int64_t)time(NULL), dry, logline, &lc, &res, e) != 0) {
+		if (json && res.summary != NULL)
+			printf("%s\n", res.summary);
 		rc = fatal(&lc, e);
 		goto out;
 	}
-	if (!dry) {
-		printf("%s: period %s, %d %s accepted, %d rejected, %d %s, %d %s%s",
-		       res.exit_code == 0 ? "ok" : res.exit_code == 1 ? "ATTENTION" :
-		       "REJECTED EXPORT", res.period, res.accepted,
-		       rb_plural(res.accepted, "export", "exports"), res.rejected, res.rollbacks,
-		       rb_plural(res.rollbacks, "rollback", "rollbacks"), res.alerts,
-		       rb_plural(res.alerts, "alert", "alerts"), res.nothing_to_do ? " (nothing new)" : "");
-		if (res.stale)
-			printf("; STALE DATA: the newest entry is %s, %.1f hours before the period's "
-			       "end (or now)", res.newest, res.stale_hours);
-		if (res.late)
-			printf("; LATE DATA in %s (%d re-rendered)", res.late_periods, res.late_done);
-		printf("; reports in %s\n", res.output);
-	}
-	if (!dry && res.trust_alert)
-		printf("ATTENTION: %lld stored %s under the trust store as it "
-		       "is, %lld of them touching %s%s: see the auditor pack or 'rbaudit check'\n",
-		       res.trust_failures, rb_plural(res.trust_failures, "entry does not verify",
-						     "entries do not verify"),
-		       res.trust_failures_period, res.period,
-		       res.trust_rechecked ? " (found by this run's re-check)" : "");
+	if (json && res.summary != NULL)
+		printf("%s\n", res.summary);
+	else if (!dry)
+		print_text(&res);
 	rc = res.exit_code;
 out:
+	rb_job_result_clear(&res);
 	free(j);
 	return rc;
 }

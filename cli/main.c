@@ -35,6 +35,9 @@ static const struct {
 	{ "consistency", cmd_consistency, "prove a newer checkpoint extends an older one" },
 	{ "verify-consistency", cmd_verify_consistency, "check a consistency proof offline" },
 	{ "cosign", cmd_cosign, "add a witness's cosignature to a checkpoint" },
+	{ "show", cmd_show, "one rollback's whole record, from every stored analysis" },
+	{ "search", cmd_search, "rollbacks by actor, service, team, finding, time, text" },
+	{ "compare", cmd_compare, "two periods' metrics side by side, and what is new" },
 	{ "run", cmd_run, "the scheduled job: ingest, analyse, report" },
 	{ "sample", cmd_sample, "write a seeded sample organisation's ledger" },
 };

@@ -144,6 +144,15 @@ static int take(const struct cli_cmd *c, const struct cli_opt *o, const char *v,
 		*(struct rb_period *)o->dest = p;
 		break;
 	}
+	case CLI_TZ: {
+		struct rb_period_cal *cal = o->dest;
+		struct rb_err te;
+
+		if (rb_period_tz_check(v, &te) != 0)
+			return cli_usage(e, c->name, "--%s: %s", o->name, te.msg);
+		snprintf(cal->tz, sizeof(cal->tz), "%s", v);
+		break;
+	}
 	case CLI_TIME:
 		if (rb_time_parse(v, strlen(v), o->dest) != 0)
 			return cli_usage(e, c->name, "--%s takes an RFC 3339 UTC time like "

@@ -35,6 +35,8 @@ enum cli_kind {
 	CLI_SECONDS,    /* whole seconds in [min, max]: *(int *)dest, in milliseconds */
 	CLI_MONTH,      /* YYYY-MM: *(struct rb_period *)dest */
 	CLI_TIME,       /* an RFC 3339 UTC time: *(struct rb_time *)dest */
+	CLI_TZ,         /* a time zone of the system's tzdata (rb_period_tz_check):
+			 * copied into (struct rb_period_cal *)dest->tz */
 };
 
 #define CLI_STRS_MAX 16

@@ -1,6 +1,7 @@
 /* job.c - rbaudit run: the monthly job over the three stages. */
 #define _XOPEN_SOURCE 700 /* realpath, strtok_r, flock */
 #include "job.h"
+#include "notify.h"
 #include "sources.h"
 
 #include <dirent.h>
@@ -43,7 +44,8 @@ static const char *const members[] = { "database", "trust_store", "policy", "inb
 	"archive", "quarantine", "output", "templates", "report_key", "report_key_name",
 	"retention", "alert_level", "alert_findings", "trend", "sample", "sample_seed",
 	"busy_timeout", "settle_seconds", "stale_after_hours", "ledger", "log_format", "sources",
-	"about" };
+	"about", "tz", "fiscal_start", "ledgers", "notify_command", "notify_timeout",
+	"openmetrics_textfile", "summary" };
 
 static int bad(const char *path, const char *text, const char *member, const char *what,
 	       struct rb_err *e)
@@ -430,6 +432,222 @@ static int load_alerts(const char *path, const char *text, const cJSON *doc,
 	return 0;
 }
 
+/* ---- how periods are counted, and an organisation's ledgers ---- */
+
+void rb_job_ledger_name(const char *origin, char *out, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return;
+	for (i = 0; origin[i] != '\0' && i + 1 < n; i++) {
+		char c = origin[i];
+		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+
+		out[i] = ok && !(i == 0 && c == '.') ? c : '_';
+	}
+	out[i] = '\0';
+}
+
+/* "tz" and "fiscal_start", checked by counting a period in them. */
+static int load_calendar(const char *path, const char *text, const cJSON *doc,
+			 struct rb_job *j, struct rb_err *e)
+{
+	const cJSON *tz = cJSON_GetObjectItemCaseSensitive(doc, "tz");
+	int64_t fs = 1;
+	struct rb_period p;
+	struct rb_err pe = { 0 };
+
+	if (tz != NULL && (!cJSON_IsString(tz) || strlen(tz->valuestring) >= sizeof(j->cal.tz)))
+		return bad(path, text, "tz", "must be a time zone name of the system's tzdata "
+			   "(\"Europe/Berlin\"; \"UTC\" the default)", e);
+	if (tz != NULL && strcmp(tz->valuestring, "UTC") != 0)
+		snprintf(j->cal.tz, sizeof(j->cal.tz), "%s", tz->valuestring);
+	if (int_member(path, text, doc, "fiscal_start", 1, 12, &fs, e) != 0)
+		return -1;
+	j->cal.fy_first_month = (int)fs;
+	if (rb_period_parse_cal("2026-01", 0, &j->cal, &p, &pe) != 0) {
+		char what[600];
+
+		snprintf(what, sizeof(what), "cannot be used: %s", pe.msg);
+		return bad(path, text, tz != NULL ? "tz" : "fiscal_start", what, e);
+	}
+	return 0;
+}
+
+/* "ledgers": 1 to RB_JOB_MAX_LEDGERS origins, their {ledger} names all different. */
+static int load_ledgers(const char *path, const char *text, const cJSON *doc,
+			struct rb_job *j, struct rb_err *e)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(doc, "ledgers"), *x;
+	int a, b;
+
+	if (it == NULL)
+		return 0;
+	if (j->ledger[0] != '\0')
+		return bad(path, text, "ledgers", "cannot be given with \"ledger\": name every "
+			   "ledger of the job in \"ledgers\"", e);
+	if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) < 1 ||
+	    cJSON_GetArraySize(it) > RB_JOB_MAX_LEDGERS)
+		return bad(path, text, "ledgers", "must be an array of 1 to 16 ledger origins", e);
+	cJSON_ArrayForEach(x, it) {
+		if (!cJSON_IsString(x) || x->valuestring[0] == '\0' ||
+		    strlen(x->valuestring) >= sizeof(j->ledgers[0]))
+			return bad(path, text, "ledgers", "must hold ledger origins (non-empty "
+				   "strings)", e);
+		snprintf(j->ledgers[j->nledgers++], sizeof(j->ledgers[0]), "%s", x->valuestring);
+	}
+	for (a = 0; a < j->nledgers; a++)
+		for (b = a + 1; b < j->nledgers; b++) {
+			char na[512], nb[512];
+
+			rb_job_ledger_name(j->ledgers[a], na, sizeof(na));
+			rb_job_ledger_name(j->ledgers[b], nb, sizeof(nb));
+			if (strcmp(na, nb) == 0)
+				return RB_ERR(e, RB_EX_CONFIG, "job '%s': member \"ledgers\": '%s' and "
+					      "'%s' have the same {ledger} name '%s'", path,
+					      j->ledgers[a], j->ledgers[b], na);
+		}
+	return 0;
+}
+
+/* {ledger} in member v: needed with several ledgers, refused without "ledgers". */
+static int ledger_part(const char *path, const char *text, const struct rb_job *j,
+		       const char *member, const char *v, struct rb_err *e)
+{
+	const char *p = strstr(v, "{ledger}");
+
+	if (p != NULL && j->nledgers == 0)
+		return bad(path, text, member, "holds {ledger}, but the job names no \"ledgers\"", e);
+	if (p == NULL && j->nledgers > 1)
+		return bad(path, text, member, "must hold {ledger}: the job has several "
+			   "\"ledgers\", each with its own files", e);
+	if (p != NULL && strstr(p + 8, "{ledger}") != NULL)
+		return bad(path, text, member, "must hold {ledger} once", e);
+	return 0;
+}
+
+/* "notify_command" (argv, no shell) and "notify_timeout". */
+static int load_notify(const char *path, const char *text, const cJSON *doc,
+		       const char *base, struct rb_job *j, struct rb_err *e)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(doc, "notify_command"), *x;
+	int64_t t = 60;
+
+	if (int_member(path, text, doc, "notify_timeout", 1, 3600, &t, e) != 0)
+		return -1;
+	j->notify_timeout_s = (int)t;
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) < 1 ||
+	    cJSON_GetArraySize(it) > RB_JOB_NOTIFY_ARGS)
+		return bad(path, text, "notify_command", "must be an array of 1 to 32 strings: "
+			   "the program and its arguments (no shell)", e);
+	cJSON_ArrayForEach(x, it) {
+		char *a = j->notify[j->nnotify];
+		const char *v = cJSON_GetStringValue(x);
+		int w;
+
+		if (v == NULL || (j->nnotify == 0 && v[0] == '\0'))
+			return bad(path, text, "notify_command", "must hold strings, the first "
+				   "the program (a name looked up in PATH, or a path)", e);
+		/* The program: a relative path is relative to the job file, as every path. */
+		if (j->nnotify == 0 && v[0] != '/' && strchr(v, '/') != NULL)
+			w = snprintf(a, sizeof(j->notify[0]), "%s/%s", base, v);
+		else
+			w = snprintf(a, sizeof(j->notify[0]), "%s", v);
+		if (w < 0 || (size_t)w >= sizeof(j->notify[0]))
+			return bad(path, text, "notify_command", "holds a string that is too long", e);
+		j->nnotify++;
+	}
+	return 0;
+}
+
+/*
+ * "openmetrics_textfile": a *.prom path (the collector reads no other);
+ * the openmetrics template is added to the run's when it is not there.
+ */
+static int load_textfile(const char *path, const char *text, const cJSON *doc,
+			 const char *base, struct rb_job *j, struct rb_err *e)
+{
+	size_t n;
+	int k;
+
+	if (path_member(path, text, doc, "openmetrics_textfile", base, j->textfile, 0, e) != 0)
+		return -1;
+	if (j->textfile[0] == '\0')
+		return 0;
+	n = strlen(j->textfile);
+	if (n < 6 || strcmp(j->textfile + n - 5, ".prom") != 0)
+		return bad(path, text, "openmetrics_textfile", "must name a *.prom file (the "
+			   "only ones node_exporter's textfile collector reads)", e);
+	if (strstr(j->textfile, "{period}") != NULL)
+		return bad(path, text, "openmetrics_textfile", "must not hold {period}: the "
+			   "collector's file is replaced each run", e);
+	if (ledger_part(path, text, j, "openmetrics_textfile", j->textfile, e) != 0)
+		return -1;
+	for (k = 0; k < j->ntemplates; k++)
+		if (strcmp(j->templates[k], "openmetrics") == 0)
+			return 0;
+	if (j->ntemplates == 16)
+		return bad(path, text, "templates", "has 16 templates: no room for openmetrics, "
+			   "which \"openmetrics_textfile\" needs", e);
+	snprintf(j->templates[j->ntemplates++], PATH_MAX, "openmetrics");
+	return 0;
+}
+
+/* "summary": a path ({period} allowed), never inside a report folder or the inbox's. */
+static int load_summary(const char *path, const char *text, const cJSON *doc,
+			const char *base, struct rb_job *j, struct rb_err *e)
+{
+	static const char *const names[] = { "inbox", "archive", "quarantine", "output" };
+	char dir[PATH_MAX], c[PATH_MAX], o[PATH_MAX], prefix[PATH_MAX];
+	const char *v[4] = { j->inbox, j->archive, j->quarantine, NULL };
+	const char *slash;
+	int a;
+
+	if (path_member(path, text, doc, "summary", base, j->summary, 0, e) != 0)
+		return -1;
+	if (j->summary[0] == '\0')
+		return 0;
+	if (strstr(j->summary, "{ledger}") != NULL)
+		return bad(path, text, "summary", "must not hold {ledger}: it is one summary "
+			   "across the job's ledgers", e);
+	slash = strrchr(j->summary, '/');
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - j->summary), j->summary);
+	snprintf(prefix, sizeof(prefix), "%.*s", (int)(strstr(j->output, "{period}") - j->output),
+		 j->output);
+	v[3] = prefix[0] != '\0' ? prefix : ".";
+	if (canon(dir[0] ? dir : "/", c) != 0)
+		return bad(path, text, "summary", "is too long", e);
+	for (a = 0; a < 4; a++) {
+		int w;
+
+		if (v[a][0] == '\0' || canon(v[a], o) != 0)
+			continue;
+		w = within(c, o);
+		if ((a < 3 && w != 0) || (a == 3 && w == 1))
+			return RB_ERR(e, RB_EX_CONFIG, "job '%s': members \"summary\" and \"%s\": "
+				      "the summary would be written inside %s", path, names[a],
+				      a < 3 ? "that folder" : "a report folder (write it beside them)");
+	}
+	return 0;
+}
+
+/* The members of issue #22: calendar, ledgers, notify, textfile and summary. */
+static int load_org(const char *path, const char *text, const cJSON *doc, const char *base,
+		    struct rb_job *j, struct rb_err *e)
+{
+	if (load_calendar(path, text, doc, j, e) != 0 || load_ledgers(path, text, doc, j, e) != 0 ||
+	    ledger_part(path, text, j, "output", j->output, e) != 0 ||
+	    load_notify(path, text, doc, base, j, e) != 0 ||
+	    load_textfile(path, text, doc, base, j, e) != 0 ||
+	    load_summary(path, text, doc, base, j, e) != 0)
+		return -1;
+	return 0;
+}
+
 int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 {
 	char *buf = NULL, why[160], base[PATH_MAX];
@@ -452,6 +670,8 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 	j->busy_ms = 60000;
 	j->settle_s = 300;
 	j->stale_after_h = 48;
+	j->notify_timeout_s = 60;
+	j->cal.fy_first_month = 1;
 	if (slash == NULL)
 		snprintf(base, sizeof(base), ".");
 	else
@@ -482,7 +702,7 @@ int rb_job_load(const char *path, struct rb_job *j, struct rb_err *e)
 	if (rb_json_str(doc, "ledger") != NULL)
 		snprintf(j->ledger, sizeof(j->ledger), "%s", rb_json_str(doc, "ledger"));
 	if (load_numbers(path, buf, doc, j, e) != 0 || load_alerts(path, buf, doc, j, e) != 0 ||
-	    load_sources(path, buf, doc, base, j, e) != 0)
+	    load_sources(path, buf, doc, base, j, e) != 0 || load_org(path, buf, doc, base, j, e) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -570,7 +790,7 @@ static int periods_held(const struct rb_job *j, char *parent, struct held **out,
 		struct stat st;
 
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(per.name) ||
-		    rb_period_parse(de->d_name, 0, &per, NULL) != 0 ||
+		    rb_period_parse_cal(de->d_name, 0, &j->cal, &per, NULL) != 0 ||
 		    strcmp(per.name, de->d_name) != 0)
 			continue;
 		output_of(j, de->d_name, dir);
@@ -680,11 +900,54 @@ static void retain(const struct rb_job *j, const char *period, rb_job_log_fn log
 	free(h);
 }
 
-/* The analysis hands over each rollback: count it, and whether it alerts. */
+/*
+ * The analysis hands over each rollback: count it, and whether it alerts;
+ * name those that alert in list (when not NULL), RB_JOB_MAX_NAMED at most
+ * (*omitted counts the others).
+ */
 struct alerts {
 	const struct rb_job *j;
 	struct rb_job_result *res;
+	cJSON *list;
+	long *omitted;
 };
+
+/* What the summary says of an alerting rollback: who, what and why it alerts. */
+static int name_alert(struct alerts *al, const cJSON *r, int level)
+{
+	static const char *const keep[] = { "rollback_id", "level", "score", "service", "team",
+					    "environment", "risk_tier", "emergency", "findings" };
+	cJSON *x, *why;
+	const cJSON *f;
+	size_t k;
+
+	if (cJSON_GetArraySize(al->list) >= RB_JOB_MAX_NAMED) {
+		(*al->omitted)++;
+		return 0;
+	}
+	if ((x = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(al->list, x)) {
+		cJSON_Delete(x);
+		return -1;
+	}
+	if (al->j->ledger[0] != '\0')
+		cJSON_AddStringToObject(x, "ledger", al->j->ledger);
+	for (k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, keep[k]);
+
+		if (v != NULL)
+			cJSON_AddItemToObject(x, keep[k], cJSON_Duplicate(v, 1));
+	}
+	why = cJSON_AddArrayToObject(x, "alerts_for");
+	if (level)
+		cJSON_AddItemToArray(why, cJSON_CreateString("alert_level"));
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r, "findings")) {
+		int c = rb_finding_of(cJSON_GetStringValue(f));
+
+		if (c >= 0 && (al->j->alert_findings >> c & 1))
+			cJSON_AddItemToArray(why, cJSON_CreateString(rb_finding_names[c]));
+	}
+	return 0;
+}
 
 static int count_alert(void *ctx, const cJSON *r, int flagged, struct rb_err *e)
 {
@@ -704,6 +967,8 @@ static int count_alert(void *ctx, const cJSON *r, int flagged, struct rb_err *e)
 	al->res->alerts += level || finding;
 	al->res->alert_level_rollbacks += level;
 	al->res->alert_finding_rollbacks += finding;
+	if ((level || finding) && al->list != NULL && name_alert(al, r, level) != 0)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	return 0;
 }
 
@@ -729,6 +994,14 @@ struct run {
 	int64_t run_id;         /* its job_run row, once written */
 	cJSON *pending;         /* rejected and archived exports not yet recorded */
 	char reason[640];       /* why the period's pack replaces its folder */
+	/* What the summary names (job/notify.h; docs/REPORTS.md). */
+	const struct rb_job *job;       /* the whole job; j is the ledger's view of it */
+	struct rb_job *view;            /* with "ledgers": the ledger's job (owned) */
+	cJSON *alerting;        /* the alerting rollbacks of every ledger */
+	long omitted;           /* alerting rollbacks past RB_JOB_MAX_NAMED */
+	cJSON *rejected;        /* the rejected exports */
+	cJSON *late_list;       /* the ledger's periods with late data */
+	cJSON *ledgers;         /* each ledger's figures and alerts */
 };
 
 /* What record() has to write of one export: its rejection, or its archive. */
@@ -932,6 +1205,7 @@ static void report_opts(struct run *r)
 	r->ro.ledger = j->ledger[0] ? j->ledger : NULL;
 	r->ro.period = r->per.name;
 	r->ro.now = r->now;
+	r->ro.cal = &j->cal;
 	r->ro.policy_sha256 = r->hash;
 	r->ro.templates = r->tp;
 	r->ro.ntemplates = (size_t)j->ntemplates;
@@ -962,6 +1236,8 @@ static void note_source(void *ctx, const char *status, const char *detail)
 	logf_(r->log, r->ctx, r->steps, "import", status, "%s", detail);
 }
 
+static int preflight_all(struct run *r, struct rb_err *e);
+
 /*
  * The policy, trust store, report key, templates and folders checked; the
  * job's sources imported and sealed into the inbox; the inbox scanned.
@@ -980,8 +1256,7 @@ static int prepare(struct run *r, struct rb_err *e)
 		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	logf_(r->log, r->ctx, r->steps, "start", "ok", "period %s, database %s%s", r->per.name,
 	      j->database, r->dry ? " (dry run: nothing is written)" : "");
-	report_opts(r);
-	if (rb_report_preflight(&r->ro, e) != 0 || check_folders(j, e) != 0)
+	if (preflight_all(r, e) != 0 || check_folders(j, e) != 0)
 		return -1;
 	logf_(r->log, r->ctx, r->steps, "check", "ok", "the report key, %d %s and the "
 	      "folders are usable", j->ntemplates, rb_plural(j->ntemplates, "template", "templates"));
@@ -1131,6 +1406,49 @@ static int trust_recheck(struct run *r, struct rb_err *e)
 }
 
 /*
+ * Was the period's latest stored analysis (under the job's policy) counted
+ * with the bounds the job counts it with now?  A changed tz or fiscal_start
+ * gives a period of the same name other bounds; its reports are then not
+ * current.  *same 1 or 0; -1 with *e when the database cannot be read.
+ */
+static int bounds_stored(const struct run *r, int *same, struct rb_err *e)
+{
+	struct rb_time t = { 0, 0 };
+	char start[RB_TIME_MAX], end[RB_TIME_MAX];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc = -1, step;
+
+	*same = 0;
+	t.sec = r->per.start;
+	rb_time_format(&t, start);
+	t.sec = r->per.end;
+	rb_time_format(&t, end);
+	if (rb_schema_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
+		return -1;
+	if (rb_db_prepare(db, "SELECT json_extract(document, '$.start') = ?3 AND "
+			  "json_extract(document, '$.end') = ?4 FROM analysis WHERE id = (SELECT "
+			  "max(id) FROM analysis WHERE period = ?1 AND policy_sha256 = ?2)", &q, e) != 0)
+		goto out;
+	sqlite3_bind_text(q, 1, r->per.name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, r->hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, start, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, end, -1, SQLITE_STATIC);
+	step = sqlite3_step(q);
+	if (step == SQLITE_ROW)
+		*same = sqlite3_column_int(q, 0);
+	else if (step != SQLITE_DONE) {
+		rb_db_fail(db, step, e, "cannot read the stored analysis");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	rb_db_close(db);
+	return rc;
+}
+
+/*
  * Were the reports of the period last written (or found current) by a run
  * under this trust store?  Its digest is in that run's "trust" step.
  * *found 1 or 0; -1 with *e when the database cannot be read.
@@ -1217,6 +1535,9 @@ static int note_filed(struct run *r, const struct rb_ingest_outcome *oc, struct 
 	cJSON_AddStringToObject(x, "code", f ? f->code : "?");
 	cJSON_AddStringToObject(x, "reason", reason);
 	cJSON_AddStringToObject(x, "rejected", ts);
+	/* The summary names it too: record() empties pending. */
+	if (!cJSON_AddItemToArray(r->rejected, cJSON_Duplicate(x, 1)))
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
 	return 0;
 }
 
@@ -1280,6 +1601,7 @@ static int analyse(struct run *r, const struct rb_period *per, struct rb_job_res
 	ao.ledger = j->ledger[0] ? j->ledger : NULL;
 	ao.period = per->name;
 	ao.now = r->now;
+	ao.cal = &j->cal;
 	ao.policy = &r->pol;
 	ao.trend = j->trend;
 	ao.sample = j->sample;
@@ -1291,6 +1613,8 @@ static int analyse(struct run *r, const struct rb_period *per, struct rb_job_res
 	ao.rollback_ctx = &al;
 	al.j = j;
 	al.res = res;
+	al.list = per == &r->per ? r->alerting : NULL;  /* the run's period, not a re-render */
+	al.omitted = &r->omitted;
 	if (rb_analyze(&ao, doc, e) != 0)
 		return -1;
 	logf_(r->log, r->ctx, r->steps, "analyze", "ok", "%d %s in %s; %d alert: %d at or "
@@ -1377,11 +1701,13 @@ static int report_period(struct run *r, cJSON **doc, struct rb_err *e)
 	struct rb_report_result rr;
 	int current = 0;
 
-	if (res->accepted == 0) {
+	/* Several ledgers: always rendered (rb_analysis_current knows no ledger). */
+	if (res->accepted == 0 && r->job->nledgers <= 1) {
 		const struct rb_job *j = r->j;
 
 		if (rb_analysis_current(j->database, j->busy_ms, r->per.name, r->hash, j->trend,
 					j->sample, j->sample_seed, &current, e) != 0 ||
+		    (current && bounds_stored(r, &current, e) != 0) ||
 		    (current && trust_rendered(r, &current, e) != 0) ||
 		    (current && rb_report_current(&r->ro, &current, e) != 0))
 			return -1;
@@ -1525,7 +1851,7 @@ static int rerender(struct run *r, const struct late *lt, struct rb_err *e)
 	int rc;
 
 	memset(&lr, 0, sizeof(lr));
-	if (rb_period_parse(lt->name, r->now, &per, e) != 0)
+	if (rb_period_parse_cal(lt->name, r->now, &r->j->cal, &per, e) != 0)
 		return -1;
 	output_of(r->j, per.name, dir);
 	snprintf(reason, sizeof(reason), "late data: %lld %s in %s stored "
@@ -1551,6 +1877,20 @@ static int rerender(struct run *r, const struct late *lt, struct rb_err *e)
 	return 0;
 }
 
+/* A period with late data, for the summary. */
+static void late_note(struct run *r, const struct late *lt, int taken)
+{
+	cJSON *x = cJSON_CreateObject();
+
+	if (x == NULL || !cJSON_AddItemToArray(r->late_list, x)) {
+		cJSON_Delete(x);
+		return;
+	}
+	cJSON_AddStringToObject(x, "period", lt->name);
+	cJSON_AddNumberToObject(x, "entries", (double)lt->count);
+	cJSON_AddBoolToObject(x, "re_rendered", taken);
+}
+
 /* Late data: re-render the periods it touches (RB_JOB_MAX_LATE at most), alerting. */
 static int late_all(struct run *r, struct rb_err *e)
 {
@@ -1562,6 +1902,7 @@ static int late_all(struct run *r, struct rb_err *e)
 		return -1;
 	for (i = 0; i < n; i++) {
 		struct rb_err le = { 0 };
+		int done = 0;
 
 		if (len < sizeof(res->late_periods))
 			len += (size_t)snprintf(res->late_periods + len, sizeof(res->late_periods) - len,
@@ -1579,7 +1920,9 @@ static int late_all(struct run *r, struct rb_err *e)
 			      l[i].name, l[i].count,
 			      rb_plural(l[i].count, "entry with a time", "entries with times"), le.msg);
 		else
-			res->late_done++;
+			done = 1;
+		res->late_done += done;
+		late_note(r, &l[i], done);
 	}
 	if (n > 0)
 		logf_(r->log, r->ctx, r->steps, "late", "alert", "late data in %zu earlier %s "
@@ -1595,12 +1938,16 @@ static int late_all(struct run *r, struct rb_err *e)
  * the error as its last step; a failure to record it is left unsaid (the
  * caller reports the first error, in *e, which stays as it was).
  */
+static void finish(struct run *r, const struct rb_err *fail);
+
 static void record_failure(struct run *r, const struct rb_err *e)
 {
 	struct rb_err ignored;
 
 	r->res->exit_code = e->code ? e->code : RB_EX_SOFTWARE;
-	logf_(NULL, NULL, r->steps, "fatal", "error", "%s", e->msg);
+	if (r->res->summary == NULL)
+		finish(r, e);
+	logf_(NULL, NULL, r->steps, "fatal", "error", "%s", e->msg);     /* the last step */
 	(void)record(r, 1, &ignored);
 }
 
@@ -1679,18 +2026,426 @@ static int check_behind(const struct run *r, struct rb_err *e)
 	return rc;
 }
 
-int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_run,
-	       rb_job_log_fn log, void *ctx, struct rb_job_result *res, struct rb_err *e)
+/* ---- the run's summary, notify_command and the OpenMetrics textfile ---- */
+
+/* in with the first `key` replaced by val, into out (PATH_MAX); -1 when too long. */
+static int subst(const char *in, const char *key, const char *val, char *out)
+{
+	const char *p = strstr(in, key);
+	int w = p == NULL ? snprintf(out, PATH_MAX, "%s", in) :
+		snprintf(out, PATH_MAX, "%.*s%s%s", (int)(p - in), in, val, p + strlen(key));
+
+	return w < 0 || w >= PATH_MAX ? -1 : 0;
+}
+
+/*
+ * Point r->j at ledger i's view of the job (with "ledgers": its ledger,
+ * and {ledger} replaced in output and openmetrics_textfile), and
+ * r->res->output at its report folder.  i -1, or a job without "ledgers":
+ * the job itself.
+ */
+static int use_ledger(struct run *r, int i, struct rb_err *e)
+{
+	const struct rb_job *job = r->job;
+	struct rb_job *v = r->view;
+	char name[512];
+
+	if (i < 0 || job->nledgers == 0 || v == NULL) {
+		r->j = job;
+		output_of(job, r->per.name, r->res->output);
+		return 0;
+	}
+	rb_job_ledger_name(job->ledgers[i], name, sizeof(name));
+	snprintf(v->ledger, sizeof(v->ledger), "%s", job->ledgers[i]);
+	if (subst(job->output, "{ledger}", name, v->output) != 0 ||
+	    subst(job->textfile, "{ledger}", name, v->textfile) != 0)
+		return RB_ERR(e, RB_EX_CONFIG, "the paths of ledger '%s' are too long", job->ledgers[i]);
+	r->j = v;
+	output_of(v, r->per.name, r->res->output);
+	return 0;
+}
+
+/* The textfile's folder must be there and writable (it is node_exporter's: not made). */
+static int check_textfile(const struct rb_job *j, struct rb_err *e)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(j->textfile, '/');
+	struct stat st;
+
+	if (j->textfile[0] == '\0')
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", slash && slash != j->textfile ?
+		 (int)(slash - j->textfile) : 1, slash ? j->textfile : ".");
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0)
+		return RB_ERR(e, RB_EX_CANTCREAT, "member \"openmetrics_textfile\": '%s' is not a "
+			      "folder rbaudit may write in (the collector's folder is not created)", dir);
+	return 0;
+}
+
+/* Copy the period's OpenMetrics file of the report folder to the textfile. */
+static int copy_textfile(struct run *r, struct rb_err *e)
+{
+	char from[PATH_MAX];
+
+	if (r->j->textfile[0] == '\0')
+		return 0;
+	if (rb_jtextfile_copy(r->res->output, r->per.name, r->j->textfile, from, sizeof(from),
+			      e) != 0)
+		return -1;
+	logf_(r->log, r->ctx, r->steps, "textfile", "ok", "%s replaced (atomically, mode 0644) "
+	      "by %s", r->j->textfile, from);
+	return 0;
+}
+
+/* Sum the numbers of from into to, member by member (objects of numbers too). */
+static void add_figures(cJSON *to, const cJSON *from)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, from) {
+		cJSON *t = cJSON_GetObjectItemCaseSensitive(to, m->string);
+
+		if (t == NULL && cJSON_IsNumber(m))
+			cJSON_AddNumberToObject(to, m->string, m->valuedouble);
+		else if (t == NULL && cJSON_IsObject(m))
+			add_figures(cJSON_AddObjectToObject(to, m->string), m);
+		else if (t != NULL && cJSON_IsNumber(m) && cJSON_IsNumber(t))
+			cJSON_SetNumberHelper(t, t->valuedouble + m->valuedouble);
+		else if (t != NULL && cJSON_IsObject(m) && cJSON_IsObject(t))
+			add_figures(t, m);
+	}
+}
+
+/* A ledger's key figures of its analysis document. */
+static cJSON *figures_of(const cJSON *doc)
+{
+	static const char *const keep[] = { "rollbacks_executed", "deployments",
+		"failed_executions", "rollback_rate", "evidence_complete", "levels",
+		"finding_counts" };
+	cJSON *f = cJSON_CreateObject();
+	size_t k;
+
+	for (k = 0; k < sizeof(keep) / sizeof(keep[0]) && f != NULL; k++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, keep[k]);
+
+		if (v != NULL)
+			cJSON_AddItemToObject(f, keep[k], cJSON_Duplicate(v, 1));
+	}
+	return f;
+}
+
+/* What one ledger's pass found, for the summary's "ledgers". */
+static void note_ledger(struct run *r, const struct rb_job_result *lr, const cJSON *doc)
+{
+	cJSON *x = cJSON_CreateObject();
+	const char *origin = rb_json_str(doc, "ledger");
+
+	if (x == NULL || !cJSON_AddItemToArray(r->ledgers, x)) {
+		cJSON_Delete(x);
+		return;
+	}
+	cJSON_AddStringToObject(x, "ledger", r->j->ledger[0] ? r->j->ledger :
+				origin ? origin : "");
+	cJSON_AddStringToObject(x, "output", lr->output);
+	if (r->j->textfile[0])
+		cJSON_AddStringToObject(x, "textfile", r->j->textfile);
+	cJSON_AddNumberToObject(x, "rollbacks", lr->rollbacks);
+	cJSON_AddNumberToObject(x, "alerts", lr->alerts);
+	cJSON_AddNumberToObject(x, "alert_level_rollbacks", lr->alert_level_rollbacks);
+	cJSON_AddNumberToObject(x, "alert_finding_rollbacks", lr->alert_finding_rollbacks);
+	cJSON_AddBoolToObject(x, "stale", lr->stale);
+	cJSON_AddStringToObject(x, "newest", lr->newest);
+	cJSON_AddNumberToObject(x, "stale_hours", floor(lr->stale_hours * 10) / 10);
+	cJSON_AddItemToObject(x, "late", r->late_list);
+	r->late_list = NULL;
+	cJSON_AddBoolToObject(x, "nothing_new", lr->nothing_to_do);
+	cJSON_AddItemToObject(x, "figures", figures_of(doc));
+}
+
+/* Fold one ledger's result into the run's. */
+static void fold(struct rb_job_result *all, const struct rb_job_result *lr, const char *ledger,
+		 int first)
+{
+	size_t len = strlen(all->late_periods);
+
+	all->rollbacks += lr->rollbacks;
+	all->alerts += lr->alerts;
+	all->alert_level_rollbacks += lr->alert_level_rollbacks;
+	all->alert_finding_rollbacks += lr->alert_finding_rollbacks;
+	all->nothing_to_do = (first || all->nothing_to_do) && lr->nothing_to_do;
+	if (lr->stale && (!all->stale || lr->stale_hours > all->stale_hours)) {
+		all->stale_hours = lr->stale_hours;
+		snprintf(all->newest, sizeof(all->newest), "%s", lr->newest);
+	} else if (first) {
+		snprintf(all->newest, sizeof(all->newest), "%s", lr->newest);
+	}
+	all->stale |= lr->stale;
+	all->late += lr->late;
+	all->late_done += lr->late_done;
+	/* Cut when too long: the summary's "ledgers" hold every period whole. */
+	if (lr->late && len < sizeof(all->late_periods) &&
+	    snprintf(all->late_periods + len, sizeof(all->late_periods) - len, "%s%s%s%s%s",
+		     len ? ", " : "", lr->late_periods, ledger ? " (" : "", ledger ? ledger : "",
+		     ledger ? ")" : "") < 0)
+		all->late_periods[len] = '\0';
+}
+
+/* The run's stated outcome, as the summary and the scheduler see it. */
+static const char *status_of(int code)
+{
+	return code == RB_EX_OK ? "ok" : code == RB_EX_FAIL ? "attention" :
+	       code == RB_EX_REJECTED ? "rejected" : "failed";
+}
+
+/* The part of the summary the run's counts make. */
+static void summary_counts(const struct run *r, cJSON *s)
+{
+	const struct rb_job_result *res = r->res;
+	cJSON *t, *a;
+	int k;
+
+	cJSON_AddNumberToObject(s, "accepted", res->accepted);
+	cJSON_AddNumberToObject(s, "noop", res->noop);
+	cJSON_AddNumberToObject(s, "rejected", res->rejected);
+	cJSON_AddNumberToObject(s, "imported", (double)res->imported);
+	cJSON_AddNumberToObject(s, "rollbacks", res->rollbacks);
+	cJSON_AddNumberToObject(s, "alerts", res->alerts);
+	cJSON_AddStringToObject(s, "alert_level", level_name(r->job->alert_level));
+	a = cJSON_AddArrayToObject(s, "alert_findings");
+	for (k = 0; k < RB_NFINDINGS; k++)
+		if (r->job->alert_findings >> k & 1)
+			cJSON_AddItemToArray(a, cJSON_CreateString(rb_finding_names[k]));
+	cJSON_AddBoolToObject(s, "stale", res->stale);
+	cJSON_AddNumberToObject(s, "late", res->late);
+	t = cJSON_AddObjectToObject(s, "trust");
+	cJSON_AddBoolToObject(t, "alert", res->trust_alert);
+	cJSON_AddNumberToObject(t, "failures", (double)res->trust_failures);
+	cJSON_AddNumberToObject(t, "failures_period", (double)res->trust_failures_period);
+	cJSON_AddBoolToObject(t, "rechecked", res->trust_rechecked);
+}
+
+/* The ledgers' figures summed (rollback_rate worked out again from the sums). */
+static cJSON *summary_totals(const cJSON *ledgers)
+{
+	cJSON *t = cJSON_CreateObject(), *rate;
+	const cJSON *l, *ex, *dep;
+
+	cJSON_ArrayForEach(l, ledgers)
+		add_figures(t, cJSON_GetObjectItemCaseSensitive(l, "figures"));
+	cJSON_DeleteItemFromObjectCaseSensitive(t, "rollback_rate");
+	ex = cJSON_GetObjectItemCaseSensitive(t, "rollbacks_executed");
+	dep = cJSON_GetObjectItemCaseSensitive(t, "deployments");
+	rate = cJSON_IsNumber(ex) && cJSON_IsNumber(dep) && dep->valuedouble > 0 ?
+	       cJSON_CreateNumber(ex->valuedouble / dep->valuedouble) : cJSON_CreateNull();
+	cJSON_AddItemToObject(t, "rollback_rate", rate);
+	return t;
+}
+
+/* The run's summary (docs/REPORTS.md, "The run's summary"); fail: the error that ended it. */
+static cJSON *summary_of(struct run *r, const struct rb_err *fail)
+{
+	const struct rb_job_result *res = r->res;
+	cJSON *s = cJSON_CreateObject();
+	struct rb_time ts = { 0, 0 };
+	char t[RB_TIME_MAX];
+
+	if (s == NULL)
+		return NULL;
+	cJSON_AddStringToObject(s, "summary", "rbaudit-run-summary-v1");
+	cJSON_AddStringToObject(s, "period", res->period);
+	ts.sec = r->per.start;
+	rb_time_format(&ts, t);
+	cJSON_AddStringToObject(s, "start", t);
+	ts.sec = r->per.end;
+	rb_time_format(&ts, t);
+	cJSON_AddStringToObject(s, "end", t);
+	cJSON_AddStringToObject(s, "tz", r->job->cal.tz[0] ? r->job->cal.tz : "UTC");
+	cJSON_AddNumberToObject(s, "fiscal_start", r->job->cal.fy_first_month);
+	cJSON_AddStringToObject(s, "started", r->started);
+	cJSON_AddStringToObject(s, "database", r->job->database);
+	cJSON_AddStringToObject(s, "output", res->output);
+	cJSON_AddNumberToObject(s, "exit_code", res->exit_code);
+	cJSON_AddStringToObject(s, "status", status_of(res->exit_code));
+	if (fail != NULL)
+		cJSON_AddStringToObject(s, "error", fail->msg);
+	else
+		cJSON_AddNullToObject(s, "error");
+	summary_counts(r, s);
+	cJSON_AddItemReferenceToObject(s, "alerting", r->alerting);
+	cJSON_AddNumberToObject(s, "alerting_omitted", (double)r->omitted);
+	cJSON_AddItemReferenceToObject(s, "rejected_exports", r->rejected);
+	cJSON_AddItemReferenceToObject(s, "ledgers", r->ledgers);
+	cJSON_AddItemToObject(s, "totals", summary_totals(r->ledgers));
+	return s;
+}
+
+/* Each line the notify command writes is logged as a step of the run. */
+static void notify_line(void *ctx, const char *line)
+{
+	struct run *r = ctx;
+
+	logf_(r->log, r->ctx, r->steps, "notify", "output", "%s", line);
+}
+
+/*
+ * Run the notify_command with the summary on its standard input; what
+ * happens is logged, and never changes the run's exit code.
+ */
+static void notify(struct run *r, const char *text)
+{
+	const struct rb_job *job = r->job;
+	char *argv[RB_JOB_NOTIFY_ARGS + 1];
+	struct rb_jnotify_result nr;
+	struct rb_err ne = { 0 };
+	int k;
+
+	for (k = 0; k < job->nnotify; k++)
+		argv[k] = (char *)job->notify[k];
+	argv[k] = NULL;
+	if (rb_jnotify_run(argv, job->notify_timeout_s, text, strlen(text), notify_line, r, &nr,
+			   &ne) != 0) {
+		r->res->notified = -1;
+		logf_(r->log, r->ctx, r->steps, "notify", "error", "notify_command failed: %s "
+		      "(the run's exit code stays %d)", ne.msg, r->res->exit_code);
+		return;
+	}
+	r->res->notified = 1;
+	logf_(r->log, r->ctx, r->steps, "notify", "ok", "'%s' exited 0 (%zu bytes of the "
+	      "summary on its standard input%s%s)", argv[0], nr.written,
+	      nr.unread ? ", not all of it read" : "",
+	      nr.lines_dropped ? "; output lines past 200 not logged" : "");
+}
+
+/*
+ * The run is over (fail: the error that ends it, or NULL): its summary
+ * made, kept in *res, written to the job's "summary" file and recorded as
+ * the run's "summary" step; the notify_command run when the run alerts or
+ * failed (not for a busy database: that run is tried again).  Nothing
+ * here changes the exit code.
+ */
+static void finish(struct run *r, const struct rb_err *fail)
+{
+	struct rb_job_result *res = r->res;
+	cJSON *s = summary_of(r, fail), *step;
+	char path[PATH_MAX];
+	struct rb_err we = { 0 };
+
+	if (s == NULL || (res->summary = cJSON_PrintUnformatted(s)) == NULL) {
+		cJSON_Delete(s);
+		return;
+	}
+	if (r->job->summary[0] && subst(r->job->summary, "{period}", r->per.name, path) == 0) {
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+		if ((dir[0] != '\0' && rb_mkdir_p(dir, 0750, &we) != 0) ||
+		    rb_write_json(path, s, 0640, &we) != 0)
+			logf_(r->log, r->ctx, r->steps, "summary", "error", "%s", we.msg);
+		else
+			logf_(r->log, r->ctx, r->steps, "summary", "ok", "written to %s", path);
+	}
+	if (r->job->nnotify > 0 && res->exit_code != RB_EX_OK && res->exit_code != RB_EX_TEMPFAIL)
+		notify(r, res->summary);
+	if ((step = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(step, "step", "summary");
+		cJSON_AddStringToObject(step, "status", status_of(res->exit_code));
+		cJSON_AddStringToObject(step, "detail", "what the run found, named (the summary "
+					"notify_command is given)");
+		cJSON_AddItemToObject(step, "summary", s);
+		s = NULL;
+		cJSON_AddItemToArray(r->steps, step);
+	}
+	cJSON_Delete(s);
+}
+
+void rb_job_result_clear(struct rb_job_result *res)
+{
+	if (res == NULL)
+		return;
+	cJSON_free(res->summary);
+	res->summary = NULL;
+}
+
+/*
+ * One ledger's pass (ledger i of "ledgers", or the job's one): its reports
+ * (or nothing new), missing and late data, retention, the textfile; its
+ * figures folded into the run's.
+ */
+static int ledger_pass(struct run *r, int i, struct rb_err *e)
+{
+	struct rb_job_result *all = r->res, *lr = calloc(1, sizeof(*lr));
+	cJSON *doc = NULL;
+	int rc = -1;
+
+	if (lr == NULL)
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	lr->accepted = all->accepted;
+	lr->noop = all->noop;
+	lr->rejected = all->rejected;
+	r->res = lr;
+	if (use_ledger(r, i, e) != 0)
+		goto out;
+	report_opts(r);
+	if ((r->late_list = cJSON_CreateArray()) == NULL) {
+		RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (report_period(r, &doc, e) != 0)
+		goto out;
+	check_stale(r, doc);
+	if (late_all(r, e) != 0)
+		goto out;
+	if (!lr->nothing_to_do)
+		retain(r->j, r->per.name, r->log, r->ctx, r->steps);
+	if (copy_textfile(r, e) != 0)
+		goto out;
+	note_ledger(r, lr, doc);
+	fold(all, lr, r->job->nledgers > 1 ? r->j->ledger : NULL, i <= 0);
+	if (r->job->nledgers <= 1)
+		snprintf(all->output, sizeof(all->output), "%s", lr->output);
+	rc = 0;
+out:
+	r->res = all;
+	cJSON_Delete(r->late_list);
+	r->late_list = NULL;
+	cJSON_Delete(doc);
+	free(lr);
+	return rc;
+}
+
+/* Before anything moves, each ledger's report folder, templates and textfile folder. */
+static int preflight_all(struct run *r, struct rb_err *e)
+{
+	int i, n = r->job->nledgers ? r->job->nledgers : 1;
+
+	for (i = 0; i < n; i++) {
+		if (use_ledger(r, i, e) != 0)
+			return -1;
+		report_opts(r);
+		if (rb_report_preflight(&r->ro, e) != 0 || check_textfile(r->j, e) != 0)
+			return -1;
+	}
+	return use_ledger(r, -1, e);
+}
+
+/* The database against each ledger's newest signed pack (check_behind). */
+static int check_behind_all(struct run *r, struct rb_err *e)
+{
+	int i, n = r->job->nledgers ? r->job->nledgers : 1;
+
+	for (i = 0; i < n; i++)
+		if (use_ledger(r, i, e) != 0 || check_behind(r, e) != 0)
+			return -1;
+	return use_ledger(r, -1, e);
+}
+
+/* The run's state, set up for job j; -1 when out of memory. */
+static int run_init(struct run *r, const struct rb_job *j, int64_t now, int dry_run,
+		    rb_job_log_fn log, void *ctx, struct rb_job_result *res)
 {
 	struct rb_time t0 = rb_time_now();
-	struct run *r = calloc(1, sizeof(*r));
-	cJSON *doc = NULL;
-	int lock = -1, locked = 0, rc = -1;
 
-	memset(res, 0, sizeof(*res));
-	if (r == NULL)
-		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
-	r->j = j;
+	r->j = r->job = j;
 	r->now = now;
 	r->dry = dry_run;
 	r->log = log;
@@ -1698,8 +2453,62 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	r->res = res;
 	r->steps = cJSON_CreateArray();
 	r->pending = cJSON_CreateArray();
+	r->alerting = cJSON_CreateArray();
+	r->rejected = cJSON_CreateArray();
+	r->ledgers = cJSON_CreateArray();
 	rb_time_format(&t0, r->started);
-	if (rb_period_parse(period ? period : "last-month", now, &r->per, e) != 0)
+	if (j->nledgers > 0 && (r->view = malloc(sizeof(*r->view))) != NULL)
+		memcpy(r->view, j, sizeof(*j));
+	return r->steps && r->pending && r->alerting && r->rejected && r->ledgers &&
+	       (j->nledgers == 0 || r->view) ? 0 : -1;
+}
+
+static void run_free(struct run *r)
+{
+	cJSON_Delete(r->steps);
+	cJSON_Delete(r->pending);
+	cJSON_Delete(r->alerting);
+	cJSON_Delete(r->rejected);
+	cJSON_Delete(r->ledgers);
+	rb_inbox_clear(&r->ib);
+	rb_trust_free(r->trust);
+	free(r->view);
+	free(r);
+}
+
+/* The ledgers' passes, then the run's exit code, summary, notify and record. */
+static int run_ledgers(struct run *r, struct rb_err *e)
+{
+	struct rb_job_result *res = r->res;
+	int i, n = r->job->nledgers ? r->job->nledgers : 1;
+
+	for (i = 0; i < n; i++)
+		if (ledger_pass(r, i, e) != 0)
+			return -1;
+	if (use_ledger(r, -1, e) != 0)
+		return -1;
+	if (r->job->nledgers > 1)
+		output_of(r->job, r->per.name, res->output);    /* {ledger} left in */
+	res->exit_code = res->rejected ? RB_EX_REJECTED :
+			 res->alerts || res->trust_alert || res->stale || res->late ?
+			 RB_EX_FAIL : RB_EX_OK;
+	finish(r, NULL);
+	return record(r, 1, e);
+}
+
+int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_run,
+	       rb_job_log_fn log, void *ctx, struct rb_job_result *res, struct rb_err *e)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	int lock = -1, locked = 0, rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (r == NULL || run_init(r, j, now, dry_run, log, ctx, res) != 0) {
+		if (r != NULL)
+			run_free(r);
+		return RB_ERR(e, RB_EX_SOFTWARE, "out of memory");
+	}
+	if (rb_period_parse_cal(period ? period : "last-month", now, &j->cal, &r->per, e) != 0)
 		goto out;
 	snprintf(res->period, sizeof(res->period), "%s", r->per.name);
 	output_of(j, r->per.name, res->output);
@@ -1716,39 +2525,26 @@ int rb_job_run(const struct rb_job *j, const char *period, int64_t now, int dry_
 	 * 1. The inbox, once the database is found not behind the signed packs;
 	 * what was filed where is recorded before any report.
 	 */
-	if (check_behind(r, e) != 0 || ingest_all(r, e) != 0 ||
+	if (check_behind_all(r, e) != 0 || ingest_all(r, e) != 0 ||
 	    (cJSON_GetArraySize(r->pending) > 0 && record(r, 0, e) != 0))
 		goto out;
-	/* 2. Analyse, render and sign (or nothing new); 3. missing and late data. */
-	if (report_period(r, &doc, e) != 0)
-		goto out;
-	check_stale(r, doc);
-	if (late_all(r, e) != 0)
-		goto out;
-	if (!res->nothing_to_do)
-		retain(j, r->per.name, log, ctx, r->steps);
-	res->exit_code = res->rejected ? RB_EX_REJECTED :
-			 res->alerts || res->trust_alert || res->stale || res->late ?
-			 RB_EX_FAIL : RB_EX_OK;
-	/* 4. Record the run. */
-	if (record(r, 1, e) != 0)
+	/*
+	 * 2. Each ledger: analyse, render and sign (or nothing new); missing
+	 * and late data; the textfile.  3. The summary, notify, the record.
+	 */
+	if (run_ledgers(r, e) != 0)
 		goto out;
 	logf_(log, ctx, NULL, "done", res->exit_code == 0 ? "ok" : res->exit_code == 1 ?
 	      "alerts" : "rejected", "exit %d: %d accepted, %d rejected, %d %s, %d %s%s%s%s; "
 	      "reports in %s", res->exit_code, res->accepted, res->rejected, res->rollbacks,
 	      rb_plural(res->rollbacks, "rollback", "rollbacks"), res->alerts,
-	      rb_plural(res->alerts, "alert", "alerts"), res->stale ? "; stale data" : "", res->late ? "; late data in " : "",
-	      res->late_periods, res->output);
+	      rb_plural(res->alerts, "alert", "alerts"), res->stale ? "; stale data" : "",
+	      res->late ? "; late data in " : "", res->late_periods, res->output);
 	rc = 0;
 out:
 	if (rc != 0 && locked && !dry_run)
 		record_failure(r, e);
-	cJSON_Delete(doc);
-	cJSON_Delete(r->steps);
-	cJSON_Delete(r->pending);
-	rb_inbox_clear(&r->ib);
-	rb_trust_free(r->trust);
-	free(r);
+	run_free(r);
 	if (lock >= 0)
 		close(lock);
 	return rc;

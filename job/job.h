@@ -10,11 +10,16 @@
 #define RB_JOB_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "lib/period.h"
 
 /* The most sources a job imports from, and inputs (or incident files) per source. */
+#define RB_JOB_MAX_LEDGERS 16           /* "ledgers" of an organisation-wide job */
+#define RB_JOB_NOTIFY_ARGS 32           /* "notify_command": its argv's most elements */
+#define RB_JOB_MAX_NAMED 500            /* alerting rollbacks the summary names */
 #define RB_JOB_SOURCES 4
 #define RB_JOB_SOURCE_FILES 4
 
@@ -56,6 +61,20 @@ struct rb_job {
 	int log_json;
 	struct rb_job_source sources[RB_JOB_SOURCES];
 	int nsources;
+	struct rb_period_cal cal;       /* "tz" and "fiscal_start": how periods are counted */
+	/*
+	 * "ledgers": the origins of an organisation-wide job (0: the one of
+	 * "ledger", or the database's only one).  Each gets its own report
+	 * folder (output and openmetrics_textfile hold {ledger}, replaced by
+	 * rb_job_ledger_name) and the run's summary holds them all.
+	 */
+	char ledgers[RB_JOB_MAX_LEDGERS][512];
+	int nledgers;
+	char notify[RB_JOB_NOTIFY_ARGS][1024];  /* "notify_command": argv, no shell */
+	int nnotify;                    /* 0: none */
+	int notify_timeout_s;           /* "notify_timeout": killed after (default 60) */
+	char textfile[PATH_MAX];        /* "openmetrics_textfile" ("" none): {ledger} allowed */
+	char summary[PATH_MAX];         /* "summary": the run's summary, with {period} ("" none) */
 	/* Not of the job file: the caller's (rbaudit run maps its environment). */
 	const char *templates_dir;      /* looked in first for a template by name */
 	const char *font_dir;           /* the PDF fonts; NULL: the built-in folder */
@@ -98,7 +117,27 @@ struct rb_job_result {
 	long long trust_failures;       /* stored entries that do not verify under it */
 	long long trust_failures_period;        /* of them, touching the period */
 	int trust_alert;                /* touching the period, or newly found */
+	/*
+	 * The run's summary (docs/REPORTS.md, "The run's summary"): what alerts
+	 * and why, by name, as compact JSON text; malloc'd, freed by
+	 * rb_job_result_clear.  NULL for a dry run, or a run that stopped
+	 * before it held the lock.
+	 */
+	char *summary;
+	int notified;                   /* notify_command: 1 ran and exited 0, -1 failed,
+					 * 0 not run */
 };
+
+/* Free what *res owns (its summary); NULL is a no-op. */
+void rb_job_result_clear(struct rb_job_result *res);
+
+/*
+ * The file-name form of a ledger's origin, for {ledger}: every byte but
+ * A-Z a-z 0-9 . _ - becomes '_', and a leading '.' too
+ * ("acme.example/rollback-ledger" is "acme.example_rollback-ledger").  out
+ * holds n bytes; the name is cut to fit.
+ */
+void rb_job_ledger_name(const char *origin, char *out, size_t n);
 
 /*
  * Run the job for period (NULL: the last complete month before now).  First
@@ -124,6 +163,16 @@ struct rb_job_result {
  * analysis (that row is then completed at the end).  Returns 0 with *res
  * filled (its exit_code tells the scheduler what happened), or -1 with *e:
  * RB_EX_TEMPFAIL when another run holds the lock or the database is busy.
+ *
+ * With "ledgers", the inbox is ingested once and each ledger then has its
+ * own pass (reports, stale and late data, retention, textfile) into its
+ * own folder; res sums them and res->summary lists each.  After the
+ * reports, the period's OpenMetrics file is copied to openmetrics_textfile
+ * (job/notify.h).  Every run that held the lock ends with res->summary
+ * made (failed runs too), written to "summary", recorded as its "summary"
+ * step and, when the exit code is neither 0 nor RB_EX_TEMPFAIL, given to
+ * notify_command; what notify does never changes the exit code.  The
+ * caller frees res with rb_job_result_clear, whatever this returns.
  */
 #define RB_JOB_MAX_LATE 12
 

@@ -323,7 +323,27 @@ static const char v10[] =
 	"  SELECT id, base_seq, base_root, bootstrap_checkpoint, NULL, '' FROM ledger "
 	"  WHERE bootstrap_checkpoint IS NOT NULL;";
 
-static const char *const migrations[] = { v1, v2, v3, v4, v5, v6, v7, v8, v9, v10 };
+/*
+ * Version 11: the indexes of rbaudit search and show (issue #22), so that a
+ * search of a ledger of a million entries reads only what it finds.
+ * - entry_requested: each rollback's first rollback.requested (the one that
+ *   counts) in the order of its time, with what a search filters and shows
+ *   of it; a partial index, one row per rollback.
+ * - entry_actor: who touched which rollback, by actor: --actor's spellings
+ *   are found one seek each, and each candidate rollback is checked by one
+ *   seek per spelling.
+ * - analysis_rollback_id: the stored analyses of a rollback (the table's
+ *   key starts with the analysis), for show and for the newest one of each.
+ */
+static const char v11[] =
+	"CREATE INDEX entry_requested ON entry(ledger_id, time_s, seq, rollback_id, service, "
+	"  environment, actor) WHERE event = 'rollback.requested' AND counted = 1 "
+	"  AND rollback_id IS NOT NULL;"
+	"CREATE INDEX entry_actor ON entry(actor, ledger_id, rollback_id) "
+	"  WHERE rollback_id IS NOT NULL;"
+	"CREATE INDEX analysis_rollback_id ON analysis_rollback(rollback_id, analysis_id);";
+
+static const char *const migrations[] = { v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11 };
 
 /* rb_sha256(text or blob): its SHA-256, for the version 6 migration. */
 static void sql_sha256(sqlite3_context *c, int argc, sqlite3_value **argv)

@@ -15,7 +15,7 @@
 
 #include "err.h"
 
-#define RB_SCHEMA_VERSION 10
+#define RB_SCHEMA_VERSION 11
 
 int rb_schema_migrate(sqlite3 *db, struct rb_err *e);
 

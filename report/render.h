@@ -149,7 +149,8 @@ cJSON *rb_record_of(const cJSON *trail);
 /* The note that ends a text cut there: "… [cut here: 196,000 more characters; ...]". */
 void rb_cut_note(long long more, char *out, size_t len);
 
-enum rb_format { RB_FMT_PDF, RB_FMT_XLSX, RB_FMT_JSON };
+enum rb_format { RB_FMT_PDF, RB_FMT_XLSX, RB_FMT_JSON, RB_FMT_CSV, RB_FMT_OPENMETRICS,
+		 RB_FMT_HTML };
 
 struct rb_template {
 	char name[64];
@@ -175,6 +176,15 @@ int rb_template_filename(const struct rb_template *t, const char *period, char *
 int rb_render_pdf(const struct rb_report_data *d, const struct rb_template *t,
 		  const char *path, struct rb_err *e);
 int rb_render_xlsx(const struct rb_report_data *d, const struct rb_template *t,
+		   const char *path, struct rb_err *e);
+/* CSV (RFC 4180): the template's "table" (csv.c). */
+int rb_render_csv(const struct rb_report_data *d, const struct rb_template *t,
+		  const char *path, struct rb_err *e);
+/* The Prometheus/OpenMetrics text exposition format (openmetrics.c). */
+int rb_render_openmetrics(const struct rb_report_data *d, const struct rb_template *t,
+			  const char *path, struct rb_err *e);
+/* One self-contained HTML file (html.c). */
+int rb_render_html(const struct rb_report_data *d, const struct rb_template *t,
 		   const char *path, struct rb_err *e);
 
 /* Shared formatting: hours with one decimal, or "n/a". */

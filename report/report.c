@@ -452,7 +452,7 @@ static int max_limit(struct rb_template *const *tpl, size_t n, const char *type,
 	for (i = 0; i < n; i++) {
 		const cJSON *s;
 
-		if (tpl[i]->format != RB_FMT_PDF)
+		if (tpl[i]->format != RB_FMT_PDF && tpl[i]->format != RB_FMT_HTML)
 			continue;
 		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(tpl[i]->doc, "sections")) {
 			const cJSON *lim = cJSON_GetObjectItemCaseSensitive(s, "limit");
@@ -788,6 +788,15 @@ static int render_one(const struct rb_report_data *d, const struct rb_template *
 	case RB_FMT_XLSX:
 		rc = rb_render_xlsx(d, t, path, e);
 		break;
+	case RB_FMT_CSV:
+		rc = rb_render_csv(d, t, path, e);
+		break;
+	case RB_FMT_OPENMETRICS:
+		rc = rb_render_openmetrics(d, t, path, e);
+		break;
+	case RB_FMT_HTML:
+		rc = rb_render_html(d, t, path, e);
+		break;
 	default:
 		rc = write_json_report(d, path, e);
 		break;
@@ -898,7 +907,7 @@ static int prepare(const struct rb_report_opts *o, struct prep *p, struct rb_err
 {
 	memset(p, 0, sizeof(*p));
 	p->pack.lockfd = -1;
-	if (rb_period_parse(o->period, o->now, &p->per, e) != 0 ||
+	if (rb_period_parse_cal(o->period, o->now, o->cal, &p->per, e) != 0 ||
 	    (o->sign_key != NULL && load_sign_key(o, p, e) != 0) ||
 	    load_templates(o, p, e) != 0 ||
 	    rb_pack_plan(o->out_dir, &p->pack, e) != 0 ||
@@ -934,29 +943,59 @@ int rb_report_current(const struct rb_report_opts *o, int *current, struct rb_er
 }
 
 /* The newest stored analysis of the period under this policy. */
-static int read_analysis(sqlite3 *db, int64_t lid, const char *origin, const char *period,
-			 const char *policy, cJSON **a, int64_t *id, struct rb_err *e)
+/* Is an analysis of this period's name stored, counted with other bounds? */
+static int other_bounds(sqlite3 *db, int64_t lid, const char *period, const char *policy)
+{
+	sqlite3_stmt *q = NULL;
+	int found = 0;
+
+	if (rb_db_prepare(db, "SELECT 1 FROM analysis WHERE ledger_id = ?1 AND period = ?2 "
+			  "AND policy_sha256 = ?3", &q, NULL) != 0)
+		return 0;
+	sqlite3_bind_int64(q, 1, lid);
+	sqlite3_bind_text(q, 2, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, policy, -1, SQLITE_STATIC);
+	found = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return found;
+}
+
+/*
+ * The newest stored analysis of the period, counted with the same bounds: a
+ * period's name counted in another time zone or fiscal year is another span.
+ */
+static int read_analysis(sqlite3 *db, int64_t lid, const char *origin,
+			 const struct rb_period *per, const char *policy, cJSON **a, int64_t *id,
+			 struct rb_err *e)
 {
 	sqlite3_stmt *q = NULL;
 	int step;
 
 	*a = NULL;
 	if (rb_db_prepare(db, "SELECT document, id FROM analysis WHERE ledger_id = ?1 AND "
-			  "period = ?2 AND policy_sha256 = ?3 ORDER BY id DESC LIMIT 1", &q, e) != 0)
+			  "period = ?2 AND policy_sha256 = ?3 AND start_s = ?4 AND end_s = ?5 "
+			  "ORDER BY id DESC LIMIT 1", &q, e) != 0)
 		return -1;
 	sqlite3_bind_int64(q, 1, lid);
-	sqlite3_bind_text(q, 2, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, per->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, policy, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, per->start);
+	sqlite3_bind_int64(q, 5, per->end);
 	step = sqlite3_step(q);
 	if (step == SQLITE_ROW) {
 		*a = cJSON_Parse((const char *)sqlite3_column_text(q, 0));
 		*id = sqlite3_column_int64(q, 1);
 	}
 	sqlite3_finalize(q);
+	if (step == SQLITE_DONE && other_bounds(db, lid, per->name, policy))
+		return RB_ERR(e, RB_EX_NOINPUT, "the stored analysis of %s for period %s was "
+			      "counted in another time zone or fiscal year: report with the --tz "
+			      "and --fiscal-start it was analysed with, or analyse it again",
+			      origin, per->name);
 	if (step == SQLITE_DONE)
 		return RB_ERR(e, RB_EX_NOINPUT, "no stored analysis of %s for period %s with this "
-			      "policy: analyse the period %s first", origin, period,
-			      period);
+			      "policy: analyse the period %s first", origin, per->name,
+			      per->name);
 	if (step != SQLITE_ROW)
 		return rb_db_fail(db, step, e, "cannot read the analysis");
 	if (*a == NULL)
@@ -1057,7 +1096,7 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	if (rb_schema_open(o->db_path, RB_DB_READONLY, o->busy_ms, &db, e) != 0)
 		goto out;
 	lid = rb_tree_pick_ledger(db, o->ledger, origin, sizeof(origin), e);
-	if (lid < 0 || read_analysis(db, lid, origin, p.per.name, o->policy_sha256, &a,
+	if (lid < 0 || read_analysis(db, lid, origin, &p.per, o->policy_sha256, &a,
 				     &d.analysis_id, e) != 0 ||
 	    rederive_start(&rd, o, d.analysis_id, e) != 0)
 		goto out;
@@ -1065,9 +1104,10 @@ int rb_report(const struct rb_report_opts *o, struct rb_report_result *res,
 	d.a = a;
 	d.font_dir = o->font_dir;
 	d.ledger_id = lid;
-	/* The rollbacks are gone over only for PDF and JSON. */
+	/* The rollbacks are gone over only for PDF, JSON and HTML. */
 	for (i = 0; i < p.ntpl; i++)
-		need_all |= p.tpl[i]->format != RB_FMT_XLSX;
+		need_all |= p.tpl[i]->format == RB_FMT_PDF || p.tpl[i]->format == RB_FMT_JSON ||
+			    p.tpl[i]->format == RB_FMT_HTML;
 	if (need_all) {
 		if (rollup(&d, p.tpl, p.ntpl, &ru, e) != 0)
 			goto out;

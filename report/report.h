@@ -16,11 +16,14 @@
 #include "lib/err.h"
 #include "lib/trust.h"
 
+struct rb_period_cal;
+
 struct rb_report_opts {
 	const char *db_path;
 	const char *ledger;             /* NULL: the database's only ledger */
 	const char *period;             /* as for analyze */
 	long long now;                  /* Unix seconds, for last-month */
+	const struct rb_period_cal *cal;        /* time zone, fiscal year; NULL: UTC */
 	const char *policy_sha256;      /* the analysis's policy (hex) */
 	const char **templates;         /* names or files */
 	size_t ntemplates;

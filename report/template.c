@@ -139,10 +139,52 @@ static int check_sections(struct tctx *c, const cJSON *secs, enum rb_format fmt)
 	return 0;
 }
 
+/*
+ * A CSV template's "table" (rollbacks or findings), which no other format
+ * has; and no "sections" in a CSV or OpenMetrics template, which has none.
+ */
+static int check_table(struct tctx *c, const cJSON *doc, enum rb_format fmt)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(doc, "table");
+
+	if ((fmt == RB_FMT_CSV || fmt == RB_FMT_OPENMETRICS) &&
+	    cJSON_GetObjectItemCaseSensitive(doc, "sections") != NULL)
+		return bad(c, "sections", NULL, fmt == RB_FMT_CSV ?
+			   "has no place in a csv template (its \"table\" says what it holds)" :
+			   "has no place in an openmetrics template (it holds the period's figures)");
+	if (fmt != RB_FMT_CSV) {
+		if (it != NULL)
+			return bad(c, "table", NULL, "is only for a csv template");
+		return 0;
+	}
+	if (it == NULL)
+		return bad(c, "table", NULL, "is missing: a csv template names its table, "
+			   "\"rollbacks\" or \"findings\"");
+	if (!cJSON_IsString(it) || (strcmp(it->valuestring, "rollbacks") != 0 &&
+				    strcmp(it->valuestring, "findings") != 0))
+		return bad(c, "table", NULL, "must be \"rollbacks\" (one row per rollback) or "
+			   "\"findings\" (one row per finding)");
+	return 0;
+}
+
+/* The file name ending of a format's reports. */
+static const char *format_ext(enum rb_format f)
+{
+	switch (f) {
+	case RB_FMT_PDF: return ".pdf";
+	case RB_FMT_XLSX: return ".xlsx";
+	case RB_FMT_CSV: return ".csv";
+	case RB_FMT_OPENMETRICS: return ".prom";
+	case RB_FMT_HTML: return ".html";
+	default: return ".json";
+	}
+}
+
 int rb_template_load(const char *path, struct rb_template **out, struct rb_err *e)
 {
 	static const char *const members[] = { "template", "format", "title", "subtitle",
-					       "organisation", "file", "sections", "about" };
+					       "organisation", "file", "sections", "about",
+					       "table" };
 	struct rb_template *t = NULL;
 	struct tctx c = { path, NULL, e };
 	char *buf = NULL, why[160];
@@ -174,7 +216,7 @@ int rb_template_load(const char *path, struct rb_template **out, struct rb_err *
 	if ((unknown = rb_json_unknown_member(t->doc, members,
 					      sizeof(members) / sizeof(members[0]))) != NULL) {
 		bad(&c, unknown, NULL, "is not a template member (template, format, "
-		    "title, subtitle, organisation, file, sections, about)");
+		    "title, subtitle, organisation, file, sections, table, about)");
 		goto out;
 	}
 	if (copy_str(&c, t->doc, "template", t->name, sizeof(t->name), 1) != 0 ||
@@ -195,14 +237,21 @@ int rb_template_load(const char *path, struct rb_template **out, struct rb_err *
 		t->format = RB_FMT_XLSX;
 	else if (fmt != NULL && strcmp(fmt, "json") == 0)
 		t->format = RB_FMT_JSON;
+	else if (fmt != NULL && strcmp(fmt, "csv") == 0)
+		t->format = RB_FMT_CSV;
+	else if (fmt != NULL && strcmp(fmt, "openmetrics") == 0)
+		t->format = RB_FMT_OPENMETRICS;
+	else if (fmt != NULL && strcmp(fmt, "html") == 0)
+		t->format = RB_FMT_HTML;
 	else {
-		bad(&c, "format", NULL, "must be \"pdf\", \"xlsx\" or \"json\"");
+		bad(&c, "format", NULL, "must be \"pdf\", \"xlsx\", \"json\", \"csv\", "
+		    "\"openmetrics\" or \"html\"");
 		goto out;
 	}
-	if (check_file_pattern(&c, t->file, t->format == RB_FMT_PDF ? ".pdf" :
-			       t->format == RB_FMT_XLSX ? ".xlsx" : ".json") != 0)
+	if (check_file_pattern(&c, t->file, format_ext(t->format)) != 0 ||
+	    check_table(&c, t->doc, t->format) != 0)
 		goto out;
-	if (t->format != RB_FMT_JSON &&
+	if ((t->format == RB_FMT_PDF || t->format == RB_FMT_XLSX || t->format == RB_FMT_HTML) &&
 	    check_sections(&c, cJSON_GetObjectItemCaseSensitive(t->doc, "sections"), t->format) != 0)
 		goto out;
 	*out = t;

@@ -9,6 +9,7 @@
 
 #include "lib/json.h"
 #include "lib/rtime.h"
+#include "lib/vocab.h"
 
 struct xl {
 	lxw_workbook *wb;
@@ -470,15 +471,38 @@ static void sheet_evidence(struct xl *x)
 	finish(ws, row, 5);
 }
 
+/* The Trend sheet's columns before the findings by code. */
+#define TREND_FIXED 9
+
+/* A trend period's findings of one code, from its "finding_counts" (blank when absent). */
+static void put_finding_count(struct xl *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
+			      const cJSON *period, const char *code)
+{
+	put_num(ws, r, c, get(get(period, "finding_counts"), code), 1, x->intf);
+}
+
+/* The header of the Trend sheet: its figures, then one column per finding code. */
+static void trend_header(struct xl *x, lxw_worksheet *ws)
+{
+	static const char *const cols[TREND_FIXED] = { "Period", "Rollbacks", "Deployments",
+		"Rate", "MTTD (h)", "MTTR (h)", "Median approval latency (h)",
+		"Complete evidence", "Failed executions" };
+	static const double widths[TREND_FIXED] = { 24, 11, 12, 9, 10, 10, 16, 12, 12 };
+	int k;
+
+	header(x, ws, cols, widths, TREND_FIXED);
+	for (k = 0; k < RB_NFINDINGS; k++) {
+		put_str(x, ws, 0, (lxw_col_t)(TREND_FIXED + k), rb_finding_names[k], x->head);
+		worksheet_set_column(ws, (lxw_col_t)(TREND_FIXED + k), (lxw_col_t)(TREND_FIXED + k),
+				     (double)strlen(rb_finding_names[k]) + 3, NULL);
+	}
+}
+
 static void sheet_trend(struct xl *x)
 {
-	static const char *const cols[] = { "Period", "Rollbacks", "Deployments", "Rate",
-		"MTTD (h)", "MTTR (h)", "Median approval latency (h)", "Complete evidence",
-		"Failed executions" };
-	static const double widths[] = { 24, 11, 12, 9, 10, 10, 16, 12, 12 };
 	lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Trend");
 	const cJSON *rows[130], *t;
-	int n = 0, i;
+	int n = 0, i, k;
 	lxw_chart *chart;
 	lxw_chart_series *s;
 
@@ -492,8 +516,8 @@ static void sheet_trend(struct xl *x)
 		rows[n - 1 - i] = t;
 	}
 	rows[n++] = x->a;
-	header(x, ws, cols, widths, 9);
-	finish(ws, (lxw_row_t)n + 1, 9);
+	trend_header(x, ws);
+	finish(ws, (lxw_row_t)n + 1, TREND_FIXED + RB_NFINDINGS);
 	for (i = 0; i < n; i++) {
 		lxw_row_t r = (lxw_row_t)i + 1;
 
@@ -507,6 +531,9 @@ static void sheet_trend(struct xl *x)
 			x->hours);
 		put_num(ws, r, 7, get(rows[i], "evidence_complete_ratio"), 1, x->pct);
 		put_num(ws, r, 8, get(rows[i], "failed_executions"), 1, x->intf);
+		for (k = 0; k < RB_NFINDINGS; k++)
+			put_finding_count(x, ws, r, (lxw_col_t)(TREND_FIXED + k), rows[i],
+					  rb_finding_names[k]);
 	}
 	chart = workbook_add_chart(x->wb, LXW_CHART_LINE);
 	s = chart_add_series(chart, NULL, NULL);

@@ -142,9 +142,11 @@ def count_sigs(path):
     return n
 
 
-def generate(rb, data):
+def generate(rb, data, names=None):
     os.makedirs(data, exist_ok=True)
     for name, (months, rate) in DATASETS.items():
+        if names is not None and name not in names:
+            continue
         d = os.path.join(data, name)
         stamp = os.path.join(d, "STAMP")
         want = "sample --months %d --start %s --deploys-per-day %d\n" % (months, START, rate)
@@ -594,6 +596,61 @@ def import_only(a, rb, data, work):
     return 0
 
 
+def search_bench(b, rb, db):
+    """rbaudit search over a stored ledger (issue #22): by actor and service, by
+    text, by finding and level (the stored analysis), and the open work; each
+    must answer in under a second.  The actor, service and ticket searched for
+    are those of a rollback in the middle of the ledger."""
+    import sqlite3
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    n = con.execute("SELECT count(*) FROM entry WHERE event = 'rollback.requested'").fetchone()[0]
+    actor, service, payload = con.execute(
+        "SELECT actor, service, CAST(payload AS TEXT) FROM entry WHERE event = "
+        "'rollback.requested' ORDER BY seq LIMIT 1 OFFSET ?", (n // 2,)).fetchone()
+    con.close()
+    ticket = json.loads(payload)["data"].get("ticket") or "OPS"
+    s = {"rollbacks": n}
+    for key, what, args in (
+            ("actor", "search by actor and service", ["--actor", actor, "--service", service]),
+            ("text", "search by text (a ticket)", ["--text", ticket]),
+            ("finding", "search by finding and level", ["--finding", "unverified", "--level",
+                                                        "high"]),
+            ("open", "search --open (the open work)", ["--open", "--now",
+                                                       "2030-01-01T00:00:00Z"])):
+        s[key] = b.measure("%s, %s rollbacks" % (what, fmt_int(n)),
+                           [rb, "search", "--db", db] + args, repeat=3)
+    return s
+
+
+def search_targets(w, s):
+    walls = {k: s[k]["wall"] for k in ("actor", "text", "finding", "open")}
+    w("| a search over the 1M ledger answers in under a second | by actor and service %.2f s,"
+      " by text %.2f s, by finding and level %.2f s, open work %.2f s (%s rollbacks) | %s |"
+      % (walls["actor"], walls["text"], walls["finding"], walls["open"],
+         fmt_int(s["rollbacks"]), verdict(max(walls.values()) < 1)))
+
+
+def search_only(a, rb, data, work):
+    """--only search: the search measurements on the 100k ledger, printed."""
+    generate(rb, data, names=("l100k",))
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    b = Bench(rb, data, work, os.cpu_count() or 1)
+    db = os.path.join(work, "l100k.db")
+    run([rb, "ingest", "--db", db, "--keys", os.path.join(data, "l100k", "keys.json"),
+         export_dir(data, "l100k", MONTH1)], stdout=subprocess.DEVNULL)
+    run([rb, "analyze", "--db", db, "--period", MONTH1], stdout=subprocess.DEVNULL)
+    s = search_bench(b, rb, db)
+    lines = []
+    search_targets(lines.append, s)
+    for x in b.rows:
+        print("%-60s %6.2f s  %s" % (x["what"], x["wall"], x["cmd"]))
+    print("\n".join(lines))
+    with open(os.path.join(os.path.dirname(data), "results-search.json"), "w") as rf:
+        json.dump(s, rf, indent=1)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rbaudit", required=True)
@@ -611,13 +668,17 @@ def main():
     ap.add_argument("--skip-2m", action="store_true", help="leave out the 2M ingest")
     ap.add_argument("--doc-only", action="store_true",
                     help="write the page again from the last run's results.json")
-    ap.add_argument("--only", choices=("import",),
+    ap.add_argument("--only", choices=("import", "search"),
                     help="run one section alone and print it (import: rbaudit import of git,"
-                    " Helm and Argo CD histories); its results go to results-import.json,"
+                    " Helm and Argo CD histories; search: rbaudit search over the 100k"
+                    " ledger); its results go to results-import.json or results-search.json,"
                     " docs/PERFORMANCE.md and results.json are left as they are")
     a = ap.parse_args()
     if a.only == "import":
         return import_only(a, os.path.abspath(a.rbaudit), os.path.abspath(a.data),
+                           os.path.abspath(a.work))
+    if a.only == "search":
+        return search_only(a, os.path.abspath(a.rbaudit), os.path.abspath(a.data),
                            os.path.abspath(a.work))
     if a.doc_only:
         res = json.load(open(os.path.join(os.path.dirname(os.path.abspath(a.data)),
@@ -749,6 +810,8 @@ def main():
                              "governance-monthly", "--template", "auditor-pack", "--out",
                              rep + "-pdf100"], repeat=3)
     nrb100 = rollbacks_of(rb, db100)
+    # rbaudit search over the 1M ledger, its month analysed and stored (issue #22).
+    r["search"] = search_bench(b, rb, db1m)
     # The import of git, Helm and Argo CD histories (issue #20).
     r["import"] = import_bench(b, data, work)
     gen = open(os.path.join(data, "l2m", "GENERATED")).read().split()
@@ -1035,6 +1098,8 @@ def write_doc(path, b, r, f):
         w("| (not a target) PDF memory flat as well | %s for %s rollbacks, %s for %s | %s |" % (
             fmt_mib(r["pdf"]["rss"]), fmt_int(f["nrb"]), fmt_mib(r["pdf100"]["rss"]),
             fmt_int(f["nrb100"]), "yes" if r["pdf"]["rss"] < 2 * r["pdf100"]["rss"] else "no"))
+    if "search" in r:
+        search_targets(w, r["search"])
     if "import" in r:
         import_targets(w, r["import"])
     w("")

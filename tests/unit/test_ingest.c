@@ -507,8 +507,10 @@ static void down_to_v5(const char *db, const char *export)
 				      "ALTER TABLE ingest_export DROP COLUMN archived_path;"
 				      "DROP TABLE rejected_export; DROP TABLE trust_failure;"
 				      "DROP TABLE trust_state;"
-				      /* and version 8's, 9's and 10's */
+				      /* and version 8's, 9's, 10's and 11's */
 				      "DROP TABLE checkpoint;"
+				      "DROP INDEX entry_requested; DROP INDEX entry_actor;"
+				      "DROP INDEX analysis_rollback_id;"
 				      "ALTER TABLE analysis_rollback DROP COLUMN flagged;"
 				      "DROP INDEX entry_failed; DROP INDEX entry_failed_time;"
 				      "ALTER TABLE entry DROP COLUMN failed;"

@@ -34,6 +34,10 @@ static void built_in_templates_load(void **state)
 		{ "auditor-pack", RB_FMT_PDF, NULL },
 		{ "engineering-metrics", RB_FMT_XLSX, NULL },
 		{ "analysis-json", RB_FMT_JSON, "analysis-2026-08.json" },
+		{ "governance-html", RB_FMT_HTML, "governance-2026-08.html" },
+		{ "rollbacks-csv", RB_FMT_CSV, "rollbacks-2026-08.csv" },
+		{ "findings-csv", RB_FMT_CSV, "findings-2026-08.csv" },
+		{ "openmetrics", RB_FMT_OPENMETRICS, "rbaudit-2026-08.prom" },
 	};
 	char path[512], name[256];
 	struct rb_template *t;
