@@ -309,3 +309,17 @@ int rb_remove_tree(const char *path, struct rb_err *e)
 		return RB_ERR(e, RB_EX_IOERR, "cannot remove '%s': %s", path, strerror(errno));
 	return 0;
 }
+
+int rb_fclose_synced(FILE *f, const char *path, struct rb_err *e)
+{
+	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
+		int err = errno;
+
+		fclose(f);
+		return RB_ERR(e, RB_EX_IOERR, "cannot write '%s': %s", path,
+			      strerror(err != 0 ? err : EIO));
+	}
+	if (fclose(f) != 0)
+		return RB_ERR(e, RB_EX_IOERR, "cannot write '%s': %s", path, strerror(errno));
+	return 0;
+}

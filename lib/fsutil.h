@@ -10,6 +10,7 @@
 #define RB_FSUTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -33,6 +34,12 @@ const char *rb_file_kind(unsigned mode);
  */
 int rb_read_file(const char *path, size_t maxlen, char **buf, size_t *len,
 		 struct rb_err *e);
+
+/*
+ * Finish a file written through stdio: flush, sync to disk and close f
+ * (always closed).  RB_EX_IOERR naming path when any step failed.
+ */
+int rb_fclose_synced(FILE *f, const char *path, struct rb_err *e);
 
 /* Atomically replace path with data[0..len), created with mode. */
 int rb_write_atomic(const char *path, const void *data, size_t len,

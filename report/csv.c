@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "lib/json.h"
 
 /* A growing byte buffer; oom is set (and stays) when it cannot grow. */
@@ -138,22 +139,34 @@ static void sb_json(struct sb *b, const cJSON *v)
 	}
 }
 
+void rb_csv_text(const char *s, void (*put)(void *ctx, const char *p, size_t n), void *ctx)
+{
+	int quote = s[0] == '\0' || strpbrk(s, "\",\r\n") != NULL;
+	const char *run = s;
+
+	if (quote)
+		put(ctx, "\"", 1);
+	if (s[0] != '\0' && strchr("=+-@\t\r'", s[0]) != NULL)
+		put(ctx, "'", 1);
+	for (; *s != '\0'; s++)
+		if (*s == '"') {        /* RFC 4180: a quote inside is doubled */
+			put(ctx, run, (size_t)(s - run + 1));
+			run = s;
+		}
+	put(ctx, run, (size_t)(s - run));
+	if (quote)
+		put(ctx, "\"", 1);
+}
+
+static void sb_put(void *b, const char *p, size_t n)
+{
+	sb_add(b, p, n);
+}
+
 /* A text field: formula-safe, quoted when RFC 4180 needs it (the header comment). */
 static void put_text(struct sb *row, const char *s)
 {
-	int quote = s[0] == '\0' || strpbrk(s, "\",\r\n") != NULL;
-
-	if (quote)
-		sb_add(row, "\"", 1);
-	if (s[0] != '\0' && strchr("=+-@\t\r'", s[0]) != NULL)
-		sb_add(row, "'", 1);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			sb_add(row, "\"", 1);   /* RFC 4180: a quote inside is doubled */
-		sb_add(row, s, 1);
-	}
-	if (quote)
-		sb_add(row, "\"", 1);
+	rb_csv_text(s, sb_put, row);
 }
 
 /* What a column holds, from the rollback r. */
@@ -391,7 +404,6 @@ int rb_render_csv(const struct rb_report_data *d, const struct rb_template *t,
 {
 	const char *table = rb_json_str(t->doc, "table");
 	FILE *f;
-	int err;
 
 	if (table == NULL || (strcmp(table, "rollbacks") != 0 && strcmp(table, "findings") != 0))
 		return RB_ERR(e, RB_EX_SOFTWARE, "template '%s' names no CSV table", t->name);
@@ -402,12 +414,5 @@ int rb_render_csv(const struct rb_report_data *d, const struct rb_template *t,
 		fclose(f);
 		return -1;
 	}
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-		err = errno;
-		fclose(f);
-		return RB_ERR(e, RB_EX_IOERR, "cannot write '%s': %s", path, strerror(err));
-	}
-	if (fclose(f) != 0)
-		return RB_ERR(e, RB_EX_IOERR, "cannot write '%s': %s", path, strerror(errno));
-	return 0;
+	return rb_fclose_synced(f, path, e);
 }

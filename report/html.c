@@ -397,53 +397,21 @@ static void sec_cover(struct html *h)
 
 static void sec_key_figures(struct html *h, const char *title)
 {
-	static const char *const labels[10] = { "rollbacks executed", "deployments",
-		"rollback rate", "mean time to detect (MTTD)", "mean time to restore (MTTR)",
-		"median approval latency", "complete evidence packages",
-		"rollbacks with findings", "high or critical security impact",
-		"failed execution attempts" };
-	const cJSON *a = h->a;
-	char v[10][64];
-	int i, n = num(a, "failed_executions") > 0 ? 10 : 9;
+	struct rb_key_figures k;
+	int i;
 
+	rb_key_figures(h->d, &k);
 	section(h, "key-figures", title ? title : "Key figures");
-	snprintf(v[0], 64, "%.0f", num(a, "rollbacks_executed"));
-	snprintf(v[1], 64, "%.0f", num(a, "deployments"));
-	rb_fmt_pct(get(a, "rollback_rate"), v[2], 64);
-	rb_fmt_hours(get(get(a, "ttd"), "mean"), v[3], 64);
-	rb_fmt_hours(get(get(a, "ttr"), "mean"), v[4], 64);
-	rb_fmt_hours(get(get(a, "approval_latency"), "median"), v[5], 64);
-	rb_fmt_pct(get(a, "evidence_complete_ratio"), v[6], 64);
-	if (h->d->rollup != NULL)
-		snprintf(v[7], 64, "%d", h->d->rollup->with_findings);
-	else
-		snprintf(v[7], 64, "n/a");
-	snprintf(v[8], 64, "%.0f", num(get(a, "levels"), "high") + num(get(a, "levels"), "critical"));
-	snprintf(v[9], 64, "%.0f", num(a, "failed_executions"));
 	put(h, "<div class=\"figs\">\n");
-	for (i = 0; i < n; i++)
-		putf(h, "<div class=\"fig\"><b>%s</b><span>%s</span></div>\n", v[i], labels[i]);
+	for (i = 0; i < k.n; i++)
+		putf(h, "<div class=\"fig\"><b>%s</b><span>%s</span></div>\n", k.value[i],
+		     k.label[i]);
 	put(h, "</div></section>\n");
 }
 
 /* ---- charts: inline SVG ---- */
 
 #define SVG_W 720.0
-
-/* A round tick (1, 2 or 5 times a power of ten) so that five reach max. */
-static double round_tick(double max, int counts)
-{
-	static const double steps[] = { 1, 2, 5, 10 };
-	double base = pow(10, floor(log10(max / 5))), tick = 10 * base;
-	size_t si;
-
-	for (si = 0; si < 4; si++)
-		if (max / (steps[si] * base) <= 5) {
-			tick = steps[si] * base;
-			break;
-		}
-	return counts && tick < 1 ? 1 : tick;
-}
 
 static void svg_open(struct html *h, const char *title, double height)
 {
@@ -470,7 +438,7 @@ static void hbar_chart(struct html *h, const char *title, const char *const *lab
 
 	if (max <= 0)
 		max = 1;
-	tick = round_tick(max, counts);
+	tick = rb_round_tick(max, counts);
 	nt = (int)ceil(max / tick);
 	if (nt < 1)
 		nt = 1;

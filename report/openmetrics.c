@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/rtime.h"
 #include "lib/vocab.h"
@@ -435,7 +436,6 @@ int rb_render_openmetrics(const struct rb_report_data *d, const struct rb_templa
 			  const char *path, struct rb_err *e)
 {
 	FILE *f = fopen(path, "w");
-	int err;
 
 	(void)t;
 	if (f == NULL)
@@ -444,12 +444,5 @@ int rb_render_openmetrics(const struct rb_report_data *d, const struct rb_templa
 		fclose(f);
 		return -1;
 	}
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-		err = errno;
-		fclose(f);
-		return RB_ERR(e, RB_EX_IOERR, "cannot write '%s': %s", path, strerror(err));
-	}
-	if (fclose(f) != 0)
-		return RB_ERR(e, RB_EX_IOERR, "cannot write '%s': %s", path, strerror(errno));
-	return 0;
+	return rb_fclose_synced(f, path, e);
 }

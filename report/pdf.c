@@ -740,53 +740,18 @@ static void figure_box(struct pdf *p, double x, double y, const char *label,
 
 static void sec_key_figures(struct pdf *p, const char *title)
 {
-	const cJSON *a = p->a;
-	char v[10][64];
-	static const char *const labels[10] = { "rollbacks executed", "deployments",
-		"rollback rate", "mean time to detect (MTTD)", "mean time to restore (MTTR)",
-		"median approval latency", "complete evidence packages",
-		"rollbacks with findings", "high or critical security impact",
-		"failed execution attempts" };
-	int i, with = p->d->rollup->with_findings;
-	/* The tenth only when there were failed attempts (metrics-v1 §8.3). */
-	int n = num(a, "failed_executions") > 0 ? 10 : 9, rows = (n + 2) / 3;
+	struct rb_key_figures k;
+	int i, rows;
 
+	rb_key_figures(p->d, &k);
+	rows = (k.n + 2) / 3;
 	need(p, rows * 60 + 70);        /* the heading with its boxes */
 	heading(p, title ? title : "Key figures", 1);
-	snprintf(v[0], 64, "%.0f", num(a, "rollbacks_executed"));
-	snprintf(v[1], 64, "%.0f", num(a, "deployments"));
-	rb_fmt_pct(get(a, "rollback_rate"), v[2], 64);
-	rb_fmt_hours(get(get(a, "ttd"), "mean"), v[3], 64);
-	rb_fmt_hours(get(get(a, "ttr"), "mean"), v[4], 64);
-	rb_fmt_hours(get(get(a, "approval_latency"), "median"), v[5], 64);
-	rb_fmt_pct(get(a, "evidence_complete_ratio"), v[6], 64);
-	snprintf(v[7], 64, "%d", with);
-	snprintf(v[8], 64, "%.0f", num(get(a, "levels"), "high") + num(get(a, "levels"), "critical"));
-	snprintf(v[9], 64, "%.0f", num(a, "failed_executions"));
 	need(p, rows * 60 + 10);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < k.n; i++)
 		figure_box(p, LEFT + (i % 3) * (WIDTH / 3 + 4), p->y - 56 - 60.0 * (double)(int)(i / 3),
-			   labels[i], v[i]);
+			   k.label[i], k.value[i]);
 	p->y -= rows * 60 + 12;
-}
-
-/* Horizontal bars: label, value; max scales the axis. */
-/*
- * A round tick (1, 2 or 5 times a power of ten) so that five reach max;
- * for counts, a whole number.
- */
-static double round_tick(double max, int counts)
-{
-	static const double steps[] = { 1, 2, 5, 10 };
-	double base = pow(10, floor(log10(max / 5))), tick = 10 * base;
-	size_t si;
-
-	for (si = 0; si < 4; si++)
-		if (max / (steps[si] * base) <= 5) {
-			tick = steps[si] * base;
-			break;
-		}
-	return counts && tick < 1 ? 1 : tick;
 }
 
 /* label cut with "…" to fit width at size (into out, n bytes). */
@@ -820,7 +785,7 @@ static void hbar_chart(struct pdf *p, const char *title, const char **labels,
 	y0 = p->y - h + 36;     /* the axis */
 	if (max <= 0)
 		max = 1;
-	tick = round_tick(max, counts);
+	tick = rb_round_tick(max, counts);
 	nt = (int)ceil(max / tick);
 	if (nt < 1)
 		nt = 1;

@@ -902,25 +902,13 @@ out:
 
 /* ---- CSV ---- */
 
+static void file_put(void *f, const char *p, size_t n)
+{
+	fwrite(p, 1, n, f);
+}
+
 void rb_query_csv_cell(FILE *f, const char *s)
 {
-	const char *p;
-	int guard, quote;
-
-	if (s == NULL)
-		return;
-	guard = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
-		s[0] == '\r';
-	quote = strpbrk(s, ",\"\r\n") != NULL;
-	if (quote)
-		fputc('"', f);
-	if (guard)
-		fputc('\'', f);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '"')
-			fputc('"', f);
-		fputc(*p, f);
-	}
-	if (quote)
-		fputc('"', f);
+	if (s != NULL)
+		rb_csv_text(s, file_put, f);
 }

@@ -109,10 +109,11 @@ int rb_query_compare(sqlite3 *db, int64_t lid, const char *origin, const struct 
 		     const struct rb_period *b, cJSON **out, struct rb_err *e);
 
 /*
- * One CSV cell (RFC 4180) of UTF-8 text s into f: quoted when it holds a
- * comma, a quotation mark, CR or LF (quotation marks doubled); a text that
- * starts with = + - @ TAB or CR is given a leading apostrophe first, so that
- * no spreadsheet reads it as a formula.  NULL is an empty cell.
+ * One CSV cell (RFC 4180) of UTF-8 text s into f, by the rule of the CSV
+ * reports (docs/REPORTS.md): quoted when it holds a comma, a quotation mark,
+ * CR or LF, or is empty (quotation marks doubled); a text that starts with
+ * = + - @ TAB CR or ' is given a leading apostrophe, so that no spreadsheet
+ * reads it as a formula.  NULL is an empty cell.
  */
 void rb_query_csv_cell(FILE *f, const char *s);
 

@@ -180,12 +180,39 @@ int rb_render_xlsx(const struct rb_report_data *d, const struct rb_template *t,
 /* CSV (RFC 4180): the template's "table" (csv.c). */
 int rb_render_csv(const struct rb_report_data *d, const struct rb_template *t,
 		  const char *path, struct rb_err *e);
+/*
+ * The text s as one CSV field (csv.c; docs/REPORTS.md "CSV reports"):
+ * quoted when RFC 4180 needs it or s is empty, quotes doubled, and one '
+ * in front of a text that begins with = + - @ TAB CR or ', so that no
+ * spreadsheet takes it for a formula.  Written by put(ctx, bytes, n).
+ */
+void rb_csv_text(const char *s, void (*put)(void *ctx, const char *p, size_t n), void *ctx);
 /* The Prometheus/OpenMetrics text exposition format (openmetrics.c). */
 int rb_render_openmetrics(const struct rb_report_data *d, const struct rb_template *t,
 			  const char *path, struct rb_err *e);
 /* One self-contained HTML file (html.c). */
 int rb_render_html(const struct rb_report_data *d, const struct rb_template *t,
 		   const char *path, struct rb_err *e);
+
+/*
+ * The key figures of the analysis d->a as the PDF and HTML reports show
+ * them (figures.c): label and value of each, the first n of them (the last,
+ * failed execution attempts, only when there were some).  "Rollbacks with
+ * findings" needs d->rollup ("n/a" without).  The labels are static.
+ */
+#define RB_KEY_FIGURES_MAX 10
+struct rb_key_figures {
+	const char *label[RB_KEY_FIGURES_MAX];
+	char value[RB_KEY_FIGURES_MAX][64];
+	int n;
+};
+void rb_key_figures(const struct rb_report_data *d, struct rb_key_figures *k);
+
+/*
+ * A chart axis's tick: 1, 2 or 5 times a power of ten, so that five ticks
+ * reach max (> 0); for counts, at least 1 (figures.c).
+ */
+double rb_round_tick(double max, int counts);
 
 /* Shared formatting: hours with one decimal, or "n/a". */
 void rb_fmt_hours(const cJSON *seconds, char *out, size_t n);

@@ -753,15 +753,7 @@ static int write_json_report(const struct rb_report_data *d, const char *path,
 	rb_jsonw_key(f, "attestation", 1);
 	rb_jsonw_value(f, d->attest, 1);
 	fputs("\n}\n", f);
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-		int err = errno;
-
-		fclose(f);
-		return RB_ERR(e, RB_EX_IOERR, "cannot write '%s': %s", path, strerror(err));
-	}
-	if (fclose(f) != 0)
-		return RB_ERR(e, RB_EX_IOERR, "cannot write '%s': %s", path, strerror(errno));
-	return 0;
+	return rb_fclose_synced(f, path, e);
 }
 
 /*
