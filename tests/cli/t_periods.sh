@@ -95,6 +95,12 @@ expect_json "  its analysis names the zone and holds RB-1" rb/analysis-2026-04.j
 expect_json "  its coverage runs between Berlin's midnights" rb/analysis-2026-04.json \
 	'[d["attestation"]["coverage"]["period_start"], d["attestation"]["coverage"]["period_end"]]' \
 	'["2026-03-31T22:00:00Z", "2026-04-30T22:00:00Z"]'
+# Only Berlin's April is stored: a report of April in UTC is another span.
+expect_exit 66 "a report of April in UTC does not take Berlin's April" -- "$RBAUDIT" report \
+	--db a.db --period 2026-04 --template analysis-json --out rb-utc
+expect_grep -F "  it says the stored one was counted in another time zone" "$ERR" \
+	"was counted in another time zone or fiscal year"
+expect_no_file "  and writes no folder" rb-utc
 
 # --- weeks and fiscal years ---------------------------------------------------------
 # 2026-W14 is Monday 30 March to Monday 6 April (1 January 2026 is a Thursday).
