@@ -1413,27 +1413,21 @@ static int trust_recheck(struct run *r, struct rb_err *e)
  */
 static int bounds_stored(const struct run *r, int *same, struct rb_err *e)
 {
-	struct rb_time t = { 0, 0 };
-	char start[RB_TIME_MAX], end[RB_TIME_MAX];
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
 	int rc = -1, step;
 
 	*same = 0;
-	t.sec = r->per.start;
-	rb_time_format(&t, start);
-	t.sec = r->per.end;
-	rb_time_format(&t, end);
 	if (rb_schema_open(r->j->database, RB_DB_READONLY, r->j->busy_ms, &db, e) != 0)
 		return -1;
-	if (rb_db_prepare(db, "SELECT json_extract(document, '$.start') = ?3 AND "
-			  "json_extract(document, '$.end') = ?4 FROM analysis WHERE id = (SELECT "
-			  "max(id) FROM analysis WHERE period = ?1 AND policy_sha256 = ?2)", &q, e) != 0)
+	if (rb_db_prepare(db, "SELECT start_s = ?3 AND end_s = ?4 FROM analysis WHERE id = "
+			  "(SELECT max(id) FROM analysis WHERE period = ?1 AND policy_sha256 = ?2)",
+			  &q, e) != 0)
 		goto out;
 	sqlite3_bind_text(q, 1, r->per.name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, r->hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, start, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, end, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, r->per.start);
+	sqlite3_bind_int64(q, 4, r->per.end);
 	step = sqlite3_step(q);
 	if (step == SQLITE_ROW)
 		*same = sqlite3_column_int(q, 0);
