@@ -266,3 +266,35 @@ with open(path, "wb") as f:
 print(after["seq"])
 EOF
 }
+
+# events OUT SPEC...: seal input (one event a line) into OUT, for small
+# ledgers worked out by hand.  deploy=TIME,CHANGE is a change.deployed;
+# rb=REQUESTED,EXECUTED,ROLLBACK,CHANGE[,APPROVED] a rollback requested and
+# executed (and approved at APPROVED).  Every event is of the service
+# $EV_SERVICE (default profile), environment $EV_ENV (prod), team $EV_TEAM
+# (identity).
+events() {
+	EV_SERVICE=${EV_SERVICE:-profile} EV_ENV=${EV_ENV:-prod} EV_TEAM=${EV_TEAM:-identity} \
+	"$PY" - "$@" <<'EOP'
+import json, os, sys
+out = open(sys.argv[1], "w")
+svc, env, team = os.environ["EV_SERVICE"], os.environ["EV_ENV"], os.environ["EV_TEAM"]
+def w(t, ev, actor, data):
+    out.write(json.dumps({"time": t, "event": ev, "actor": actor, "data": data}) + "\n")
+for spec in sys.argv[2:]:
+    kind, rest = spec.split("=", 1)
+    if kind == "deploy":
+        t, chg = rest.split(",")
+        w(t, "change.deployed", "oren@acme.example", {"change_id": chg, "service": svc,
+          "environment": env, "team": team, "ticket": "OPS-1"})
+        continue
+    f = rest.split(",")
+    w(f[0], "rollback.requested", "alice@acme.example", {"rollback_id": f[2], "change_id": f[3],
+      "service": svc, "environment": env, "risk_tier": "low", "emergency": False,
+      "ticket": "OPS-5", "rationale": "r", "impact": "i", "security_considerations": "s"})
+    if len(f) > 4:
+        w(f[4], "rollback.approved", "carol@acme.example", {"rollback_id": f[2], "role": "lead"})
+    w(f[1], "rollback.executed", "eve@acme.example", {"rollback_id": f[2], "result": "success",
+      "from_version": "v2", "to_version": "v1", "touches": []})
+EOP
+}

@@ -14,28 +14,7 @@ make_key reports keys --roles report || fail "setup: keygen reports" "$(_snip "$
 "$RBAUDIT" keys add k/ledger.pub.json keys/reports.pub.json --keys trust.json >/dev/null ||
 	fail "setup: keys add" "keys add failed"
 
-# events OUT SPEC...: event lines; deploy=TIME,CHANGE or rb=REQUESTED,EXECUTED,ROLLBACK,CHANGE
-events() {
-	"$PY" - "$@" <<'EOP'
-import json, sys
-out = open(sys.argv[1], "w")
-def w(t, ev, actor, data):
-    out.write(json.dumps({"time": t, "event": ev, "actor": actor, "data": data}) + "\n")
-for spec in sys.argv[2:]:
-    kind, rest = spec.split("=", 1)
-    if kind == "deploy":
-        t, chg = rest.split(",")
-        w(t, "change.deployed", "oren@acme.example", {"change_id": chg, "service": "profile",
-          "environment": "prod", "team": "identity", "ticket": "OPS-1"})
-    else:
-        t1, t2, rb, chg = rest.split(",")
-        w(t1, "rollback.requested", "alice@acme.example", {"rollback_id": rb, "change_id": chg,
-          "service": "profile", "environment": "prod", "risk_tier": "low", "emergency": False,
-          "ticket": "OPS-5", "rationale": "r", "impact": "i", "security_considerations": "s"})
-        w(t2, "rollback.executed", "eve@acme.example", {"rollback_id": rb, "result": "success",
-          "from_version": "v2", "to_version": "v1", "touches": []})
-EOP
-}
+# events (lib.sh): service profile, environment prod, team identity
 # seal_into STATE EVENTS OUT
 seal_into() { seal_quiet "$2" "$3" --state "$1" || fail "setup: seal $3" "$(_snip "$_LIB_DIR/seal.err")"; }
 # mkjob DIR [EXTRA MEMBERS]

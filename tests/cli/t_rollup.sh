@@ -19,30 +19,8 @@ export RBAUDIT_TEMPLATES="$PWD/tpl"
 A=acme.example/rollback-ledger
 B=acme.example/payments-ledger
 
-# events OUT SPEC...: deploy=TIME,CHANGE; rb=REQUESTED,EXECUTED,ROLLBACK,CHANGE[,APPROVED]
-events() {
-	"$PY" - "$@" <<'EOP'
-import json, sys
-out = open(sys.argv[1], "w")
-def w(t, ev, actor, data):
-    out.write(json.dumps({"time": t, "event": ev, "actor": actor, "data": data}) + "\n")
-for spec in sys.argv[2:]:
-    kind, rest = spec.split("=", 1)
-    if kind == "deploy":
-        t, chg = rest.split(",")
-        w(t, "change.deployed", "oren@acme.example", {"change_id": chg, "service": "pay",
-          "environment": "production", "team": "money", "ticket": "OPS-1"})
-        continue
-    f = rest.split(",")
-    w(f[0], "rollback.requested", "alice@acme.example", {"rollback_id": f[2], "change_id": f[3],
-      "service": "pay", "environment": "production", "risk_tier": "low", "emergency": False,
-      "ticket": "OPS-5", "rationale": "r", "impact": "i", "security_considerations": "s"})
-    if len(f) > 4:
-        w(f[4], "rollback.approved", "carol@acme.example", {"rollback_id": f[2], "role": "lead"})
-    w(f[1], "rollback.executed", "eve@acme.example", {"rollback_id": f[2], "result": "success",
-      "from_version": "v2", "to_version": "v1", "touches": []})
-EOP
-}
+# events (lib.sh): every event EV_SERVICE=pay EV_ENV=production EV_TEAM=money
+EV_SERVICE=pay EV_ENV=production EV_TEAM=money
 events a.jsonl deploy=2026-07-02T09:00:00Z,CHG-1 deploy=2026-07-03T09:00:00Z,CHG-2 \
 	deploy=2026-07-04T09:00:00Z,CHG-3 deploy=2026-07-05T09:00:00Z,CHG-4 \
 	rb=2026-07-06T10:00:00Z,2026-07-06T12:00:00Z,RB-A1,CHG-1,2026-07-06T11:00:00Z \
